@@ -1,0 +1,106 @@
+//! The command line (clap derive).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+/// Stop (and start) a whole set of cooperating processes safely, in order.
+///
+/// Processes are declared in a manifest (`graceful.toml`). Exit status: 0 when everything
+/// went as asked, 1 when something did not (a critical process is down, a process
+/// survived `stop`, a readiness check failed), 2 for a usage or manifest error.
+#[derive(Debug, Parser)]
+#[command(name = "gracefulctl", version, about, long_about)]
+pub struct Cli {
+    /// The manifest.
+    #[arg(
+        short,
+        long,
+        env = "GRACEFULCTL_CONFIG",
+        default_value = "graceful.toml",
+        global = true
+    )]
+    pub config: PathBuf,
+
+    /// Allow signalling processes owned by other users.
+    #[arg(long, global = true)]
+    pub allow_other_users: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show every process: PID, state, uptime, memory, CPU, critical, PID source.
+    /// Exits 1 unless every critical process runs.
+    Status {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Refresh every SECS seconds until interrupted.
+        #[arg(long, value_name = "SECS")]
+        watch: Option<u64>,
+    },
+    /// Back up the declared files, then stop the processes in order.
+    Stop(StopArgs),
+    /// Start the processes in reverse stop order, each after the previous one is ready.
+    Start {
+        /// Only these processes.
+        #[arg(long, num_args = 1.., value_delimiter = ',', value_name = "NAME")]
+        only: Vec<String>,
+    },
+    /// `stop`, then `start`.
+    Restart(StopArgs),
+    /// Probe each process's readiness check. Exits 1 if any fails.
+    Health {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only these processes.
+        #[arg(long, num_args = 1.., value_delimiter = ',', value_name = "NAME")]
+        only: Vec<String>,
+    },
+    /// Copy the declared backup files into `backups/shutdown_YYYYMMDD_HHMMSS/` now.
+    Backup {
+        /// Only these processes.
+        #[arg(long, num_args = 1.., value_delimiter = ',', value_name = "NAME")]
+        only: Vec<String>,
+    },
+    /// Show gracefulctl's own action log.
+    Logs {
+        /// Keep printing new lines as they are written.
+        #[arg(short, long)]
+        follow: bool,
+        /// How many of the last lines to show (0 = all).
+        #[arg(short = 'n', long, default_value_t = 50)]
+        lines: usize,
+    },
+}
+
+/// Options shared by `stop` and `restart`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StopArgs {
+    /// Print the exact plan and touch nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not wait for the stop signal to work: SIGKILL right after it.
+    #[arg(long)]
+    pub force: bool,
+    /// Only these processes (still in stop order).
+    #[arg(long, num_args = 1.., value_delimiter = ',', value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Bound on the whole stop (`30`, `30s`, `1m30s`); once spent, waits are skipped.
+    #[arg(long, value_parser = parse_duration_arg, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+    /// Skip the backup of declared files.
+    #[arg(long)]
+    pub no_backup: bool,
+}
+
+fn parse_duration_arg(s: &str) -> Result<Duration, String> {
+    crate::duration::parse(s)
+}

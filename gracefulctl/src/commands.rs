@@ -1,0 +1,380 @@
+//! One function per subcommand; [`run`] dispatches and maps results to exit codes.
+
+use std::fs;
+use std::io::{self, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use crate::backup;
+use crate::cli::{Cli, Command, StopArgs};
+use crate::log::{ActionLog, LOG_FILE};
+use crate::manifest::{Manifest, Process};
+use crate::output::Progress;
+use crate::plan;
+use crate::procs::Snapshot;
+use crate::ready;
+use crate::safety::Guard;
+use crate::start::{self, StartOutcome};
+use crate::status;
+use crate::stop::{self, StopOptions};
+
+/// Exit status when something did not go as asked (a critical process down, a survivor,
+/// a failed readiness check or backup).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status for a usage or manifest error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Runs one command line. Errors are printed on stderr.
+pub fn run(cli: Cli) -> ExitCode {
+    match dispatch(&cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(EXIT_FAILED),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// `Ok(true)`: everything as asked; `Ok(false)`: something failed and was reported.
+fn dispatch(cli: &Cli) -> Result<bool> {
+    let manifest = Manifest::load(&cli.config)?;
+    let guard = Guard::current(cli.allow_other_users);
+    match &cli.command {
+        Command::Status { json, watch } => status_cmd(&manifest, *json, *watch),
+        Command::Stop(args) => {
+            let log = ActionLog::open(&manifest.logs_dir);
+            stop_cmd(&manifest, args, &guard, &log)
+        }
+        Command::Start { only } => {
+            let log = ActionLog::open(&manifest.logs_dir);
+            start_cmd(&manifest, only, &log)
+        }
+        Command::Restart(args) => {
+            let log = ActionLog::open(&manifest.logs_dir);
+            if args.dry_run {
+                let stopped = stop_cmd(&manifest, args, &guard, &log)?;
+                let order = plan::select(plan::start_order(&manifest), &args.only)
+                    .map_err(anyhow::Error::msg)?;
+                println!("then start, in order:");
+                for (i, p) in order.iter().enumerate() {
+                    match &p.start {
+                        Some(s) => println!(
+                            "{}. {}: run `{}`, wait up to {} for {}",
+                            i + 1,
+                            p.name,
+                            s.command,
+                            humantime::format_duration(s.ready_timeout),
+                            p.ready
+                        ),
+                        None => println!(
+                            "{}. {}: no `start` command (fails if not running)",
+                            i + 1,
+                            p.name
+                        ),
+                    }
+                }
+                return Ok(stopped);
+            }
+            log.record("restart", "-", "begin");
+            if !stop_cmd(&manifest, args, &guard, &log)? {
+                println!("not starting anything: the stop did not complete");
+                log.record("restart", "-", "aborted: the stop did not complete");
+                return Ok(false);
+            }
+            start_cmd(&manifest, &args.only, &log)
+        }
+        Command::Health { json, only } => health_cmd(&manifest, only, *json),
+        Command::Backup { only } => {
+            let log = ActionLog::open(&manifest.logs_dir);
+            let order =
+                plan::select(plan::stop_order(&manifest), only).map_err(anyhow::Error::msg)?;
+            backup_cmd(&manifest, &order, &log, false)
+        }
+        Command::Logs { follow, lines } => {
+            logs_cmd(&manifest.logs_dir.join(LOG_FILE), *follow, *lines)
+        }
+    }
+}
+
+fn status_cmd(manifest: &Manifest, json: bool, watch: Option<u64>) -> Result<bool> {
+    loop {
+        let snap = Snapshot::capture();
+        let report = status::collect(manifest, &snap);
+        let text = if json {
+            let mut s = serde_json::to_string_pretty(&report)?;
+            s.push('\n');
+            s
+        } else {
+            status::render_table(&report)
+        };
+        let mut out = io::stdout().lock();
+        if watch.is_some() && out.is_terminal() {
+            write!(out, "\x1b[2J\x1b[H")?;
+        }
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+        match watch {
+            None => return Ok(report.all_critical_running),
+            Some(secs) => {
+                if !out.is_terminal() && !json {
+                    writeln!(out, "---")?;
+                }
+                drop(out);
+                thread::sleep(Duration::from_secs(secs.max(1)));
+            }
+        }
+    }
+}
+
+/// Backs up the declared files of `processes`. `Ok(false)` if a copy failed.
+fn backup_cmd(
+    manifest: &Manifest,
+    processes: &[&Process],
+    log: &ActionLog,
+    quiet_if_none: bool,
+) -> Result<bool> {
+    let dir = backup::new_dir(&manifest.backups_dir);
+    let items = backup::plan(manifest, processes, &dir);
+    if items.is_empty() {
+        if !quiet_if_none {
+            println!("backup: no files declared");
+        }
+        return Ok(true);
+    }
+    let report = backup::run(&items);
+    for item in &report.copied {
+        println!(
+            "backup: {}: copied {} -> {}",
+            item.process,
+            item.source.display(),
+            item.dest.display()
+        );
+        log.record(
+            "backup",
+            &item.process,
+            &format!(
+                "{} copied to {}",
+                item.source.display(),
+                item.dest.display()
+            ),
+        );
+    }
+    for item in &report.missing {
+        println!(
+            "backup: {}: warning: {} does not exist, nothing copied",
+            item.process,
+            item.source.display()
+        );
+        log.record(
+            "backup",
+            &item.process,
+            &format!("{} missing, skipped", item.source.display()),
+        );
+    }
+    for (item, err) in &report.failed {
+        println!(
+            "backup: {}: FAILED to copy {}: {err}",
+            item.process,
+            item.source.display()
+        );
+        log.record(
+            "backup",
+            &item.process,
+            &format!("{} failed: {err}", item.source.display()),
+        );
+    }
+    if !report.copied.is_empty() {
+        println!("backup: saved in {}", dir.display());
+    }
+    Ok(report.failed.is_empty())
+}
+
+fn stop_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard, log: &ActionLog) -> Result<bool> {
+    let order = plan::select(plan::stop_order(manifest), &args.only).map_err(anyhow::Error::msg)?;
+    let opts = StopOptions {
+        force: args.force,
+        timeout: args.timeout,
+    };
+    let snap = Snapshot::capture();
+    let steps = stop::plan(&order, &snap, guard);
+
+    if args.dry_run {
+        println!("dry run: nothing is signalled, copied or removed");
+        if args.no_backup {
+            println!("backup: skipped (--no-backup)");
+        } else {
+            let dir = backup::new_dir(&manifest.backups_dir);
+            let items = backup::plan(manifest, &order, &dir);
+            if items.is_empty() {
+                println!("backup: no files declared");
+            } else {
+                println!("backup into {}:", dir.display());
+                for item in &items {
+                    let missing = if crate::procs::exists(&item.source) {
+                        ""
+                    } else {
+                        " (missing: would be skipped)"
+                    };
+                    println!(
+                        "  {}: copy {} -> {}{missing}",
+                        item.process,
+                        item.source.display(),
+                        item.dest.display()
+                    );
+                }
+            }
+        }
+        if let Some(t) = opts.timeout {
+            println!("overall timeout: {}", humantime::format_duration(t));
+        }
+        println!("stop, in order:");
+        print!("{}", stop::describe(&steps, &opts));
+        let ok = !steps.iter().any(|s| matches!(s, stop::Step::Skip { .. }));
+        return Ok(ok);
+    }
+
+    log.record("stop", "-", &format!("begin: {} process(es)", steps.len()));
+    if !args.no_backup && !backup_cmd(manifest, &order, log, true)? {
+        println!("not stopping anything: the backup failed (use --no-backup to stop anyway)");
+        log.record("stop", "-", "aborted: backup failed");
+        return Ok(false);
+    }
+    let progress = Progress::new(steps.len());
+    let summary = stop::execute(&steps, &opts, log, &progress);
+    println!("{}", summary.line());
+    log.record("stop", "-", &summary.line());
+    Ok(summary.success())
+}
+
+fn start_cmd(manifest: &Manifest, only: &[String], log: &ActionLog) -> Result<bool> {
+    let order = plan::select(plan::start_order(manifest), only).map_err(anyhow::Error::msg)?;
+    log.record("start", "-", &format!("begin: {} process(es)", order.len()));
+    let progress = Progress::new(order.len());
+    let outcomes = start::start_all(manifest, &order, log, &progress);
+    let count = |f: fn(&StartOutcome) -> bool| outcomes.iter().filter(|(_, o)| f(o)).count();
+    let line = format!(
+        "summary: started {}, already running {}, failed {}, not attempted {}",
+        count(|o| *o == StartOutcome::Started),
+        count(|o| *o == StartOutcome::AlreadyRunning),
+        count(|o| matches!(o, StartOutcome::Failed(_))),
+        count(|o| *o == StartOutcome::NotAttempted),
+    );
+    println!("{line}");
+    log.record("start", "-", &line);
+    Ok(outcomes
+        .iter()
+        .all(|(_, o)| matches!(o, StartOutcome::Started | StartOutcome::AlreadyRunning)))
+}
+
+#[derive(Serialize)]
+struct HealthRow {
+    name: String,
+    check: String,
+    ready: bool,
+    detail: String,
+}
+
+fn health_cmd(manifest: &Manifest, only: &[String], json: bool) -> Result<bool> {
+    let procs: Vec<&Process> = manifest.processes.iter().collect();
+    let procs = plan::select(procs, only).map_err(anyhow::Error::msg)?;
+    let snap = if procs.iter().any(|p| ready::needs_snapshot(p)) {
+        Snapshot::capture()
+    } else {
+        Snapshot::from_procs([])
+    };
+    let rows: Vec<HealthRow> = procs
+        .iter()
+        .map(|p| {
+            let (ready, detail) = match ready::probe(p, &snap) {
+                Ok(d) => (true, d),
+                Err(d) => (false, d),
+            };
+            HealthRow {
+                name: p.name.clone(),
+                check: p.ready.to_string(),
+                ready,
+                detail,
+            }
+        })
+        .collect();
+    let ok = rows.iter().all(|r| r.ready);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        let nw = rows.iter().map(|r| r.name.len()).max().unwrap_or(0).max(4);
+        let cw = rows.iter().map(|r| r.check.len()).max().unwrap_or(0).max(5);
+        println!("{:<nw$}  {:<cw$}  {:<9}  DETAIL", "NAME", "CHECK", "RESULT");
+        for r in &rows {
+            println!(
+                "{:<nw$}  {:<cw$}  {:<9}  {}",
+                r.name,
+                r.check,
+                if r.ready { "ready" } else { "NOT READY" },
+                r.detail
+            );
+        }
+    }
+    Ok(ok)
+}
+
+fn logs_cmd(path: &Path, follow: bool, lines: usize) -> Result<bool> {
+    let mut file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound && !follow => {
+            bail!(
+                "no log yet: {} does not exist (it is written by stop, start, restart and backup)",
+                path.display()
+            )
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            // Wait for the first action to create it.
+            loop {
+                thread::sleep(Duration::from_millis(200));
+                if let Ok(f) = fs::File::open(path) {
+                    break f;
+                }
+            }
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot open {}", path.display())),
+    };
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let all: Vec<&str> = text.lines().collect();
+    let from = if lines == 0 {
+        0
+    } else {
+        all.len().saturating_sub(lines)
+    };
+    let mut out = io::stdout().lock();
+    for l in &all[from..] {
+        writeln!(out, "{l}")?;
+    }
+    out.flush()?;
+    if !follow {
+        return Ok(true);
+    }
+    let mut pos = file.stream_position()?;
+    let mut buf = Vec::new();
+    loop {
+        let len = fs::metadata(path).map(|m| m.len()).unwrap_or(pos);
+        if len < pos {
+            pos = 0; // truncated or rotated
+        }
+        if len > pos {
+            file.seek(SeekFrom::Start(pos))?;
+            buf.clear();
+            file.read_to_end(&mut buf)?;
+            pos += buf.len() as u64;
+            out.write_all(&buf)?;
+            out.flush()?;
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,30 @@
+//! `gracefulctl`: show, stop and start a whole set of cooperating processes safely, in
+//! order, from the command line.
+//!
+//! The binary is a thin wrapper around [`run`]. The pieces, one job each:
+//! [`manifest`] (reading and checking `graceful.toml`), [`procs`] (one snapshot of `/proc`
+//! per command), [`locate`] (PID file / pattern lookup, stale and reused PIDs),
+//! [`safety`] (what is never signalled), [`plan`] (ordering), [`stop`], [`start`],
+//! [`status`], [`ready`], [`backup`], [`log`] (the action log) and [`output`].
+//! See the crate README for the manifest format and the commands.
+
+// Unit tests may unwrap: a panic is the failure report there.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod backup;
+pub mod cli;
+mod commands;
+pub mod duration;
+pub mod locate;
+pub mod log;
+pub mod manifest;
+pub mod output;
+pub mod plan;
+pub mod procs;
+pub mod ready;
+pub mod safety;
+pub mod start;
+pub mod status;
+pub mod stop;
+
+pub use commands::{EXIT_ERROR, EXIT_FAILED, run};

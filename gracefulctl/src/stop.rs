@@ -1,0 +1,467 @@
+//! `stop`: build a plan from one snapshot (printed as is by `--dry-run`), back up the
+//! declared files, then stop each process in order: stop signal, wait, SIGKILL, verify,
+//! remove the PID file. Failures are reported and the next process is still handled.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+
+use crate::locate::{Found, Source, StalePidFile, locate};
+use crate::log::ActionLog;
+use crate::manifest::Process;
+use crate::output::Progress;
+use crate::procs::{ProcInfo, Snapshot};
+use crate::safety::Guard;
+use crate::status::join_pids;
+
+/// How long to wait for a SIGKILLed process to disappear before calling it a survivor.
+const KILL_WAIT: Duration = Duration::from_secs(5);
+/// How often a stopping process is checked.
+const POLL: Duration = Duration::from_millis(50);
+
+/// How `stop` behaves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StopOptions {
+    /// Send SIGKILL right after the stop signal instead of waiting `stop_timeout`.
+    pub force: bool,
+    /// Bound on the whole stop; once spent, remaining waits are skipped (as `force`).
+    pub timeout: Option<Duration>,
+}
+
+/// What will be done to one process.
+#[derive(Debug, Clone)]
+pub enum Step<'m> {
+    /// Signal it.
+    Stop {
+        /// The process.
+        process: &'m Process,
+        /// The PIDs to signal (their groups when `process_group` is set).
+        targets: Vec<ProcInfo>,
+        /// Where the PIDs came from.
+        source: Source,
+        /// A stale PID file to remove afterwards, if the PIDs came from elsewhere.
+        stale: Option<StalePidFile>,
+    },
+    /// Nothing runs; maybe a stale PID file to remove.
+    NotRunning {
+        /// The process.
+        process: &'m Process,
+        /// Its stale PID file, if any.
+        stale: Option<StalePidFile>,
+    },
+    /// Left alone, with the reason (ambiguous pattern, safety refusal). Counts as a failure.
+    Skip {
+        /// The process.
+        process: &'m Process,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Step<'_> {
+    /// The process this step is about.
+    pub fn process(&self) -> &Process {
+        match self {
+            Step::Stop { process, .. }
+            | Step::NotRunning { process, .. }
+            | Step::Skip { process, .. } => process,
+        }
+    }
+}
+
+/// Builds the plan for `processes` (already in stop order) from one snapshot.
+pub fn plan<'m>(processes: &[&'m Process], snap: &Snapshot, guard: &Guard) -> Vec<Step<'m>> {
+    processes
+        .iter()
+        .map(|&process| {
+            let located = locate(process, snap);
+            match located.found {
+                Found::NotRunning => Step::NotRunning { process, stale: located.stale },
+                Found::Ambiguous { pids } => Step::Skip {
+                    process,
+                    reason: format!(
+                        "pattern `{}` matches {} processes ({}), more than max_matches = {}; not acting on any",
+                        process.pattern.as_deref().unwrap_or(""),
+                        pids.len(),
+                        join_pids(&pids),
+                        process.max_matches
+                    ),
+                },
+                Found::Running { targets, source } => {
+                    let refusal = targets
+                        .iter()
+                        .find_map(|t| guard.check(t, process.process_group, snap).err());
+                    match refusal {
+                        Some(r) => Step::Skip { process, reason: r.to_string() },
+                        None => Step::Stop { process, targets, source, stale: located.stale },
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+/// The plan as text: exactly what `stop` would do, in order.
+pub fn describe(steps: &[Step<'_>], opts: &StopOptions) -> String {
+    let mut out = String::new();
+    for (i, step) in steps.iter().enumerate() {
+        let n = i + 1;
+        let name = &step.process().name;
+        match step {
+            Step::Stop {
+                process,
+                targets,
+                source,
+                stale,
+            } => {
+                let pids = join_pids(&targets.iter().map(|t| t.pid).collect::<Vec<_>>());
+                let whom = if process.process_group {
+                    let groups: Vec<i32> = targets.iter().map(|t| t.pgid).collect();
+                    format!("process group {}", join_pids(&groups))
+                } else {
+                    format!("PID {pids}")
+                };
+                let found_by = match source {
+                    Source::PidFile => format!(
+                        "PID file {}",
+                        process
+                            .pid_file
+                            .as_ref()
+                            .map_or(String::new(), |p| p.display().to_string())
+                    ),
+                    Source::Pattern => {
+                        format!("pattern `{}`", process.pattern.as_deref().unwrap_or(""))
+                    }
+                };
+                let wait = if opts.force {
+                    "no wait (--force)".to_owned()
+                } else {
+                    format!(
+                        "wait up to {}",
+                        humantime::format_duration(process.stop_timeout)
+                    )
+                };
+                let _ = write!(
+                    out,
+                    "{n}. {name}: PID {pids} (found by {found_by}): send {} to {whom}, {wait}, then SIGKILL if still alive",
+                    process.stop_signal.as_str()
+                );
+                if let Some(pf) = &process.pid_file {
+                    let _ = write!(out, "; remove {}", pf.display());
+                }
+                if let Some(s) = stale {
+                    let _ = write!(out, " (stale: {})", s.reason);
+                }
+                out.push('\n');
+            }
+            Step::NotRunning { stale: Some(s), .. } => {
+                let _ = writeln!(
+                    out,
+                    "{n}. {name}: not running; remove stale PID file {} ({})",
+                    s.path.display(),
+                    s.reason
+                );
+            }
+            Step::NotRunning { stale: None, .. } => {
+                let _ = writeln!(out, "{n}. {name}: not running; nothing to do");
+            }
+            Step::Skip { reason, .. } => {
+                let _ = writeln!(out, "{n}. {name}: SKIP: {reason}");
+            }
+        }
+    }
+    out
+}
+
+/// How one process ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exited after the stop signal.
+    Stopped,
+    /// Needed SIGKILL.
+    Killed,
+    /// Was not running.
+    NotRunning,
+    /// Left alone (ambiguous, refused).
+    Skipped(String),
+    /// Still alive at the end, or could not be signalled.
+    Survived(String),
+}
+
+impl Outcome {
+    /// Whether this outcome leaves something running that was asked to stop.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Outcome::Skipped(_) | Outcome::Survived(_))
+    }
+}
+
+/// Result of `stop`.
+#[derive(Debug, Default)]
+pub struct StopSummary {
+    /// Per process, in order.
+    pub outcomes: Vec<(String, Outcome)>,
+}
+
+impl StopSummary {
+    /// Whether everything asked to stop is gone.
+    pub fn success(&self) -> bool {
+        !self.outcomes.iter().any(|(_, o)| o.is_failure())
+    }
+
+    /// `stopped 2, killed 1, not running 1, skipped 0, survived 0`.
+    pub fn line(&self) -> String {
+        let count = |f: fn(&Outcome) -> bool| self.outcomes.iter().filter(|(_, o)| f(o)).count();
+        format!(
+            "summary: stopped {}, killed {}, not running {}, skipped {}, survived {}",
+            count(|o| *o == Outcome::Stopped),
+            count(|o| *o == Outcome::Killed),
+            count(|o| *o == Outcome::NotRunning),
+            count(|o| matches!(o, Outcome::Skipped(_))),
+            count(|o| matches!(o, Outcome::Survived(_))),
+        )
+    }
+}
+
+/// Carries out `steps` in order.
+pub fn execute(
+    steps: &[Step<'_>],
+    opts: &StopOptions,
+    log: &ActionLog,
+    progress: &Progress,
+) -> StopSummary {
+    let deadline = opts.timeout.map(|t| Instant::now() + t);
+    let mut summary = StopSummary::default();
+    for step in steps {
+        let name = step.process().name.clone();
+        progress.status(&format!("stopping {name}"));
+        let outcome = match step {
+            Step::Skip { reason, .. } => {
+                progress.line(&format!("{name}: skipped: {reason}"));
+                log.record("stop", &name, &format!("skipped: {reason}"));
+                Outcome::Skipped(reason.clone())
+            }
+            Step::NotRunning { process, stale } => {
+                if let Some(s) = stale {
+                    remove_pid_file(process, &s.path, log, progress);
+                }
+                progress.line(&format!("{name}: not running"));
+                log.record("stop", &name, "not running");
+                Outcome::NotRunning
+            }
+            Step::Stop {
+                process,
+                targets,
+                stale,
+                ..
+            } => {
+                let outcome = stop_one(process, targets, opts, deadline, log, progress);
+                if !outcome.is_failure() {
+                    if let Some(pf) = &process.pid_file {
+                        remove_pid_file(process, pf, log, progress);
+                    }
+                } else if let Some(s) = stale {
+                    remove_pid_file(process, &s.path, log, progress);
+                }
+                outcome
+            }
+        };
+        summary.outcomes.push((name, outcome));
+        progress.step_done();
+    }
+    progress.finish();
+    summary
+}
+
+fn remove_pid_file(process: &Process, path: &PathBuf, log: &ActionLog, progress: &Progress) {
+    match fs::remove_file(path) {
+        Ok(()) => {
+            progress.line(&format!(
+                "{}: removed PID file {}",
+                process.name,
+                path.display()
+            ));
+            log.record(
+                "remove-pid-file",
+                &process.name,
+                &format!("{} removed", path.display()),
+            );
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            progress.line(&format!(
+                "{}: cannot remove PID file {}: {e}",
+                process.name,
+                path.display()
+            ));
+            log.record(
+                "remove-pid-file",
+                &process.name,
+                &format!("{} failed: {e}", path.display()),
+            );
+        }
+    }
+}
+
+/// Whether a target (or, for groups, any member of its group) is still alive. A target
+/// whose PID now belongs to a process with another start time has gone.
+fn alive(target: &ProcInfo, group: bool) -> Vec<i32> {
+    if group {
+        Snapshot::capture()
+            .group_members(target.pgid)
+            .iter()
+            .map(|p| p.pid)
+            .collect()
+    } else {
+        match ProcInfo::read(target.pid) {
+            Some(p) if !p.is_zombie() && p.start_ticks == target.start_ticks => vec![p.pid],
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn send(target: &ProcInfo, group: bool, sig: Signal) -> Result<(), Errno> {
+    let result = if group {
+        killpg(Pid::from_raw(target.pgid), sig)
+    } else {
+        kill(Pid::from_raw(target.pid), sig)
+    };
+    match result {
+        Err(Errno::ESRCH) => Ok(()), // already gone
+        other => other,
+    }
+}
+
+fn still_alive(targets: &[ProcInfo], group: bool) -> Vec<i32> {
+    let mut pids: Vec<i32> = targets.iter().flat_map(|t| alive(t, group)).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
+fn wait_gone(targets: &[ProcInfo], group: bool, until: Instant) -> Vec<i32> {
+    loop {
+        let left = still_alive(targets, group);
+        if left.is_empty() || Instant::now() >= until {
+            return left;
+        }
+        thread::sleep(POLL.min(until.saturating_duration_since(Instant::now())));
+    }
+}
+
+fn stop_one(
+    process: &Process,
+    targets: &[ProcInfo],
+    opts: &StopOptions,
+    deadline: Option<Instant>,
+    log: &ActionLog,
+    progress: &Progress,
+) -> Outcome {
+    let name = &process.name;
+    let group = process.process_group;
+    let started = Instant::now();
+    let whom = |t: &ProcInfo| {
+        if group {
+            format!("process group {}", t.pgid)
+        } else {
+            format!("PID {}", t.pid)
+        }
+    };
+
+    // The snapshot may be old by now: only signal a PID that still is the same process.
+    let targets: Vec<ProcInfo> = targets
+        .iter()
+        .filter(|t| {
+            ProcInfo::read(t.pid).is_some_and(|p| !p.is_zombie() && p.start_ticks == t.start_ticks)
+                || (group && !alive(t, true).is_empty())
+        })
+        .cloned()
+        .collect();
+    if targets.is_empty() {
+        progress.line(&format!("{name}: exited before it was signalled"));
+        log.record("stop", name, "exited before it was signalled");
+        return Outcome::Stopped;
+    }
+
+    let sig = process.stop_signal;
+    for t in &targets {
+        match send(t, group, sig) {
+            Ok(()) => {
+                progress.line(&format!("{name}: sent {} to {}", sig.as_str(), whom(t)));
+                log.record(
+                    "signal",
+                    name,
+                    &format!("{} sent to {}", sig.as_str(), whom(t)),
+                );
+            }
+            Err(e) => {
+                let msg = format!("cannot send {} to {}: {e}", sig.as_str(), whom(t));
+                progress.line(&format!("{name}: {msg}"));
+                log.record("signal", name, &msg);
+            }
+        }
+    }
+
+    let force = opts.force || deadline.is_some_and(|d| Instant::now() >= d);
+    let mut left = still_alive(&targets, group);
+    if !force && !left.is_empty() {
+        let mut until = Instant::now() + process.stop_timeout;
+        if let Some(d) = deadline {
+            until = until.min(d);
+        }
+        progress.status(&format!(
+            "waiting for {name} (up to {})",
+            humantime::format_duration(until.saturating_duration_since(Instant::now()))
+        ));
+        left = wait_gone(&targets, group, until);
+    }
+    if left.is_empty() {
+        let msg = format!("exited after {} in {:.1?}", sig.as_str(), started.elapsed());
+        progress.line(&format!("{name}: {msg}"));
+        log.record("stop", name, &msg);
+        return Outcome::Stopped;
+    }
+
+    let reason = if force {
+        "--force / overall timeout"
+    } else {
+        "stop_timeout expired"
+    };
+    for t in &targets {
+        match send(t, group, Signal::SIGKILL) {
+            Ok(()) => {
+                progress.line(&format!("{name}: sent SIGKILL to {} ({reason})", whom(t)));
+                log.record(
+                    "signal",
+                    name,
+                    &format!("SIGKILL sent to {} ({reason})", whom(t)),
+                );
+            }
+            Err(e) => {
+                let msg = format!("cannot send SIGKILL to {}: {e}", whom(t));
+                progress.line(&format!("{name}: {msg}"));
+                log.record("signal", name, &msg);
+            }
+        }
+    }
+    let left = wait_gone(&targets, group, Instant::now() + KILL_WAIT);
+    if left.is_empty() {
+        let msg = format!("killed with SIGKILL after {:.1?}", started.elapsed());
+        progress.line(&format!("{name}: {msg}"));
+        log.record("stop", name, &msg);
+        Outcome::Killed
+    } else {
+        let msg = format!(
+            "SURVIVED: PID(s) {} still alive after SIGKILL",
+            join_pids(&left)
+        );
+        progress.line(&format!("{name}: {msg}"));
+        log.record("stop", name, &msg);
+        Outcome::Survived(msg)
+    }
+}
