@@ -1,0 +1,91 @@
+//! Start-up: builds every resource in descending priority.
+
+use std::any::TypeId;
+
+use crate::error::{Location, LocationText, StartupError};
+use crate::resource::{CloseFn, CloseKind, ResourceSpec};
+use crate::shutdown::Shutdown;
+
+use super::graph;
+
+/// A resource that was built: what the close phase needs.
+pub(crate) struct Built {
+    pub(crate) name: String,
+    pub(crate) type_name: &'static str,
+    pub(crate) type_id: TypeId,
+    pub(crate) priority: i32,
+    pub(crate) location: Option<Location>,
+    pub(crate) close: Option<CloseFn>,
+    pub(crate) close_kind: CloseKind,
+}
+
+/// Why start-up stopped, and what had been built by then (to be closed).
+pub(crate) struct StartupFailure {
+    pub(crate) error: Option<StartupError>,
+    pub(crate) built: Vec<Built>,
+}
+
+/// Builds the resources. Stops at the first failure, or when a shutdown is requested during
+/// start-up, returning what was built so it can be closed.
+pub(crate) async fn build_all(shutdown: &Shutdown, mut specs: Vec<ResourceSpec>) -> Result<Vec<Built>, StartupFailure> {
+    if let Err(error) = graph::validate(&specs) {
+        return Err(StartupFailure {
+            error: Some(error),
+            built: Vec::new(),
+        });
+    }
+    graph::build_order(&mut specs);
+    let resources = shutdown.resources().clone();
+    for spec in &specs {
+        resources.declare(spec.type_id, &spec.name);
+    }
+    let mut built = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let ResourceSpec {
+            name,
+            type_name,
+            type_id,
+            priority,
+            location,
+            build,
+            close,
+            close_kind,
+            ..
+        } = spec;
+        let task = tokio::spawn(build(resources.clone()));
+        let result = tokio::select! {
+            r = task => r,
+            _ = shutdown.requested() => {
+                tracing::warn!(target: "graceful::startup", resource = %name, "shutdown requested during start-up; not building the rest");
+                return Err(StartupFailure { error: None, built });
+            }
+        };
+        let error = match result {
+            Ok(Ok(value)) => {
+                resources.insert(type_id, value);
+                tracing::debug!(target: "graceful::startup", resource = %name, priority, "resource built");
+                built.push(Built {
+                    name,
+                    type_name,
+                    type_id,
+                    priority,
+                    location,
+                    close,
+                    close_kind,
+                });
+                continue;
+            }
+            Ok(Err(e)) => e,
+            Err(join) => format!("constructor panicked: {}", super::close::panic_message(join)).into(),
+        };
+        return Err(StartupFailure {
+            error: Some(StartupError::Constructor {
+                name,
+                location: LocationText(location),
+                source: error,
+            }),
+            built,
+        });
+    }
+    Ok(built)
+}

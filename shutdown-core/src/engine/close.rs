@@ -1,0 +1,146 @@
+//! `ClosingResources`: ascending priority, equal priorities concurrently, each close bounded.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use tokio::task::JoinError;
+
+use super::build::Built;
+use super::recorder::Recorder;
+use crate::error::DeadlineExceeded;
+use crate::phase::Phase;
+use crate::report::{CloseOutcome, ResourceRecord};
+use crate::shutdown::{Event, Shutdown};
+
+/// Formats a caught panic's payload.
+pub(crate) fn panic_message(join: JoinError) -> String {
+    if !join.is_panic() {
+        return "cancelled".to_string();
+    }
+    let payload = join.into_panic();
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}
+
+/// Closes every built resource; returns the records in the order closes started.
+pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut Recorder) -> Vec<ResourceRecord> {
+    let config = shutdown.config().clone();
+    let mut classes: BTreeMap<i32, Vec<Built>> = BTreeMap::new();
+    for b in built {
+        classes.entry(b.priority).or_default().push(b);
+    }
+    let mut records = Vec::new();
+    for (priority, class) in classes {
+        let budget = config.class_budgets.get(&priority).map(|s| s.value);
+        let class_deadline = budget.map_or(rec.deadline, |b| (Instant::now() + b).min(rec.deadline));
+        let mut set = tokio::task::JoinSet::new();
+        for b in class {
+            let shutdown = shutdown.clone();
+            let close_timeout = config.resource_close_timeout.value;
+            let origin = rec.start;
+            set.spawn(async move {
+                let started = origin.elapsed();
+                let value = shutdown.resources().take(b.type_id);
+                let limit = (Instant::now() + close_timeout).min(class_deadline);
+                let outcome = if shutdown.is_forced() {
+                    CloseOutcome::Skipped
+                } else {
+                    match (b.close, value) {
+                        (Some(close), Some(value)) => {
+                            let mut task = tokio::spawn(close(value));
+                            tokio::select! {
+                                r = &mut task => match r {
+                                    Ok(Ok(())) => CloseOutcome::Closed,
+                                    Ok(Err(e)) => CloseOutcome::Failed(error_chain(&*e)),
+                                    Err(j) => CloseOutcome::Panicked(panic_message(j)),
+                                },
+                                _ = tokio::time::sleep_until(limit.into()) => { task.abort(); CloseOutcome::TimedOut }
+                                _ = shutdown.forced() => { task.abort(); CloseOutcome::TimedOut }
+                            }
+                        }
+                        (None, Some(value)) => {
+                            // No handler: dropping the engine's handle is the close. A value
+                            // whose Drop panics is reported like a panicking close.
+                            match tokio::task::spawn_blocking(move || drop(value)).await {
+                                Ok(()) => CloseOutcome::Closed,
+                                Err(j) => CloseOutcome::Panicked(panic_message(j)),
+                            }
+                        }
+                        (_, None) => CloseOutcome::Closed,
+                    }
+                };
+                let limit_used = budget.map_or(close_timeout, |b| b.min(close_timeout));
+                let record = ResourceRecord {
+                    name: b.name,
+                    type_name: b.type_name,
+                    priority: b.priority,
+                    location: b.location,
+                    close: b.close_kind,
+                    outcome,
+                    started,
+                    finished: origin.elapsed(),
+                };
+                (record, limit_used)
+            });
+        }
+        while let Some(joined) = set.join_next().await {
+            let Ok((record, limit)) = joined else { continue };
+            let seconds = record.finished.saturating_sub(record.started).as_secs_f64();
+            match &record.outcome {
+                CloseOutcome::Closed => {
+                    tracing::info!(target: "graceful::resource", resource = %record.name, priority = record.priority, seconds, "resource closed")
+                }
+                CloseOutcome::Skipped => {
+                    rec.forced = true;
+                    tracing::warn!(target: "graceful::resource", resource = %record.name, "resource close skipped: shutdown forced")
+                }
+                CloseOutcome::TimedOut => {
+                    rec.forced = true;
+                    rec.deadlines.push(DeadlineExceeded {
+                        phase: Phase::ClosingResources,
+                        what: record.name.clone(),
+                        limit,
+                    });
+                    shutdown.emit(Event::Deadline {
+                        what: record.name.clone(),
+                    });
+                    tracing::error!(target: "graceful::resource", resource = %record.name, "resource did not close within {limit:?}; moving on")
+                }
+                CloseOutcome::Failed(e) | CloseOutcome::Panicked(e) => {
+                    tracing::error!(target: "graceful::resource", resource = %record.name, error = %e, "resource failed to close")
+                }
+            }
+            if let Ok(mut p) = shutdown.inner.progress.lock() {
+                p.resources_closed += 1;
+                if !record.outcome.is_ok() {
+                    p.errors.push(format!("{}: {:?}", record.name, record.outcome));
+                }
+            }
+            shutdown.emit(Event::ResourceClosed {
+                name: record.name.clone(),
+                outcome: record.outcome.clone(),
+                seconds,
+            });
+            records.push(record);
+        }
+    }
+    records.sort_by(|a, b| a.started.cmp(&b.started));
+    records
+}
+
+/// An error and its sources, joined by `: `.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
+}

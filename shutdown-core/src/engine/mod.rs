@@ -1,0 +1,14 @@
+//! The engine: builder, start-up, the phases, and process-level safety nets.
+
+mod build;
+mod builder;
+mod close;
+mod graph;
+mod outcome;
+mod recorder;
+mod run;
+mod signals;
+mod watchdog;
+
+pub use builder::{Graceful, GracefulBuilder};
+pub use outcome::{MainExit, MainOutput, RunOutcome};

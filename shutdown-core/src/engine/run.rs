@@ -1,0 +1,275 @@
+//! [`Graceful::run`]: build resources, run `main`, then walk the phases.
+
+use std::future::Future;
+use std::time::Instant;
+
+use tokio::task::JoinHandle;
+
+use super::build::{self, Built};
+use super::builder::Graceful;
+use super::close::{self, panic_message};
+use super::outcome::{MainExit, MainOutput, RunOutcome};
+use super::recorder::Recorder;
+use super::{signals, watchdog};
+use crate::phase::Phase;
+use crate::reason::ShutdownReason;
+use crate::report::{CloseOutcome, HookRecord, MainOutcome, ShutdownReport};
+use crate::shutdown::Shutdown;
+
+impl Graceful {
+    /// Runs a program under this engine and returns when the shutdown has finished.
+    ///
+    /// 1. installs the signal handlers,
+    /// 2. builds every resource in descending priority (a failure closes what was built and
+    ///    ends the run with a start-up error),
+    /// 3. runs `main` with a [`Shutdown`] handle, as a tracked task,
+    /// 4. on the first trigger — a signal, [`Shutdown::trigger`], `main` returning — walks the
+    ///    phases, each bounded by its deadline, and returns the [`RunOutcome`].
+    pub async fn run<F, Fut>(self, main: F) -> RunOutcome
+    where
+        F: FnOnce(Shutdown) -> Fut,
+        Fut: Future + Send + 'static,
+        Fut::Output: MainOutput,
+    {
+        let Graceful {
+            shutdown,
+            specs,
+            process_owner,
+        } = self;
+        signals::listen(&shutdown, &shutdown.config().signals.value.clone(), process_owner);
+        let total = specs.len();
+        let built = match build::build_all(&shutdown, specs).await {
+            Ok(built) => built,
+            Err(failure) => {
+                let error = failure.error.map(|e| close::error_chain(&e));
+                match &error {
+                    Some(e) => {
+                        tracing::error!(target: "graceful::startup", "{e}");
+                        shutdown.trigger(ShutdownReason::StartupFailed { error: e.clone() });
+                    }
+                    None => {
+                        shutdown.trigger(ShutdownReason::StartupFailed {
+                            error: "shutdown requested during start-up".into(),
+                        });
+                    }
+                }
+                let _ = total;
+                return phases(&shutdown, failure.built, None, MainOutcome::NotStarted, error, process_owner).await;
+            }
+        };
+        tracing::info!(target: "graceful::startup", resources = built.len(), "started");
+        let guard = shutdown.track();
+        let fut = main(shutdown.clone());
+        let mut task = tokio::spawn(async move {
+            let _guard = guard;
+            fut.await.into_main_exit()
+        });
+        let mut early = None;
+        tokio::select! {
+            _ = shutdown.requested() => {}
+            joined = &mut task => {
+                let (outcome, code) = main_outcome(joined);
+                match &outcome {
+                    MainOutcome::Error(e) | MainOutcome::Panicked(e) => {
+                        shutdown.trigger(ShutdownReason::MainFailed { error: e.clone() });
+                    }
+                    _ => { shutdown.trigger(ShutdownReason::MainReturned); }
+                }
+                early = Some((outcome, code));
+            }
+        }
+        let (main_state, main_code) = match early {
+            Some((o, c)) => (Some(task), (o, c)),
+            None => (Some(task), (MainOutcome::Running, None)),
+        };
+        let finished_main = main_code.0 != MainOutcome::Running;
+        let mut outcome = phases(
+            &shutdown,
+            built,
+            if finished_main { None } else { main_state },
+            main_code.0,
+            None,
+            process_owner,
+        )
+        .await;
+        if outcome.main_code.is_none() {
+            outcome.main_code = main_code.1;
+        }
+        outcome
+    }
+}
+
+fn main_outcome(joined: Result<MainExit, tokio::task::JoinError>) -> (MainOutcome, Option<std::process::ExitCode>) {
+    match joined {
+        Ok(MainExit::Ok) => (MainOutcome::Ok, None),
+        Ok(MainExit::Code(c)) => {
+            if c == std::process::ExitCode::SUCCESS {
+                (MainOutcome::Ok, None)
+            } else {
+                (MainOutcome::ExitCode, Some(c))
+            }
+        }
+        Ok(MainExit::Error(e)) => (MainOutcome::Error(e), None),
+        Err(j) if j.is_panic() => (MainOutcome::Panicked(panic_message(j)), None),
+        Err(_) => (MainOutcome::Aborted, None),
+    }
+}
+
+/// Walks the phases after the trigger.
+async fn phases(
+    shutdown: &Shutdown,
+    built: Vec<Built>,
+    main_task: Option<JoinHandle<MainExit>>,
+    mut main: MainOutcome,
+    startup_error: Option<String>,
+    process_owner: bool,
+) -> RunOutcome {
+    let config = shutdown.config().clone();
+    let start = shutdown.inner.shutdown_started.get().copied().unwrap_or_else(Instant::now);
+    if process_owner {
+        watchdog::arm(shutdown.clone(), start);
+    }
+    if let Ok(mut p) = shutdown.inner.progress.lock() {
+        p.resources_total = built.len();
+    }
+    let mut rec = Recorder::new(start, config.timeout.value);
+    let mut hooks = Vec::new();
+    let mut main_code = None;
+
+    rec.enter(shutdown, Phase::Initiated);
+
+    rec.enter(shutdown, Phase::StoppingNewRequests);
+    run_hooks(shutdown, Phase::StoppingNewRequests, &mut rec, &mut hooks).await;
+    let delay = config.readiness_delay.value.min(rec.remaining());
+    if !delay.is_zero() && startup_error.is_none() {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = shutdown.forced() => rec.missed("readiness_delay (forced)", delay, shutdown),
+        }
+    }
+
+    rec.enter(shutdown, Phase::DrainingConnections);
+    let drain_limit = config.drain_timeout.value;
+    let drain_deadline = (Instant::now() + drain_limit).min(rec.deadline);
+    let drained = tokio::select! {
+        _ = shutdown.wait_idle() => true,
+        _ = tokio::time::sleep_until(drain_deadline.into()) => false,
+        _ = shutdown.forced() => false,
+    };
+    let mut abandoned = Vec::new();
+    if !drained {
+        abandoned = shutdown.abort_tasks();
+        rec.missed("drain", drain_limit, shutdown);
+    }
+    if let Some(mut task) = main_task {
+        // `main` dropped its guard when it returned, so after a successful drain this resolves
+        // immediately; otherwise `main` is cancelled.
+        let waited = if drained {
+            tokio::time::timeout(rec.remaining(), &mut task).await.ok()
+        } else {
+            None
+        };
+        match waited {
+            Some(joined) => {
+                let (o, c) = main_outcome(joined);
+                main = o;
+                main_code = c;
+            }
+            None => {
+                task.abort();
+                main = MainOutcome::Aborted;
+                abandoned.insert(0, "main".to_string());
+            }
+        }
+    }
+    let anonymous = shutdown.in_flight();
+    if !drained && anonymous > 0 {
+        abandoned.push(format!("{anonymous} tracked unit(s) of work"));
+    }
+    for a in &abandoned {
+        tracing::warn!(target: "graceful::drain", "abandoned at the drain deadline: {a}");
+    }
+
+    rec.enter(shutdown, Phase::SavingState);
+    run_hooks(shutdown, Phase::SavingState, &mut rec, &mut hooks).await;
+
+    rec.enter(shutdown, Phase::ClosingResources);
+    let resources = close::close_all(shutdown, built, &mut rec).await;
+    if resources.iter().any(|r| matches!(r.outcome, CloseOutcome::TimedOut | CloseOutcome::Skipped)) {
+        rec.forced = true;
+    }
+
+    rec.enter(shutdown, Phase::FlushingBuffers);
+    run_hooks(shutdown, Phase::FlushingBuffers, &mut rec, &mut hooks).await;
+    rec.finish_current();
+
+    let result = if rec.forced || shutdown.is_forced() {
+        Phase::Forced
+    } else {
+        Phase::Completed
+    };
+    let report = ShutdownReport {
+        result,
+        reason: shutdown.reason(),
+        phases: std::mem::take(&mut rec.phases),
+        resources,
+        hooks,
+        abandoned,
+        deadlines: std::mem::take(&mut rec.deadlines),
+        main,
+        startup_error,
+        total: start.elapsed(),
+    };
+    let _ = shutdown.inner.report.set(report.clone());
+    shutdown.set_phase(result);
+    tracing::info!(target: "graceful::report", result = result.as_str(), total = ?report.total, "shutdown finished");
+    RunOutcome { report, main_code }
+}
+
+/// Runs the hooks registered for `phase`, concurrently, bounded by the engine's deadline.
+async fn run_hooks(shutdown: &Shutdown, phase: Phase, rec: &mut Recorder, out: &mut Vec<HookRecord>) {
+    let mine: Vec<_> = match shutdown.inner.hooks.lock() {
+        Ok(mut hooks) => {
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *hooks).into_iter().partition(|h| h.phase == phase);
+            *hooks = rest;
+            mine
+        }
+        Err(_) => Vec::new(),
+    };
+    if mine.is_empty() {
+        return;
+    }
+    let deadline = rec.deadline;
+    let mut set = tokio::task::JoinSet::new();
+    for hook in mine {
+        let shutdown = shutdown.clone();
+        set.spawn(async move {
+            let began = Instant::now();
+            let mut task = tokio::spawn((hook.run)(shutdown.clone()));
+            let outcome = tokio::select! {
+                r = &mut task => match r {
+                    Ok(Ok(())) => CloseOutcome::Closed,
+                    Ok(Err(e)) => CloseOutcome::Failed(close::error_chain(&*e)),
+                    Err(j) => CloseOutcome::Panicked(panic_message(j)),
+                },
+                _ = tokio::time::sleep_until(deadline.into()) => { task.abort(); CloseOutcome::TimedOut }
+                _ = shutdown.forced() => { task.abort(); CloseOutcome::TimedOut }
+            };
+            HookRecord {
+                phase,
+                name: hook.name,
+                outcome,
+                duration: began.elapsed(),
+            }
+        });
+    }
+    while let Some(Ok(record)) = set.join_next().await {
+        if record.outcome == CloseOutcome::TimedOut {
+            let limit = deadline.saturating_duration_since(rec.start);
+            rec.missed(format!("hook {}", record.name), limit, shutdown);
+        } else if !record.outcome.is_ok() {
+            tracing::error!(target: "graceful::hook", hook = %record.name, phase = phase.as_str(), outcome = ?record.outcome, "hook failed");
+        }
+        out.push(record);
+    }
+}

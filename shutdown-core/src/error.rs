@@ -1,0 +1,144 @@
+//! Error types.
+
+use std::time::Duration;
+
+use crate::phase::Phase;
+
+/// A boxed error as returned by constructors, close handlers and hooks.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Where a resource was declared: the constructor's source file and line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Location {
+    /// Source file, as `file!()` gives it.
+    pub file: &'static str,
+    /// Line, as `line!()` gives it.
+    pub line: u32,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// Why start-up failed: the engine could not build the set of resources.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartupError {
+    /// A constructor returned an error or panicked.
+    #[error("resource `{name}` ({location}) failed to start: {source}")]
+    Constructor {
+        /// The resource's name.
+        name: String,
+        /// Where it was declared, or `<builder>` when not known.
+        location: LocationText,
+        /// What the constructor returned.
+        #[source]
+        source: BoxError,
+    },
+    /// A constructor asks for a resource type nobody registered.
+    #[error(
+        "resource `{name}` ({location}) needs `Res<{missing}>`, but no resource of type `{missing}` is registered{hint}"
+    )]
+    MissingDependency {
+        /// The dependent resource.
+        name: String,
+        /// Where it was declared.
+        location: LocationText,
+        /// The missing type.
+        missing: &'static str,
+        /// How to fix it.
+        hint: &'static str,
+    },
+    /// A dependency would close before (or together with) its dependent.
+    #[error(
+        "resource `{dependent}` (priority {dependent_priority}) depends on `{dependency}` (priority {dependency_priority}), \
+         but resources close in ascending priority, so `{dependency}` would close before or together with `{dependent}`; \
+         give `{dependency}` a priority higher than {dependent_priority}"
+    )]
+    PriorityContradiction {
+        /// The resource that takes the other as `Res<T>`.
+        dependent: String,
+        /// Its priority.
+        dependent_priority: i32,
+        /// The resource it takes.
+        dependency: String,
+        /// Its priority.
+        dependency_priority: i32,
+    },
+    /// Two resources produce the same type; `get::<T>()` would be ambiguous.
+    #[error(
+        "resources `{first}` and `{second}` both produce `{type_name}`; each type may be registered once (wrap one in a newtype)"
+    )]
+    DuplicateType {
+        /// The first registration.
+        first: String,
+        /// The second registration.
+        second: String,
+        /// The shared type.
+        type_name: &'static str,
+    },
+}
+
+/// A [`Location`] or `<builder>` when the resource was registered without one.
+#[derive(Debug, Clone)]
+pub struct LocationText(pub Option<Location>);
+
+impl std::fmt::Display for LocationText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(l) => write!(f, "{l}"),
+            None => f.write_str("<builder>"),
+        }
+    }
+}
+
+/// Asking for a resource that is not there.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum GetError {
+    /// No resource of that type is registered with the engine.
+    #[error(
+        "no resource of type `{type_name}` is registered ({registered} registered). If its `#[resource]` constructor lives in \
+         another crate, that crate must be linked: add `use that_crate as _;` to your binary, because `inventory` drops \
+         registrations from crates nothing references"
+    )]
+    NotRegistered {
+        /// The requested type.
+        type_name: &'static str,
+        /// How many resources are registered.
+        registered: usize,
+    },
+    /// The resource is registered but already closed (or not yet built).
+    #[error("resource `{name}` of type `{type_name}` is not available: it is {state}")]
+    NotAvailable {
+        /// The resource's name.
+        name: String,
+        /// The requested type.
+        type_name: &'static str,
+        /// `"closed"` or `"not built yet"`.
+        state: &'static str,
+    },
+    /// `graceful::get` was called outside a program run by `#[graceful::main]`.
+    #[error(
+        "`graceful::get::<{type_name}>()` was called, but no engine is running in this process; use `#[graceful::main]`, or \
+         `Shutdown::resources().get()` with an engine built by `Graceful::builder()`"
+    )]
+    NoEngine {
+        /// The requested type.
+        type_name: &'static str,
+    },
+}
+
+/// A deadline that expired, as recorded in the report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeadlineExceeded {
+    /// The phase in which it expired.
+    pub phase: Phase,
+    /// What was waited for (a resource name, `drain`, a hook name, `overall`).
+    pub what: String,
+    /// How long was allowed.
+    #[serde(with = "crate::report::duration_secs")]
+    pub limit: Duration,
+}

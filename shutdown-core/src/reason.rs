@@ -1,0 +1,190 @@
+//! Why a shutdown started.
+
+use std::fmt;
+
+/// An operating-system signal (or Windows console event) that can trigger a shutdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Signal {
+    /// `SIGTERM` (15): what Kubernetes, systemd and `kill` send.
+    Term,
+    /// `SIGINT` (2): Ctrl-C in a terminal.
+    Int,
+    /// `SIGHUP` (1): the terminal went away.
+    Hup,
+    /// `SIGQUIT` (3).
+    Quit,
+    /// `SIGUSR1` (10).
+    Usr1,
+    /// `SIGUSR2` (12).
+    Usr2,
+    /// Windows Ctrl-Break.
+    CtrlBreak,
+    /// Windows console close.
+    CtrlClose,
+}
+
+impl Signal {
+    /// Every accepted signal, for error messages.
+    pub const ALL: [Signal; 8] = [
+        Signal::Term,
+        Signal::Int,
+        Signal::Hup,
+        Signal::Quit,
+        Signal::Usr1,
+        Signal::Usr2,
+        Signal::CtrlBreak,
+        Signal::CtrlClose,
+    ];
+
+    /// The default set: SIGTERM, SIGINT, SIGHUP (on Windows: Ctrl-C, Ctrl-Break, close).
+    pub fn defaults() -> Vec<Signal> {
+        if cfg!(windows) {
+            vec![Signal::Int, Signal::CtrlBreak, Signal::CtrlClose]
+        } else {
+            vec![Signal::Term, Signal::Int, Signal::Hup]
+        }
+    }
+
+    /// The conventional name, e.g. `SIGTERM`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Term => "SIGTERM",
+            Signal::Int => "SIGINT",
+            Signal::Hup => "SIGHUP",
+            Signal::Quit => "SIGQUIT",
+            Signal::Usr1 => "SIGUSR1",
+            Signal::Usr2 => "SIGUSR2",
+            Signal::CtrlBreak => "CTRL_BREAK",
+            Signal::CtrlClose => "CTRL_CLOSE",
+        }
+    }
+
+    /// The Unix signal number (used for the `128 + n` exit code); Windows events use 2.
+    pub fn number(self) -> i32 {
+        match self {
+            Signal::Term => 15,
+            Signal::Int | Signal::CtrlBreak | Signal::CtrlClose => 2,
+            Signal::Hup => 1,
+            Signal::Quit => 3,
+            Signal::Usr1 => 10,
+            Signal::Usr2 => 12,
+        }
+    }
+
+    /// Parses `SIGTERM`, `TERM`, `sigterm`, `15`, … Returns `None` for anything else.
+    pub fn parse(s: &str) -> Option<Signal> {
+        let t = s.trim().to_ascii_uppercase();
+        let t = t.strip_prefix("SIG").unwrap_or(&t);
+        Some(match t {
+            "TERM" | "15" => Signal::Term,
+            "INT" | "2" | "CTRL_C" | "CTRLC" => Signal::Int,
+            "HUP" | "1" => Signal::Hup,
+            "QUIT" | "3" => Signal::Quit,
+            "USR1" | "10" => Signal::Usr1,
+            "USR2" | "12" => Signal::Usr2,
+            "CTRL_BREAK" | "CTRLBREAK" => Signal::CtrlBreak,
+            "CTRL_CLOSE" | "CTRLCLOSE" => Signal::CtrlClose,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What started the shutdown. Only the first trigger is kept; later ones are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ShutdownReason {
+    /// An OS signal arrived.
+    Signal {
+        /// Which one.
+        signal: Signal,
+    },
+    /// [`Shutdown::trigger`](crate::Shutdown::trigger) was called (or the admin API).
+    Requested {
+        /// The caller's reason.
+        reason: String,
+    },
+    /// `main` returned `Ok`/`()`.
+    MainReturned,
+    /// `main` returned an error (or panicked).
+    MainFailed {
+        /// The error, formatted.
+        error: String,
+    },
+    /// A resource or supervised task failed fatally.
+    ResourceFailed {
+        /// Its name.
+        resource: String,
+        /// The error, formatted.
+        error: String,
+    },
+    /// Start-up failed: a resource could not be built.
+    StartupFailed {
+        /// The error, formatted.
+        error: String,
+    },
+}
+
+impl ShutdownReason {
+    /// A programmatic request with a human reason.
+    pub fn requested(reason: impl Into<String>) -> Self {
+        ShutdownReason::Requested {
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<&str> for ShutdownReason {
+    fn from(s: &str) -> Self {
+        ShutdownReason::requested(s)
+    }
+}
+
+impl From<String> for ShutdownReason {
+    fn from(s: String) -> Self {
+        ShutdownReason::requested(s)
+    }
+}
+
+impl From<Signal> for ShutdownReason {
+    fn from(signal: Signal) -> Self {
+        ShutdownReason::Signal { signal }
+    }
+}
+
+impl fmt::Display for ShutdownReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShutdownReason::Signal { signal } => write!(f, "signal {signal}"),
+            ShutdownReason::Requested { reason } => write!(f, "requested: {reason}"),
+            ShutdownReason::MainReturned => f.write_str("main returned"),
+            ShutdownReason::MainFailed { error } => write!(f, "main failed: {error}"),
+            ShutdownReason::ResourceFailed { resource, error } => {
+                write!(f, "resource `{resource}` failed: {error}")
+            }
+            ShutdownReason::StartupFailed { error } => write!(f, "start-up failed: {error}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names_and_numbers() {
+        assert_eq!(Signal::parse("SIGTERM"), Some(Signal::Term));
+        assert_eq!(Signal::parse("term"), Some(Signal::Term));
+        assert_eq!(Signal::parse(" 2 "), Some(Signal::Int));
+        assert_eq!(Signal::parse("SIGKILL"), None);
+        for s in Signal::ALL {
+            assert_eq!(Signal::parse(s.name()), Some(s));
+        }
+    }
+}

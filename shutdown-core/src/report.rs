@@ -1,0 +1,244 @@
+//! What happened during a shutdown: the [`ShutdownReport`] and live [`Progress`].
+
+use std::time::Duration;
+
+use crate::error::{DeadlineExceeded, Location};
+use crate::phase::Phase;
+use crate::reason::ShutdownReason;
+use crate::resource::CloseKind;
+
+/// Serializes a `Duration` as fractional seconds.
+pub(crate) mod duration_secs {
+    use std::time::Duration;
+
+    pub(crate) fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+}
+
+mod opt_duration_secs {
+    use std::time::Duration;
+
+    pub(crate) fn serialize<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.as_secs_f64()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// How one phase went.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PhaseRecord {
+    /// Which phase.
+    pub phase: Phase,
+    /// When it started, from the shutdown's start.
+    #[serde(with = "duration_secs")]
+    pub started: Duration,
+    /// How long it took.
+    #[serde(with = "duration_secs")]
+    pub duration: Duration,
+    /// `false` when a deadline expired or the shutdown was forced during it.
+    pub within_deadline: bool,
+}
+
+/// How a resource's close ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", content = "detail", rename_all = "snake_case")]
+pub enum CloseOutcome {
+    /// The close handler returned successfully (or the value was dropped).
+    Closed,
+    /// The close handler returned an error.
+    Failed(String),
+    /// The close handler panicked; the panic was caught.
+    Panicked(String),
+    /// The close did not finish within its deadline and was abandoned.
+    TimedOut,
+    /// Not attempted because the shutdown was forced before its class.
+    Skipped,
+}
+
+impl CloseOutcome {
+    /// `true` for [`CloseOutcome::Closed`].
+    pub fn is_ok(&self) -> bool {
+        matches!(self, CloseOutcome::Closed)
+    }
+}
+
+/// How one resource closed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ResourceRecord {
+    /// Its name.
+    pub name: String,
+    /// The Rust type.
+    pub type_name: &'static str,
+    /// Its priority.
+    pub priority: i32,
+    /// Where it was declared.
+    pub location: Option<Location>,
+    /// How it closes.
+    pub close: CloseKind,
+    /// The outcome.
+    pub outcome: CloseOutcome,
+    /// When the close started, from the shutdown's start.
+    #[serde(with = "duration_secs")]
+    pub started: Duration,
+    /// When it ended (or was abandoned), from the shutdown's start.
+    #[serde(with = "duration_secs")]
+    pub finished: Duration,
+}
+
+/// How a phase hook went.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HookRecord {
+    /// The phase it ran in.
+    pub phase: Phase,
+    /// Its name.
+    pub name: String,
+    /// Its outcome (the same vocabulary as resources).
+    pub outcome: CloseOutcome,
+    /// How long it ran.
+    #[serde(with = "duration_secs")]
+    pub duration: Duration,
+}
+
+/// How `main` ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", content = "detail", rename_all = "snake_case")]
+pub enum MainOutcome {
+    /// `main` has not finished (the report was taken early).
+    Running,
+    /// Returned `()`/`Ok(())`.
+    Ok,
+    /// Returned an [`std::process::ExitCode`].
+    ExitCode,
+    /// Returned an error (formatted with `Debug`, as Rust's own `main` does).
+    Error(String),
+    /// Panicked.
+    Panicked(String),
+    /// Did not finish within the drain deadline and was cancelled.
+    Aborted,
+    /// Never started (start-up failed).
+    NotStarted,
+}
+
+/// Everything that happened during one shutdown, in order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// [`Phase::Completed`] or [`Phase::Forced`].
+    pub result: Phase,
+    /// What started the shutdown.
+    pub reason: Option<ShutdownReason>,
+    /// Each phase, in order.
+    pub phases: Vec<PhaseRecord>,
+    /// Each resource that was built, in the order closes started.
+    pub resources: Vec<ResourceRecord>,
+    /// Each phase hook.
+    pub hooks: Vec<HookRecord>,
+    /// Work still in flight when the drain deadline expired (task names, then a count of
+    /// anonymous guards); cancelled.
+    pub abandoned: Vec<String>,
+    /// Every deadline that expired.
+    pub deadlines: Vec<DeadlineExceeded>,
+    /// How `main` ended.
+    pub main: MainOutcome,
+    /// The start-up error, when the shutdown followed a failed start.
+    pub startup_error: Option<String>,
+    /// From the trigger to the end of the last phase.
+    #[serde(with = "duration_secs")]
+    pub total: Duration,
+}
+
+impl ShutdownReport {
+    /// `true` when the result is [`Phase::Forced`].
+    pub fn is_forced(&self) -> bool {
+        self.result == Phase::Forced
+    }
+
+    /// The record of the resource called `name`.
+    pub fn resource(&self, name: &str) -> Option<&ResourceRecord> {
+        self.resources.iter().find(|r| r.name == name)
+    }
+
+    /// Every error, one line each: failed and timed-out closes and hooks, main's error.
+    pub fn errors(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(e) = &self.startup_error {
+            out.push(format!("start-up: {e}"));
+        }
+        if let MainOutcome::Error(e) | MainOutcome::Panicked(e) = &self.main {
+            out.push(format!("main: {e}"));
+        }
+        for r in &self.resources {
+            match &r.outcome {
+                CloseOutcome::Failed(e) => out.push(format!("resource `{}` failed to close: {e}", r.name)),
+                CloseOutcome::Panicked(e) => out.push(format!("resource `{}` panicked while closing: {e}", r.name)),
+                CloseOutcome::TimedOut => out.push(format!("resource `{}` did not close in time", r.name)),
+                CloseOutcome::Closed | CloseOutcome::Skipped => {}
+            }
+        }
+        for h in &self.hooks {
+            if !h.outcome.is_ok() {
+                out.push(format!("hook `{}` ({}): {:?}", h.name, h.phase, h.outcome));
+            }
+        }
+        out
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}
+
+impl std::fmt::Display for ShutdownReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let reason = self.reason.as_ref().map_or("-".to_string(), ToString::to_string);
+        writeln!(f, "shutdown {} in {:?} ({reason})", self.result, self.total)?;
+        for p in &self.phases {
+            let flag = if p.within_deadline { "" } else { "  [deadline]" };
+            writeln!(f, "  phase {:<22} {:>10.3?}{flag}", p.phase.as_str(), p.duration)?;
+        }
+        for r in &self.resources {
+            writeln!(
+                f,
+                "  resource {:<20} priority {:<5} {:?} in {:?}",
+                r.name,
+                r.priority,
+                r.outcome,
+                r.finished.saturating_sub(r.started)
+            )?;
+        }
+        for a in &self.abandoned {
+            writeln!(f, "  abandoned {a}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A snapshot of where the service is, for status endpoints and logs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Progress {
+    /// The current phase.
+    pub phase: Phase,
+    /// What started the shutdown, once started.
+    pub reason: Option<ShutdownReason>,
+    /// Units of tracked work in flight.
+    pub in_flight: u64,
+    /// Names of tracked tasks still running.
+    pub tasks: Vec<String>,
+    /// Resources closed so far.
+    pub resources_closed: usize,
+    /// Resources built.
+    pub resources_total: usize,
+    /// Time since the shutdown started.
+    #[serde(with = "opt_duration_secs")]
+    pub elapsed: Option<Duration>,
+    /// Time left before the overall deadline.
+    #[serde(with = "opt_duration_secs")]
+    pub remaining: Option<Duration>,
+    /// Errors so far.
+    pub errors: Vec<String>,
+}

@@ -1,0 +1,96 @@
+//! The type map of built resources.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use super::Res;
+use crate::error::GetError;
+
+pub(crate) type AnyArc = Arc<dyn Any + Send + Sync>;
+
+#[derive(Default)]
+struct Entry {
+    name: String,
+    value: Option<AnyArc>,
+    closed: bool,
+}
+
+/// The resources an engine built, by type. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Resources {
+    inner: Arc<RwLock<HashMap<TypeId, Entry>>>,
+}
+
+impl Resources {
+    /// A handle to the resource of type `T`.
+    ///
+    /// Errors name the type and say why it is missing: never registered (with the
+    /// `inventory` linking rule), not built yet, or already closed.
+    pub fn get<T: Send + Sync + 'static>(&self) -> Result<Res<T>, GetError> {
+        let type_name = std::any::type_name::<T>();
+        let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let Some(entry) = map.get(&TypeId::of::<T>()) else {
+            return Err(GetError::NotRegistered {
+                type_name,
+                registered: map.len(),
+            });
+        };
+        match &entry.value {
+            Some(v) => match v.clone().downcast::<T>() {
+                Ok(arc) => Ok(Res(arc)),
+                Err(_) => Err(GetError::NotAvailable {
+                    name: entry.name.clone(),
+                    type_name,
+                    state: "of another type",
+                }),
+            },
+            None => Err(GetError::NotAvailable {
+                name: entry.name.clone(),
+                type_name,
+                state: if entry.closed { "closed" } else { "not built yet" },
+            }),
+        }
+    }
+
+    /// How many resources are registered.
+    pub fn len(&self) -> usize {
+        self.inner.read().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// `true` when no resource is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(crate) fn declare(&self, type_id: TypeId, name: &str) {
+        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        map.entry(type_id).or_insert_with(|| Entry {
+            name: name.to_string(),
+            ..Entry::default()
+        });
+    }
+
+    pub(crate) fn insert(&self, type_id: TypeId, value: AnyArc) {
+        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = map.get_mut(&type_id) {
+            e.value = Some(value);
+        }
+    }
+
+    /// Removes the engine's handle so that a by-value close can take the value.
+    pub(crate) fn take(&self, type_id: TypeId) -> Option<AnyArc> {
+        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        map.get_mut(&type_id).and_then(|e| {
+            e.closed = true;
+            e.value.take()
+        })
+    }
+}
+
+impl std::fmt::Debug for Resources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        f.debug_list().entries(map.values().map(|e| &e.name)).finish()
+    }
+}

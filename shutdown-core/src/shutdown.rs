@@ -1,0 +1,372 @@
+//! The [`Shutdown`] handle: what a program holds to see, start and take part in a shutdown.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, watch};
+use tokio::task::{AbortHandle, JoinHandle};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::error::BoxError;
+use crate::phase::Phase;
+use crate::reason::ShutdownReason;
+use crate::report::{CloseOutcome, Progress, ShutdownReport};
+use crate::resource::{BoxFuture, Resources};
+use crate::tracker::{TrackGuard, Tracker};
+
+/// Something that happened during a shutdown, as broadcast by [`Shutdown::events`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// The phase changed.
+    Phase {
+        /// The new phase.
+        phase: Phase,
+    },
+    /// A resource finished closing (or failed, or timed out).
+    ResourceClosed {
+        /// Its name.
+        name: String,
+        /// How it went.
+        outcome: CloseOutcome,
+        /// How long it took, in seconds.
+        seconds: f64,
+    },
+    /// A deadline expired.
+    Deadline {
+        /// What was waited for.
+        what: String,
+    },
+}
+
+pub(crate) type HookFn = Box<dyn FnOnce(Shutdown) -> BoxFuture<Result<(), BoxError>> + Send>;
+
+pub(crate) struct Hook {
+    pub(crate) phase: Phase,
+    pub(crate) name: String,
+    pub(crate) run: HookFn,
+}
+
+#[derive(Default)]
+pub(crate) struct ProgressState {
+    pub(crate) resources_total: usize,
+    pub(crate) resources_closed: usize,
+    pub(crate) errors: Vec<String>,
+}
+
+pub(crate) struct Inner {
+    token: CancellationToken,
+    force: CancellationToken,
+    reason: OnceLock<ShutdownReason>,
+    phase: watch::Sender<Phase>,
+    events: broadcast::Sender<Event>,
+    tracker: Tracker,
+    tasks: Mutex<BTreeMap<u64, (String, AbortHandle)>>,
+    next_task: AtomicU64,
+    pub(crate) progress: Mutex<ProgressState>,
+    pub(crate) hooks: Mutex<Vec<Hook>>,
+    resources: Resources,
+    config: Arc<Config>,
+    started_at: Instant,
+    pub(crate) shutdown_started: OnceLock<Instant>,
+    pub(crate) report: OnceLock<ShutdownReport>,
+}
+
+/// A handle to the engine: cheap to clone, `Send + Sync`.
+///
+/// `#[graceful::main]` passes one to `main`; [`Graceful::shutdown`](crate::Graceful::shutdown)
+/// gives one without macros.
+#[derive(Clone)]
+pub struct Shutdown {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Shutdown {
+    pub(crate) fn new(config: Arc<Config>, resources: Resources) -> Self {
+        let (phase, _) = watch::channel(Phase::Running);
+        let (events, _) = broadcast::channel(256);
+        Shutdown {
+            inner: Arc::new(Inner {
+                token: CancellationToken::new(),
+                force: CancellationToken::new(),
+                reason: OnceLock::new(),
+                phase,
+                events,
+                tracker: Tracker::new(),
+                tasks: Mutex::new(BTreeMap::new()),
+                next_task: AtomicU64::new(0),
+                progress: Mutex::new(ProgressState::default()),
+                hooks: Mutex::new(Vec::new()),
+                resources,
+                config,
+                started_at: Instant::now(),
+                shutdown_started: OnceLock::new(),
+                report: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// Resolves once a shutdown has been requested (by any trigger). Cheap to call often;
+    /// the future owns what it needs, so it can be moved into a task.
+    ///
+    /// ```
+    /// # async fn demo(shutdown: graceful::Shutdown) {
+    /// loop {
+    ///     tokio::select! {
+    ///         _ = shutdown.requested() => break,
+    ///         _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => { /* work */ }
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn requested(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.inner.token.clone().cancelled_owned()
+    }
+
+    /// `true` once any trigger has fired.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.token.is_cancelled()
+    }
+
+    /// Starts a shutdown. Returns `true` if this call started it, `false` if one was already
+    /// under way (its reason is kept; exactly one shutdown ever runs).
+    pub fn trigger(&self, reason: impl Into<ShutdownReason>) -> bool {
+        let reason = reason.into();
+        let started = self.inner.reason.set(reason.clone()).is_ok();
+        if started {
+            let _ = self.inner.shutdown_started.set(Instant::now());
+            tracing::info!(target: "graceful::trigger", %reason, "shutdown requested");
+        } else {
+            tracing::debug!(target: "graceful::trigger", %reason, "shutdown already under way; trigger ignored");
+        }
+        self.inner.token.cancel();
+        started
+    }
+
+    /// Starts a shutdown (if none is running) and skips every remaining wait: drains and
+    /// closes still in progress are abandoned and the result is [`Phase::Forced`].
+    pub fn force(&self, reason: impl Into<ShutdownReason>) {
+        self.trigger(reason);
+        self.inner.force.cancel();
+    }
+
+    /// `true` once [`force`](Shutdown::force) was called (or a second signal arrived).
+    pub fn is_forced(&self) -> bool {
+        self.inner.force.is_cancelled()
+    }
+
+    pub(crate) fn forced(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.inner.force.clone().cancelled_owned()
+    }
+
+    /// Reports a fatal failure of a resource or a background task: starts a shutdown whose
+    /// reason names it.
+    pub fn fail(&self, resource: impl Into<String>, error: impl std::fmt::Display) -> bool {
+        self.trigger(ShutdownReason::ResourceFailed {
+            resource: resource.into(),
+            error: error.to_string(),
+        })
+    }
+
+    /// What started the shutdown, once one started.
+    pub fn reason(&self) -> Option<ShutdownReason> {
+        self.inner.reason.get().cloned()
+    }
+
+    /// Marks one unit of in-flight work until the guard drops; the drain waits for it.
+    /// Does not allocate.
+    #[inline]
+    pub fn track(&self) -> TrackGuard {
+        self.inner.tracker.track()
+    }
+
+    /// Units of tracked work in flight now.
+    pub fn in_flight(&self) -> u64 {
+        self.inner.tracker.count()
+    }
+
+    /// Spawns a named, tracked task. It counts as in flight until it finishes; it should
+    /// watch [`requested`](Shutdown::requested) and stop. If it is still running when
+    /// `drain_timeout` expires it is aborted and named in the report.
+    pub fn spawn<F>(&self, name: impl Into<String>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let guard = self.track();
+        let id = self.inner.next_task.fetch_add(1, Ordering::Relaxed);
+        let inner = self.inner.clone();
+        // Hold the table while spawning: the task's own removal (on finish) waits for the
+        // insertion, so a fast task never leaves a stale entry behind.
+        let mut tasks = self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        let handle = tokio::spawn(async move {
+            let _guard = guard;
+            let _entry = TaskEntry { inner, id };
+            future.await
+        });
+        tasks.insert(id, (name.into(), handle.abort_handle()));
+        handle
+    }
+
+    /// Names of tracked tasks still running.
+    pub fn running_tasks(&self) -> Vec<String> {
+        self.inner
+            .tasks
+            .lock()
+            .map(|t| t.values().map(|(n, _)| n.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn abort_tasks(&self) -> Vec<String> {
+        let Ok(mut tasks) = self.inner.tasks.lock() else {
+            return Vec::new();
+        };
+        let taken = std::mem::take(&mut *tasks);
+        taken
+            .into_values()
+            .map(|(name, handle)| {
+                handle.abort();
+                name
+            })
+            .collect()
+    }
+
+    pub(crate) async fn wait_idle(&self) {
+        self.inner.tracker.wait_idle().await
+    }
+
+    /// A receiver of phase changes. `*rx.borrow()` is the current phase.
+    pub fn phase(&self) -> watch::Receiver<Phase> {
+        self.inner.phase.subscribe()
+    }
+
+    /// The current phase.
+    pub fn current_phase(&self) -> Phase {
+        *self.inner.phase.borrow()
+    }
+
+    /// Readiness: `true` only while [`Phase::Running`] and no shutdown was requested.
+    pub fn is_ready(&self) -> bool {
+        !self.is_shutting_down() && self.current_phase() == Phase::Running
+    }
+
+    /// A stream of [`Event`]s (phase changes, resource closes, deadlines) from now on.
+    pub fn events(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        let _ = self.inner.events.send(event);
+    }
+
+    pub(crate) fn set_phase(&self, phase: Phase) {
+        self.inner.phase.send_replace(phase);
+        tracing::info!(target: "graceful::phase", phase = phase.as_str(), "shutdown phase");
+        self.emit(Event::Phase { phase });
+    }
+
+    /// The resources this engine built.
+    pub fn resources(&self) -> &Resources {
+        &self.inner.resources
+    }
+
+    /// The effective configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// When the engine was created (the process's start, for `#[graceful::main]`).
+    pub fn started_at(&self) -> Instant {
+        self.inner.started_at
+    }
+
+    /// Registers a hook that runs during `phase` (useful phases:
+    /// [`Phase::StoppingNewRequests`], [`Phase::SavingState`], [`Phase::FlushingBuffers`]).
+    /// Hooks of one phase run concurrently, bounded by the overall deadline; errors and panics
+    /// are recorded by name. A hook registered after its phase started does not run.
+    pub fn on_phase<F, Fut>(&self, phase: Phase, name: impl Into<String>, hook: F)
+    where
+        F: FnOnce(Shutdown) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
+    {
+        let hook = Hook {
+            phase,
+            name: name.into(),
+            run: Box::new(move |s| Box::pin(hook(s))),
+        };
+        if let Ok(mut hooks) = self.inner.hooks.lock() {
+            hooks.push(hook);
+        }
+    }
+
+    /// Where the shutdown stands now.
+    pub fn progress(&self) -> Progress {
+        let (closed, total, errors) = self
+            .inner
+            .progress
+            .lock()
+            .map(|p| (p.resources_closed, p.resources_total, p.errors.clone()))
+            .unwrap_or_default();
+        let elapsed = self.inner.shutdown_started.get().map(Instant::elapsed);
+        let remaining = elapsed.map(|e| self.inner.config.timeout.value.saturating_sub(e));
+        Progress {
+            phase: self.current_phase(),
+            reason: self.reason(),
+            in_flight: self.in_flight(),
+            tasks: self.running_tasks(),
+            resources_closed: closed,
+            resources_total: total,
+            elapsed,
+            remaining,
+            errors,
+        }
+    }
+
+    /// The final report, once the shutdown has finished.
+    pub fn report(&self) -> Option<&ShutdownReport> {
+        self.inner.report.get()
+    }
+
+    /// Resolves when the shutdown has finished (phase `Completed` or `Forced`).
+    pub async fn finished(&self) -> Phase {
+        let mut rx = self.phase();
+        match rx.wait_for(|p| p.is_finished()).await {
+            Ok(p) => *p,
+            Err(_) => self.current_phase(),
+        }
+    }
+
+    /// How long the shutdown has been running.
+    pub fn elapsed(&self) -> Option<Duration> {
+        self.inner.shutdown_started.get().map(Instant::elapsed)
+    }
+}
+
+impl std::fmt::Debug for Shutdown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shutdown")
+            .field("phase", &self.current_phase())
+            .field("reason", &self.inner.reason.get())
+            .field("in_flight", &self.in_flight())
+            .finish()
+    }
+}
+
+/// Removes a finished task from the table (also on abort and panic, as it runs on drop).
+struct TaskEntry {
+    inner: Arc<Inner>,
+    id: u64,
+}
+
+impl Drop for TaskEntry {
+    fn drop(&mut self) {
+        if let Ok(mut tasks) = self.inner.tasks.lock() {
+            tasks.remove(&self.id);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Procedural macros of `graceful`. Use them through the `graceful` facade.
