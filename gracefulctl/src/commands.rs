@@ -48,7 +48,11 @@ fn dispatch(cli: &Cli) -> Result<bool> {
     match &cli.command {
         Command::Status { json, watch } => status_cmd(&manifest, *json, *watch),
         Command::Stop(args) => {
-            let log = ActionLog::open(&manifest.logs_dir);
+            let log = if args.dry_run {
+                ActionLog::disabled()
+            } else {
+                ActionLog::open(&manifest.logs_dir)
+            };
             stop_cmd(&manifest, args, &guard, &log)
         }
         Command::Start { only } => {
@@ -56,8 +60,8 @@ fn dispatch(cli: &Cli) -> Result<bool> {
             start_cmd(&manifest, only, &log)
         }
         Command::Restart(args) => {
-            let log = ActionLog::open(&manifest.logs_dir);
             if args.dry_run {
+                let log = ActionLog::disabled();
                 let stopped = stop_cmd(&manifest, args, &guard, &log)?;
                 let order = plan::select(plan::start_order(&manifest), &args.only)
                     .map_err(anyhow::Error::msg)?;
@@ -81,6 +85,7 @@ fn dispatch(cli: &Cli) -> Result<bool> {
                 }
                 return Ok(stopped);
             }
+            let log = ActionLog::open(&manifest.logs_dir);
             log.record("restart", "-", "begin");
             if !stop_cmd(&manifest, args, &guard, &log)? {
                 println!("not starting anything: the stop did not complete");

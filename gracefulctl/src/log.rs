@@ -36,6 +36,14 @@ impl ActionLog {
         }
     }
 
+    /// A log that records nothing (for `--dry-run`, which must not create files).
+    pub fn disabled() -> ActionLog {
+        ActionLog {
+            path: PathBuf::new(),
+            file: Mutex::new(None),
+        }
+    }
+
     /// Where the log is.
     pub fn path(&self) -> &Path {
         &self.path

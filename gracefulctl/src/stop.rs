@@ -389,6 +389,7 @@ fn stop_one(
     }
 
     let sig = process.stop_signal;
+    let mut refused = Vec::new();
     for t in &targets {
         match send(t, group, sig) {
             Ok(()) => {
@@ -403,8 +404,15 @@ fn stop_one(
                 let msg = format!("cannot send {} to {}: {e}", sig.as_str(), whom(t));
                 progress.line(&format!("{name}: {msg}"));
                 log.record("signal", name, &msg);
+                refused.push(msg);
             }
         }
+    }
+    if refused.len() == targets.len() {
+        // Nothing could be signalled (EPERM…): waiting or SIGKILL would not help.
+        let msg = format!("SURVIVED: {}", refused.join("; "));
+        log.record("stop", name, &msg);
+        return Outcome::Survived(msg);
     }
 
     let force = opts.force || deadline.is_some_and(|d| Instant::now() >= d);
