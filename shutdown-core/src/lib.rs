@@ -7,6 +7,7 @@ pub mod config;
 mod engine;
 pub mod error;
 pub mod exit;
+pub mod fs;
 mod phase;
 mod reason;
 pub mod report;

@@ -347,7 +347,7 @@ where
     }
     // Bound the runtime's own shutdown (stuck `spawn_blocking` work) by the overall deadline.
     let start = shutdown.inner.shutdown_started.get().copied().unwrap_or_else(Instant::now);
-    let left = (start + shutdown.config().timeout.value).saturating_duration_since(Instant::now());
+    let left = (start + shutdown.timeout()).saturating_duration_since(Instant::now());
     runtime.shutdown_timeout(left.max(Duration::from_millis(10)));
     if let Ok(mut g) = GLOBAL.write() {
         *g = None;

@@ -7,6 +7,20 @@ use crate::phase::Phase;
 use crate::reason::ShutdownReason;
 use crate::resource::CloseKind;
 
+/// The file, in the state directory, where the last shutdown's report is written as JSON.
+pub const LAST_REPORT_FILE: &str = "last-shutdown.json";
+
+/// Reads the report the previous process wrote to `state_dir` (as JSON), if there is one.
+pub fn read_last(state_dir: &std::path::Path) -> Option<Result<serde_json::Value, String>> {
+    let path = state_dir.join(LAST_REPORT_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(Err(format!("cannot read {}: {e}", path.display()))),
+    };
+    Some(serde_json::from_str(&text).map_err(|e| format!("{} is not a valid report: {e}", path.display())))
+}
+
 /// Serializes a `Duration` as fractional seconds.
 pub(crate) mod duration_secs {
     use std::time::Duration;

@@ -23,6 +23,8 @@ use crate::tracker::{TrackGuard, Tracker};
 #[serde(tag = "event", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
+    /// Every resource is built; `main` runs.
+    Started,
     /// The phase changed.
     Phase {
         /// The new phase.
@@ -43,6 +45,9 @@ pub enum Event {
         what: String,
     },
 }
+
+/// Lists work that was still pending when the drain deadline expired (for the report).
+pub(crate) type PendingReporter = Box<dyn Fn() -> Vec<String> + Send + Sync>;
 
 pub(crate) type HookFn = Box<dyn FnOnce(Shutdown) -> BoxFuture<Result<(), BoxError>> + Send>;
 
@@ -70,6 +75,9 @@ pub(crate) struct Inner {
     next_task: AtomicU64,
     pub(crate) progress: Mutex<ProgressState>,
     pub(crate) hooks: Mutex<Vec<Hook>>,
+    pub(crate) pending_reporters: Mutex<Vec<PendingReporter>>,
+    started: watch::Sender<bool>,
+    timeout_override: OnceLock<Duration>,
     resources: Resources,
     config: Arc<Config>,
     started_at: Instant,
@@ -102,6 +110,9 @@ impl Shutdown {
                 next_task: AtomicU64::new(0),
                 progress: Mutex::new(ProgressState::default()),
                 hooks: Mutex::new(Vec::new()),
+                pending_reporters: Mutex::new(Vec::new()),
+                started: watch::channel(false).0,
+                timeout_override: OnceLock::new(),
                 resources,
                 config,
                 started_at: Instant::now(),
@@ -146,6 +157,61 @@ impl Shutdown {
         }
         self.inner.token.cancel();
         started
+    }
+
+    /// Starts a shutdown whose overall deadline is `timeout` instead of the configured one
+    /// (for example an operator's `POST /shutdown {"timeout_seconds": 10}`). Returns `false`,
+    /// changing nothing, if a shutdown was already under way.
+    pub fn trigger_with_timeout(&self, reason: impl Into<ShutdownReason>, timeout: Duration) -> bool {
+        if self.is_shutting_down() {
+            return false;
+        }
+        let _ = self.inner.timeout_override.set(timeout);
+        self.trigger(reason)
+    }
+
+    /// The overall deadline of this shutdown: the configured `timeout`, or the one given to
+    /// [`trigger_with_timeout`](Shutdown::trigger_with_timeout).
+    pub fn timeout(&self) -> Duration {
+        self.inner
+            .timeout_override
+            .get()
+            .copied()
+            .unwrap_or(self.inner.config.timeout.value)
+    }
+
+    /// Resolves once every resource is built and `main` is about to run (at once if that
+    /// already happened). systemd's `READY=1` belongs here.
+    pub async fn started(&self) {
+        let mut rx = self.inner.started.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+
+    /// `true` once start-up finished.
+    pub fn is_started(&self) -> bool {
+        *self.inner.started.borrow()
+    }
+
+    pub(crate) fn mark_started(&self) {
+        self.inner.started.send_replace(true);
+        self.emit(Event::Started);
+    }
+
+    /// Registers a function that lists work still pending (for example open HTTP requests:
+    /// `"GET /slow (12.1s)"`). When the drain deadline expires, its lines are written to the
+    /// report's `abandoned` list. Integrations that own connections register one.
+    pub fn on_abandon(&self, reporter: impl Fn() -> Vec<String> + Send + Sync + 'static) {
+        if let Ok(mut r) = self.inner.pending_reporters.lock() {
+            r.push(Box::new(reporter));
+        }
+    }
+
+    pub(crate) fn pending_from_reporters(&self) -> Vec<String> {
+        self.inner
+            .pending_reporters
+            .lock()
+            .map(|r| r.iter().flat_map(|f| f()).collect())
+            .unwrap_or_default()
     }
 
     /// Starts a shutdown (if none is running) and skips every remaining wait: drains and
@@ -313,7 +379,7 @@ impl Shutdown {
             .map(|p| (p.resources_closed, p.resources_total, p.errors.clone()))
             .unwrap_or_default();
         let elapsed = self.inner.shutdown_started.get().map(Instant::elapsed);
-        let remaining = elapsed.map(|e| self.inner.config.timeout.value.saturating_sub(e));
+        let remaining = elapsed.map(|e| self.timeout().saturating_sub(e));
         Progress {
             phase: self.current_phase(),
             reason: self.reason(),

@@ -66,9 +66,13 @@ pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut 
                         (None, Some(value)) => {
                             // No handler: dropping the engine's handle is the close. A value
                             // whose Drop panics is reported like a panicking close.
-                            match tokio::task::spawn_blocking(move || drop(value)).await {
-                                Ok(()) => CloseOutcome::Closed,
-                                Err(j) => CloseOutcome::Panicked(panic_message(j)),
+                            let task = tokio::task::spawn_blocking(move || drop(value));
+                            tokio::select! {
+                                r = task => match r {
+                                    Ok(()) => CloseOutcome::Closed,
+                                    Err(j) => CloseOutcome::Panicked(panic_message(j)),
+                                },
+                                _ = tokio::time::sleep_until(limit.into()) => CloseOutcome::TimedOut,
                             }
                         }
                         (_, None) => CloseOutcome::Closed,

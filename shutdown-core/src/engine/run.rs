@@ -58,6 +58,7 @@ impl Graceful {
             }
         };
         tracing::info!(target: "graceful::startup", resources = built.len(), "started");
+        shutdown.mark_started();
         let guard = shutdown.track();
         let fut = main(shutdown.clone());
         let mut task = tokio::spawn(async move {
@@ -132,7 +133,7 @@ async fn phases(
     if let Ok(mut p) = shutdown.inner.progress.lock() {
         p.resources_total = built.len();
     }
-    let mut rec = Recorder::new(start, config.timeout.value);
+    let mut rec = Recorder::new(start, shutdown.timeout());
     let mut hooks = Vec::new();
     let mut main_code = None;
 
@@ -158,7 +159,8 @@ async fn phases(
     };
     let mut abandoned = Vec::new();
     if !drained {
-        abandoned = shutdown.abort_tasks();
+        abandoned = shutdown.pending_from_reporters();
+        abandoned.extend(shutdown.abort_tasks());
         rec.missed("drain", drain_limit, shutdown);
     }
     if let Some(mut task) = main_task {
@@ -220,6 +222,13 @@ async fn phases(
         startup_error,
         total: start.elapsed(),
     };
+    if let Some(dir) = &config.state_dir.value {
+        let path = dir.join(crate::report::LAST_REPORT_FILE);
+        match crate::fs::atomic_write(&path, report.to_json().as_bytes()) {
+            Ok(()) => tracing::debug!(target: "graceful::report", path = %path.display(), "report written"),
+            Err(e) => tracing::error!(target: "graceful::report", path = %path.display(), "cannot write the shutdown report: {e}"),
+        }
+    }
     let _ = shutdown.inner.report.set(report.clone());
     shutdown.set_phase(result);
     tracing::info!(target: "graceful::report", result = result.as_str(), total = ?report.total, "shutdown finished");

@@ -8,7 +8,7 @@ use crate::shutdown::Shutdown;
 
 /// Arms the watchdog for a shutdown that started at `start`.
 pub(crate) fn arm(shutdown: Shutdown, start: Instant) {
-    let timeout = shutdown.config().timeout.value;
+    let timeout = shutdown.timeout();
     let force = shutdown.config().force_after_timeout.value;
     // Fire a little before the deadline so the process is gone *before* it.
     let margin = (timeout / 50).min(Duration::from_millis(50));
