@@ -292,6 +292,18 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: MainOutput,
 {
+    run_main_with(args, |b| b, main)
+}
+
+/// [`run_main`], with a chance to add resources and hooks to the builder (after the
+/// registered ones). Test fixtures use it to run the macro's exact path with chosen resources.
+pub fn run_main_with<C, F, Fut>(args: MainArgs, customize: C, main: F) -> ExitCode
+where
+    C: FnOnce(crate::GracefulBuilder) -> crate::GracefulBuilder,
+    F: FnOnce(Shutdown) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: MainOutput,
+{
     let config = match args.config(&Env::Process) {
         Ok(c) => c,
         Err(e) => {
@@ -316,12 +328,8 @@ where
             return ExitCode::from(exit::STARTUP_FAILED);
         }
     };
-    let graceful = match Graceful::builder()
-        .config(config)
-        .registered_resources()
-        .process_owner(true)
-        .build()
-    {
+    let builder = Graceful::builder().config(config).registered_resources().process_owner(true);
+    let graceful = match customize(builder).build() {
         Ok(g) => g,
         Err(e) => {
             eprintln!("graceful: {e}");

@@ -12,3 +12,6 @@ mod watchdog;
 
 pub use builder::{Graceful, GracefulBuilder};
 pub use outcome::{MainExit, MainOutput, RunOutcome};
+
+#[cfg(test)]
+mod tests;

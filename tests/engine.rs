@@ -1,0 +1,205 @@
+//! The engine, tested through a real child process (`graceful-fixture`) and real signals.
+//! No assertion depends on how fast this machine is: order comes from printed lines and the
+//! report; time bounds are only guards against hangs.
+
+mod common;
+
+use common::{Proc, read_report, temp_dir};
+use nix::sys::signal::Signal;
+
+const FIXTURE: &str = env!("CARGO_BIN_EXE_graceful-fixture");
+
+fn start(scenario: &str, state: &std::path::Path) -> Proc {
+    Proc::start(FIXTURE, &[scenario], &[("SHUTDOWN_STATE_DIR", state.to_str().expect("utf8"))])
+}
+
+#[test]
+fn sigterm_closes_by_priority_and_equal_priorities_concurrently() {
+    let dir = temp_dir();
+    let mut p = start("order", dir.path());
+    p.wait_line("ready");
+    p.signal(Signal::SIGTERM);
+    let status = p.wait();
+    assert_eq!(status.code(), Some(0), "stderr: {:?}", p.stderr());
+    let end_http = p.pos("close-end http");
+    let (start_cache, end_cache) = (p.pos("close-start cache"), p.pos("close-end cache"));
+    let (start_queue, end_queue) = (p.pos("close-start queue"), p.pos("close-end queue"));
+    let start_db = p.pos("close-start db");
+    assert!(end_http < start_cache && end_http < start_queue, "priority 10 closes first");
+    assert!(start_cache < end_queue && start_queue < end_cache, "equal priority overlaps: {:?}", p.stdout());
+    assert!(end_cache < start_db && end_queue < start_db, "priority 100 closes last");
+    let report = read_report(dir.path());
+    assert_eq!(report["result"], "completed");
+    assert_eq!(report["reason"]["kind"], "signal");
+    assert_eq!(report["reason"]["signal"], "Term");
+    let phases: Vec<&str> = report["phases"].as_array().expect("phases").iter().filter_map(|p| p["phase"].as_str()).collect();
+    assert_eq!(
+        phases,
+        ["initiated", "stopping_new_requests", "draining_connections", "saving_state", "closing_resources", "flushing_buffers"]
+    );
+}
+
+#[test]
+fn hung_close_is_forced_the_next_class_closes_and_the_process_exits_before_timeout() {
+    let dir = temp_dir();
+    let mut p = start("hung", dir.path());
+    p.wait_line("ready");
+    p.signal(Signal::SIGTERM);
+    let status = p.wait();
+    assert_eq!(status.code(), Some(i32::from(graceful::exit::FORCED)), "stderr: {:?}", p.stderr());
+    assert!(p.stdout().iter().any(|l| l == "close-end db"), "the next class still closed");
+    let report = read_report(dir.path());
+    assert_eq!(report["result"], "forced");
+    let hung = report["resources"].as_array().expect("resources").iter().find(|r| r["name"] == "hung").expect("hung");
+    assert_eq!(hung["outcome"]["status"], "timed_out");
+    // The engine's own clock, not this machine's speed: the shutdown ended within `timeout` (6s).
+    assert!(report["total"].as_f64().expect("total") < 6.0, "{report}");
+    assert!(p.stderr().iter().any(|l| l.contains("`hung` did not close in time")), "{:?}", p.stderr());
+}
+
+#[test]
+fn a_close_that_blocks_the_runtime_is_ended_by_the_watchdog() {
+    let dir = temp_dir();
+    let mut p = start("hung-blocking", dir.path());
+    p.wait_line("ready");
+    p.signal(Signal::SIGTERM);
+    let status = p.wait();
+    assert_eq!(status.code(), Some(i32::from(graceful::exit::FORCED)));
+    assert!(p.stdout().iter().any(|l| l == "close-start stuck"));
+    let stderr = p.stderr().join("\n");
+    assert!(stderr.contains("overall shutdown timeout (3s) expired"), "{stderr}");
+    assert!(stderr.contains("phase closing_resources"), "pending work is named: {stderr}");
+}
+
+#[test]
+fn erroring_and_panicking_closes_are_reported_by_name_and_the_rest_close() {
+    let dir = temp_dir();
+    let mut p = start("close-errors", dir.path());
+    p.wait_line("ready");
+    p.signal(Signal::SIGTERM);
+    let status = p.wait();
+    assert_eq!(status.code(), Some(0), "deadlines were met: completed, with errors in the report");
+    assert!(p.stdout().iter().any(|l| l == "close-end db"));
+    let report = read_report(dir.path());
+    let find = |n: &str| {
+        report["resources"].as_array().expect("resources").iter().find(|r| r["name"] == n).cloned().expect(n)
+    };
+    assert_eq!(find("failing")["outcome"]["status"], "failed");
+    assert_eq!(find("failing")["outcome"]["detail"], "flush failed: disk full");
+    assert_eq!(find("panicking")["outcome"]["status"], "panicked");
+    assert_eq!(find("panicking")["outcome"]["detail"], "close exploded");
+    assert_eq!(find("db")["outcome"]["status"], "closed");
+}
+
+#[test]
+fn a_second_sigint_during_a_slow_shutdown_exits_at_once_with_130() {
+    let dir = temp_dir();
+    let mut p = start("slow", dir.path());
+    p.wait_line("ready");
+    p.signal(Signal::SIGINT);
+    p.wait_line("close-start slow");
+    p.signal(Signal::SIGINT);
+    let status = p.wait();
+    assert_eq!(status.code(), Some(130), "stderr: {:?}", p.stderr());
+    let stderr = p.stderr().join("\n");
+    assert!(stderr.contains("second signal SIGINT during shutdown"), "{stderr}");
+    assert!(stderr.contains("resources closed 0/1"), "what was pending is logged: {stderr}");
+}
+
+#[test]
+fn a_failing_constructor_closes_only_what_was_built_and_names_file_and_line() {
+    let dir = temp_dir();
+    let mut p = start("failing-startup", dir.path());
+    let status = p.wait();
+    assert_eq!(status.code(), Some(i32::from(graceful::exit::STARTUP_FAILED)));
+    let stderr = p.stderr().join("\n");
+    assert!(
+        stderr.contains("resource `cache` (tests/fixtures/core.rs:") && stderr.contains("failed to start: connection refused"),
+        "{stderr}"
+    );
+    let out = p.stdout();
+    assert!(out.iter().any(|l| l == "close-end db"), "db was built, so it is closed: {out:?}");
+    assert!(!out.iter().any(|l| l.contains("queue")), "queue was never built: {out:?}");
+    assert!(!out.iter().any(|l| l == "ready"), "main never ran");
+}
+
+#[test]
+fn main_returning_an_error_still_closes_resources_and_exits_1() {
+    let dir = temp_dir();
+    let mut p = start("main-error", dir.path());
+    let status = p.wait();
+    assert_eq!(status.code(), Some(1));
+    assert!(p.stdout().iter().any(|l| l == "close-end db"));
+    let report = read_report(dir.path());
+    assert_eq!(report["main"]["status"], "error");
+    assert_eq!(report["main"]["detail"], "\"main gave up\"");
+    assert_eq!(report["reason"]["kind"], "main_failed");
+}
+
+#[test]
+fn sigterm_trigger_and_main_returning_at_once_give_one_shutdown() {
+    for _ in 0..5 {
+        let dir = temp_dir();
+        let mut p = start("race", dir.path());
+        p.wait_line("ready");
+        p.send_line("go");
+        p.signal(Signal::SIGTERM);
+        let status = p.wait();
+        assert_eq!(status.code(), Some(0), "stderr: {:?}", p.stderr());
+        let initiated = p.stdout().iter().filter(|l| *l == "phase initiated").count();
+        assert!(initiated <= 1, "one shutdown: {:?}", p.stdout());
+        let report = read_report(dir.path());
+        assert_eq!(report["phases"].as_array().expect("phases").len(), 6, "one walk through the phases");
+        assert_eq!(report["result"], "completed");
+    }
+}
+
+#[test]
+fn drain_waits_for_guards_and_ends_when_the_last_one_drops() {
+    let dir = temp_dir();
+    let mut p = start("drain", dir.path());
+    p.wait_line("ready");
+    p.signal(Signal::SIGTERM);
+    p.wait_line("phase draining_connections");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !p.poll().iter().any(|l| l == "phase saving_state"),
+        "the drain must wait for the three guards: {:?}",
+        p.stdout()
+    );
+    p.send_line("release");
+    let status = p.wait();
+    assert_eq!(status.code(), Some(0), "stderr: {:?}", p.stderr());
+    let report = read_report(dir.path());
+    assert_eq!(report["result"], "completed");
+    let drain = report["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .find(|p| p["phase"] == "draining_connections")
+        .cloned()
+        .expect("drain");
+    assert_eq!(drain["within_deadline"], true, "ended by the last guard, not the 5s deadline");
+}
+
+#[test]
+fn resources_are_injected_and_dependents_close_first() {
+    let dir = temp_dir();
+    let mut p = start("di", dir.path());
+    let status = p.wait();
+    assert_eq!(status.code(), Some(0), "stderr: {:?}", p.stderr());
+    assert!(p.stdout().iter().any(|l| l == "repo built with pool"));
+    assert!(p.stdout().iter().any(|l| l == "get repo: true"), "graceful::get works under run_main");
+    assert!(p.pos("close-end repo") < p.pos("close-start pool"));
+}
+
+#[test]
+fn a_priority_that_contradicts_a_dependency_is_a_startup_error_naming_both() {
+    let dir = temp_dir();
+    let mut p = start("di-contradiction", dir.path());
+    let status = p.wait();
+    assert_eq!(status.code(), Some(i32::from(graceful::exit::STARTUP_FAILED)));
+    let stderr = p.stderr().join("\n");
+    assert!(stderr.contains("`repo` (priority 50) depends on `pool` (priority 10)"), "{stderr}");
+    assert!(!p.stdout().iter().any(|l| l == "ready"));
+}
