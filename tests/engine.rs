@@ -145,7 +145,7 @@ fn sigterm_trigger_and_main_returning_at_once_give_one_shutdown() {
         p.send_line("go");
         p.signal(Signal::SIGTERM);
         let status = p.wait();
-        assert_eq!(status.code(), Some(0), "stderr: {:?}", p.stderr());
+        assert_eq!(status.code(), Some(0), "a first SIGTERM during a shutdown started by trigger() does not cut it short: {:?}", p.stderr());
         let initiated = p.stdout().iter().filter(|l| *l == "phase initiated").count();
         assert!(initiated <= 1, "one shutdown: {:?}", p.stdout());
         let report = read_report(dir.path());

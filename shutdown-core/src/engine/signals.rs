@@ -31,8 +31,12 @@ pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: boo
     }
     let shutdown = shutdown.clone();
     tokio::spawn(async move {
+        // Only a second *signal* ends the process at once. The first one may arrive after
+        // `main` returned or `trigger()` started the shutdown (Kubernetes sends SIGTERM to a
+        // pod whose process is already stopping): it must not cut that shutdown short.
+        let mut first = true;
         while let Some(sig) = rx.recv().await {
-            if !shutdown.is_shutting_down() {
+            if std::mem::take(&mut first) {
                 shutdown.trigger(sig);
                 continue;
             }
