@@ -76,6 +76,8 @@ pub(crate) struct Inner {
     pub(crate) progress: Mutex<ProgressState>,
     pub(crate) hooks: Mutex<Vec<Hook>>,
     pub(crate) pending_reporters: Mutex<Vec<PendingReporter>>,
+    progress_reporters: Mutex<Vec<PendingReporter>>,
+    extensions: Mutex<BTreeMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
     started: watch::Sender<bool>,
     timeout_override: OnceLock<Duration>,
     resources: Resources,
@@ -111,6 +113,8 @@ impl Shutdown {
                 progress: Mutex::new(ProgressState::default()),
                 hooks: Mutex::new(Vec::new()),
                 pending_reporters: Mutex::new(Vec::new()),
+                progress_reporters: Mutex::new(Vec::new()),
+                extensions: Mutex::new(BTreeMap::new()),
                 started: watch::channel(false).0,
                 timeout_override: OnceLock::new(),
                 resources,
@@ -203,6 +207,29 @@ impl Shutdown {
     pub fn on_abandon(&self, reporter: impl Fn() -> Vec<String> + Send + Sync + 'static) {
         if let Ok(mut r) = self.inner.pending_reporters.lock() {
             r.push(Box::new(reporter));
+        }
+    }
+
+    /// Registers a function that names work in progress that is not a spawned task (for
+    /// example blockers and supervised tasks: `"blocker nightly export (3.2s)"`). Its lines
+    /// are appended to [`Progress::tasks`].
+    pub fn on_progress(&self, reporter: impl Fn() -> Vec<String> + Send + Sync + 'static) {
+        if let Ok(mut r) = self.inner.progress_reporters.lock() {
+            r.push(Box::new(reporter));
+        }
+    }
+
+    /// Per-engine state of a feature module, created on first use (one value per type).
+    pub(crate) fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut map = self.inner.extensions.lock().unwrap_or_else(|p| p.into_inner());
+        let any = map
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()) as Arc<dyn std::any::Any + Send + Sync>)
+            .clone();
+        match any.downcast::<T>() {
+            Ok(t) => t,
+            // Unreachable: the map is keyed by the value's own type.
+            Err(_) => Arc::new(T::default()),
         }
     }
 
@@ -380,11 +407,15 @@ impl Shutdown {
             .unwrap_or_default();
         let elapsed = self.inner.shutdown_started.get().map(Instant::elapsed);
         let remaining = elapsed.map(|e| self.timeout().saturating_sub(e));
+        let mut tasks = self.running_tasks();
+        if let Ok(r) = self.inner.progress_reporters.lock() {
+            tasks.extend(r.iter().flat_map(|f| f()));
+        }
         Progress {
             phase: self.current_phase(),
             reason: self.reason(),
             in_flight: self.in_flight(),
-            tasks: self.running_tasks(),
+            tasks,
             resources_closed: closed,
             resources_total: total,
             elapsed,

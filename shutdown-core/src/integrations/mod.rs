@@ -1,0 +1,31 @@
+//! `Close` for the crates services usually hold as resources, each behind a cargo feature
+//! named after the crate (so a user pays only for what they enable).
+//!
+//! With one of these features on, `#[graceful::resource]` on a constructor returning the type
+//! needs no `close = "…"`: the engine calls the implementation below at the resource's turn,
+//! bounded by `resource_close_timeout`.
+//!
+//! | type | feature | what `close` does |
+//! | --- | --- | --- |
+//! | `sqlx::Pool<DB>` (`PgPool`, `MySqlPool`, `SqlitePool`) | `sqlx` | [`Pool::close`](https://docs.rs/sqlx/latest/sqlx/struct.Pool.html#method.close): idle connections closed, then waits for checked-out ones to come back (a transaction in flight commits first) |
+//! | `redis::aio::MultiplexedConnection`, `redis::aio::ConnectionManager` | `redis` | waits for the commands already sent (pipelines in flight), then `QUIT`, so the server drops the client at once |
+//! | `async_nats::Client` | `nats` | `flush` (buffered publishes and acks reach the server), then `drain` (subscriptions unsubscribed, pending messages delivered), then waits for the connection to close |
+//! | `lapin::Connection`, `lapin::Channel` | `lapin` | channel: waits for publisher confirms, then closes it (acks already sent are kept); connection: closes it with reply code 200 |
+//! | [`TaskHandle`] (a `tokio::task::JoinHandle`) | none | cancels its token, awaits the task up to its deadline, then aborts it |
+//! | [`SyncedFile`] (a `tokio::fs::File`) | `tokio-fs` | `flush` then `sync_all` |
+
+#[cfg(feature = "tokio-fs")]
+mod file;
+#[cfg(feature = "lapin")]
+mod lapin;
+#[cfg(feature = "nats")]
+mod nats;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "sqlx")]
+mod sqlx;
+mod task;
+
+#[cfg(feature = "tokio-fs")]
+pub use file::SyncedFile;
+pub use task::TaskHandle;
