@@ -1,6 +1,118 @@
 //! # graceful
 //!
-//! Make Rust services shut down correctly.
+//! Make Rust services shut down correctly: on SIGTERM stop taking new work, finish what was
+//! accepted, save what must survive, close resources in a declared order, and exit within a
+//! deadline — saying at every moment where the shutdown is.
+//!
+//! You make three gestures: annotate `main`, annotate resource constructors, derive close
+//! handlers. Everything else is the engine's job.
+//!
+//! ```no_run
+//! use graceful::{Close, Res, Shutdown};
+//!
+//! pub struct Db;
+//! impl Db {
+//!     async fn disconnect(&self) { /* … */ }
+//! }
+//!
+//! pub struct Cache { db: Res<Db> }
+//! impl Close for Cache {
+//!     async fn close(&self) -> Result<(), graceful::BoxError> { Ok(()) }
+//! }
+//!
+//! #[graceful::resource(priority = 100, close = "disconnect")] // built first, closed last
+//! async fn db() -> Result<Db, std::io::Error> { Ok(Db) }
+//!
+//! #[graceful::resource(priority = 90)] // `Close` impl used; closed before `db`
+//! fn cache(db: Res<Db>) -> Cache { Cache { db } }
+//!
+//! #[graceful::main(timeout = "30s", drain = "10s")]
+//! async fn main(shutdown: Shutdown) -> Result<(), graceful::GetError> {
+//!     let _cache = graceful::get::<Cache>()?;
+//!     shutdown.requested().await; // SIGTERM, SIGINT, SIGHUP, trigger(), …
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## The phases
+//!
+//! [`Phase::Running`] → [`Phase::Initiated`] → [`Phase::StoppingNewRequests`] (readiness false,
+//! listeners keep accepting for `readiness_delay`) → [`Phase::DrainingConnections`] (until every
+//! [`Shutdown::track`] guard is dropped, up to `drain_timeout`) → [`Phase::SavingState`] →
+//! [`Phase::ClosingResources`] (ascending priority, equal priorities concurrently, each bounded by
+//! `resource_close_timeout`) → [`Phase::FlushingBuffers`] → [`Phase::Completed`] or
+//! [`Phase::Forced`]. Watch them with [`Shutdown::events`] or [`Shutdown::phase`]; read the
+//! outcome in the [`ShutdownReport`].
+//!
+//! ## Taking part in the shutdown
+//!
+//! ```
+//! # async fn handler(shutdown: graceful::Shutdown) {
+//! // A unit of work the drain waits for (allocation-free, cheap under contention):
+//! let _guard = shutdown.track();
+//! // A task that is told to stop and awaited; aborted and named at the drain deadline:
+//! let s = shutdown.clone();
+//! shutdown.spawn("ticker", async move { s.requested().await });
+//! // Start the shutdown yourself (exactly one shutdown runs, whoever asks first):
+//! shutdown.trigger("maintenance");
+//! # }
+//! ```
+//!
+//! ## What `#[graceful::main]` writes
+//!
+//! Roughly (see [`__private::run_main`] for the real thing — not public API):
+//!
+//! ```no_run
+//! # use graceful::Shutdown;
+//! fn main() -> std::process::ExitCode {
+//!     async fn user_main(shutdown: Shutdown) { shutdown.requested().await }
+//!     let args = graceful::__private::MainArgs {
+//!         timeout: Some(std::time::Duration::from_secs(30)),
+//!         ..Default::default()
+//!     };
+//!     // Loads the configuration layers, builds the tokio runtime, installs the signal
+//!     // handlers, builds every registered resource, runs `user_main`, walks the phases,
+//!     // bounds the runtime's own shutdown, and returns the exit code.
+//!     graceful::__private::run_main(args, user_main)
+//! }
+//! ```
+//!
+//! ## Without macros
+//!
+//! [`Graceful::builder`] configures an engine explicitly — no `inventory`, no globals — so tests
+//! can build their own engines in parallel:
+//!
+//! ```
+//! use std::time::Duration;
+//! use graceful::{Graceful, Res, Resource};
+//!
+//! struct Pool;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let outcome = Graceful::builder()
+//!     .signals([])
+//!     .timeout(Duration::from_secs(5))
+//!     .resource(Resource::from_value("pool", 100, Pool).close_with(|_p: Res<Pool>| async {}))
+//!     .build()
+//!     .expect("valid configuration")
+//!     .run(|shutdown| async move { shutdown.trigger("done") ; })
+//!     .await;
+//! assert_eq!(outcome.report.result, graceful::Phase::Completed);
+//! assert_eq!(outcome.code(), Some(0));
+//! # }
+//! ```
+//!
+//! ## Resources in other crates
+//!
+//! Registration goes through `inventory`, and the linker drops crates nothing references — with
+//! their registrations. If your `#[resource]` constructors live in a library the binary never
+//! names, add `use my_resources as _;` to the binary. [`get`] names the type and this rule when a
+//! resource is missing.
+//!
+//! ## Configuration, exit codes
+//!
+//! See [`config`] (defaults < macro arguments < TOML file < environment, every value with its
+//! source) and [`exit`] (0, 1, 70, 78, 124, 128+n).
 #![doc(test(attr(deny(warnings))))]
 
 #[doc(inline)]
