@@ -25,7 +25,7 @@ pub use engine::{Graceful, GracefulBuilder, MainExit, MainOutput, RunOutcome};
 pub use error::{BoxError, GetError, Location, StartupError};
 pub use phase::Phase;
 pub use reason::{ShutdownReason, Signal};
-pub use report::{CloseOutcome, Progress, ShutdownReport};
+pub use report::{CloseOutcome, MainOutcome, Progress, ShutdownReport};
 pub use resource::{Close, CloseKind, CloseOutput, Res, Resource, ResourceSpec, Resources};
 pub use shutdown::{Event, Shutdown};
 pub use tracker::TrackGuard;

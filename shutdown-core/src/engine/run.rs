@@ -37,67 +37,52 @@ impl Graceful {
             process_owner,
         } = self;
         signals::listen(&shutdown, &shutdown.config().signals.value.clone(), process_owner);
-        let total = specs.len();
         let built = match build::build_all(&shutdown, specs).await {
             Ok(built) => built,
             Err(failure) => {
                 let error = failure.error.map(|e| close::error_chain(&e));
-                match &error {
-                    Some(e) => {
-                        tracing::error!(target: "graceful::startup", "{e}");
-                        shutdown.trigger(ShutdownReason::StartupFailed { error: e.clone() });
-                    }
-                    None => {
-                        shutdown.trigger(ShutdownReason::StartupFailed {
-                            error: "shutdown requested during start-up".into(),
-                        });
-                    }
+                if let Some(e) = &error {
+                    tracing::error!(target: "graceful::startup", "{e}");
                 }
-                let _ = total;
-                return phases(&shutdown, failure.built, None, MainOutcome::NotStarted, error, process_owner).await;
+                let why = error.clone().unwrap_or_else(|| "shutdown requested during start-up".into());
+                shutdown.trigger(ShutdownReason::StartupFailed { error: why });
+                return phases(&shutdown, failure.built, Main::NotStarted, error, process_owner).await;
             }
         };
         tracing::info!(target: "graceful::startup", resources = built.len(), "started");
         shutdown.mark_started();
+        // `main` runs as a task holding an in-flight guard, so the drain waits for it.
         let guard = shutdown.track();
         let fut = main(shutdown.clone());
         let mut task = tokio::spawn(async move {
             let _guard = guard;
             fut.await.into_main_exit()
         });
-        let mut early = None;
-        tokio::select! {
-            _ = shutdown.requested() => {}
+        let main = tokio::select! {
+            _ = shutdown.requested() => Main::Running(task),
             joined = &mut task => {
                 let (outcome, code) = main_outcome(joined);
                 match &outcome {
                     MainOutcome::Error(e) | MainOutcome::Panicked(e) => {
-                        shutdown.trigger(ShutdownReason::MainFailed { error: e.clone() });
+                        shutdown.trigger(ShutdownReason::MainFailed { error: e.clone() })
                     }
-                    _ => { shutdown.trigger(ShutdownReason::MainReturned); }
-                }
-                early = Some((outcome, code));
+                    _ => shutdown.trigger(ShutdownReason::MainReturned),
+                };
+                Main::Done(outcome, code)
             }
-        }
-        let (main_state, main_code) = match early {
-            Some((o, c)) => (Some(task), (o, c)),
-            None => (Some(task), (MainOutcome::Running, None)),
         };
-        let finished_main = main_code.0 != MainOutcome::Running;
-        let mut outcome = phases(
-            &shutdown,
-            built,
-            if finished_main { None } else { main_state },
-            main_code.0,
-            None,
-            process_owner,
-        )
-        .await;
-        if outcome.main_code.is_none() {
-            outcome.main_code = main_code.1;
-        }
-        outcome
+        phases(&shutdown, built, main, None, process_owner).await
     }
+}
+
+/// Where `main` is when the shutdown starts.
+enum Main {
+    /// Start-up failed; `main` never ran.
+    NotStarted,
+    /// Still running: the drain waits for it, and cancels it at the drain deadline.
+    Running(JoinHandle<MainExit>),
+    /// It returned (that was the trigger).
+    Done(MainOutcome, Option<std::process::ExitCode>),
 }
 
 fn main_outcome(joined: Result<MainExit, tokio::task::JoinError>) -> (MainOutcome, Option<std::process::ExitCode>) {
@@ -120,8 +105,7 @@ fn main_outcome(joined: Result<MainExit, tokio::task::JoinError>) -> (MainOutcom
 async fn phases(
     shutdown: &Shutdown,
     built: Vec<Built>,
-    main_task: Option<JoinHandle<MainExit>>,
-    mut main: MainOutcome,
+    main: Main,
     startup_error: Option<String>,
     process_owner: bool,
 ) -> RunOutcome {
@@ -135,7 +119,6 @@ async fn phases(
     }
     let mut rec = Recorder::new(start, shutdown.timeout());
     let mut hooks = Vec::new();
-    let mut main_code = None;
 
     rec.enter(shutdown, Phase::Initiated);
 
@@ -163,27 +146,27 @@ async fn phases(
         abandoned.extend(shutdown.abort_tasks());
         rec.missed("drain", drain_limit, shutdown);
     }
-    if let Some(mut task) = main_task {
-        // `main` dropped its guard when it returned, so after a successful drain this resolves
-        // immediately; otherwise `main` is cancelled.
-        let waited = if drained {
-            tokio::time::timeout(rec.remaining(), &mut task).await.ok()
-        } else {
-            None
-        };
-        match waited {
-            Some(joined) => {
-                let (o, c) = main_outcome(joined);
-                main = o;
-                main_code = c;
-            }
-            None => {
-                task.abort();
-                main = MainOutcome::Aborted;
-                abandoned.insert(0, "main".to_string());
+    let (main, main_code) = match main {
+        Main::NotStarted => (MainOutcome::NotStarted, None),
+        Main::Done(outcome, code) => (outcome, code),
+        Main::Running(mut task) => {
+            // `main` dropped its guard when it returned, so after a successful drain this
+            // resolves at once; otherwise `main` is cancelled.
+            let waited = if drained {
+                tokio::time::timeout(rec.remaining(), &mut task).await.ok()
+            } else {
+                None
+            };
+            match waited {
+                Some(joined) => main_outcome(joined),
+                None => {
+                    task.abort();
+                    abandoned.insert(0, "main".to_string());
+                    (MainOutcome::Aborted, None)
+                }
             }
         }
-    }
+    };
     let anonymous = shutdown.in_flight();
     if !drained && anonymous > 0 {
         abandoned.push(format!("{anonymous} tracked unit(s) of work"));
