@@ -67,6 +67,22 @@ pub enum StartupError {
         /// Its priority.
         dependency_priority: i32,
     },
+    /// Fewer resources are registered than the program declared it expects: typically the
+    /// crate holding the `#[resource]` constructors was never linked.
+    #[error(
+        "expected at least {expected} registered resource(s), found {found}{names}. `#[graceful::resource]` registers \
+         through `inventory`, and the linker drops crates nothing references: add `use that_crate as _;` to the \
+         binary that holds `#[graceful::main]` (on platforms inventory does not support, register resources with \
+         `Graceful::builder().resource(...)` instead)"
+    )]
+    TooFewResources {
+        /// What the program declared (`expect_resources`).
+        expected: usize,
+        /// How many were registered.
+        found: usize,
+        /// `: a, b` listing those found, or empty.
+        names: String,
+    },
     /// Two resources produce the same type; `get::<T>()` would be ambiguous.
     #[error(
         "resources `{first}` and `{second}` both produce `{type_name}`; each type may be registered once (wrap one in a newtype)"

@@ -224,6 +224,8 @@ pub struct MainArgs {
     pub flavor: Flavor,
     /// `worker_threads = N`.
     pub worker_threads: Option<usize>,
+    /// `expect_resources = N`.
+    pub expect_resources: usize,
 }
 
 impl Default for MainArgs {
@@ -237,6 +239,7 @@ impl Default for MainArgs {
             config: None,
             flavor: Flavor::MultiThread,
             worker_threads: None,
+            expect_resources: 0,
         }
     }
 }
@@ -328,7 +331,11 @@ where
             return ExitCode::from(exit::STARTUP_FAILED);
         }
     };
-    let builder = Graceful::builder().config(config).registered_resources().process_owner(true);
+    let builder = Graceful::builder()
+        .config(config)
+        .registered_resources()
+        .expect_resources(args.expect_resources)
+        .process_owner(true);
     let graceful = match customize(builder).build() {
         Ok(g) => g,
         Err(e) => {

@@ -38,6 +38,7 @@ pub struct Graceful {
     pub(crate) shutdown: Shutdown,
     pub(crate) specs: Vec<ResourceSpec>,
     pub(crate) process_owner: bool,
+    pub(crate) expect_resources: usize,
 }
 
 impl Graceful {
@@ -71,6 +72,7 @@ pub struct GracefulBuilder {
     hooks: Vec<Hook>,
     load: Option<(Option<PathBuf>, Env)>,
     process_owner: bool,
+    expect_resources: usize,
 }
 
 impl std::fmt::Debug for GracefulBuilder {
@@ -185,6 +187,14 @@ impl GracefulBuilder {
         self
     }
 
+    /// Declares that the program expects at least `n` resources. Start-up fails with an
+    /// error that explains the `inventory` linking rule when fewer are registered — the
+    /// silent failure mode of registrations in crates the binary never references.
+    pub fn expect_resources(mut self, n: usize) -> Self {
+        self.expect_resources = n;
+        self
+    }
+
     /// Declares that the engine owns the process: at the overall deadline a watchdog thread
     /// exits with [`FORCED`](crate::exit::FORCED) even if the runtime is stuck, and a second
     /// signal exits at once with `128 + signal`. `#[graceful::main]` sets this; leave it off
@@ -212,6 +222,7 @@ impl GracefulBuilder {
             shutdown,
             specs: self.specs,
             process_owner: self.process_owner,
+            expect_resources: self.expect_resources,
         })
     }
 }

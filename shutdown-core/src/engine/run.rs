@@ -35,9 +35,23 @@ impl Graceful {
             shutdown,
             specs,
             process_owner,
+            expect_resources,
         } = self;
         signals::listen(&shutdown, &shutdown.config().signals.value.clone(), process_owner);
-        let built = match build::build_all(&shutdown, specs).await {
+        let built = if specs.len() < expect_resources {
+            let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
+            Err(build::StartupFailure {
+                error: Some(crate::StartupError::TooFewResources {
+                    expected: expect_resources,
+                    found: specs.len(),
+                    names: if names.is_empty() { String::new() } else { format!(": {}", names.join(", ")) },
+                }),
+                built: Vec::new(),
+            })
+        } else {
+            build::build_all(&shutdown, specs).await
+        };
+        let built = match built {
             Ok(built) => built,
             Err(failure) => {
                 let error = failure.error.map(|e| close::error_chain(&e));

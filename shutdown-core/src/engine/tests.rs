@@ -400,3 +400,18 @@ async fn missing_resource_error_names_the_type_and_the_linking_rule() {
     let err = graceful.shutdown().resources().get::<E>().expect_err("not registered").to_string();
     assert!(err.contains("::E`") && err.contains("use that_crate as _;"), "{err}");
 }
+
+#[tokio::test]
+async fn too_few_resources_explains_the_linking_rule() {
+    let outcome = engine()
+        .expect_resources(2)
+        .resource(Resource::from_value("only", 1, A))
+        .build()
+        .expect("build")
+        .run(|_| async {})
+        .await;
+    let err = outcome.report.startup_error.clone().expect("error");
+    assert!(err.contains("expected at least 2 registered resource(s), found 1: only"), "{err}");
+    assert!(err.contains("use that_crate as _;"), "{err}");
+    assert_eq!(outcome.code(), Some(crate::exit::STARTUP_FAILED));
+}
