@@ -1,0 +1,316 @@
+//! Saved state (feature `state`): what must survive a restart — a queue of pending jobs,
+//! timers with their remaining time, buffered messages — saved during
+//! [`Phase::SavingState`] and restored at the next start, before `main` runs.
+//!
+//! The program writes no file handling. It declares a serde type and a name:
+//!
+//! ```
+//! use std::collections::VecDeque;
+//! use graceful::Graceful;
+//! use graceful::state::{Saved, Snapshot};
+//!
+//! #[derive(Default, serde::Serialize, serde::Deserialize)]
+//! struct Jobs {
+//!     pending: VecDeque<String>,
+//! }
+//!
+//! impl Snapshot for Jobs {
+//!     const NAME: &'static str = "jobs"; // the file is <state_dir>/jobs.snapshot
+//!     const VERSION: u32 = 1;            // bump when the type changes incompatibly
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! # let dir = std::env::temp_dir().join(format!("graceful-doc-state-{}", std::process::id()));
+//! for run in 0..2 {
+//!     let graceful = Graceful::builder()
+//!         .signals([])
+//!         .state_dir(&dir)
+//!         .build()
+//!         .expect("valid configuration")
+//!         .saved_state::<Jobs>(100); // restored when resources are built, saved at SavingState
+//!     graceful
+//!         .run(move |shutdown| async move {
+//!             let jobs = shutdown.resources().get::<Saved<Jobs>>().expect("registered");
+//!             let mut jobs = jobs.lock().await;
+//!             if run == 0 {
+//!                 jobs.pending.push_back("send the invoice".into());
+//!             } else {
+//!                 assert_eq!(jobs.pending.front().map(String::as_str), Some("send the invoice"));
+//!             }
+//!         })
+//!         .await;
+//! }
+//! # let _ = std::fs::remove_dir_all(&dir);
+//! # }
+//! ```
+//!
+//! # What happens when
+//! - **Start-up**: the resource `Saved<S>` is built (at the priority given to
+//!   [`Graceful::saved_state`], so before `main` and before resources of lower priority that
+//!   may read it). It reads `<state_dir>/<NAME>.snapshot`; no file means `S::default()`.
+//! - **Shutdown**: during [`Phase::SavingState`] — after the drain, so the work in flight has
+//!   updated the state, and before resources close — the state is serialized and written
+//!   atomically (temporary file, `fsync`, rename, `fsync` of the directory). A `SIGKILL` at any
+//!   moment leaves the previous snapshot or the new one, never a torn file. The hook appears in
+//!   the report as `save state <NAME>`.
+//!
+//! # Damaged or incompatible snapshots
+//! A snapshot is never silently ignored. Each file carries a header with its format, name,
+//! version, length and checksum. If the file is damaged ([`StateError::Corrupt`]) or was written
+//! by another version that [`Snapshot::migrate`] does not accept
+//! ([`StateError::Incompatible`]), start-up logs an error (target `graceful::state`) and prints
+//! it to stderr, e.g.
+//!
+//! ```text
+//! graceful: snapshot `jobs` at /var/lib/app/jobs.snapshot is corrupted: checksum 9d3c… does not match the header's 41aa…; moved aside to /var/lib/app/jobs.snapshot.corrupt-1763704020123, starting from an empty state
+//! ```
+//!
+//! then, by default ([`OnCorrupt::MoveAside`]), renames the file to
+//! `<NAME>.snapshot.corrupt-<unix ms>` and starts from `S::default()`. With
+//! [`OnCorrupt::Refuse`] — `[state] on_corrupt = "refuse"` in the configuration file, or
+//! [`Graceful::saved_state_with`] — start-up fails with that error instead, naming the
+//! resource, and the file is left where it is. [`Saved::restored`] tells the program which
+//! case happened.
+
+mod file;
+mod remaining;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::{Mutex, MutexGuard};
+
+pub use file::{EXTENSION, FORMAT, StateError, decode, encode, load, move_aside, path_of, save};
+pub use remaining::Remaining;
+
+use crate::engine::Graceful;
+use crate::error::BoxError;
+use crate::phase::Phase;
+use crate::resource::Resource;
+
+/// State that survives a restart; see the [module docs](self).
+pub trait Snapshot: Serialize + DeserializeOwned + Default + Send + 'static {
+    /// The snapshot's name: its file is `<state_dir>/<NAME>.snapshot`. Keep it stable.
+    const NAME: &'static str;
+    /// The version of the serialized form. A file of another version goes through
+    /// [`migrate`](Snapshot::migrate).
+    const VERSION: u32;
+
+    /// Converts a snapshot written with version `from` (as JSON). The default refuses: the
+    /// file is then treated as incompatible (moved aside, or start-up refused).
+    fn migrate(from: u32, state: serde_json::Value) -> Result<Self, String> {
+        let _ = state;
+        Err(format!(
+            "no migration from version {from} (implement `Snapshot::migrate`)"
+        ))
+    }
+}
+
+/// What to do when the snapshot on disk is damaged or incompatible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnCorrupt {
+    /// Report it, move the file to `<NAME>.snapshot.corrupt-<unix ms>`, start from
+    /// `S::default()` (the default).
+    #[default]
+    MoveAside,
+    /// Report it and fail start-up; the file stays where it is.
+    Refuse,
+}
+
+/// How the state was obtained at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Restored {
+    /// No snapshot existed: `S::default()`.
+    Fresh,
+    /// Restored from the snapshot.
+    FromSnapshot,
+    /// The snapshot was unusable and moved aside; the state is `S::default()`.
+    MovedAside {
+        /// The error that was reported.
+        error: String,
+        /// Where the file is now.
+        aside: PathBuf,
+    },
+}
+
+/// The live state of snapshot `S`, a resource. Lock it to read or change it; the engine saves
+/// it during [`Phase::SavingState`].
+pub struct Saved<S: Snapshot> {
+    state: Mutex<S>,
+    dir: PathBuf,
+    restored: Restored,
+}
+
+impl<S: Snapshot> Saved<S> {
+    /// Restores snapshot `S` from `dir` (blocking), applying `on_corrupt` to an unusable file.
+    pub fn restore(dir: impl Into<PathBuf>, on_corrupt: OnCorrupt) -> Result<Self, StateError> {
+        let dir = dir.into();
+        file::remove_stale_temporaries::<S>(&dir);
+        let (state, restored) = match load::<S>(&dir) {
+            Ok(Some(s)) => (s, Restored::FromSnapshot),
+            Ok(None) => (S::default(), Restored::Fresh),
+            Err(e) if e.is_unusable_file() => match on_corrupt {
+                OnCorrupt::Refuse => {
+                    tracing::error!(target: "graceful::state", "{e}; refusing to start (on_corrupt = \"refuse\")");
+                    return Err(e);
+                }
+                OnCorrupt::MoveAside => {
+                    let path = path_of::<S>(&dir);
+                    let aside = move_aside(&path).map_err(|source| StateError::Io {
+                        name: S::NAME,
+                        action: "move aside",
+                        path: path.clone(),
+                        source,
+                    })?;
+                    let message = format!(
+                        "{e}; moved aside to {}, starting from an empty state",
+                        aside.display()
+                    );
+                    tracing::error!(target: "graceful::state", "{message}");
+                    eprintln!("graceful: {message}");
+                    (
+                        S::default(),
+                        Restored::MovedAside {
+                            error: e.to_string(),
+                            aside,
+                        },
+                    )
+                }
+            },
+            Err(e) => return Err(e),
+        };
+        if restored == Restored::FromSnapshot {
+            tracing::info!(target: "graceful::state", snapshot = S::NAME, "state restored");
+        }
+        Ok(Saved {
+            state: Mutex::new(state),
+            dir,
+            restored,
+        })
+    }
+
+    /// Exclusive access to the state.
+    pub async fn lock(&self) -> MutexGuard<'_, S> {
+        self.state.lock().await
+    }
+
+    /// How the state was obtained at start-up.
+    pub fn restored(&self) -> &Restored {
+        &self.restored
+    }
+
+    /// The snapshot file.
+    pub fn path(&self) -> PathBuf {
+        path_of::<S>(&self.dir)
+    }
+
+    /// The state directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Saves now (a checkpoint), atomically; the shutdown saves again at the end. The state
+    /// stays locked while it is serialized, not while it is written.
+    pub async fn save_now(&self) -> Result<(), StateError> {
+        let bytes = {
+            let state = self.state.lock().await;
+            encode(&*state)?
+        };
+        let path = self.path();
+        let target = path.clone();
+        let written =
+            tokio::task::spawn_blocking(move || crate::fs::atomic_write(&target, &bytes)).await;
+        let result = match written {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e.to_string())),
+        };
+        result.map_err(|source| StateError::Io {
+            name: S::NAME,
+            action: "write",
+            path,
+            source,
+        })
+    }
+}
+
+impl<S: Snapshot + std::fmt::Debug> std::fmt::Debug for Saved<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Saved")
+            .field("name", &S::NAME)
+            .field("dir", &self.dir)
+            .field("restored", &self.restored)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `on_corrupt` setting of the `[state]` section, if present and valid.
+fn configured_on_corrupt(graceful: &Graceful) -> Result<Option<OnCorrupt>, String> {
+    let Some((table, path)) = graceful.shutdown.config().sections.get("state") else {
+        return Ok(None);
+    };
+    match table.get("on_corrupt") {
+        None => Ok(None),
+        Some(toml::Value::String(s)) if s == "refuse" => Ok(Some(OnCorrupt::Refuse)),
+        Some(toml::Value::String(s)) if s == "move_aside" => Ok(Some(OnCorrupt::MoveAside)),
+        Some(v) => Err(format!(
+            "[state] on_corrupt = {v} in {}: accepted values are \"move_aside\" and \"refuse\"",
+            path.display()
+        )),
+    }
+}
+
+impl Graceful {
+    /// Adds snapshot `S` as the resource [`Saved<S>`] at `priority`: restored from the state
+    /// directory when resources are built (before `main`), saved during
+    /// [`Phase::SavingState`]. An unusable snapshot is handled as `[state] on_corrupt` says
+    /// (default: moved aside). See the [module docs](crate::state).
+    pub fn saved_state<S: Snapshot>(self, priority: i32) -> Self {
+        self.saved_state_with::<S>(priority, None)
+    }
+
+    /// Like [`saved_state`](Graceful::saved_state), with `on_corrupt` set in code (it wins
+    /// over the configuration file when `Some`).
+    pub fn saved_state_with<S: Snapshot>(
+        mut self,
+        priority: i32,
+        on_corrupt: Option<OnCorrupt>,
+    ) -> Self {
+        let dir = self.shutdown.config().state_dir.value.clone();
+        let configured = configured_on_corrupt(&self);
+        let resource = Resource::new(
+            format!("state {}", S::NAME),
+            priority,
+            move |_| async move {
+                let on_corrupt = match (on_corrupt, configured) {
+                    (Some(c), _) => c,
+                    (None, Ok(c)) => c.unwrap_or_default(),
+                    (None, Err(e)) => return Err(BoxError::from(e)),
+                };
+                let dir = dir.ok_or(StateError::NoStateDir { name: S::NAME })?;
+                let saved =
+                    tokio::task::spawn_blocking(move || Saved::<S>::restore(dir, on_corrupt))
+                        .await
+                        .map_err(|e| {
+                            BoxError::from(format!("restoring snapshot `{}`: {e}", S::NAME))
+                        })??;
+                Ok::<_, BoxError>(saved)
+            },
+        );
+        self.specs.push(resource.into_spec());
+        self.shutdown
+            .on_phase(Phase::SavingState, format!("save state {}", S::NAME), |shutdown| async move {
+                // Not built (start-up failed before it, or refused a damaged file): nothing to save.
+                let Ok(saved) = shutdown.resources().get::<Saved<S>>() else {
+                    return Ok(());
+                };
+                saved.save_now().await?;
+                tracing::info!(target: "graceful::state", snapshot = S::NAME, path = %saved.path().display(), "state saved");
+                Ok(())
+            });
+        self
+    }
+}
