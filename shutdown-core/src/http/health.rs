@@ -1,0 +1,62 @@
+//! [`health_routes`]: liveness and readiness for the application's own router.
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json};
+use axum::routing::get;
+
+use crate::shutdown::Shutdown;
+
+/// `/health/live` and `/health/ready`, to merge into the application's router, for services
+/// that don't run the separate admin listener.
+///
+/// - `GET /health/live` → `200 {"status":"live","phase":…}` while the process runs.
+/// - `GET /health/ready` → `200 {"status":"ready","phase":"running"}` while running;
+///   `503 {"status":"not_ready","phase":…}` from the moment a shutdown starts — during
+///   `readiness_delay` the server still serves, so load balancers have time to notice.
+///
+/// ```
+/// # #[cfg(feature = "axum")] fn demo(shutdown: &graceful::Shutdown) {
+/// use axum::{Router, routing::get};
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "hello" }))
+///     .merge(graceful::http::health_routes(shutdown));
+/// # }
+/// ```
+pub fn health_routes<S>(shutdown: &Shutdown) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let live = shutdown.clone();
+    let ready = shutdown.clone();
+    Router::new()
+        .route(
+            "/health/live",
+            get(move || {
+                let phase = live.current_phase();
+                async move { Json(serde_json::json!({ "status": "live", "phase": phase })) }
+            }),
+        )
+        .route(
+            "/health/ready",
+            get(move || {
+                let ok = ready.is_ready();
+                let phase = ready.current_phase();
+                async move {
+                    if ok {
+                        (
+                            StatusCode::OK,
+                            Json(serde_json::json!({ "status": "ready", "phase": phase })),
+                        )
+                            .into_response()
+                    } else {
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            Json(serde_json::json!({ "status": "not_ready", "phase": phase })),
+                        )
+                            .into_response()
+                    }
+                }
+            }),
+        )
+}

@@ -1,0 +1,65 @@
+//! HTTP that drains without dropping a request (features `hyper` and `axum`).
+//!
+//! - [`serve`] runs an axum `Router` (or any tower service of hyper requests) over HTTP/1.1
+//!   and HTTP/2 (h2c) and follows the shutdown phases: keeps serving during
+//!   `readiness_delay`, then closes the listener, closes idle keep-alive connections at once,
+//!   sends `Connection: close` on HTTP/1 responses and GOAWAY on HTTP/2, waits for accepted
+//!   requests, and aborts what is left at `drain_timeout`, naming it in the report.
+//! - [`TrackLayer`] tracks each request as in-flight work, for servers built by hand.
+//! - `health_routes` (feature `axum`) gives the application `/health/live` and
+//!   `/health/ready`; readiness turns 503 the moment a shutdown starts.
+//! - Handlers can take a [`Shutdown`](crate::Shutdown) argument (feature `axum`) to end long
+//!   polls and streams early; `ws::upgrade` closes WebSockets with code 1001.
+//!
+//! ```no_run
+//! # #[cfg(feature = "axum")] mod x {
+//! use axum::{Router, routing::get};
+//!
+//! fn main() -> std::process::ExitCode {
+//!     let runtime = tokio::runtime::Runtime::new().expect("runtime");
+//!     let graceful = graceful::Graceful::builder()
+//!         .readiness_delay(std::time::Duration::from_secs(5))
+//!         .process_owner(true)
+//!         .build()
+//!         .expect("valid configuration");
+//!     let outcome = runtime.block_on(graceful.run(|shutdown| async move {
+//!         let app = Router::new()
+//!             .route("/", get(|| async { "hello" }))
+//!             .merge(graceful::http::health_routes(&shutdown));
+//!         let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+//!         graceful::http::serve(listener, app, &shutdown).await
+//!     }));
+//!     outcome.exit_code()
+//! }
+//! # }
+//! ```
+//!
+//! The `[http]` table of the configuration file is read by [`HttpConfig::from_config`].
+
+mod config;
+mod conn;
+mod drain;
+mod layer;
+mod serve;
+
+#[cfg(feature = "axum")]
+mod extract;
+#[cfg(feature = "axum")]
+mod health;
+#[cfg(feature = "axum")]
+pub mod ws;
+
+/// The `axum` this integration is built against, re-exported so that versions match.
+#[cfg(feature = "axum")]
+pub use axum;
+/// The `tokio` graceful runs on (its types are part of this API: `TcpListener`,
+/// `watch::Receiver`), re-exported so that versions match.
+pub use tokio;
+
+pub use config::{HttpConfig, LateRequests};
+#[cfg(feature = "axum")]
+pub use extract::NoShutdown;
+#[cfg(feature = "axum")]
+pub use health::health_routes;
+pub use layer::{Track, TrackFuture, TrackLayer, TrackedBody};
+pub use serve::{Serve, serve};
