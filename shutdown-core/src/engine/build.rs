@@ -37,7 +37,7 @@ pub(crate) async fn build_all(shutdown: &Shutdown, mut specs: Vec<ResourceSpec>)
     graph::build_order(&mut specs);
     let resources = shutdown.resources().clone();
     for spec in &specs {
-        resources.declare(spec.type_id, &spec.name);
+        resources.declare(spec.type_id, &spec.name, spec.type_name, spec.priority);
     }
     let mut built = Vec::with_capacity(specs.len());
     for spec in specs {

@@ -30,7 +30,7 @@ use std::pin::Pin;
 
 pub use close::{Close, CloseOutput};
 pub(crate) use registry::AnyArc;
-pub use registry::Resources;
+pub use registry::{ResourceInfo, ResourceState, Resources};
 pub use res::Res;
 
 use crate::error::{BoxError, Location};

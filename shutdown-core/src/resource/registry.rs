@@ -12,8 +12,35 @@ pub(crate) type AnyArc = Arc<dyn Any + Send + Sync>;
 #[derive(Default)]
 struct Entry {
     name: String,
+    type_name: &'static str,
+    priority: i32,
     value: Option<AnyArc>,
     closed: bool,
+}
+
+/// Where one resource is in its life, as listed by [`Resources::list`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceState {
+    /// Declared, not built yet.
+    Pending,
+    /// Built and available.
+    Ready,
+    /// Its close started (or finished); no longer available.
+    Closed,
+}
+
+/// One resource of an engine, for status endpoints.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ResourceInfo {
+    /// Its name.
+    pub name: String,
+    /// The Rust type.
+    pub type_name: &'static str,
+    /// Its priority (higher builds first and closes last).
+    pub priority: i32,
+    /// Where it is in its life.
+    pub state: ResourceState,
 }
 
 /// The resources an engine built, by type. Cheap to clone.
@@ -63,10 +90,32 @@ impl Resources {
         self.len() == 0
     }
 
-    pub(crate) fn declare(&self, type_id: TypeId, name: &str) {
+    /// Every declared resource, in descending priority (build order), then by name.
+    pub fn list(&self) -> Vec<ResourceInfo> {
+        let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<ResourceInfo> = map
+            .values()
+            .map(|e| ResourceInfo {
+                name: e.name.clone(),
+                type_name: e.type_name,
+                priority: e.priority,
+                state: match (&e.value, e.closed) {
+                    (_, true) => ResourceState::Closed,
+                    (Some(_), false) => ResourceState::Ready,
+                    (None, false) => ResourceState::Pending,
+                },
+            })
+            .collect();
+        out.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.name.cmp(&b.name)));
+        out
+    }
+
+    pub(crate) fn declare(&self, type_id: TypeId, name: &str, type_name: &'static str, priority: i32) {
         let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
         map.entry(type_id).or_insert_with(|| Entry {
             name: name.to_string(),
+            type_name,
+            priority,
             ..Entry::default()
         });
     }

@@ -1,0 +1,317 @@
+//! The admin API (feature `admin`): health probes, status, process information, metrics,
+//! configuration, a live event stream, and an authenticated way to stop the service — on its
+//! own listener, loopback by default.
+//!
+//! ```no_run
+//! # async fn demo(shutdown: graceful::Shutdown) -> Result<(), graceful::admin::AdminError> {
+//! // Reads `[admin]` from the configuration file and GRACEFUL_ADMIN_* from the environment.
+//! let admin = graceful::admin::Admin::builder().spawn(&shutdown).await?;
+//! println!("admin API on http://{}", admin.local_addr());
+//! # Ok(()) }
+//! ```
+//!
+//! # Routes
+//!
+//! | route (default path) | method | scope | answers |
+//! |---|---|---|---|
+//! | `/health/live` | GET | — | 200 while the process runs |
+//! | `/health/ready` | GET | — | 200 while running, 503 from the first moment of shutdown |
+//! | `/health` | GET | — | both, plus each resource's state (503 once shutting down) |
+//! | `/status` | GET | `read` | state, phase, uptime, in-flight work, resources, progress, previous shutdown |
+//! | `/process` | GET | `read` | pid, uptime, memory, CPU, threads, open fds |
+//! | `/config` | GET | `read` | effective configuration with the source of each value; keys redacted |
+//! | `/metrics` | GET | `read` | Prometheus text (feature `metrics`) |
+//! | `/events` | GET | `read` | Server-Sent Events: phase changes and resource closes |
+//! | `/shutdown` | POST | `system` | starts a graceful shutdown: `{"timeout_seconds", "force", "reason"}` |
+//! | `/shutdown` | DELETE | `system` | forces an immediate shutdown |
+//!
+//! Every path is `prefix + route`; both are configurable (builder, `[admin]`,
+//! `GRACEFUL_ADMIN_PREFIX`), enough to serve a classic layout such as
+//! `POST /api/v1/daemon/stop` (see `examples/daemon.rs`).
+//!
+//! Every JSON response, errors included, uses one envelope:
+//! `{"success": true, "data": …, "request_id": "…"}` or
+//! `{"success": false, "error": {"code", "message", "details"}, "request_id": "…"}`.
+//! `/metrics` (Prometheus text) and `/events` (an event stream) answer in their own formats
+//! when they succeed, and in the envelope when they fail.
+//!
+//! # Security
+//!
+//! With no API key configured, every route that reveals information or acts answers 403 with
+//! a message saying how to enable it; the probes stay open. Binding a non-loopback address
+//! without a key is refused at start-up. Keys are compared in constant time
+//! ([`auth::keys_match`]) and never logged. Each connection must send its headers within
+//! `header_timeout` and its body within `body_timeout`; at most `max_connections` are served
+//! at once (more get 503 and are closed); bodies over `body_limit` get 413.
+
+pub mod auth;
+pub mod config;
+mod envelope;
+mod process;
+mod routes;
+mod server;
+mod sse;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+pub use auth::{ApiKey, Scope, Scopes};
+pub use config::{AdminConfig, Route};
+
+use crate::config::{Config, ConfigError, Env, Source};
+use crate::shutdown::Shutdown;
+
+/// Why the admin API could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminError {
+    /// The `[admin]` section or a `GRACEFUL_ADMIN_*` variable is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A non-loopback address was asked for, but no API key is configured.
+    #[error(
+        "refusing to serve the admin API on {addr} without an API key: anyone who can reach it could read the \
+         service's state; set GRACEFUL_ADMIN_API_KEY (or GRACEFUL_ADMIN_API_KEY_FILE, or `[[admin.api_keys]]`), \
+         or bind a loopback address such as 127.0.0.1:9090"
+    )]
+    ExposedWithoutKey {
+        /// The address that was refused.
+        addr: SocketAddr,
+    },
+    /// The address could not be bound.
+    #[error("cannot bind the admin API to {addr} ({source}): {error}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Where the address came from.
+        source: Source,
+        /// The OS error.
+        #[source]
+        error: std::io::Error,
+    },
+}
+
+/// The admin API's entry point.
+#[derive(Debug)]
+pub struct Admin;
+
+impl Admin {
+    /// Starts configuring the admin API. Values set on the builder are overridden by the
+    /// `[admin]` section of the configuration file and by `GRACEFUL_ADMIN_*` variables.
+    pub fn builder() -> AdminBuilder {
+        AdminBuilder::default()
+    }
+}
+
+/// Configures and starts the admin API; see the [module docs](self).
+#[derive(Default)]
+pub struct AdminBuilder {
+    config: AdminConfig,
+    env: Env,
+    listener: Option<std::net::TcpListener>,
+    #[cfg(feature = "metrics")]
+    prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+impl std::fmt::Debug for AdminBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdminBuilder {
+    /// Where to listen (default `127.0.0.1:9090`; port 0 picks a free port — read it back
+    /// with [`AdminHandle::local_addr`]).
+    pub fn addr(mut self, addr: impl Into<SocketAddr>) -> Self {
+        self.config.addr.set(addr.into(), Source::Builder);
+        self
+    }
+
+    /// Serves on an already-bound listener (for example one from systemd socket activation)
+    /// instead of binding [`addr`](AdminBuilder::addr).
+    pub fn listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// Puts `prefix` (like `/api/v1/daemon`) before every route.
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        let p = prefix.trim().trim_end_matches('/').to_string();
+        self.config.prefix.set(p, Source::Builder);
+        self
+    }
+
+    /// Serves `route` at `path` (under the prefix), e.g. `.route(Route::Shutdown, "/stop")`.
+    pub fn route(mut self, route: Route, path: &str) -> Self {
+        self.config.routes.insert(
+            route,
+            crate::config::Setting {
+                value: path.trim().to_string(),
+                source: Source::Builder,
+            },
+        );
+        self
+    }
+
+    /// The largest `timeout_seconds` a `POST /shutdown` may ask for (default 10 minutes).
+    pub fn max_shutdown_timeout(mut self, d: Duration) -> Self {
+        self.config.max_shutdown_timeout.set(d, Source::Builder);
+        self
+    }
+
+    /// The largest request body, in bytes (default 4096).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.config.body_limit.set(bytes.max(1), Source::Builder);
+        self
+    }
+
+    /// Connections served at once (default 32).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections.set(n.max(1), Source::Builder);
+        self
+    }
+
+    /// How long a client may take to send its request headers (default 5 s).
+    pub fn header_timeout(mut self, d: Duration) -> Self {
+        self.config.header_timeout.set(d, Source::Builder);
+        self
+    }
+
+    /// How long a client may take to send its request body (default 5 s).
+    pub fn body_timeout(mut self, d: Duration) -> Self {
+        self.config.body_timeout.set(d, Source::Builder);
+        self
+    }
+
+    /// Where `GRACEFUL_ADMIN_*` variables are read from (default: the process environment).
+    pub fn env(mut self, env: Env) -> Self {
+        self.env = env;
+        self
+    }
+
+    /// Renders `/metrics` from this handle instead of installing a Prometheus recorder
+    /// (for programs that install their own `metrics` recorder).
+    #[cfg(feature = "metrics")]
+    pub fn prometheus_handle(
+        mut self,
+        handle: metrics_exporter_prometheus::PrometheusHandle,
+    ) -> Self {
+        self.prometheus = Some(handle);
+        self
+    }
+
+    /// The effective configuration: this builder, then the `[admin]` section of `config`'s
+    /// file, then the environment.
+    pub fn resolve(&self, config: &Config) -> Result<AdminConfig, ConfigError> {
+        self.config.clone().load(config, &self.env)
+    }
+
+    /// Binds the listener and serves the admin API on a background task until the process
+    /// exits (or [`AdminHandle::stop`]). The task is not tracked work: it keeps answering
+    /// during the whole shutdown, so operators can watch it, and never delays the drain.
+    ///
+    /// With feature `metrics`, also installs the Prometheus recorder (unless a handle was
+    /// given) and starts [`crate::metrics::attach`].
+    pub async fn spawn(self, shutdown: &Shutdown) -> Result<AdminHandle, AdminError> {
+        let config = self.resolve(shutdown.config())?;
+        let listener = match self.listener {
+            Some(l) => {
+                let addr = l.local_addr().map_err(|error| AdminError::Bind {
+                    addr: config.addr.value,
+                    source: Source::Builder,
+                    error,
+                })?;
+                if server::is_exposed(addr) && config.api_keys.is_empty() {
+                    return Err(AdminError::ExposedWithoutKey { addr });
+                }
+                l.set_nonblocking(true)
+                    .and_then(|()| tokio::net::TcpListener::from_std(l))
+                    .map_err(|error| AdminError::Bind {
+                        addr,
+                        source: Source::Builder,
+                        error,
+                    })?
+            }
+            None => {
+                let addr = config.addr.value;
+                if server::is_exposed(addr) && config.api_keys.is_empty() {
+                    return Err(AdminError::ExposedWithoutKey { addr });
+                }
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|error| AdminError::Bind {
+                        addr,
+                        source: config.addr.source.clone(),
+                        error,
+                    })?
+            }
+        };
+        let local_addr = listener.local_addr().map_err(|error| AdminError::Bind {
+            addr: config.addr.value,
+            source: config.addr.source.clone(),
+            error,
+        })?;
+        let previous = previous_report(shutdown.config());
+        #[cfg_attr(not(feature = "metrics"), allow(unused_mut))]
+        let mut state = routes::State::new(shutdown.clone(), config, previous);
+        #[cfg(feature = "metrics")]
+        {
+            state.prometheus = match self.prometheus {
+                Some(h) => Some(h),
+                None => match crate::metrics::install() {
+                    Ok(h) => Some(h),
+                    Err(e) => {
+                        tracing::warn!(target: "graceful::admin", "/metrics is unavailable: {e}");
+                        None
+                    }
+                },
+            };
+            crate::metrics::attach(shutdown);
+        }
+        let keys = state.config.api_keys.len();
+        tracing::info!(target: "graceful::admin", addr = %local_addr, api_keys = keys, "admin API listening");
+        if keys == 0 {
+            tracing::info!(
+                target: "graceful::admin",
+                "no admin API key configured: only the health probes are served; set GRACEFUL_ADMIN_API_KEY to enable the rest"
+            );
+        }
+        let task = tokio::spawn(server::serve(listener, Arc::new(state)));
+        Ok(AdminHandle { local_addr, task })
+    }
+}
+
+fn previous_report(config: &Config) -> Option<serde_json::Value> {
+    let dir = config.state_dir.value.as_ref()?;
+    match crate::report::read_last(dir)? {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::warn!(target: "graceful::admin", "previous shutdown report ignored: {e}");
+            None
+        }
+    }
+}
+
+/// The running admin API.
+#[derive(Debug)]
+pub struct AdminHandle {
+    local_addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl AdminHandle {
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting connections. Connections already open finish their current request.
+    pub fn stop(self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,101 @@
+//! `GET /events`: Server-Sent Events of every phase change and resource close, live.
+//!
+//! The stream opens with the current phase (so a client that connects mid-shutdown knows where
+//! it is), then sends each [`Event`] as it happens, and ends after the final phase
+//! (`completed` or `forced`). A comment line every 15 seconds keeps proxies from timing out.
+//!
+//! ```text
+//! event: phase
+//! id: 1
+//! data: {"event":"phase","phase":"draining_connections","state":"STOPPING"}
+//! ```
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use http_body_util::channel::{Channel, Sender};
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::envelope::Body;
+use crate::phase::Phase;
+use crate::shutdown::{Event, Shutdown};
+
+const KEEPALIVE: Duration = Duration::from_secs(15);
+
+/// Starts the stream's task and returns the response body it feeds.
+pub(crate) fn stream(shutdown: &Shutdown) -> Body {
+    // Subscribe before reading the current phase, so no change falls in between.
+    let mut events = shutdown.events();
+    let (tx, body) = Channel::<Bytes>::new(32);
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        let mut out = Out { tx, id: 0 };
+        let mut last = shutdown.current_phase();
+        if out.send("phase", phase_json(last)).await.is_err() || last.is_finished() {
+            return;
+        }
+        let mut keepalive = tokio::time::interval(KEEPALIVE);
+        keepalive.tick().await;
+        loop {
+            let event = tokio::select! {
+                e = events.recv() => e,
+                _ = keepalive.tick() => {
+                    if out.tx.send_data(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            let sent = match event {
+                // Phases only move forward; one seen through the initial read is not repeated.
+                Ok(Event::Phase { phase }) if phase <= last => continue,
+                Ok(Event::Phase { phase }) => {
+                    last = phase;
+                    out.send("phase", phase_json(phase)).await
+                }
+                Ok(other) => {
+                    let name = match &other {
+                        Event::Started => "started",
+                        Event::ResourceClosed { .. } => "resource_closed",
+                        Event::Deadline { .. } => "deadline",
+                        _ => "event",
+                    };
+                    out.send(name, serde_json::to_value(&other).unwrap_or(Value::Null))
+                        .await
+                }
+                Err(RecvError::Lagged(n)) => {
+                    out.send("lagged", json!({ "event": "lagged", "missed": n }))
+                        .await
+                }
+                Err(RecvError::Closed) => return,
+            };
+            if sent.is_err() || last.is_finished() {
+                return;
+            }
+        }
+    });
+    body.boxed_unsync()
+}
+
+fn phase_json(phase: Phase) -> Value {
+    json!({ "event": "phase", "phase": phase, "state": phase.state() })
+}
+
+struct Out {
+    tx: Sender<Bytes>,
+    id: u64,
+}
+
+impl Out {
+    async fn send(
+        &mut self,
+        event: &str,
+        data: Value,
+    ) -> Result<(), http_body_util::channel::SendError> {
+        self.id += 1;
+        let frame = format!("event: {event}\nid: {}\ndata: {data}\n\n", self.id);
+        self.tx.send_data(Bytes::from(frame)).await
+    }
+}

@@ -1,0 +1,253 @@
+//! systemd integration (feature `systemd`): `Type=notify` readiness and stop notifications,
+//! the watchdog, and socket activation.
+//!
+//! ```no_run
+//! # async fn demo(shutdown: graceful::Shutdown) -> std::io::Result<()> {
+//! graceful::systemd::notify(&shutdown);                 // READY=1, STATUS=…, STOPPING=1, …
+//! let mut listeners = graceful::systemd::tokio_listeners()?; // from LISTEN_FDS, if any
+//! let listener = match listeners.pop() {
+//!     Some(l) => l,
+//!     None => tokio::net::TcpListener::bind("127.0.0.1:8080").await?,
+//! };
+//! # let _ = listener; Ok(()) }
+//! ```
+//!
+//! What [`notify`] sends on `$NOTIFY_SOCKET` (nothing at all when it is unset):
+//!
+//! | when | message |
+//! |---|---|
+//! | every resource is built and `main` starts | `READY=1`, `STATUS=running` |
+//! | the first moment of shutdown | `STOPPING=1`, then `STATUS=<phase>` |
+//! | each later phase | `STATUS=<phase>` |
+//! | while shutting down, every `extend_interval` | `EXTEND_TIMEOUT_USEC=…` (bounded by the engine's own deadline) |
+//! | `WATCHDOG_USEC` is set | `WATCHDOG=1` every half of it |
+//!
+//! `EXTEND_TIMEOUT_USEC` keeps systemd from killing a shutdown that is still within its own
+//! `timeout` even if `TimeoutStopSec` is shorter; the engine's deadline still bounds it.
+//! `examples/systemd/graceful-daemon.service` is a unit file to start from.
+
+use std::time::Duration;
+
+use sd_notify::NotifyState;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::task::JoinHandle;
+
+use crate::config::{Config, ConfigError, ConfigIssue, Env, Source, parse_duration};
+use crate::shutdown::{Event, Shutdown};
+
+/// The default interval between two `EXTEND_TIMEOUT_USEC` messages.
+pub const DEFAULT_EXTEND_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How often to re-send `EXTEND_TIMEOUT_USEC`: `[systemd] extend_interval` in the configuration
+/// file, `GRACEFUL_SYSTEMD_EXTEND_INTERVAL` in the environment (which wins).
+pub fn extend_interval(config: &Config, env: &Env) -> Result<Duration, ConfigError> {
+    let mut value = DEFAULT_EXTEND_INTERVAL;
+    let mut issues = Vec::new();
+    if let Some((table, path)) = config.section("systemd") {
+        for (key, v) in table {
+            let source = Source::File(path.clone());
+            let parsed = match (key.as_str(), v) {
+                ("extend_interval", toml::Value::String(s)) => parse_duration(s),
+                ("extend_interval", toml::Value::Integer(n)) if *n > 0 => {
+                    Ok(Duration::from_secs(n.unsigned_abs()))
+                }
+                ("extend_interval", other) => Err(format!(
+                    "expected {}, found {other}",
+                    crate::config::ACCEPTED_FORMS
+                )),
+                (other, _) => {
+                    issues.push(ConfigIssue {
+                        key: format!("systemd.{other}"),
+                        source,
+                        message: format!(
+                            "unknown key `{other}` in `[systemd]`; accepted keys: extend_interval"
+                        ),
+                    });
+                    continue;
+                }
+            };
+            match parsed {
+                Ok(d) => value = d,
+                Err(message) => issues.push(ConfigIssue {
+                    key: "systemd.extend_interval".into(),
+                    source,
+                    message,
+                }),
+            }
+        }
+    }
+    let raw = match env {
+        Env::Process => std::env::var("GRACEFUL_SYSTEMD_EXTEND_INTERVAL").ok(),
+        Env::Map(m) => m.get("GRACEFUL_SYSTEMD_EXTEND_INTERVAL").cloned(),
+        Env::None => None,
+    };
+    if let Some(raw) = raw {
+        match parse_duration(&raw) {
+            Ok(d) => value = d,
+            Err(message) => issues.push(ConfigIssue {
+                key: "GRACEFUL_SYSTEMD_EXTEND_INTERVAL".into(),
+                source: Source::Env("GRACEFUL_SYSTEMD_EXTEND_INTERVAL".into()),
+                message,
+            }),
+        }
+    }
+    if value.is_zero() {
+        issues.push(ConfigIssue {
+            key: "systemd.extend_interval".into(),
+            source: Source::Default,
+            message: "must be greater than zero".into(),
+        });
+    }
+    if issues.is_empty() {
+        Ok(value)
+    } else {
+        Err(ConfigError { issues })
+    }
+}
+
+/// Sends systemd the service's life as it happens (see the [module docs](self)) on a
+/// background task that is not tracked work. Does nothing when `NOTIFY_SOCKET` is unset.
+/// Reads the extend interval from the configuration; an invalid one is logged and the
+/// default is used.
+pub fn notify(shutdown: &Shutdown) -> JoinHandle<()> {
+    let interval = extend_interval(shutdown.config(), &Env::Process).unwrap_or_else(|e| {
+        tracing::error!(target: "graceful::systemd", "{e}; using {DEFAULT_EXTEND_INTERVAL:?}");
+        DEFAULT_EXTEND_INTERVAL
+    });
+    notify_with(shutdown, interval)
+}
+
+/// [`notify`] with an explicit `EXTEND_TIMEOUT_USEC` interval.
+pub fn notify_with(shutdown: &Shutdown, extend_interval: Duration) -> JoinHandle<()> {
+    // Subscribe now, so no phase change between this call and the task's start is missed.
+    let mut events = shutdown.events();
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        if std::env::var_os("NOTIFY_SOCKET").is_none() {
+            return;
+        }
+        let mut watchdog_usec = 0u64;
+        let watchdog = sd_notify::watchdog_enabled(false, &mut watchdog_usec)
+            .then(|| Duration::from_micros(watchdog_usec / 2).max(Duration::from_millis(10)));
+        let mut watchdog_tick =
+            tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
+        tokio::select! {
+            _ = shutdown.started() => send(&[NotifyState::Ready, NotifyState::Status("running")]),
+            _ = shutdown.requested() => {}
+        }
+        let mut extend_tick = tokio::time::interval(extend_interval);
+        let mut stopping = false;
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Ok(Event::Phase { phase }) => {
+                        if !stopping && phase.is_shutting_down() {
+                            stopping = true;
+                            send(&[NotifyState::Stopping]);
+                            extend(&shutdown, extend_interval);
+                            extend_tick.reset();
+                        }
+                        send(&[NotifyState::Status(phase.as_str())]);
+                        if phase.is_finished() {
+                            return;
+                        }
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return,
+                },
+                _ = extend_tick.tick(), if stopping => extend(&shutdown, extend_interval),
+                _ = watchdog_tick.tick(), if watchdog.is_some() => send(&[NotifyState::Watchdog]),
+            }
+        }
+    })
+}
+
+/// Asks systemd for time until the next extension, never beyond the engine's own deadline.
+fn extend(shutdown: &Shutdown, interval: Duration) {
+    let left = shutdown
+        .timeout()
+        .saturating_sub(shutdown.elapsed().unwrap_or_default());
+    let ask = (interval * 2).min(left + Duration::from_secs(1));
+    let usec = u32::try_from(ask.as_micros()).unwrap_or(u32::MAX);
+    send(&[NotifyState::ExtendTimeoutUsec(usec)]);
+}
+
+fn send(states: &[NotifyState<'_>]) {
+    if let Err(e) = sd_notify::notify(false, states) {
+        tracing::warn!(target: "graceful::systemd", "cannot notify systemd: {e}");
+    }
+}
+
+/// The TCP listeners systemd passed by socket activation (`LISTEN_FDS`, `LISTEN_PID`), in
+/// order; empty when the process was not socket-activated. The variables are left in place.
+/// A passed descriptor that is not a TCP listener is an error naming its index.
+pub fn listeners() -> std::io::Result<Vec<std::net::TcpListener>> {
+    let mut fds = listenfd::ListenFd::from_env();
+    let mut out = Vec::with_capacity(fds.len());
+    for i in 0..fds.len() {
+        match fds.take_tcp_listener(i)? {
+            Some(l) => out.push(l),
+            None => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "socket-activation descriptor {i} (fd {}) was already taken",
+                        3 + i
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// [`listeners`] as non-blocking `tokio` listeners, ready for `graceful::http::serve` or
+/// `axum::serve`. Must be called inside a tokio runtime.
+pub fn tokio_listeners() -> std::io::Result<Vec<tokio::net::TcpListener>> {
+    listeners()?
+        .into_iter()
+        .map(|l| {
+            l.set_nonblocking(true)?;
+            tokio::net::TcpListener::from_std(l)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extend_interval_layers_and_errors() {
+        assert_eq!(
+            extend_interval(&Config::default(), &Env::None).ok(),
+            Some(DEFAULT_EXTEND_INTERVAL)
+        );
+        let config = Config::default()
+            .apply_toml("[systemd]\nextend_interval = \"2s\"\n", "/etc/app.toml")
+            .expect("valid");
+        assert_eq!(
+            extend_interval(&config, &Env::None).ok(),
+            Some(Duration::from_secs(2))
+        );
+        let env = Env::Map(
+            [(
+                "GRACEFUL_SYSTEMD_EXTEND_INTERVAL".to_string(),
+                "500ms".to_string(),
+            )]
+            .into(),
+        );
+        assert_eq!(
+            extend_interval(&config, &env).ok(),
+            Some(Duration::from_millis(500))
+        );
+        let bad = Config::default()
+            .apply_toml("[systemd]\nextend = \"2s\"\n", "/etc/app.toml")
+            .expect("valid");
+        let err = extend_interval(&bad, &Env::None).expect_err("unknown key");
+        assert!(
+            err.to_string().contains("systemd.extend") && err.to_string().contains("accepted keys"),
+            "{err}"
+        );
+    }
+}
