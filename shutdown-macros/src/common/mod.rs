@@ -1,0 +1,267 @@
+//! Pieces every macro shares: error collection, "did you mean", the runtime path, durations.
+
+pub(crate) mod duration;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+
+/// Collects every error of one macro invocation so the user sees all of them at once
+/// (serde's `Ctxt`).
+#[derive(Default)]
+pub(crate) struct Errors {
+    first: Option<syn::Error>,
+}
+
+impl Errors {
+    /// Records an error.
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.first {
+            Some(first) => first.combine(error),
+            None => self.first = Some(error),
+        }
+    }
+
+    /// Records an error spanned on `span`.
+    pub(crate) fn at(&mut self, span: Span, message: impl std::fmt::Display) {
+        self.push(syn::Error::new(span, message));
+    }
+
+    /// Records an error spanned on `tokens`.
+    pub(crate) fn spanned(&mut self, tokens: impl ToTokens, message: impl std::fmt::Display) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+
+    /// Keeps the error of `result`, if any, and hands back its value.
+    pub(crate) fn keep<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.push(e);
+                None
+            }
+        }
+    }
+
+    /// `Err` with every recorded error, or `Ok(value)`.
+    pub(crate) fn finish<T>(self, value: T) -> syn::Result<T> {
+        match self.first {
+            Some(e) => Err(e),
+            None => Ok(value),
+        }
+    }
+
+    /// The recorded errors, if any.
+    pub(crate) fn into_error(self) -> Option<syn::Error> {
+        self.first
+    }
+}
+
+/// ` (did you mean `x`?)` when a candidate is close to `word`, else empty.
+pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    let word = word.to_ascii_lowercase();
+    let best = candidates
+        .iter()
+        .map(|c| (edit_distance(&word, &c.to_ascii_lowercase()), *c))
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((d, c)) if d <= (word.chars().count() / 3).max(2) => format!(" (did you mean `{c}`?)"),
+        _ => String::new(),
+    }
+}
+
+/// `` `a`, `b` and `c` `` for error messages.
+pub(crate) fn one_of(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => String::new(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = prev[j] + usize::from(ca != *cb);
+            cur.push(substitute.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The path generated code uses to reach the runtime: `::graceful`, or what `crate = "…"`
+/// says.
+#[derive(Clone)]
+pub(crate) struct CratePath(pub(crate) TokenStream);
+
+impl Default for CratePath {
+    fn default() -> Self {
+        CratePath(quote!(::graceful))
+    }
+}
+
+impl CratePath {
+    /// Parses the value of `crate = "…"`.
+    pub(crate) fn parse(lit: &syn::LitStr) -> syn::Result<Self> {
+        let path: syn::Path = lit.parse().map_err(|_| {
+            syn::Error::new(
+                lit.span(),
+                format!(
+                    "`crate = {:?}` is not a path; write the name under which `graceful` is a dependency, \
+                     for example `crate = \"graceful\"` or `crate = \"::my_graceful\"`",
+                    lit.value()
+                ),
+            )
+        })?;
+        Ok(CratePath(path.into_token_stream()))
+    }
+}
+
+impl ToTokens for CratePath {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.0.to_tokens(tokens);
+    }
+}
+
+/// The user's item followed by the errors: the item still exists, so one mistake does not
+/// cascade into "cannot find" errors everywhere it is used.
+pub(crate) fn with_error(item: TokenStream, error: syn::Error) -> TokenStream {
+    let error = error.into_compile_error();
+    quote!(#item #error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(
+            did_you_mean("tiemout", &["timeout", "drain"]),
+            " (did you mean `timeout`?)"
+        );
+        assert_eq!(
+            did_you_mean("priorty", &["priority", "close", "name"]),
+            " (did you mean `priority`?)"
+        );
+        assert_eq!(did_you_mean("xyzzy", &["timeout", "drain"]), "");
+    }
+
+    #[test]
+    fn lists_alternatives() {
+        assert_eq!(one_of(&["a", "b", "c"]), "`a`, `b` or `c`");
+        assert_eq!(one_of(&["a"]), "`a`");
+    }
+}
+
+/// Reads an argument name that none of the macro's keywords matched, skips its value, and
+/// returns the error to report for it: "unknown argument `x` (did you mean `y`?)".
+pub(crate) fn unknown_argument(
+    input: syn::parse::ParseStream<'_>,
+    what: &str,
+    accepted: &[&str],
+) -> syn::Result<syn::Error> {
+    use syn::ext::IdentExt;
+    let name = syn::Ident::parse_any(input)?;
+    let error = syn::Error::new(
+        name.span(),
+        format!(
+            "unknown argument `{name}`{} for {what}; the accepted arguments are {}",
+            did_you_mean(&name.to_string(), accepted),
+            one_of(accepted)
+        ),
+    );
+    // Skip `= value` up to the next top-level comma so the other arguments are still checked.
+    while !input.is_empty() && !input.peek(syn::Token![,]) {
+        input.parse::<proc_macro2::TokenTree>()?;
+    }
+    Ok(error)
+}
+
+/// `key = value, key = value, …` with an optional trailing comma.
+pub(crate) fn parse_list<A: syn::parse::Parse>(
+    input: syn::parse::ParseStream<'_>,
+) -> syn::Result<Vec<A>> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        out.push(input.parse()?);
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<syn::Token![,]>()?;
+    }
+    Ok(out)
+}
+
+/// Reports `key` when it was already given: the error is at the second occurrence.
+pub(crate) fn check_duplicate<'a>(
+    seen: &mut Vec<(&'a str, Span)>,
+    errors: &mut Errors,
+    key: &'a str,
+    span: Span,
+) -> bool {
+    if seen.iter().any(|(k, _)| *k == key) {
+        errors.at(
+            span,
+            format!("`{key}` is given more than once; keep only one `{key} = …`"),
+        );
+        true
+    } else {
+        seen.push((key, span));
+        false
+    }
+}
+
+/// The keyword of an item that is not a function, and how to name it in a message
+/// ("a struct"), so that "goes on a function" errors point at `struct`, `impl`, ….
+pub(crate) fn item_keyword(item: &syn::Item) -> (Span, &'static str) {
+    use syn::Item;
+    use syn::spanned::Spanned;
+    match item {
+        Item::Struct(i) => (i.struct_token.span, "a struct"),
+        Item::Enum(i) => (i.enum_token.span, "an enum"),
+        Item::Union(i) => (i.union_token.span, "a union"),
+        Item::Const(i) => (i.const_token.span, "a constant"),
+        Item::Static(i) => (i.static_token.span, "a static"),
+        Item::Impl(i) => (i.impl_token.span, "an `impl` block"),
+        Item::Trait(i) => (i.trait_token.span, "a trait"),
+        Item::TraitAlias(i) => (i.trait_token.span, "a trait alias"),
+        Item::Mod(i) => (i.mod_token.span, "a module"),
+        Item::Type(i) => (i.type_token.span, "a type alias"),
+        Item::Use(i) => (i.use_token.span, "a `use` declaration"),
+        Item::ExternCrate(i) => (i.extern_token.span, "an `extern crate` declaration"),
+        Item::ForeignMod(i) => (i.abi.extern_token.span, "an `extern` block"),
+        Item::Macro(i) => (i.mac.path.span(), "a macro invocation"),
+        Item::Fn(i) => (i.sig.fn_token.span, "a function"),
+        other => (other.span(), "this item"),
+    }
+}
+
+/// The method named by `key = "name"`, as an identifier spanned on the string, so that
+/// "no method named …" lands on the user's literal.
+pub(crate) fn method_name(key: &str, lit: &syn::LitStr) -> syn::Result<syn::Ident> {
+    let text = lit.value();
+    match syn::parse_str::<syn::Ident>(&text) {
+        Ok(ident) => Ok(syn::Ident::new(&ident.to_string(), lit.span())),
+        Err(_) => {
+            let hint = text
+                .trim()
+                .trim_end_matches("()")
+                .trim_start_matches('.')
+                .trim();
+            let suggestion = match syn::parse_str::<syn::Ident>(hint) {
+                Ok(_) => format!("write just the method name: `{key} = \"{hint}\"`"),
+                Err(_) => format!("write the name of a method, such as `{key} = \"shutdown\"`"),
+            };
+            Err(syn::Error::new(
+                lit.span(),
+                format!("`{key} = {text:?}` is not a method name; {suggestion}"),
+            ))
+        }
+    }
+}

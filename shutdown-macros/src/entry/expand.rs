@@ -1,0 +1,121 @@
+//! `#[graceful::main]`: writes the synchronous `main` that runs the user's `async fn`.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, ReturnType};
+
+use super::valid::{Flavor, MainConfig};
+use crate::common::duration;
+
+/// ```text
+/// fn main() -> ::std::process::ExitCode {
+///     async fn __graceful_main(shutdown: Shutdown) -> R { body }
+///     ::graceful::__private::run_main(MainArgs { … }, |__shutdown| __graceful_main(__shutdown))
+/// }
+/// ```
+pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
+    let krate = &config.krate;
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = f;
+    let ident = &sig.ident;
+    let output = &sig.output;
+    let inputs = &sig.inputs;
+    let fn_token = sig.fn_token;
+
+    let opt_duration = |v: Option<(std::time::Duration, proc_macro2::Span)>| match v {
+        Some((d, span)) => {
+            let d = duration::to_tokens(d, span);
+            quote!(::std::option::Option::Some(#d))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let timeout = opt_duration(config.timeout);
+    let drain = opt_duration(config.drain);
+    let close_timeout = opt_duration(config.close_timeout);
+    let readiness_delay = opt_duration(config.readiness_delay);
+    let signals = match &config.signals {
+        Some((names, _)) => quote!(::std::option::Option::Some(&[#(#names),*])),
+        None => quote!(::std::option::Option::None),
+    };
+    let config_path = match &config.config {
+        Some(lit) => quote!(::std::option::Option::Some(#lit)),
+        None => quote!(::std::option::Option::None),
+    };
+    let flavor = match config.flavor {
+        Some((Flavor::CurrentThread, span)) => {
+            quote_spanned!(span=> #krate::__private::Flavor::CurrentThread)
+        }
+        Some((Flavor::MultiThread, span)) => {
+            quote_spanned!(span=> #krate::__private::Flavor::MultiThread)
+        }
+        None => quote!(#krate::__private::Flavor::MultiThread),
+    };
+    let worker_threads = match config.worker_threads {
+        Some((n, span)) => quote_spanned!(span=> ::std::option::Option::Some(#n)),
+        None => quote!(::std::option::Option::None),
+    };
+
+    let call = if inputs.iter().any(|i| matches!(i, FnArg::Typed(_))) {
+        quote!(|__shutdown| __graceful_main(__shutdown))
+    } else {
+        quote!(|_| __graceful_main())
+    };
+    // A return type `main` cannot have is reported on the return type, not on the attribute.
+    let run_main = match output {
+        ReturnType::Type(_, ty) => quote_spanned!(ty.span()=> #krate::__private::run_main),
+        ReturnType::Default => quote!(#krate::__private::run_main),
+    };
+    let inner = quote_spanned!(sig.span()=> async #fn_token __graceful_main(#inputs) #output);
+
+    quote! {
+        #(#attrs)*
+        #vis fn #ident() -> ::std::process::ExitCode {
+            #inner #block
+            #run_main(
+                #krate::__private::MainArgs {
+                    timeout: #timeout,
+                    drain: #drain,
+                    close_timeout: #close_timeout,
+                    readiness_delay: #readiness_delay,
+                    signals: #signals,
+                    config: #config_path,
+                    flavor: #flavor,
+                    worker_threads: #worker_threads,
+                    ..::std::default::Default::default()
+                },
+                #call,
+            )
+        }
+    }
+}
+
+/// What is emitted next to the errors when the function itself is wrong: a `fn` with the
+/// same name, holding the user's function so that mistakes in its body are still reported,
+/// without the cascade of "`main` cannot be async" errors.
+pub(crate) fn fallback(f: ItemFn) -> TokenStream {
+    if f.sig.asyncness.is_none() {
+        return quote!(#f);
+    }
+    let ItemFn {
+        attrs, vis, sig, ..
+    } = &f;
+    let ident = &sig.ident;
+    if sig.inputs.iter().any(|i| matches!(i, FnArg::Receiver(_))) {
+        return quote!(#(#attrs)* #vis fn #ident() {});
+    }
+    let mut inner = f.clone();
+    inner.attrs.clear();
+    inner.vis = syn::Visibility::Inherited;
+    quote! {
+        #(#attrs)*
+        #vis fn #ident() {
+            #[allow(dead_code, unused)]
+            #inner
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! `#[graceful::main(...)]`: the arguments as written, every value with its span.
+
+use proc_macro2::Span;
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::{LitInt, LitStr, Token};
+
+use crate::common::duration::DurationLit;
+use crate::common::{parse_list, unknown_argument};
+
+mod kw {
+    syn::custom_keyword!(timeout);
+    syn::custom_keyword!(drain);
+    syn::custom_keyword!(close_timeout);
+    syn::custom_keyword!(readiness_delay);
+    syn::custom_keyword!(signals);
+    syn::custom_keyword!(config);
+    syn::custom_keyword!(flavor);
+    syn::custom_keyword!(worker_threads);
+}
+
+/// Every argument name, for "did you mean" and the list of accepted arguments.
+pub(crate) const ARGUMENTS: &[&str] = &[
+    "timeout",
+    "drain",
+    "close_timeout",
+    "readiness_delay",
+    "signals",
+    "config",
+    "flavor",
+    "worker_threads",
+    "crate",
+];
+
+/// The raw arguments, in the order written.
+pub(crate) struct RawArgs(pub(crate) Vec<RawArg>);
+
+impl Parse for RawArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        parse_list(input).map(RawArgs)
+    }
+}
+
+/// One argument; `key` is the span of its name.
+pub(crate) struct RawArg {
+    pub(crate) key: Span,
+    pub(crate) value: RawValue,
+}
+
+/// The value of one argument, not yet checked.
+pub(crate) enum RawValue {
+    Timeout(DurationLit),
+    Drain(DurationLit),
+    CloseTimeout(DurationLit),
+    ReadinessDelay(DurationLit),
+    Signals(Vec<LitStr>),
+    Config(LitStr),
+    Flavor(LitStr),
+    WorkerThreads(LitInt),
+    Crate(LitStr),
+    /// An argument name we do not know; the error is reported by validation.
+    Unknown(syn::Error),
+}
+
+impl RawValue {
+    /// The argument's name.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            RawValue::Timeout(_) => "timeout",
+            RawValue::Drain(_) => "drain",
+            RawValue::CloseTimeout(_) => "close_timeout",
+            RawValue::ReadinessDelay(_) => "readiness_delay",
+            RawValue::Signals(_) => "signals",
+            RawValue::Config(_) => "config",
+            RawValue::Flavor(_) => "flavor",
+            RawValue::WorkerThreads(_) => "worker_threads",
+            RawValue::Crate(_) => "crate",
+            RawValue::Unknown(_) => "",
+        }
+    }
+}
+
+fn eq(input: ParseStream<'_>) -> syn::Result<()> {
+    input.parse::<Token![=]>().map(drop)
+}
+
+fn string(input: ParseStream<'_>, key: &str, example: &str) -> syn::Result<LitStr> {
+    if input.peek(LitStr) {
+        input.parse()
+    } else {
+        Err(input.error(format!(
+            "`{key}` takes a string literal: `{key} = \"{example}\"`"
+        )))
+    }
+}
+
+fn signal_list(input: ParseStream<'_>) -> syn::Result<Vec<LitStr>> {
+    if input.peek(LitStr) {
+        return Err(input.error(
+            "`signals` takes a list in square brackets: `signals = [\"SIGTERM\", \"SIGINT\"]`",
+        ));
+    }
+    if !input.peek(syn::token::Bracket) {
+        return Err(
+            input.error("expected a list of signal names: `signals = [\"SIGTERM\", \"SIGINT\"]`")
+        );
+    }
+    let content;
+    syn::bracketed!(content in input);
+    let mut out = Vec::new();
+    while !content.is_empty() {
+        if !content.peek(LitStr) {
+            return Err(content
+                .error("each signal is a string literal: `signals = [\"SIGTERM\", \"SIGINT\"]`"));
+        }
+        out.push(content.parse()?);
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok(out)
+}
+
+impl Parse for RawArg {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let key = input.span();
+        let lookahead = input.lookahead1();
+        let value = if lookahead.peek(kw::timeout) {
+            input.parse::<kw::timeout>()?;
+            eq(input)?;
+            RawValue::Timeout(input.parse()?)
+        } else if lookahead.peek(kw::drain) {
+            input.parse::<kw::drain>()?;
+            eq(input)?;
+            RawValue::Drain(input.parse()?)
+        } else if lookahead.peek(kw::close_timeout) {
+            input.parse::<kw::close_timeout>()?;
+            eq(input)?;
+            RawValue::CloseTimeout(input.parse()?)
+        } else if lookahead.peek(kw::readiness_delay) {
+            input.parse::<kw::readiness_delay>()?;
+            eq(input)?;
+            RawValue::ReadinessDelay(input.parse()?)
+        } else if lookahead.peek(kw::signals) {
+            input.parse::<kw::signals>()?;
+            eq(input)?;
+            RawValue::Signals(signal_list(input)?)
+        } else if lookahead.peek(kw::config) {
+            input.parse::<kw::config>()?;
+            eq(input)?;
+            RawValue::Config(string(input, "config", "graceful.toml")?)
+        } else if lookahead.peek(kw::flavor) {
+            input.parse::<kw::flavor>()?;
+            eq(input)?;
+            RawValue::Flavor(string(input, "flavor", "multi_thread")?)
+        } else if lookahead.peek(kw::worker_threads) {
+            input.parse::<kw::worker_threads>()?;
+            eq(input)?;
+            if !input.peek(LitInt) {
+                return Err(
+                    input.error("`worker_threads` takes a whole number: `worker_threads = 4`")
+                );
+            }
+            RawValue::WorkerThreads(input.parse()?)
+        } else if lookahead.peek(Token![crate]) {
+            input.parse::<Token![crate]>()?;
+            eq(input)?;
+            RawValue::Crate(string(input, "crate", "graceful")?)
+        } else if input.peek(syn::Ident::peek_any) {
+            RawValue::Unknown(unknown_argument(input, "`#[graceful::main]`", ARGUMENTS)?)
+        } else {
+            return Err(lookahead.error());
+        };
+        Ok(RawArg { key, value })
+    }
+}

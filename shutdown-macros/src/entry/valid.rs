@@ -1,0 +1,295 @@
+//! `#[graceful::main]`: checks the arguments and the function, rules across arguments.
+
+use std::time::Duration;
+
+use proc_macro2::Span;
+use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
+
+use super::parse::{RawArgs, RawValue};
+use crate::common::duration::{self, DurationLit};
+use crate::common::{CratePath, Errors, check_duplicate, did_you_mean, one_of};
+
+/// Which tokio runtime to build.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    MultiThread,
+    CurrentThread,
+}
+
+/// The checked arguments. Values that failed their checks are left out (and reported).
+pub(crate) struct MainConfig {
+    pub(crate) timeout: Option<(Duration, Span)>,
+    pub(crate) drain: Option<(Duration, Span)>,
+    pub(crate) close_timeout: Option<(Duration, Span)>,
+    pub(crate) readiness_delay: Option<(Duration, Span)>,
+    pub(crate) signals: Option<(Vec<&'static str>, Span)>,
+    pub(crate) config: Option<LitStr>,
+    pub(crate) flavor: Option<(Flavor, Span)>,
+    pub(crate) worker_threads: Option<(usize, Span)>,
+    pub(crate) krate: CratePath,
+}
+
+/// Accepted signal names, canonical form first, and the spellings that map to it.
+const SIGNALS: &[(&str, &[&str])] = &[
+    ("SIGTERM", &["TERM"]),
+    ("SIGINT", &["INT", "CTRL_C"]),
+    ("SIGHUP", &["HUP"]),
+    ("SIGQUIT", &["QUIT"]),
+    ("SIGUSR1", &["USR1"]),
+    ("SIGUSR2", &["USR2"]),
+    ("CTRL_BREAK", &["CTRL_BREAK"]),
+    ("CTRL_CLOSE", &["CTRL_CLOSE"]),
+];
+
+fn signal(name: &str) -> Option<&'static str> {
+    let upper = name.trim().to_ascii_uppercase();
+    let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
+    SIGNALS
+        .iter()
+        .find(|(canonical, aliases)| *canonical == upper || aliases.contains(&bare))
+        .map(|(canonical, _)| *canonical)
+}
+
+fn check_signal(lit: &LitStr, errors: &mut Errors) -> Option<&'static str> {
+    let name = lit.value();
+    let found = signal(&name);
+    if found.is_none() {
+        let names: Vec<&str> = SIGNALS.iter().map(|(c, _)| *c).collect();
+        errors.at(
+            lit.span(),
+            format!(
+                "`{name}` is not a signal graceful can listen to{}; use {}",
+                did_you_mean(&name, &names),
+                one_of(&names)
+            ),
+        );
+    }
+    found
+}
+
+const FLAVORS: &[&str] = &["multi_thread", "current_thread"];
+
+/// Checks the arguments: types of values, duplicates (at the second occurrence), and the
+/// rules that relate arguments to each other. Always returns a configuration (what was
+/// valid) so that the function can still be expanded next to the errors.
+pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> MainConfig {
+    let mut config = MainConfig {
+        timeout: None,
+        drain: None,
+        close_timeout: None,
+        readiness_delay: None,
+        signals: None,
+        config: None,
+        flavor: None,
+        worker_threads: None,
+        krate: CratePath::default(),
+    };
+    let mut seen = Vec::new();
+    let duration = |lit: &DurationLit, key: &str, errors: &mut Errors| {
+        errors.keep(lit.value(key)).map(|d| (d, lit.span()))
+    };
+    for arg in raw.0 {
+        let name = arg.value.name();
+        if let RawValue::Unknown(e) = arg.value {
+            errors.push(e);
+            continue;
+        }
+        if check_duplicate(&mut seen, errors, name, arg.key) {
+            continue;
+        }
+        match arg.value {
+            RawValue::Timeout(lit) => {
+                config.timeout = duration(&lit, name, errors);
+                if let Some((d, span)) = config.timeout
+                    && d.is_zero()
+                {
+                    errors.at(span, "`timeout = \"0s\"` leaves no time to shut down; give the whole shutdown a deadline such as `timeout = \"30s\"`");
+                }
+            }
+            RawValue::Drain(lit) => config.drain = duration(&lit, name, errors),
+            RawValue::CloseTimeout(lit) => config.close_timeout = duration(&lit, name, errors),
+            RawValue::ReadinessDelay(lit) => config.readiness_delay = duration(&lit, name, errors),
+            RawValue::Signals(lits) => {
+                let mut names: Vec<&'static str> = Vec::new();
+                for lit in &lits {
+                    if let Some(s) = check_signal(lit, errors) {
+                        if names.contains(&s) {
+                            errors.at(lit.span(), format!("`{s}` is listed twice in `signals`; remove one"));
+                        } else {
+                            names.push(s);
+                        }
+                    }
+                }
+                config.signals = Some((names, arg.key));
+            }
+            RawValue::Config(lit) => {
+                if lit.value().trim().is_empty() {
+                    errors.at(lit.span(), "`config = \"\"` names no file; write a path such as `config = \"graceful.toml\"` or remove the argument");
+                } else {
+                    config.config = Some(lit);
+                }
+            }
+            RawValue::Flavor(lit) => match lit.value().as_str() {
+                "multi_thread" => config.flavor = Some((Flavor::MultiThread, lit.span())),
+                "current_thread" => config.flavor = Some((Flavor::CurrentThread, lit.span())),
+                other => errors.at(
+                    lit.span(),
+                    format!(
+                        "`flavor = {other:?}` is not a tokio runtime flavor{}; use {}",
+                        did_you_mean(other, FLAVORS),
+                        one_of(&["\"multi_thread\"", "\"current_thread\""])
+                    ),
+                ),
+            },
+            RawValue::WorkerThreads(lit) => match lit.base10_parse::<usize>() {
+                Ok(0) => errors.at(lit.span(), "`worker_threads = 0` starts no worker; use at least 1, or remove the argument to get one per CPU"),
+                Ok(n) => config.worker_threads = Some((n, arg.key)),
+                Err(_) => errors.at(lit.span(), "`worker_threads` takes a whole number such as `worker_threads = 4`"),
+            },
+            RawValue::Crate(lit) => {
+                if let Some(path) = errors.keep(CratePath::parse(&lit)) {
+                    config.krate = path;
+                }
+            }
+            RawValue::Unknown(_) => {}
+        }
+    }
+    rules(&config, errors);
+    config
+}
+
+/// The rules that relate arguments to each other.
+fn rules(config: &MainConfig, errors: &mut Errors) {
+    if let (Some((Flavor::CurrentThread, _)), Some((_, span))) =
+        (config.flavor, config.worker_threads)
+    {
+        errors.at(
+            span,
+            "`worker_threads` has no effect with `flavor = \"current_thread\"`, which runs everything on the main thread; \
+             remove `worker_threads` or use `flavor = \"multi_thread\"`",
+        );
+    }
+    let Some((timeout, _)) = config.timeout else {
+        return;
+    };
+    if let Some((drain, span)) = config.drain {
+        let delay = config.readiness_delay.map_or(Duration::ZERO, |(d, _)| d);
+        if drain + delay > timeout {
+            let what = if delay.is_zero() {
+                format!("`drain = \"{}\"`", duration::display(drain))
+            } else {
+                format!(
+                    "`readiness_delay = \"{}\"` plus `drain = \"{}\"`",
+                    duration::display(delay),
+                    duration::display(drain)
+                )
+            };
+            errors.at(
+                span,
+                format!(
+                    "{what} is longer than `timeout = \"{}\"`; the overall timeout bounds every phase, so raise `timeout` or shorten the drain",
+                    duration::display(timeout)
+                ),
+            );
+        }
+    }
+    if let Some((close, span)) = config.close_timeout
+        && close > timeout
+    {
+        errors.at(
+            span,
+            format!(
+                "`close_timeout = \"{}\"` is longer than `timeout = \"{}\"`; one resource's close cannot outlast the whole shutdown",
+                duration::display(close),
+                duration::display(timeout)
+            ),
+        );
+    }
+}
+
+/// Whether a type is `Shutdown` (any path ending in `Shutdown`, without type arguments).
+fn is_shutdown(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Shutdown" && s.arguments.is_none()),
+        Type::Paren(p) => is_shutdown(&p.elem),
+        Type::Group(g) => is_shutdown(&g.elem),
+        _ => false,
+    }
+}
+
+/// Checks the function `#[graceful::main]` is on.
+pub(crate) fn function(f: &ItemFn, errors: &mut Errors) {
+    let sig = &f.sig;
+    if sig.asyncness.is_none() {
+        errors.spanned(
+            sig.fn_token,
+            "the `async` keyword is missing from the function declaration; `#[graceful::main]` runs an `async fn main`",
+        );
+    }
+    if let Some(c) = &sig.constness {
+        errors.spanned(
+            c,
+            "`#[graceful::main]` cannot go on a `const fn`; remove `const`",
+        );
+    }
+    if let Some(u) = &sig.unsafety {
+        errors.spanned(u, "`#[graceful::main]` cannot go on an `unsafe fn`; remove `unsafe` and use `unsafe` blocks inside");
+    }
+    if let Some(abi) = &sig.abi {
+        errors.spanned(
+            abi,
+            "`#[graceful::main]` cannot go on an `extern` function; remove the ABI",
+        );
+    }
+    if !sig.generics.params.is_empty() {
+        errors.spanned(
+            &sig.generics,
+            "`main` cannot be generic; remove the generic parameters",
+        );
+    } else if let Some(w) = &sig.generics.where_clause {
+        errors.spanned(w, "`main` cannot have a `where` clause; remove it");
+    }
+    if let Some(v) = &sig.variadic {
+        errors.spanned(v, "`main` cannot be variadic; remove `...`");
+    }
+    for (i, input) in sig.inputs.iter().enumerate() {
+        match input {
+            FnArg::Receiver(r) => errors.spanned(
+                r,
+                "`#[graceful::main]` goes on a free function, not a method; remove `self` and move the function out of the `impl` block",
+            ),
+            FnArg::Typed(_) if i > 0 => errors.spanned(
+                input,
+                "`main` takes at most one parameter, the shutdown handle `shutdown: graceful::Shutdown`; remove this one",
+            ),
+            FnArg::Typed(t) => {
+                if let Type::Reference(r) = &*t.ty
+                    && is_shutdown(&r.elem)
+                {
+                    errors.spanned(
+                        &t.ty,
+                        "take the shutdown handle by value: `shutdown: graceful::Shutdown` (it is cheap to clone)",
+                    );
+                } else if !is_shutdown(&t.ty) {
+                    errors.spanned(
+                        &t.ty,
+                        "the only parameter `main` may take is the shutdown handle: `shutdown: graceful::Shutdown`; \
+                         read other values with `graceful::get::<T>()` or from the environment",
+                    );
+                }
+            }
+        }
+    }
+    if let ReturnType::Type(_, ty) = &sig.output
+        && let Type::ImplTrait(_) | Type::Never(_) | Type::Infer(_) = &**ty
+    {
+        errors.spanned(
+            ty,
+            "`main` must return `()`, `Result<(), E>`, `std::process::ExitCode` or `Result<ExitCode, E>`; name the type",
+        );
+    }
+}

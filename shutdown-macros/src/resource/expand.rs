@@ -1,0 +1,98 @@
+//! `#[graceful::resource]`: keeps the constructor and registers a `Resource` built from it.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{LitStr, ReturnType};
+
+use super::valid::{Constructor, ResourceConfig};
+
+/// The user's function, unchanged, followed by
+///
+/// ```text
+/// const _: () = {
+///     fn __make() -> ::graceful::ResourceSpec { … Resource::<T>::new(…) … .into_spec() }
+///     ::graceful::__private::inventory::submit! { Registration::new(__make) }
+/// };
+/// ```
+pub(crate) fn resource(config: &ResourceConfig, ctor: &Constructor) -> TokenStream {
+    let krate = &config.krate;
+    let item = &ctor.item;
+    let ident = &item.sig.ident;
+    let ty = &ctor.ty;
+    let name = config
+        .name
+        .clone()
+        .unwrap_or_else(|| LitStr::new(ident.to_string().trim_start_matches("r#"), ident.span()));
+    let priority = config.priority;
+    // Errors about the constructor's types (a future that is not `Send`, an error type that
+    // is not an error) point at the user's signature.
+    let sig_span = item.sig.span();
+    let output_span = match &item.sig.output {
+        ReturnType::Type(_, t) => t.span(),
+        ReturnType::Default => sig_span,
+    };
+
+    let dep_names: Vec<_> = (0..ctor.deps.len())
+        .map(|i| format_ident!("__dep{}", i))
+        .collect();
+    let deps = &ctor.deps;
+    let mut call = quote_spanned!(ident.span()=> #ident(#(#dep_names),*));
+    if item.sig.asyncness.is_some() {
+        call = quote_spanned!(ident.span()=> #call.await);
+    }
+    let value = if ctor.returns_result {
+        quote_spanned!(output_span=> #krate::__private::from_result(#call))
+    } else {
+        quote_spanned!(output_span=> #krate::__private::ok(#call))
+    };
+    let close = match &config.close {
+        Some((method, lit)) => {
+            let method_name = method.to_string();
+            quote_spanned! {lit.span()=>
+                let r = r
+                    .close_owned(|__v: #ty| async move {
+                        #[allow(unused_imports)]
+                        use #krate::__private::{FutureKind as _, ValueKind as _};
+                        #[allow(unused_mut)]
+                        let mut __v = __v;
+                        let __out = __v.#method();
+                        (&__out).__graceful_kind().resolve(__out).await
+                    })
+                    .close_kind_method(#method_name);
+            }
+        }
+        None => quote! {
+            let r = {
+                #[allow(unused_imports)]
+                use #krate::__private::{ViaClose as _, ViaDrop as _};
+                (&#krate::__private::DefaultClose::<#ty>::new()).__graceful_default_close(r)
+            };
+        },
+    };
+    let cfgs = item.attrs.iter().filter(|a| a.path().is_ident("cfg"));
+    let new = quote_spanned!(sig_span=> #krate::Resource::<#ty>::new);
+    let at = quote_spanned!(ident.span()=> .at(::core::file!(), ::core::line!()));
+
+    quote! {
+        #item
+
+        #(#cfgs)*
+        const _: () = {
+            fn __make() -> #krate::ResourceSpec {
+                let r = #new(#name, #priority, |__res: #krate::Resources| async move {
+                    #(let #dep_names = #krate::__private::dependency::<#deps>(&__res)?;)*
+                    let _ = &__res;
+                    #value
+                })
+                #(.depends_on::<#deps>())*
+                #at;
+                #close
+                r.into_spec()
+            }
+            #krate::__private::inventory::submit! {
+                #krate::__private::Registration::new(__make)
+            }
+        };
+    }
+}
