@@ -662,6 +662,35 @@ mod tests {
     }
 
     #[test]
+    fn grace_period_arithmetic_warns() {
+        let short = Config::default()
+            .load(
+                None,
+                &env(&[
+                    ("SHUTDOWN_GRACE_PERIOD", "40s"),
+                    ("SHUTDOWN_READINESS_DELAY", "5s"),
+                ]),
+            )
+            .expect("valid");
+        // 5s + 10s (drain) + 5s (close) + 2s (margin) = 22s fits in 40s.
+        assert!(short.warnings().is_empty(), "{:?}", short.warnings());
+        let tight = Config::default()
+            .load(
+                None,
+                &env(&[
+                    ("SHUTDOWN_GRACE_PERIOD", "20s"),
+                    ("SHUTDOWN_READINESS_DELAY", "5s"),
+                ]),
+            )
+            .expect("valid");
+        let w = tight.warnings().join("\n");
+        assert!(
+            w.contains("= 22s") && w.contains("env SHUTDOWN_GRACE_PERIOD"),
+            "{w}"
+        );
+    }
+
+    #[test]
     fn duplicate_paths_are_rejected() {
         let config = Config::default()
             .apply_toml(

@@ -33,6 +33,10 @@ pub use source::{Setting, Source};
 
 use crate::reason::Signal;
 
+/// What [`Config::warnings`] adds to `readiness_delay + drain_timeout + close` for the process
+/// to flush and exit before the orchestrator's grace period ends.
+pub const GRACE_MARGIN: Duration = Duration::from_secs(2);
+
 /// Top-level tables of the configuration file that belong to feature modules.
 pub const SECTIONS: &[&str] = &["admin", "http", "state", "systemd", "kubernetes", "metrics"];
 
@@ -312,6 +316,27 @@ impl Config {
                 fmt_d(grace),
                 self.grace_period.source
             ));
+        }
+        if let Some(grace) = self.grace_period.value {
+            // Closing takes at most one resource_close_timeout per class, or the declared class
+            // budgets; count the larger of one timeout and the budgets' sum.
+            let budgets: Duration = self.class_budgets.values().map(|b| b.value).sum();
+            let close = self.resource_close_timeout.value.max(budgets);
+            let needed = self.readiness_delay.value + self.drain_timeout.value + close + GRACE_MARGIN;
+            if needed > grace {
+                out.push(format!(
+                    "readiness_delay ({}) + drain_timeout ({}) + close ({}) + margin ({}) = {} is longer than \
+                     grace_period ({}, {}): the orchestrator may SIGKILL the process mid-shutdown; raise the grace \
+                     period (terminationGracePeriodSeconds, TimeoutStopSec) or lower the budgets",
+                    fmt_d(self.readiness_delay.value),
+                    fmt_d(self.drain_timeout.value),
+                    fmt_d(close),
+                    fmt_d(GRACE_MARGIN),
+                    fmt_d(needed),
+                    fmt_d(grace),
+                    self.grace_period.source
+                ));
+            }
         }
         out
     }
