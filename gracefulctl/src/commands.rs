@@ -149,6 +149,7 @@ fn backup_cmd(
     if items.is_empty() {
         if !quiet_if_none {
             println!("backup: no files declared");
+            log.record("backup", "-", "no files declared");
         }
         return Ok(true);
     }
