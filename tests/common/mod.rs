@@ -174,6 +174,17 @@ pub fn example_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let path = dir.join("examples").join(name);
-    assert!(path.exists(), "example `{name}` not built at {}; run through `cargo test`", path.display());
+    if !path.exists() {
+        // `cargo test --test x` does not build examples (a plain `cargo test` does).
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--example", name]);
+        if dir.file_name().is_some_and(|p| p == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo");
+        assert!(status.success(), "cannot build example `{name}`");
+    }
+    assert!(path.exists(), "example `{name}` not built at {}", path.display());
     path
 }
