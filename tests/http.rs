@@ -1,0 +1,414 @@
+//! `graceful::http` against real processes: the fixture (`tests/fixtures/http.rs`) serves on
+//! 127.0.0.1, gets a real SIGTERM, and real clients (hyper, h2, tungstenite) check what they
+//! saw. No assertion depends on wall-clock speed; waits have a hang guard only.
+
+mod common_http;
+
+use bytes::Bytes;
+use common_http::*;
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+async fn slow_in_flight(fixture: &Fixture) -> usize {
+    match get(fixture.addr, "/stats").await {
+        Ok(g) => std::str::from_utf8(&g.body)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+/// 1. 200 requests in flight at SIGTERM all complete with full bodies; exit 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_flight_requests_complete_on_sigterm() {
+    let fixture = Fixture::start(&[]);
+    let addr = fixture.addr;
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        tasks.push(tokio::spawn(async move {
+            let mut c = h1(addr).await.expect("connect");
+            c.get("/slow?ms=300&hold=1").await
+        }));
+    }
+    eventually("200 requests in flight", || {
+        slow_in_flight(&fixture).await_eq(200)
+    })
+    .await;
+    fixture.term();
+    for t in tasks {
+        let got = t.await.expect("task").expect("response");
+        assert_eq!(got.status, 200);
+        assert!(
+            full_slow_body(&got.body),
+            "truncated body: {} bytes",
+            got.body.len()
+        );
+        assert_eq!(
+            got.headers.get("connection").map(|v| v.as_bytes()),
+            Some(&b"close"[..])
+        );
+    }
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+    assert_eq!(report["result"], "completed");
+}
+
+trait AwaitEq {
+    async fn await_eq(self, want: usize) -> bool;
+}
+
+impl<F: std::future::Future<Output = usize>> AwaitEq for F {
+    async fn await_eq(self, want: usize) -> bool {
+        self.await == want
+    }
+}
+
+/// 2. During `readiness_delay` requests succeed while `/health/ready` is 503; after it the
+///    listener is closed and a new connect is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_delay_then_listener_closes() {
+    let mut fixture = Fixture::start(&["readiness_delay=3s"]);
+    let addr = fixture.addr;
+    assert_eq!(get(addr, "/health/ready").await.expect("ready").status, 200);
+    // Keeps the process alive after the listener closes.
+    let held = tokio::spawn(async move { get(addr, "/slow?ms=1000&hold=1").await });
+    eventually("the held request runs", || {
+        slow_in_flight(&fixture).await_eq(1)
+    })
+    .await;
+    fixture.term();
+    eventually("readiness turns 503", || async {
+        get(addr, "/health/ready")
+            .await
+            .is_ok_and(|g| g.status == 503)
+    })
+    .await;
+    let during = get(addr, "/hello")
+        .await
+        .expect("served during readiness_delay");
+    assert_eq!(during.status, 200);
+    assert_eq!(&during.body[..], b"hello");
+    let live = get(addr, "/health/live").await.expect("live");
+    assert_eq!(live.status, 200);
+
+    eventually("new connects are refused", || async {
+        matches!(TcpStream::connect(addr).await, Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused)
+    })
+    .await;
+    assert!(
+        fixture.alive(),
+        "refused because the listener closed, not because the process is gone"
+    );
+    let held = held.await.expect("task").expect("held request");
+    assert_eq!(held.status, 200);
+    assert!(full_slow_body(&held.body));
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+}
+
+/// 3. Idle keep-alive connections, and connections that never sent a request, do not delay
+///    the shutdown: the drain ends by itself, not at `drain_timeout`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_do_not_delay_shutdown() {
+    let fixture = Fixture::start(&["drain=30s", "timeout=40s"]);
+    let addr = fixture.addr;
+    let mut idle = Vec::new();
+    for _ in 0..50 {
+        let mut c = h1(addr).await.expect("connect");
+        assert_eq!(c.get("/hello").await.expect("hello").status, 200);
+        idle.push(c);
+    }
+    let mut silent = Vec::new();
+    for _ in 0..10 {
+        silent.push(TcpStream::connect(addr).await.expect("connect"));
+    }
+    // Make sure the silent ones were accepted before the signal.
+    eventually("the silent connections are accepted", || async {
+        get(addr, "/hello").await.is_ok()
+    })
+    .await;
+    fixture.term();
+    for c in idle {
+        let ended = tokio::time::timeout(HANG_GUARD, c.conn)
+            .await
+            .expect("closed by the server");
+        assert!(ended.expect("task").is_ok(), "a clean close, not a reset");
+    }
+    for mut s in silent {
+        let mut buf = [0u8; 16];
+        let n = tokio::time::timeout(HANG_GUARD, s.read(&mut buf))
+            .await
+            .expect("closed by the server");
+        assert_eq!(n.expect("no reset"), 0, "EOF without a response");
+    }
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+    assert_eq!(report["result"], "completed", "{report}");
+    let drain = phase(&report, "draining_connections");
+    assert_eq!(drain["within_deadline"], true, "{report}");
+    assert!(
+        report["deadlines"].as_array().is_some_and(|d| d.is_empty()),
+        "{report}"
+    );
+    assert!(
+        report["abandoned"].as_array().is_some_and(|a| a.is_empty()),
+        "{report}"
+    );
+}
+
+/// 4a. A request in flight on a keep-alive connection when the drain starts is answered with
+///     `Connection: close`, then the connection closes cleanly (EOF, no reset).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_connection_gets_connection_close() {
+    let fixture = Fixture::start(&[]);
+    let addr = fixture.addr;
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    // One request served normally first: the connection is a kept-alive one.
+    s.write_all(b"GET /hello HTTP/1.1\r\nhost: a\r\n\r\n")
+        .await
+        .expect("write");
+    let first = read_response(&mut s).await;
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    assert!(
+        !first.to_ascii_lowercase().contains("connection: close"),
+        "{first}"
+    );
+    s.write_all(b"GET /slow?ms=300&hold=1 HTTP/1.1\r\nhost: a\r\n\r\n")
+        .await
+        .expect("write");
+    eventually("the request is in flight", || {
+        slow_in_flight(&fixture).await_eq(1)
+    })
+    .await;
+    fixture.term();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(HANG_GUARD, s.read_to_end(&mut rest))
+        .await
+        .expect("response");
+    read.expect("EOF, not a reset");
+    let text = String::from_utf8_lossy(&rest);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("end"), "the full body, then EOF: {text}");
+    let (status, _) = fixture.wait();
+    assert_eq!(status.code(), Some(0));
+}
+
+/// Reads one response of `/hello` (5-byte body) from a raw connection.
+async fn read_response(s: &mut TcpStream) -> String {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !buf.ends_with(b"hello") {
+        let n = s.read(&mut chunk).await.expect("read");
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&buf));
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// 4b. With `late_requests = "refuse"`, requests reaching a live HTTP/2 connection during the
+///     drain are answered 503 + Retry-After; every request is answered or refused before
+///     processing (retryable) — never reset mid-way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_requests_refused_with_retry_after() {
+    let fixture = Fixture::start(&["late=refuse"]);
+    let addr = fixture.addr;
+    let (client, conn) = h2_client(addr).await;
+    let conn = tokio::spawn(conn);
+    let first = tokio::spawn(h2_get(client.clone(), "/slow?ms=500&hold=1"));
+    eventually("the request is in flight", || {
+        slow_in_flight(&fixture).await_eq(1)
+    })
+    .await;
+    fixture.term();
+    let mut late = Vec::new();
+    loop {
+        let c = client.clone();
+        match c.ready().await {
+            Ok(mut c) => {
+                let req = hyper::Request::get(format!("http://{addr}/hello"))
+                    .body(())
+                    .expect("request");
+                match c.send_request(req, true) {
+                    Ok((res, _)) => late.push(tokio::spawn(async move { read_h2(res).await })),
+                    Err(_) => break,
+                }
+            }
+            Err(_) => break,
+        }
+        if late.len() > 2000 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let first = first
+        .await
+        .expect("task")
+        .expect("in-flight request completes");
+    assert_eq!(first.0, 200);
+    assert!(full_slow_body(&first.2));
+    let mut refused = 0;
+    for l in late {
+        match l.await.expect("task") {
+            Ok((200, _, body)) => assert_eq!(&body[..], b"hello"),
+            Ok((503, headers, _)) => {
+                assert!(headers.contains_key("retry-after"), "{headers:?}");
+                refused += 1;
+            }
+            Ok(other) => panic!("unexpected status {}", other.0),
+            // Refused before processing (GOAWAY / REFUSED_STREAM): the client may retry.
+            Err(e) => assert!(
+                e.is_go_away()
+                    || e.reason() == Some(h2::Reason::REFUSED_STREAM)
+                    || e.reason() == Some(h2::Reason::NO_ERROR),
+                "a stream was reset: {e:?}"
+            ),
+        }
+    }
+    // The client keeps opening streams until it has processed the GOAWAY, which the server
+    // sends only after it marked itself draining: some land in between.
+    assert!(refused > 0, "no late request was refused");
+    let _ = tokio::time::timeout(HANG_GUARD, conn).await;
+    let (status, _) = fixture.wait();
+    assert_eq!(status.code(), Some(0));
+}
+
+async fn h2_client(
+    addr: std::net::SocketAddr,
+) -> (
+    h2::client::SendRequest<Bytes>,
+    impl std::future::Future<Output = Result<(), h2::Error>>,
+) {
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    h2::client::handshake(tcp).await.expect("h2 handshake")
+}
+
+async fn h2_get(
+    client: h2::client::SendRequest<Bytes>,
+    path: &str,
+) -> Result<(u16, hyper::HeaderMap, Bytes), h2::Error> {
+    let mut c = client.ready().await?;
+    let req = hyper::Request::get(format!("http://127.0.0.1{path}"))
+        .body(())
+        .expect("request");
+    let (res, _) = c.send_request(req, true)?;
+    read_h2(res).await
+}
+
+async fn read_h2(
+    res: h2::client::ResponseFuture,
+) -> Result<(u16, hyper::HeaderMap, Bytes), h2::Error> {
+    let res = res.await?;
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let mut body = res.into_body();
+    let mut out = Vec::new();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk?;
+        let _ = body.flow_control().release_capacity(chunk.len());
+        out.extend_from_slice(&chunk);
+    }
+    Ok((status, headers, Bytes::from(out)))
+}
+
+/// 5. HTTP/2: streams open at SIGTERM complete, the client receives GOAWAY, and the
+///    connection ends cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_goaway_lets_open_streams_finish() {
+    let fixture = Fixture::start(&[]);
+    let (client, conn) = h2_client(fixture.addr).await;
+    let conn = tokio::spawn(conn);
+    let streams: Vec<_> = (0..5)
+        .map(|_| tokio::spawn(h2_get(client.clone(), "/slow?ms=300&hold=1")))
+        .collect();
+    eventually("5 streams in flight", || {
+        slow_in_flight(&fixture).await_eq(5)
+    })
+    .await;
+    fixture.term();
+    for s in streams {
+        let (status, _, body) = s.await.expect("task").expect("stream completes");
+        assert_eq!(status, 200);
+        assert!(full_slow_body(&body));
+    }
+    let ended = tokio::time::timeout(HANG_GUARD, conn)
+        .await
+        .expect("connection ends")
+        .expect("task");
+    assert!(ended.is_ok(), "graceful GOAWAY, not an error: {ended:?}");
+    // The connection is gone: a new stream cannot be opened on it.
+    let after = h2_get(client.clone(), "/hello").await;
+    let e = after.expect_err("no new stream after GOAWAY");
+    assert!(
+        e.is_go_away() || e.is_io() || e.reason() == Some(h2::Reason::NO_ERROR),
+        "{e:?}"
+    );
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+}
+
+/// 6. A WebSocket client receives close code 1001 when the drain starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_gets_going_away() {
+    let fixture = Fixture::start(&[]);
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", fixture.addr))
+        .await
+        .expect("ws connect");
+    ws.send(Message::text("ping")).await.expect("send");
+    let echo = ws.next().await.expect("echo").expect("echo");
+    assert_eq!(echo, Message::text("ping"));
+    fixture.term();
+    let mut code = None;
+    while let Some(msg) = tokio::time::timeout(HANG_GUARD, ws.next())
+        .await
+        .expect("close frame")
+    {
+        if let Ok(Message::Close(frame)) = msg {
+            code = frame.map(|f| f.code);
+            break;
+        }
+    }
+    assert_eq!(code, Some(CloseCode::Away), "close code 1001");
+    let _ = ws.close(None).await;
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+}
+
+/// 7. A request that never finishes is aborted at `drain_timeout`, named in the report, and
+///    the process exits inside `timeout` with the Forced code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hung_request_is_aborted_and_reported() {
+    let fixture = Fixture::start(&["drain=1s", "timeout=10s"]);
+    let addr = fixture.addr;
+    let hung = tokio::spawn(async move { get(addr, "/hang").await });
+    eventually("the hung request runs", || {
+        slow_in_flight(&fixture).await_eq(1)
+    })
+    .await;
+    fixture.term();
+    let (status, report) = fixture.wait();
+    assert_eq!(
+        status.code(),
+        Some(graceful::exit::FORCED as i32),
+        "{report}"
+    );
+    assert_eq!(report["result"], "forced");
+    let abandoned = report["abandoned"].to_string();
+    assert!(abandoned.contains("GET /hang"), "{report}");
+    assert!(
+        report["total"].as_f64().is_some_and(|t| t < 10.0),
+        "inside timeout: {report}"
+    );
+    let drain = phase(&report, "draining_connections");
+    assert_eq!(drain["within_deadline"], false);
+    let client = hung.await.expect("task");
+    assert!(client.is_err(), "the hung request was cut: {client:?}");
+}
