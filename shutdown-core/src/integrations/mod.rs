@@ -17,15 +17,26 @@
 #[cfg(feature = "tokio-fs")]
 mod file;
 #[cfg(feature = "lapin")]
-mod lapin;
+mod lapin_close;
 #[cfg(feature = "nats")]
-mod nats;
+mod nats_close;
 #[cfg(feature = "redis")]
-mod redis;
+mod redis_close;
 #[cfg(feature = "sqlx")]
-mod sqlx;
+mod sqlx_close;
 mod task;
 
 #[cfg(feature = "tokio-fs")]
 pub use file::SyncedFile;
 pub use task::TaskHandle;
+
+// The integrated crates, at the versions `Close` is implemented for: use them through these
+// paths to be sure the types match.
+#[cfg(feature = "nats")]
+pub use ::async_nats;
+#[cfg(feature = "lapin")]
+pub use ::lapin;
+#[cfg(feature = "redis")]
+pub use ::redis;
+#[cfg(feature = "sqlx")]
+pub use ::sqlx;
