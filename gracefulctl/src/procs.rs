@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::fs;
+use std::io::Read as _;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::Duration;
@@ -38,11 +39,19 @@ pub struct ProcInfo {
 impl ProcInfo {
     /// Reads one process; `None` if it does not exist (or vanished while being read).
     pub fn read(pid: i32) -> Option<ProcInfo> {
+        ProcInfo::read_with(pid, &mut Vec::new(), &mut Vec::new())
+    }
+
+    /// [`ProcInfo::read`] with caller-provided buffers, so a full scan allocates only
+    /// what it keeps.
+    fn read_with(pid: i32, stat: &mut Vec<u8>, cmdline: &mut Vec<u8>) -> Option<ProcInfo> {
         let dir = format!("/proc/{pid}");
-        let stat = fs::read_to_string(format!("{dir}/stat")).ok()?;
+        read_into(&format!("{dir}/stat"), stat).ok()?;
         let uid = fs::metadata(&dir).ok()?.uid();
-        let cmdline = fs::read(format!("{dir}/cmdline")).unwrap_or_default();
-        parse(pid, &stat, &cmdline, uid)
+        if read_into(&format!("{dir}/cmdline"), cmdline).is_err() {
+            cmdline.clear();
+        }
+        parse(pid, &String::from_utf8_lossy(stat), cmdline, uid)
     }
 
     /// Whether this is a zombie (exited, not yet reaped): it can no longer do anything.
@@ -58,6 +67,12 @@ impl ProcInfo {
             self.cmdline.clone()
         }
     }
+}
+
+/// Reads a whole `/proc` file into `buf` (no size probe: `/proc` files report size 0).
+fn read_into(path: &str, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    buf.clear();
+    fs::File::open(path)?.read_to_end(buf).map(|_| ())
 }
 
 /// Parses `/proc/PID/stat` and `/proc/PID/cmdline` contents.
@@ -110,6 +125,7 @@ impl Snapshot {
     /// Reads every process under `/proc` once.
     pub fn capture() -> Snapshot {
         let mut procs = HashMap::with_capacity(1024);
+        let (mut stat, mut cmdline) = (Vec::with_capacity(512), Vec::with_capacity(4096));
         if let Ok(entries) = fs::read_dir("/proc") {
             for entry in entries.flatten() {
                 let Some(pid) = entry
@@ -119,7 +135,7 @@ impl Snapshot {
                 else {
                     continue;
                 };
-                if let Some(info) = ProcInfo::read(pid) {
+                if let Some(info) = ProcInfo::read_with(pid, &mut stat, &mut cmdline) {
                     procs.insert(pid, info);
                 }
             }
