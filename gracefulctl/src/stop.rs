@@ -344,12 +344,18 @@ fn still_alive(targets: &[ProcInfo], group: bool) -> Vec<i32> {
     pids
 }
 
-fn wait_gone(targets: &[ProcInfo], group: bool, until: Instant) -> Vec<i32> {
+fn wait_gone(
+    targets: &[ProcInfo],
+    group: bool,
+    until: Instant,
+    tick: &dyn Fn(Duration),
+) -> Vec<i32> {
     loop {
         let left = still_alive(targets, group);
         if left.is_empty() || Instant::now() >= until {
             return left;
         }
+        tick(until.saturating_duration_since(Instant::now()));
         thread::sleep(POLL.min(until.saturating_duration_since(Instant::now())));
     }
 }
@@ -422,11 +428,13 @@ fn stop_one(
         if let Some(d) = deadline {
             until = until.min(d);
         }
-        progress.status(&format!(
-            "waiting for {name} (up to {})",
-            humantime::format_duration(until.saturating_duration_since(Instant::now()))
-        ));
-        left = wait_gone(&targets, group, until);
+        let tick = |left: Duration| {
+            progress.status(&format!(
+                "waiting for {name} to exit: {:.1}s left before SIGKILL",
+                left.as_secs_f64()
+            ));
+        };
+        left = wait_gone(&targets, group, until, &tick);
     }
     if left.is_empty() {
         let msg = format!("exited after {} in {:.1?}", sig.as_str(), started.elapsed());
@@ -457,7 +465,8 @@ fn stop_one(
             }
         }
     }
-    let left = wait_gone(&targets, group, Instant::now() + KILL_WAIT);
+    let tick = |_: Duration| progress.status(&format!("waiting for {name} to die after SIGKILL"));
+    let left = wait_gone(&targets, group, Instant::now() + KILL_WAIT, &tick);
     if left.is_empty() {
         let msg = format!("killed with SIGKILL after {:.1?}", started.elapsed());
         progress.line(&format!("{name}: {msg}"));
