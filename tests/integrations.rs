@@ -1,0 +1,331 @@
+//! Lose nothing: the fixture service against the real PostgreSQL, Redis and NATS JetStream
+//! servers of this machine, stopped by real signals. Ignored by default; run with
+//! `cargo test --features sqlx,redis,nats,process,state --test integrations -- --include-ignored`.
+//! Addresses can be changed with `GRACEFUL_TEST_PG`, `GRACEFUL_TEST_REDIS`, `GRACEFUL_TEST_NATS`.
+
+#[path = "fixtures/integrations_support.rs"]
+mod support;
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::pull, stream};
+use nix::sys::signal::Signal;
+use sqlx::PgPool;
+use support::{Finished, Fixture, unique};
+
+fn pg_url() -> String {
+    std::env::var("GRACEFUL_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn redis_url() -> String {
+    std::env::var("GRACEFUL_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into())
+}
+
+fn nats_url() -> String {
+    std::env::var("GRACEFUL_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// Waits for the fixture without stalling the runtime's other worker.
+fn finish(f: Fixture) -> Finished {
+    tokio::task::block_in_place(|| f.finish())
+}
+
+fn wait_for(f: &mut Fixture, prefix: &str) -> String {
+    tokio::task::block_in_place(|| f.wait_for(prefix))
+}
+
+async fn backends(admin: &PgPool, app: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+        .bind(app)
+        .fetch_one(admin)
+        .await
+        .expect("pg_stat_activity")
+}
+
+/// Polls `check` until it is true, at most `tries` times 50 ms apart; returns its last value.
+async fn eventually<F, Fut>(tries: u32, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..tries {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: 127.0.0.1:5432 user postgres db test"]
+async fn postgres_transaction_in_flight_at_sigterm_commits_and_no_connection_remains() {
+    let admin = PgPool::connect(&pg_url())
+        .await
+        .expect("connect to PostgreSQL");
+    let table = unique("graceful_pg");
+    let app = unique("graceful_app");
+    sqlx::query(&format!(
+        "CREATE TABLE {table} (id serial PRIMARY KEY, note text NOT NULL)"
+    ))
+    .execute(&admin)
+    .await
+    .expect("create table");
+
+    let mut f = Fixture::start(["pg", &pg_url(), &app, &table]);
+    wait_for(&mut f, "in-transaction");
+    assert!(
+        backends(&admin, &app).await >= 1,
+        "the service's connection is visible while it runs"
+    );
+    f.signal(Signal::SIGTERM);
+    let done = finish(f);
+    let out = done.output();
+    assert!(done.status.success(), "{:?}\n{out}", done.status);
+    assert!(
+        done.has("committed"),
+        "the transaction finished during the drain:\n{out}"
+    );
+
+    let rows: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(&admin)
+        .await
+        .expect("count");
+    assert_eq!(rows, 1, "the row of the transaction in flight is committed");
+    // A closed connection leaves pg_stat_activity when its backend exits, just after.
+    let gone = eventually(200, || async { backends(&admin, &app).await == 0 }).await;
+    assert!(
+        gone,
+        "connections with application_name {app} remain after exit"
+    );
+    let report = done.report();
+    let db = report["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["name"] == "db"))
+        .expect("db");
+    assert_eq!(db["outcome"]["status"], "closed", "{report:#}");
+
+    sqlx::query(&format!("DROP TABLE {table}"))
+        .execute(&admin)
+        .await
+        .expect("drop");
+    admin.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: 127.0.0.1:6379"]
+async fn redis_pipeline_in_flight_completes_and_the_client_disconnects() {
+    let client = redis::Client::open(redis_url()).expect("redis url");
+    let mut con = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect to Redis");
+    let name = unique("graceful_client");
+    let key = unique("graceful_key");
+
+    let mut f = Fixture::start(["redis", &redis_url(), &name, &key]);
+    wait_for(&mut f, "pipeline-sent");
+    f.signal(Signal::SIGTERM);
+    let done = finish(f);
+    let out = done.output();
+    assert!(done.status.success(), "{:?}\n{out}", done.status);
+    assert!(done.has("pipeline-done"), "{out}");
+
+    let len: i64 = redis::cmd("LLEN")
+        .arg(&key)
+        .query_async(&mut con)
+        .await
+        .expect("LLEN");
+    assert_eq!(len, 10_000, "every command of the pipeline ran");
+    let needle = format!(" name={name} ");
+    let mut list = String::new();
+    let gone = eventually(200, || {
+        let mut con = con.clone();
+        let needle = needle.clone();
+        async move {
+            let l: String = redis::cmd("CLIENT")
+                .arg("LIST")
+                .query_async(&mut con)
+                .await
+                .unwrap_or_default();
+            !l.contains(&needle)
+        }
+    })
+    .await;
+    if !gone {
+        list = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query_async(&mut con)
+            .await
+            .unwrap_or_default();
+    }
+    assert!(gone, "CLIENT LIST still shows {name}:\n{list}");
+    let _: () = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut con)
+        .await
+        .expect("DEL");
+}
+
+/// 10 000 JetStream messages; the consumer writes an idempotent row per message and acks only
+/// after the write; it is stopped by SIGTERM at random moments and restarted, several times.
+/// In the end every message has exactly one row, written once, and nothing is pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs NATS with JetStream (127.0.0.1:4222) and PostgreSQL (127.0.0.1:5432 user postgres db test)"]
+async fn nats_jetstream_consumer_loses_nothing_across_sigterm_restarts() {
+    const MESSAGES: i64 = 10_000;
+    let admin = PgPool::connect(&pg_url())
+        .await
+        .expect("connect to PostgreSQL");
+    let nats = async_nats::connect(nats_url())
+        .await
+        .expect("connect to NATS");
+    let js = jetstream::new(nats.clone());
+    let stream_name = unique("graceful_stream");
+    let subject = format!("graceful.test.{stream_name}");
+    let consumer_name = unique("graceful_consumer");
+    let table = unique("graceful_msgs");
+    let app = unique("graceful_consumer_app");
+
+    js.create_stream(stream::Config {
+        name: stream_name.clone(),
+        subjects: vec![subject.clone()],
+        ..Default::default()
+    })
+    .await
+    .expect("create stream");
+    js.create_consumer_on_stream(
+        pull::Config {
+            durable_name: Some(consumer_name.clone()),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ack_wait: Duration::from_secs(30),
+            ..Default::default()
+        },
+        stream_name.as_str(),
+    )
+    .await
+    .expect("create consumer");
+    sqlx::query(&format!(
+        "CREATE TABLE {table} (id bigint PRIMARY KEY, n int NOT NULL)"
+    ))
+    .execute(&admin)
+    .await
+    .expect("create table");
+
+    let mut acks = Vec::with_capacity(MESSAGES as usize);
+    for i in 0..MESSAGES {
+        acks.push(
+            js.publish(subject.clone(), i.to_string().into())
+                .await
+                .expect("publish"),
+        );
+    }
+    for ack in acks {
+        ack.await.expect("stored by JetStream");
+    }
+
+    let count = |admin: PgPool, table: String| async move {
+        sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&admin)
+            .await
+            .expect("count")
+    };
+    let args = |app: &str| {
+        vec![
+            "nats-consume".to_string(),
+            nats_url(),
+            stream_name.clone(),
+            consumer_name.clone(),
+            pg_url(),
+            table.clone(),
+            app.to_string(),
+        ]
+    };
+    let mut interrupted = 0;
+    for _ in 0..6 {
+        let mut f = Fixture::start(args(&app));
+        wait_for(&mut f, "ready");
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(200..1500))).await;
+        f.signal(Signal::SIGTERM);
+        let done = finish(f);
+        assert!(
+            done.status.success(),
+            "{:?}\n{}",
+            done.status,
+            done.output()
+        );
+        if count(admin.clone(), table.clone()).await < MESSAGES {
+            interrupted += 1;
+        }
+    }
+    // The last run consumes the rest.
+    let mut f = Fixture::start(args(&app));
+    wait_for(&mut f, "ready");
+    let all = eventually(6_000, || {
+        count(admin.clone(), table.clone()).map_eq(MESSAGES)
+    })
+    .await;
+    f.signal(Signal::SIGTERM);
+    let done = finish(f);
+    assert!(
+        done.status.success(),
+        "{:?}\n{}",
+        done.status,
+        done.output()
+    );
+    assert!(
+        all,
+        "only {} of {MESSAGES} rows",
+        count(admin.clone(), table.clone()).await
+    );
+    assert!(
+        interrupted > 0,
+        "at least one SIGTERM landed while messages were left"
+    );
+
+    let (rows, distinct, min, max, twice): (i64, i64, i64, i64, i64) = sqlx::query_as(&format!(
+        "SELECT count(*), count(DISTINCT id), min(id), max(id), count(*) FILTER (WHERE n <> 1) FROM {table}"
+    ))
+    .fetch_one(&admin)
+    .await
+    .expect("summary");
+    assert_eq!(
+        (rows, distinct, min, max),
+        (MESSAGES, MESSAGES, 0, MESSAGES - 1),
+        "one row per message"
+    );
+    assert_eq!(
+        twice, 0,
+        "a message was processed twice: its ack was lost at a shutdown"
+    );
+
+    let mut consumer: jetstream::consumer::PullConsumer = js
+        .get_consumer_from_stream(consumer_name.as_str(), stream_name.as_str())
+        .await
+        .expect("consumer");
+    let info = consumer.info().await.expect("consumer info");
+    assert_eq!(
+        (info.num_ack_pending, info.num_pending),
+        (0, 0),
+        "nothing unacked, nothing left: {info:?}"
+    );
+
+    js.delete_stream(&stream_name).await.expect("delete stream");
+    sqlx::query(&format!("DROP TABLE {table}"))
+        .execute(&admin)
+        .await
+        .expect("drop");
+    admin.close().await;
+}
+
+/// `fut.map_eq(v)`: a future of `fut == v`.
+trait MapEq: std::future::Future + Sized {
+    fn map_eq(self, v: Self::Output) -> impl std::future::Future<Output = bool>
+    where
+        Self::Output: PartialEq,
+    {
+        async move { self.await == v }
+    }
+}
+impl<F: std::future::Future> MapEq for F {}
