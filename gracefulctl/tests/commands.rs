@@ -331,3 +331,26 @@ fn invalid_manifests_name_file_line_and_key() {
         stderr(&out)
     );
 }
+
+#[test]
+fn restart_dry_run_prints_both_plans_and_touches_nothing() {
+    let mut w = World::new();
+    start_manifest(&w);
+    let db = w.graceful("db", "0");
+    let out = w
+        .ctl()
+        .args(["restart", "--dry-run"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("1. web: not running"), "{text}");
+    assert!(text.contains(&format!("3. db: PID {db} ")), "{text}");
+    assert!(
+        text.contains("then start, in order:\n1. db: run `exec sh"),
+        "{text}"
+    );
+    assert!(alive(db));
+    assert!(w.order().is_empty());
+    assert!(!w.path("logs").exists());
+}

@@ -163,3 +163,43 @@ fn another_users_process_is_refused_unless_allowed() {
         .success();
     assert_eq!(killed_by(w.reap(pid)), Some(15));
 }
+
+#[test]
+fn without_a_pattern_a_process_younger_than_its_pid_file_is_a_reused_pid() {
+    let mut w = World::new();
+    w.manifest("[[process]]\nname = \"old\"\npid_file = \"old.pid\"\n\n[[process]]\nname = \"junk\"\npid_file = \"junk.pid\"\n");
+    let mut cmd = Command::new("sleep");
+    cmd.arg("1000");
+    let newcomer = w.spawn(cmd);
+    w.write("old.pid", &format!("{newcomer}\n"));
+    // The PID file was written an hour ago: the process now holding that PID is younger.
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(w.path("old.pid"))
+        .and_then(|f| f.set_modified(hour_ago))
+        .expect("set mtime");
+    w.write("junk.pid", "not a pid\n");
+
+    let out = w.ctl().args(["status", "--json"]).output().expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["processes"][0]["state"], "stale");
+    let note = v["processes"][0]["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("started after the PID file was written"),
+        "{note}"
+    );
+    assert_eq!(v["processes"][1]["state"], "stale");
+    assert!(
+        v["processes"][1]["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("does not hold a PID"))
+    );
+
+    w.ctl().arg("stop").assert().success();
+    assert!(alive(newcomer), "the newcomer was not signalled");
+    assert!(
+        !w.path("old.pid").exists() && !w.path("junk.pid").exists(),
+        "stale PID files removed"
+    );
+}
