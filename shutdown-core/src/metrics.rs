@@ -76,8 +76,14 @@ pub fn attach(shutdown: &Shutdown) {
     set_phase(shutdown.current_phase());
     refresh(shutdown);
     let mut events = shutdown.events();
+    // The engine waits (briefly) for the final counters before it returns.
+    let (done, finished) = tokio::sync::oneshot::channel::<()>();
+    shutdown.on_finished(async move {
+        let _ = finished.await;
+    });
     let shutdown = shutdown.clone();
     tokio::spawn(async move {
+        let _done = done;
         loop {
             match events.recv().await {
                 Ok(Event::Phase { phase }) => {

@@ -49,6 +49,10 @@ pub enum Event {
 /// Lists work that was still pending when the drain deadline expired (for the report).
 pub(crate) type PendingReporter = Box<dyn Fn() -> Vec<String> + Send + Sync>;
 
+/// Futures run after the final phase is published; see [`Shutdown::on_finished`].
+#[derive(Default)]
+pub(crate) struct Finishers(Mutex<Vec<BoxFuture<()>>>);
+
 pub(crate) type HookFn = Box<dyn FnOnce(Shutdown) -> BoxFuture<Result<(), BoxError>> + Send>;
 
 pub(crate) struct Hook {
@@ -231,6 +235,32 @@ impl Shutdown {
             // Unreachable: the map is keyed by the value's own type.
             Err(_) => Arc::new(T::default()),
         }
+    }
+
+    /// Registers a future that [`Graceful::run`](crate::Graceful::run) awaits, briefly, after
+    /// publishing the final phase and before returning, so that integrations can deliver it
+    /// (the admin API's event streams, systemd's last `STATUS=`, the final metrics).
+    pub(crate) fn on_finished(&self, future: impl Future<Output = ()> + Send + 'static) {
+        let finishers = self.extension::<Finishers>();
+        if let Ok(mut f) = finishers.0.lock() {
+            f.push(Box::pin(future));
+        }
+    }
+
+    /// Runs the [`on_finished`](Shutdown::on_finished) futures concurrently, for at most `bound`.
+    pub(crate) async fn run_finishers(&self, bound: Duration) {
+        let futures = match self.extension::<Finishers>().0.lock() {
+            Ok(mut f) => std::mem::take(&mut *f),
+            Err(_) => return,
+        };
+        if futures.is_empty() || bound.is_zero() {
+            return;
+        }
+        let mut set = tokio::task::JoinSet::new();
+        for f in futures {
+            set.spawn(f);
+        }
+        let _ = tokio::time::timeout(bound, async { while set.join_next().await.is_some() {} }).await;
     }
 
     pub(crate) fn pending_from_reporters(&self) -> Vec<String> {

@@ -281,6 +281,8 @@ impl AdminBuilder {
                 "no admin API key configured: only the health probes are served; set GRACEFUL_ADMIN_API_KEY to enable the rest"
             );
         }
+        // At the very end, give open event streams the chance to deliver the final phase.
+        shutdown.on_finished(state.streams.clone().all_closed());
         let task = tokio::spawn(server::serve(listener, Arc::new(state)));
         Ok(AdminHandle { local_addr, task })
     }

@@ -25,6 +25,8 @@ pub(crate) struct State {
     pub(crate) table: Vec<(String, Route)>,
     /// The report the previous process left in the state directory.
     pub(crate) previous: Option<Value>,
+    /// Event streams still being delivered.
+    pub(crate) streams: Arc<sse::OpenStreams>,
     #[cfg(feature = "metrics")]
     pub(crate) prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
@@ -40,6 +42,7 @@ impl State {
             config,
             table,
             previous,
+            streams: sse::OpenStreams::new(),
             #[cfg(feature = "metrics")]
             prometheus: None,
         }
@@ -146,7 +149,7 @@ where
         )),
         Route::Metrics => metrics(state),
         Route::Events => {
-            let mut r = Response::new(sse::stream(shutdown));
+            let mut r = Response::new(sse::stream(shutdown, &state.streams));
             let h = r.headers_mut();
             h.insert(
                 header::CONTENT_TYPE,

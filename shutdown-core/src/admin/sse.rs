@@ -10,6 +10,9 @@
 //! data: {"event":"phase","phase":"draining_connections","state":"STOPPING"}
 //! ```
 
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,6 +20,7 @@ use http_body_util::BodyExt;
 use http_body_util::channel::{Channel, Sender};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
 
 use super::envelope::Body;
 use crate::phase::Phase;
@@ -24,8 +28,49 @@ use crate::shutdown::{Event, Shutdown};
 
 const KEEPALIVE: Duration = Duration::from_secs(15);
 
+/// Counts the event streams whose body hyper still holds, so that the engine can wait, at
+/// the very end, until each has been handed its last event (see `Shutdown::on_finished`).
+#[derive(Debug)]
+pub(crate) struct OpenStreams(watch::Sender<usize>);
+
+impl OpenStreams {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(OpenStreams(watch::channel(0).0))
+    }
+
+    /// Resolves once no stream is open.
+    pub(crate) async fn all_closed(self: Arc<Self>) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|n| *n == 0).await;
+    }
+}
+
+/// Decrements [`OpenStreams`] when hyper drops the body (delivered or disconnected).
+struct Tracked {
+    body: Channel<Bytes>,
+    open: Arc<OpenStreams>,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.open.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+}
+
 /// Starts the stream's task and returns the response body it feeds.
-pub(crate) fn stream(shutdown: &Shutdown) -> Body {
+pub(crate) fn stream(shutdown: &Shutdown, open: &Arc<OpenStreams>) -> Body {
     // Subscribe before reading the current phase, so no change falls in between.
     let mut events = shutdown.events();
     let (tx, body) = Channel::<Bytes>::new(32);
@@ -76,7 +121,12 @@ pub(crate) fn stream(shutdown: &Shutdown) -> Body {
             }
         }
     });
-    body.boxed_unsync()
+    open.0.send_modify(|n| *n += 1);
+    Tracked {
+        body,
+        open: open.clone(),
+    }
+    .boxed_unsync()
 }
 
 fn phase_json(phase: Phase) -> Value {

@@ -228,6 +228,10 @@ async fn phases(
     }
     let _ = shutdown.inner.report.set(report.clone());
     shutdown.set_phase(result);
+    // Let integrations deliver the final phase (admin event streams, systemd), briefly and never
+    // past the overall deadline.
+    let left = (start + shutdown.timeout()).saturating_duration_since(Instant::now());
+    shutdown.run_finishers(left.min(std::time::Duration::from_millis(500))).await;
     tracing::info!(target: "graceful::report", result = result.as_str(), total = ?report.total, "shutdown finished");
     RunOutcome { report, main_code }
 }

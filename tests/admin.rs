@@ -1,0 +1,1044 @@
+//! The admin API, for real: a child process (`tests/fixtures/admin.rs`, or
+//! `examples/daemon.rs`) serving on 127.0.0.1, spoken to over plain TCP. No timing thresholds:
+//! waits are bounded only so that a hung child fails the test instead of hanging it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const READ_KEY: &str = "read-key-4f9c2a7e1b3d5c6a";
+const SYSTEM_KEY: &str = "system-key-8e1f0a2b4c6d7e9f";
+const FULL_KEY: &str = "full-key-0a1b2c3d4e5f6789";
+/// Generous bound for a child to do what it was asked; only hit when something hangs.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// `[admin]` with a read-only key inline, a system-only key in a file, and small limits.
+fn keyed_config(dir: &Path) -> String {
+    std::fs::write(dir.join("system.key"), format!("{SYSTEM_KEY}\n")).expect("write key file");
+    format!(
+        r#"[admin]
+max_shutdown_timeout = "60s"
+body_limit = 256
+body_timeout = "1s"
+header_timeout = "1s"
+max_connections = 4
+
+[[admin.api_keys]]
+key = "{READ_KEY}"
+scopes = ["read"]
+
+[[admin.api_keys]]
+key_file = "system.key"
+scopes = ["system"]
+"#
+    )
+}
+
+struct Fixture {
+    child: Child,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+struct Options<'a> {
+    env: Vec<(&'a str, String)>,
+    config: Option<String>,
+    state_dir: Option<&'a Path>,
+    program: PathBuf,
+}
+
+impl<'a> Options<'a> {
+    fn new() -> Self {
+        Options {
+            env: vec![("GRACEFUL_ADMIN_ADDR", "127.0.0.1:0".into())],
+            config: None,
+            state_dir: None,
+            program: PathBuf::from(env!("CARGO_BIN_EXE_graceful-fixture-admin")),
+        }
+    }
+
+    fn keyed() -> Self {
+        let mut o = Options::new();
+        o.config = Some(String::new()); // filled in `start`, which owns the directory
+        o.env.push(("GRACEFUL_ADMIN_API_KEY", FULL_KEY.into()));
+        o
+    }
+
+    fn env(mut self, k: &'a str, v: impl Into<String>) -> Self {
+        self.env.push((k, v.into()));
+        self
+    }
+
+    fn state_dir(mut self, dir: &'a Path) -> Self {
+        self.state_dir = Some(dir);
+        self
+    }
+
+    /// Starts the child; `Err` carries its stderr when it exits before printing `ready`.
+    fn try_start(self) -> Result<Fixture, (ExitStatus, String)> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = Command::new(&self.program);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("GRACEFUL_")
+                || k.starts_with("SHUTDOWN_")
+                || k.starts_with("NOTIFY_")
+                || k.starts_with("LISTEN_")
+            {
+                cmd.env_remove(k);
+            }
+        }
+        if let Some(c) = &self.config {
+            let text = if c.is_empty() {
+                keyed_config(dir.path())
+            } else {
+                c.clone()
+            };
+            let path = dir.path().join("graceful.toml");
+            std::fs::write(&path, text).expect("write config");
+            cmd.env("SHUTDOWN_CONFIG", path);
+        }
+        if let Some(s) = self.state_dir {
+            cmd.env("SHUTDOWN_STATE_DIR", s);
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let stderr = std::fs::File::create(dir.path().join("stderr")).expect("stderr file");
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn the fixture");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut addr = None;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if out.read_line(&mut line).expect("read stdout") == 0 {
+                let status = wait(&mut child);
+                let err = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
+                return Err((status, err));
+            }
+            let l = line.trim();
+            if let Some(a) = l.strip_prefix("admin=") {
+                addr = Some(a.parse().expect("address"));
+            } else if let Some(a) = l.strip_prefix("daemon admin API on http://") {
+                let a = a.split('/').next().unwrap_or_default();
+                addr = Some(a.parse().expect("address"));
+                break;
+            } else if l == "ready" {
+                break;
+            }
+        }
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        Ok(Fixture {
+            child,
+            addr: addr.expect("the fixture printed its address"),
+            dir,
+        })
+    }
+
+    fn start(self) -> Fixture {
+        match self.try_start() {
+            Ok(f) => f,
+            Err((status, err)) => panic!("the fixture exited early ({status}): {err}"),
+        }
+    }
+}
+
+impl Fixture {
+    fn get(&self, path: &str, key: Option<&str>) -> Resp {
+        let headers: Vec<(&str, &str)> = key.map(|k| vec![("X-API-Key", k)]).unwrap_or_default();
+        request(self.addr, "GET", path, &headers, None)
+    }
+
+    fn wait(&mut self) -> ExitStatus {
+        wait(&mut self.child)
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr")).unwrap_or_default()
+    }
+
+    fn sigterm(&self) {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).expect("pid"));
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn wait(child: &mut Child) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().expect("try_wait") {
+            return s;
+        }
+        if start.elapsed() > PATIENCE {
+            let _ = child.kill();
+            panic!("the child did not exit within {PATIENCE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// ---- a minimal HTTP/1.1 client ----------------------------------------------------------
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Checks the envelope and returns `data` (success) or `error` (failure).
+    fn envelope(&self, success: bool) -> Value {
+        let v = self.json();
+        assert_eq!(v["success"], success, "{v}");
+        let id = v["request_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no request_id: {v}"));
+        assert!(!id.is_empty());
+        assert_eq!(self.header("x-request-id"), Some(id));
+        if success {
+            assert!(v.get("error").is_none(), "{v}");
+            v["data"].clone()
+        } else {
+            let e = v["error"].clone();
+            assert!(
+                e["code"].is_string() && e["message"].is_string() && e["details"].is_object(),
+                "{v}"
+            );
+            e
+        }
+    }
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    s.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    s
+}
+
+fn send_head(
+    s: &mut TcpStream,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body_len: Option<usize>,
+) {
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some(n) = body_len {
+        req.push_str(&format!("Content-Length: {n}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("write request");
+}
+
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Resp {
+    let mut s = connect(addr);
+    send_head(&mut s, method, path, headers, body.map(<[u8]>::len));
+    if let Some(b) = body {
+        s.write_all(b).expect("write body");
+    }
+    read_response(&mut s)
+}
+
+fn read_response(s: &mut TcpStream) -> Resp {
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> Resp {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no HTTP head in {:?}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    }
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = end + 2;
+        out.extend_from_slice(&data[start..(start + size).min(data.len())]);
+        data = &data[(start + size + 2).min(data.len())..];
+    }
+    out
+}
+
+/// A Server-Sent Events client: yields `(event, data)`.
+struct Sse {
+    reader: BufReader<TcpStream>,
+}
+
+impl Sse {
+    fn open(addr: SocketAddr, key: &str) -> Sse {
+        let mut s = connect(addr);
+        send_head(
+            &mut s,
+            "GET",
+            "/events",
+            &[("X-API-Key", key), ("Accept", "text/event-stream")],
+            None,
+        );
+        let mut reader = BufReader::new(s);
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("status line");
+        assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+        let mut content_type = String::new();
+        loop {
+            line.clear();
+            reader.read_line(&mut line).expect("header");
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-type")
+            {
+                content_type = v.trim().to_string();
+            }
+        }
+        assert_eq!(content_type, "text/event-stream");
+        Sse { reader }
+    }
+
+    fn next(&mut self) -> Option<(String, Value)> {
+        let mut event = None;
+        let mut data = None;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if self.reader.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            let l = line.trim_end_matches(['\r', '\n']);
+            if let Some(e) = l.strip_prefix("event: ") {
+                event = Some(e.to_string());
+            } else if let Some(d) = l.strip_prefix("data: ") {
+                data = Some(serde_json::from_str(d).expect("SSE data is JSON"));
+            } else if l.is_empty()
+                && let (Some(e), Some(d)) = (event.take(), data.take())
+            {
+                return Some((e, d));
+            }
+        }
+    }
+}
+
+const PHASES: [&str; 8] = [
+    "running",
+    "initiated",
+    "stopping_new_requests",
+    "draining_connections",
+    "saving_state",
+    "closing_resources",
+    "flushing_buffers",
+    "completed",
+];
+
+// ---- tests ------------------------------------------------------------------------------
+
+#[test]
+fn probes_are_open_and_protected_routes_answer_403_without_a_key() {
+    let f = Options::new().start();
+    for path in ["/health/live", "/health/ready", "/health"] {
+        let r = f.get(path, None);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        r.envelope(true);
+    }
+    for (method, path) in [
+        ("GET", "/status"),
+        ("GET", "/process"),
+        ("GET", "/config"),
+        ("GET", "/metrics"),
+        ("GET", "/events"),
+        ("POST", "/shutdown"),
+        ("DELETE", "/shutdown"),
+    ] {
+        // Even with a key: none is configured, so none can be right.
+        let r = request(
+            f.addr,
+            method,
+            path,
+            &[("X-API-Key", FULL_KEY)],
+            Some(b"{}"),
+        );
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.text());
+        let e = r.envelope(false);
+        assert_eq!(e["code"], "FORBIDDEN");
+        assert_eq!(e["details"]["reason"], "no_api_key_configured");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("GRACEFUL_ADMIN_API_KEY"),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        f.get("/health/ready", None).status,
+        200,
+        "the service is undisturbed"
+    );
+}
+
+#[test]
+fn every_route_answers_with_a_key() {
+    let f = Options::keyed().start();
+    let live = f.get("/health/live", None);
+    assert_eq!(live.status, 200);
+    assert_eq!(live.envelope(true)["live"], true);
+    let ready = f.get("/health/ready", None);
+    assert_eq!(
+        (ready.status, ready.envelope(true)["ready"].clone()),
+        (200, Value::Bool(true))
+    );
+    let health = f.get("/health", None).envelope(true);
+    let names: Vec<&str> = health["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["db", "cache"], "{health}");
+
+    let status = f.get("/status", Some(READ_KEY));
+    assert_eq!(status.status, 200, "{}", status.text());
+    let status = status.envelope(true);
+    assert_eq!(status["state"], "RUNNING");
+    assert_eq!(status["phase"], "running");
+    assert!(status["uptime_seconds"].as_f64().is_some(), "{status}");
+    assert!(status["in_flight"].as_u64().is_some(), "{status}");
+    assert_eq!(status["resources"][0]["priority"], 100);
+    assert_eq!(status["resources"][0]["state"], "ready");
+    assert!(status["shutdown"].is_null());
+
+    let process = f.get("/process", Some(READ_KEY)).envelope(true);
+    assert_eq!(process["pid"], f.child.id());
+    for field in ["uptime_seconds", "threads", "open_fds"] {
+        assert!(process[field].is_number(), "{field}: {process}");
+    }
+    assert!(
+        process["memory"]["rss_bytes"].as_u64().unwrap_or(0) > 0,
+        "{process}"
+    );
+    assert!(process["cpu"]["total_seconds"].is_number(), "{process}");
+
+    let config = f.get("/config", Some(READ_KEY));
+    let text = config.text();
+    for secret in [READ_KEY, SYSTEM_KEY, FULL_KEY] {
+        assert!(!text.contains(secret), "GET /config shows a key: {text}");
+    }
+    let config = config.envelope(true);
+    assert_eq!(config["shutdown"]["timeout"]["value"], "30s");
+    assert_eq!(config["shutdown"]["timeout"]["source"], "default");
+    assert_eq!(config["admin"]["addr"]["source"], "env GRACEFUL_ADMIN_ADDR");
+    assert!(
+        config["admin"]["body_limit"]["source"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("file "),
+        "{config}"
+    );
+    assert_eq!(
+        config["admin"]["api_keys"].as_array().map(Vec::len),
+        Some(3),
+        "{config}"
+    );
+    assert_eq!(config["admin"]["api_keys"][0]["key"], "<redacted>");
+
+    let metrics = f.get("/metrics", Some(READ_KEY));
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics
+            .header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/plain"),
+        "{metrics:?}"
+    );
+    let families = parse_metrics(&metrics.text());
+    for name in [
+        "graceful_in_flight",
+        "graceful_ready",
+        "graceful_phase",
+        "graceful_shutdowns_successful_total",
+        "graceful_shutdowns_forced_total",
+    ] {
+        assert!(
+            families.iter().any(|s| s.metric == name),
+            "{name} missing: {}",
+            metrics.text()
+        );
+    }
+    let running = families
+        .iter()
+        .find(|s| s.metric == "graceful_phase" && s.labels.get("phase") == Some("running"))
+        .expect("graceful_phase{phase=running}");
+    assert_eq!(value(running), 1.0);
+
+    let mut sse = Sse::open(f.addr, READ_KEY);
+    let (event, data) = sse.next().expect("first event");
+    assert_eq!(
+        (event.as_str(), data["phase"].as_str()),
+        ("phase", Some("running"))
+    );
+
+    // Bearer works as well as X-API-Key.
+    let r = request(
+        f.addr,
+        "GET",
+        "/status",
+        &[("Authorization", &format!("Bearer {READ_KEY}"))],
+        None,
+    );
+    assert_eq!(r.status, 200);
+}
+
+fn parse_metrics(text: &str) -> Vec<prometheus_parse::Sample> {
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    prometheus_parse::Scrape::parse(lines)
+        .unwrap_or_else(|e| panic!("not valid Prometheus text ({e}): {text}"))
+        .samples
+}
+
+fn value(s: &prometheus_parse::Sample) -> f64 {
+    match s.value {
+        prometheus_parse::Value::Counter(v)
+        | prometheus_parse::Value::Gauge(v)
+        | prometheus_parse::Value::Untyped(v) => v,
+        _ => f64::NAN,
+    }
+}
+
+#[test]
+fn bad_input_gets_the_envelope_and_the_right_status() {
+    let f = Options::keyed().start();
+    let post = |headers: &[(&str, &str)], body: &[u8]| {
+        request(f.addr, "POST", "/shutdown", headers, Some(body))
+    };
+    let sys = [("X-API-Key", SYSTEM_KEY)];
+
+    // 401: missing and wrong keys look alike.
+    let missing = f.get("/status", None);
+    let wrong = f.get("/status", Some("read-key-4f9c2a7e1b3d5c6b"));
+    let bearer = request(
+        f.addr,
+        "GET",
+        "/status",
+        &[("Authorization", "Bearer nope")],
+        None,
+    );
+    let mut messages = Vec::new();
+    for r in [&missing, &wrong, &bearer] {
+        assert_eq!(r.status, 401, "{}", r.text());
+        let e = r.envelope(false);
+        assert_eq!(e["code"], "UNAUTHORIZED");
+        assert_eq!(e["details"], serde_json::json!({}));
+        messages.push(e["message"].clone());
+    }
+    assert!(
+        messages.windows(2).all(|w| w[0] == w[1]),
+        "401s must not hint: {messages:?}"
+    );
+
+    // 403: valid key, wrong scope (both ways).
+    let r = post(&[("X-API-Key", READ_KEY)], b"{}");
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.envelope(false)["details"]["required_scope"], "system");
+    let r = f.get("/status", Some(SYSTEM_KEY));
+    assert_eq!(r.status, 403);
+    assert_eq!(r.envelope(false)["details"]["required_scope"], "read");
+
+    // 400 naming the field.
+    for (body, field) in [
+        (&b"{\"timeout_seconds\": "[..], "body"),
+        (b"[1, 2]", "body"),
+        (b"{\"timeout_seconds\": \"30\"}", "timeout_seconds"),
+        (b"{\"force\": \"yes\"}", "force"),
+        (b"{\"reason\": 42}", "reason"),
+        (b"{\"timeoutSeconds\": 30}", "timeoutSeconds"),
+    ] {
+        let r = post(&sys, body);
+        assert_eq!(
+            r.status,
+            400,
+            "{}: {}",
+            String::from_utf8_lossy(body),
+            r.text()
+        );
+        let e = r.envelope(false);
+        assert_eq!(e["code"], "BAD_REQUEST");
+        assert_eq!(e["details"]["field"], field, "{e}");
+        assert!(
+            e["message"].as_str().unwrap_or_default().contains(field),
+            "{e}"
+        );
+    }
+
+    // 422: out of range (the fixture's maximum is 60 s).
+    for t in ["0", "-1", "61", "1e9"] {
+        let r = post(&sys, format!("{{\"timeout_seconds\": {t}}}").as_bytes());
+        assert_eq!(r.status, 422, "{t}: {}", r.text());
+        assert_eq!(r.envelope(false)["details"]["field"], "timeout_seconds");
+    }
+
+    // 413: over the 256-byte limit, declared or streamed.
+    let big = format!("{{\"reason\": \"{}\"}}", "x".repeat(400));
+    let r = post(&sys, big.as_bytes());
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert_eq!(r.envelope(false)["code"], "PAYLOAD_TOO_LARGE");
+    let mut s = connect(f.addr);
+    send_head(
+        &mut s,
+        "POST",
+        "/shutdown",
+        &[("X-API-Key", SYSTEM_KEY), ("Transfer-Encoding", "chunked")],
+        None,
+    );
+    let _ = s.write_all(format!("190\r\n{}\r\n0\r\n\r\n", "y".repeat(400)).as_bytes());
+    let r = read_response(&mut s);
+    assert_eq!(r.status, 413, "{}", r.text());
+
+    // 404 and 405 with Allow.
+    let r = f.get("/nope", Some(READ_KEY));
+    assert_eq!(r.status, 404);
+    assert_eq!(r.envelope(false)["code"], "NOT_FOUND");
+    let r = f.get("/shutdown", Some(SYSTEM_KEY));
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("POST, DELETE"));
+    assert_eq!(r.envelope(false)["code"], "METHOD_NOT_ALLOWED");
+    let r = request(
+        f.addr,
+        "POST",
+        "/status",
+        &[("X-API-Key", READ_KEY)],
+        Some(b""),
+    );
+    assert_eq!((r.status, r.header("allow")), (405, Some("GET")));
+    r.envelope(false);
+
+    // None of it disturbed the service.
+    assert_eq!(f.get("/health/ready", None).status, 200);
+    let status = f.get("/status", Some(READ_KEY)).envelope(true);
+    assert_eq!(status["state"], "RUNNING", "{status}");
+}
+
+#[test]
+fn slow_and_half_open_clients_cannot_hold_the_listener() {
+    let f = Options::keyed().start();
+    // A client that sends half a request line and then nothing is disconnected (header timeout).
+    let mut half = connect(f.addr);
+    half.write_all(b"GET /health/live HTTP/1.1\r\nHo")
+        .expect("write");
+    let mut buf = Vec::new();
+    let _ = half.read_to_end(&mut buf); // returns once the server closes (or errors)
+    assert!(
+        !String::from_utf8_lossy(&buf).contains("200 OK"),
+        "{}",
+        String::from_utf8_lossy(&buf)
+    );
+
+    // A body that never completes gets 408 (body timeout), not a held connection.
+    let mut slow = connect(f.addr);
+    send_head(
+        &mut slow,
+        "POST",
+        "/shutdown",
+        &[("X-API-Key", SYSTEM_KEY)],
+        Some(40),
+    );
+    slow.write_all(b"{\"reas").expect("write");
+    let r = read_response(&mut slow);
+    assert_eq!(r.status, 408, "{}", r.text());
+    assert_eq!(r.envelope(false)["code"], "REQUEST_TIMEOUT");
+
+    // The connection limit (4): four open event streams hold four slots; the fifth
+    // connection is answered 503 at once and closed.
+    let streams: Vec<Sse> = (0..4)
+        .map(|_| {
+            let mut s = Sse::open(f.addr, READ_KEY);
+            s.next().expect("first event");
+            s
+        })
+        .collect();
+    let r = f.get("/health/live", None);
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.envelope(false)["code"], "TOO_MANY_CONNECTIONS");
+    drop(streams);
+    // Slots come back once the streams are gone (the server notices on its next write or
+    // keep-alive; poll the probe rather than assume when).
+    let start = Instant::now();
+    loop {
+        let r = f.get("/health/live", None);
+        if r.status == 200 {
+            break;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "slots never came back: {}",
+            r.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        f.get("/status", Some(READ_KEY)).envelope(true)["state"],
+        "RUNNING"
+    );
+}
+
+#[test]
+fn post_shutdown_is_accepted_once_then_reports_progress() {
+    let state = tempfile::tempdir().expect("state dir");
+    let mut f = Options::keyed()
+        .env("FIXTURE_WORK_MS", "1500")
+        .state_dir(state.path())
+        .start();
+    let sys = [
+        ("X-API-Key", SYSTEM_KEY),
+        ("Content-Type", "application/json"),
+    ];
+    let body = br#"{"timeout_seconds": 30, "force": false, "reason": "Maintenance shutdown"}"#;
+    let r = request(f.addr, "POST", "/shutdown", &sys, Some(body));
+    assert_eq!(r.status, 202, "{}", r.text());
+    let d = r.envelope(true);
+    assert_eq!(d["status"], "STOPPING");
+    assert!(
+        d["shutdown_initiated_at"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with('Z'),
+        "{d}"
+    );
+    assert_eq!(d["estimated_shutdown_time_seconds"], 30.0);
+    for k in ["connections", "tasks", "resources"] {
+        assert!(d["active_operations"][k].is_u64(), "{k}: {d}");
+    }
+    assert_eq!(d["active_operations"]["resources"], 2);
+    let seq: Vec<&str> = d["shutdown_sequence"]
+        .as_array()
+        .expect("sequence")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(seq, PHASES[1..]);
+
+    // Readiness is gone from the first moment; a second POST reports progress instead.
+    let ready = f.get("/health/ready", None);
+    assert_eq!(ready.status, 503);
+    assert_eq!(ready.envelope(false)["code"], "NOT_READY");
+    let again = request(f.addr, "POST", "/shutdown", &sys, Some(b"{}"));
+    assert_eq!(again.status, 200, "{}", again.text());
+    let again = again.envelope(true);
+    assert_eq!(again["already_in_progress"], true);
+    assert_eq!(
+        again["progress"]["reason"],
+        "requested: Maintenance shutdown"
+    );
+    assert_eq!(again["progress"]["timeout_seconds"], 30.0);
+    assert!(again["progress"]["elapsed_seconds"].is_number());
+    let status = f.get("/status", Some(READ_KEY)).envelope(true);
+    assert_eq!(status["state"], "STOPPING", "{status}");
+    assert_eq!(status["shutdown"]["resources_total"], 2, "{status}");
+
+    let exit = f.wait();
+    assert!(exit.success(), "{exit}: {}", f.stderr());
+    let report =
+        std::fs::read_to_string(state.path().join("last-shutdown.json")).expect("report written");
+    let report: Value = serde_json::from_str(&report).expect("report JSON");
+    assert_eq!(report["result"], "completed");
+    assert_eq!(
+        report["reason"]["reason"], "Maintenance shutdown",
+        "{report}"
+    );
+}
+
+#[test]
+fn delete_shutdown_forces() {
+    let mut f = Options::keyed().env("FIXTURE_WORK_MS", "600000").start();
+    let r = request(
+        f.addr,
+        "DELETE",
+        "/shutdown",
+        &[("X-API-Key", SYSTEM_KEY)],
+        None,
+    );
+    assert_eq!(r.status, 202, "{}", r.text());
+    let d = r.envelope(true);
+    assert_eq!(
+        (d["status"].as_str(), d["forced"].as_bool()),
+        (Some("STOPPING"), Some(true))
+    );
+    let exit = f.wait();
+    assert_eq!(
+        exit.code(),
+        Some(i32::from(graceful::exit::FORCED)),
+        "{}",
+        f.stderr()
+    );
+}
+
+#[test]
+fn an_sse_client_sees_every_phase_in_order_during_sigterm() {
+    let mut f = Options::keyed().env("FIXTURE_CLOSE_MS", "50").start();
+    let mut sse = Sse::open(f.addr, READ_KEY);
+    let mut phases = Vec::new();
+    let mut closed = Vec::new();
+    let (event, first) = sse.next().expect("first event");
+    assert_eq!(event, "phase");
+    phases.push(first["phase"].as_str().unwrap_or_default().to_string());
+    f.sigterm();
+    while let Some((event, data)) = sse.next() {
+        match event.as_str() {
+            "phase" => phases.push(data["phase"].as_str().unwrap_or_default().to_string()),
+            "resource_closed" => {
+                assert_eq!(
+                    phases.last().map(String::as_str),
+                    Some("closing_resources"),
+                    "{data}"
+                );
+                closed.push(data["name"].as_str().unwrap_or_default().to_string());
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(phases, PHASES, "the stream ends after the final phase");
+    assert_eq!(closed, ["cache", "db"], "ascending priority");
+    assert!(f.wait().success(), "{}", f.stderr());
+}
+
+#[test]
+fn a_non_loopback_bind_without_a_key_is_refused() {
+    let err = Options::new()
+        .env("GRACEFUL_ADMIN_ADDR", "0.0.0.0:0")
+        .try_start()
+        .err()
+        .expect("must not start");
+    assert!(!err.0.success());
+    assert!(
+        err.1
+            .contains("refusing to serve the admin API on 0.0.0.0:0 without an API key"),
+        "{}",
+        err.1
+    );
+    // With a key the same address is served.
+    let f = Options::keyed()
+        .env("GRACEFUL_ADMIN_ADDR", "0.0.0.0:0")
+        .start();
+    let local = SocketAddr::from(([127, 0, 0, 1], f.addr.port()));
+    assert_eq!(request(local, "GET", "/health/live", &[], None).status, 200);
+}
+
+#[test]
+fn a_bad_admin_section_names_the_key_and_the_source() {
+    let mut o = Options::new();
+    o.config = Some("[admin]\naddr = \"localhost\"\nmax_conections = 3\n".into());
+    let (status, err) = o.try_start().err().expect("must not start");
+    assert!(!status.success());
+    assert!(
+        err.contains("admin.addr") && err.contains("127.0.0.1:9090"),
+        "{err}"
+    );
+    assert!(
+        err.contains("admin.max_conections") && err.contains("accepted keys"),
+        "{err}"
+    );
+    assert!(err.contains("graceful.toml"), "{err}");
+}
+
+#[test]
+fn metrics_and_status_show_the_previous_shutdown_after_a_restart() {
+    let state = tempfile::tempdir().expect("state dir");
+    let mut first = Options::keyed().state_dir(state.path()).start();
+    let before = parse_metrics(&first.get("/metrics", Some(READ_KEY)).text());
+    assert!(
+        !before
+            .iter()
+            .any(|s| s.metric.starts_with("graceful_previous_")),
+        "no previous run yet"
+    );
+    first.sigterm();
+    assert!(first.wait().success(), "{}", first.stderr());
+
+    let second = Options::keyed().state_dir(state.path()).start();
+    let text = second.get("/metrics", Some(READ_KEY)).text();
+    let samples = parse_metrics(&text);
+    let get = |name: &str| {
+        samples
+            .iter()
+            .find(|s| s.metric == name)
+            .map(value)
+            .unwrap_or_else(|| panic!("{name} missing: {text}"))
+    };
+    assert!(get("graceful_previous_shutdown_duration_seconds") >= 0.0);
+    assert_eq!(get("graceful_previous_shutdown_forced"), 0.0);
+    let status = second.get("/status", Some(READ_KEY)).envelope(true);
+    assert_eq!(
+        status["previous_shutdown"]["result"], "completed",
+        "{status}"
+    );
+    assert_eq!(status["previous_shutdown"]["forced"], false);
+    assert_eq!(
+        status["previous_shutdown"]["reason"]["signal"], "Term",
+        "{status}"
+    );
+}
+
+#[test]
+fn the_daemon_example_stops_with_the_documented_curl_loop() {
+    let curl = Command::new("curl").arg("--version").output();
+    assert!(
+        curl.is_ok_and(|o| o.status.success()),
+        "curl is required for this test (apt-get install -y curl)"
+    );
+    let program = build_example("daemon");
+    let mut o = Options::new();
+    o.program = program;
+    o.env.push(("GRACEFUL_ADMIN_API_KEY", FULL_KEY.into()));
+    let mut daemon = o.start();
+
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/daemon.rs"))
+            .expect("example");
+    let script = shell_block_after(&source, "Stop it from a shell");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .env("ADDR", daemon.addr.to_string())
+        .env("KEY", FULL_KEY)
+        .output()
+        .expect("run bash");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last == "stopped: STOPPED" || last == "stopped: connection refused",
+        "the loop must end with STOPPED or refused: {stdout}"
+    );
+    assert!(
+        stdout.contains("\"status\":\"STOPPING\""),
+        "the POST answered 202 STOPPING: {stdout}"
+    );
+    assert!(daemon.wait().success(), "{}", daemon.stderr());
+}
+
+/// The first ```sh block after `marker` in the `//!` docs, without the `//! ` prefixes.
+fn shell_block_after(source: &str, marker: &str) -> String {
+    let docs: Vec<&str> = source
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect();
+    let from = docs
+        .iter()
+        .position(|l| l.contains(marker))
+        .expect("marker in the docs");
+    let start = from
+        + docs[from..]
+            .iter()
+            .position(|l| *l == "```sh")
+            .expect("```sh block")
+        + 1;
+    let len = docs[start..]
+        .iter()
+        .position(|l| *l == "```")
+        .expect("end of block");
+    docs[start..start + len].join("\n")
+}
+
+/// Builds an example with the features this test was built with and returns its path.
+fn build_example(name: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "--example",
+            name,
+            "--features",
+            "admin,metrics,systemd",
+            "--message-format=json",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run cargo build");
+    assert!(out.status.success(), "cargo build --example {name} failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .expect("the example's executable")
+}
