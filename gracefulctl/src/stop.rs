@@ -263,7 +263,18 @@ pub fn execute(
                 let outcome = stop_one(process, targets, opts, deadline, log, progress);
                 if !outcome.is_failure() {
                     if let Some(pf) = &process.pid_file {
-                        remove_pid_file(process, pf, log, progress);
+                        let stale_pid = stale.as_ref().and_then(|s| s.pid);
+                        match rewritten_by_another(pf, targets, stale_pid) {
+                            Some(pid) => {
+                                let msg = format!(
+                                    "kept PID file {}: it now names PID {pid}, a live process started meanwhile",
+                                    pf.display()
+                                );
+                                progress.line(&format!("{name}: {msg}"));
+                                log.record("remove-pid-file", &name, &msg);
+                            }
+                            None => remove_pid_file(process, pf, log, progress),
+                        }
                     }
                 } else if let Some(s) = stale {
                     remove_pid_file(process, &s.path, log, progress);
@@ -276,6 +287,19 @@ pub fn execute(
     }
     progress.finish();
     summary
+}
+
+/// The PID a PID file names if that is a live process other than the ones just stopped
+/// (something restarted it meanwhile): that file must be kept.
+fn rewritten_by_another(
+    path: &PathBuf,
+    stopped: &[ProcInfo],
+    known_stale: Option<i32>,
+) -> Option<i32> {
+    let text = fs::read_to_string(path).ok()?;
+    let pid: i32 = text.split_whitespace().next()?.parse().ok()?;
+    let known = stopped.iter().any(|t| t.pid == pid) || known_stale == Some(pid);
+    (!known && pid > 0 && crate::procs::is_alive(pid)).then_some(pid)
 }
 
 fn remove_pid_file(process: &Process, path: &PathBuf, log: &ActionLog, progress: &Progress) {

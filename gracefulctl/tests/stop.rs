@@ -385,3 +385,32 @@ fn a_pattern_found_process_is_stopped_and_nothing_is_reported_for_a_stopped_one(
     assert_eq!(w.reap(p).code(), Some(0));
     assert_eq!(w.order(), ["p"]);
 }
+
+#[test]
+fn a_pid_file_rewritten_for_a_new_process_is_kept() {
+    let mut w = World::new();
+    w.manifest("[[process]]\nname = \"svc\"\npid_file = \"svc.pid\"\n");
+    let mut cmd = std::process::Command::new("sleep");
+    cmd.arg("1000");
+    let successor = w.spawn(cmd);
+    let dir = w.dir_str();
+    let successor_arg = successor.to_string();
+    let pid = w.spawn_fixture(
+        "graceful.sh",
+        &["svc", &dir, "0", "0", &successor_arg],
+        "svc.pid",
+    );
+
+    let out = w.ctl().arg("stop").output().expect("run");
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(w.reap(pid).code(), Some(0));
+    assert!(
+        stdout(&out).contains(&format!(
+            "kept PID file {dir}/svc.pid: it now names PID {successor}"
+        )),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(w.pid_file("svc"), successor);
+    assert!(alive(successor));
+}
