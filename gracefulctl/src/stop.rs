@@ -47,6 +47,8 @@ pub enum Step<'m> {
         source: Source,
         /// A stale PID file to remove afterwards, if the PIDs came from elsewhere.
         stale: Option<StalePidFile>,
+        /// With `process_group`: every live member of the targets' groups at plan time.
+        group_members: Vec<i32>,
     },
     /// Nothing runs; maybe a stale PID file to remove.
     NotRunning {
@@ -99,7 +101,18 @@ pub fn plan<'m>(processes: &[&'m Process], snap: &Snapshot, guard: &Guard) -> Ve
                         .find_map(|t| guard.check(t, process.process_group, snap).err());
                     match refusal {
                         Some(r) => Step::Skip { process, reason: r.to_string() },
-                        None => Step::Stop { process, targets, source, stale: located.stale },
+                        None => {
+                            let mut group_members: Vec<i32> = Vec::new();
+                            if process.process_group {
+                                for t in &targets {
+                                    group_members
+                                        .extend(snap.group_members(t.pgid).iter().map(|p| p.pid));
+                                }
+                                group_members.sort_unstable();
+                                group_members.dedup();
+                            }
+                            Step::Stop { process, targets, source, stale: located.stale, group_members }
+                        }
                     }
                 }
             }
@@ -119,11 +132,17 @@ pub fn describe(steps: &[Step<'_>], opts: &StopOptions) -> String {
                 targets,
                 source,
                 stale,
+                group_members,
             } => {
                 let pids = join_pids(&targets.iter().map(|t| t.pid).collect::<Vec<_>>());
                 let whom = if process.process_group {
                     let groups: Vec<i32> = targets.iter().map(|t| t.pgid).collect();
-                    format!("process group {}", join_pids(&groups))
+                    format!(
+                        "process group {} ({} processes now: {})",
+                        join_pids(&groups),
+                        group_members.len(),
+                        join_pids(group_members)
+                    )
                 } else {
                     format!("PID {pids}")
                 };

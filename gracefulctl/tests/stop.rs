@@ -156,6 +156,18 @@ fn group_signalling_leaves_no_grandchild() {
     let grandchild = w.pid_file("forker.grandchild");
     assert!(alive(grandchild));
 
+    // The plan names the group and its members, grandchild included.
+    let dry = w.ctl().args(["stop", "--dry-run"]).output().expect("run");
+    let plan = stdout(&dry);
+    let members = plan
+        .split(&format!("process group {pid} ("))
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("group in plan: {plan}"))
+        .to_owned();
+    let listed = |p: i32| members.split([' ', ',']).any(|m| m == p.to_string());
+    assert!(listed(grandchild) && listed(pid), "{members}");
+
     let out = w.ctl().arg("stop").output().expect("run");
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(
