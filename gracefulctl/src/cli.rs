@@ -17,6 +17,7 @@ pub struct Cli {
     #[arg(
         short,
         long,
+        value_name = "PATH",
         env = "GRACEFULCTL_CONFIG",
         default_value = "graceful.toml",
         global = true
