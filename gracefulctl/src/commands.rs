@@ -59,41 +59,7 @@ fn dispatch(cli: &Cli) -> Result<bool> {
             let log = ActionLog::open(&manifest.logs_dir);
             start_cmd(&manifest, only, &log)
         }
-        Command::Restart(args) => {
-            if args.dry_run {
-                let log = ActionLog::disabled();
-                let stopped = stop_cmd(&manifest, args, &guard, &log)?;
-                let order = plan::select(plan::start_order(&manifest), &args.only)
-                    .map_err(anyhow::Error::msg)?;
-                println!("then start, in order:");
-                for (i, p) in order.iter().enumerate() {
-                    match &p.start {
-                        Some(s) => println!(
-                            "{}. {}: run `{}`, wait up to {} for {}",
-                            i + 1,
-                            p.name,
-                            s.command,
-                            humantime::format_duration(s.ready_timeout),
-                            p.ready
-                        ),
-                        None => println!(
-                            "{}. {}: no `start` command (fails if not running)",
-                            i + 1,
-                            p.name
-                        ),
-                    }
-                }
-                return Ok(stopped);
-            }
-            let log = ActionLog::open(&manifest.logs_dir);
-            log.record("restart", "-", "begin");
-            if !stop_cmd(&manifest, args, &guard, &log)? {
-                println!("not starting anything: the stop did not complete");
-                log.record("restart", "-", "aborted: the stop did not complete");
-                return Ok(false);
-            }
-            start_cmd(&manifest, &args.only, &log)
-        }
+        Command::Restart(args) => restart_cmd(&manifest, args, &guard),
         Command::Health { json, only } => health_cmd(&manifest, only, *json),
         Command::Backup { only } => {
             let log = ActionLog::open(&manifest.logs_dir);
@@ -256,6 +222,41 @@ fn stop_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard, log: &ActionLog
     println!("{}", summary.line());
     log.record("stop", "-", &summary.line());
     Ok(summary.success())
+}
+
+fn restart_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard) -> Result<bool> {
+    if args.dry_run {
+        let stopped = stop_cmd(manifest, args, guard, &ActionLog::disabled())?;
+        let order =
+            plan::select(plan::start_order(manifest), &args.only).map_err(anyhow::Error::msg)?;
+        println!("then start, in order:");
+        for (i, p) in order.iter().enumerate() {
+            match &p.start {
+                Some(s) => println!(
+                    "{}. {}: run `{}`, wait up to {} for {}",
+                    i + 1,
+                    p.name,
+                    s.command,
+                    humantime::format_duration(s.ready_timeout),
+                    p.ready
+                ),
+                None => println!(
+                    "{}. {}: no `start` command (fails if not running)",
+                    i + 1,
+                    p.name
+                ),
+            }
+        }
+        return Ok(stopped);
+    }
+    let log = ActionLog::open(&manifest.logs_dir);
+    log.record("restart", "-", "begin");
+    if !stop_cmd(manifest, args, guard, &log)? {
+        println!("not starting anything: the stop did not complete");
+        log.record("restart", "-", "aborted: the stop did not complete");
+        return Ok(false);
+    }
+    start_cmd(manifest, &args.only, &log)
 }
 
 fn start_cmd(manifest: &Manifest, only: &[String], log: &ActionLog) -> Result<bool> {
