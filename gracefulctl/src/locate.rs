@@ -174,3 +174,93 @@ fn check_pid_file(process: &Process, path: &PathBuf, snap: &Snapshot) -> PidFile
     }
     PidFileVerdict::Live(info.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::manifest::Manifest;
+
+    fn proc(pid: i32, state: char, cmdline: &str) -> ProcInfo {
+        ProcInfo {
+            pid,
+            ppid: 1,
+            pgid: pid,
+            uid: 0,
+            state,
+            comm: "x".into(),
+            cmdline: cmdline.into(),
+            start_ticks: 0,
+            cpu_ticks: 0,
+            rss_pages: 0,
+        }
+    }
+
+    fn manifest(dir: &Path, body: &str) -> Manifest {
+        Manifest::parse(&dir.join("graceful.toml"), body).unwrap()
+    }
+
+    #[test]
+    fn pid_file_then_pattern_with_stale_and_ambiguous_cases() {
+        let tmp = tempfile::tempdir().unwrap();
+        let m = manifest(
+            tmp.path(),
+            "[[process]]\nname='web'\npid_file='web.pid'\npattern='web.py'\n\
+             [[process]]\nname='wrk'\npattern='worker.py'\nmax_matches=2\n",
+        );
+        let web = m.process("web").unwrap();
+        let wrk = m.process("wrk").unwrap();
+        let snap = Snapshot::from_procs([
+            proc(100, 'S', "python3 web.py"),
+            proc(200, 'S', "vim notes.txt"),
+            proc(300, 'Z', "python3 web.py"),
+            proc(401, 'S', "python3 worker.py"),
+            proc(402, 'S', "python3 worker.py"),
+            proc(403, 'S', "python3 worker.py --spare"),
+        ]);
+
+        // Missing PID file: the pattern finds it.
+        let l = locate(web, &snap);
+        assert!(l.stale.is_none());
+        assert!(
+            matches!(&l.found, Found::Running { source: Source::Pattern, targets } if targets[0].pid == 100)
+        );
+
+        // A live, matching PID file is trusted.
+        std::fs::write(tmp.path().join("web.pid"), "100\n").unwrap();
+        let l = locate(web, &snap);
+        assert!(matches!(
+            &l.found,
+            Found::Running {
+                source: Source::PidFile,
+                ..
+            }
+        ));
+
+        // A reused PID: stale, and the pattern still finds the real one.
+        std::fs::write(tmp.path().join("web.pid"), "200").unwrap();
+        let l = locate(web, &snap);
+        assert!(l.stale.as_ref().unwrap().reason.contains("PID reused"));
+        assert!(matches!(
+            &l.found,
+            Found::Running {
+                source: Source::Pattern,
+                ..
+            }
+        ));
+
+        // A zombie is not running.
+        std::fs::write(tmp.path().join("web.pid"), "300").unwrap();
+        let l = locate(web, &snap);
+        assert!(l.stale.as_ref().unwrap().reason.contains("not running"));
+
+        // Three workers, two allowed: ambiguous.
+        assert_eq!(
+            locate(wrk, &snap).found,
+            Found::Ambiguous {
+                pids: vec![401, 402, 403]
+            }
+        );
+    }
+}
