@@ -5,30 +5,51 @@
 //!
 //! The guard sits on every request's hot path, so it must not allocate and must not bounce a
 //! shared cache line between cores. Like Linux's `percpu_ref`, counts are sharded while running:
-//! each thread owns one shard (a cache-line-padded pair of monotonic counters `acquired` and
+//! each thread uses one shard (a cache-line-padded pair of monotonic counters `acquired` and
 //! `released`). A guard adds to `acquired` of the thread that creates it and to `released` of
 //! the thread that drops it, so a guard may move between threads freely. The number in flight
 //! is `Σ acquired − Σ released`.
 //!
+//! Shard ownership: a thread claims one of `SHARDS` owned shard indices on its first guard and
+//! gives it back when the thread exits (a thread-local destructor), so the indices of exited
+//! threads (tokio's blocking pool starts and stops threads all the time) are reused. While a
+//! thread owns index `i`, it is the only writer of `acquired` in shard `i` of every tracker,
+//! which is what makes the plain load + store (no read-modify-write) on the acquire path
+//! correct; the index changes hands under a mutex, so the next owner sees the last value. A
+//! thread that finds every index taken (more than `SHARDS` threads alive at once), or whose
+//! thread-locals are already being destroyed, uses the shared overflow shard, which is only
+//! ever written with atomic read-modify-writes. `released` is always written with an atomic
+//! read-modify-write (the drain's handshake below needs one anyway), so it never depends on
+//! ownership.
+//!
 //! The drain sets `draining` and then scans, reading every `released` before every `acquired`.
 //! Because both counters only grow, an equal pair of sums proves that, at an instant between the
-//! two passes, no guard was outstanding. A guard dropped while draining wakes the drain through a
-//! `Notify`; the scan and the flag form a Dekker pair (`SeqCst` on both sides), so no wake-up is
-//! lost. There is no polling interval.
+//! two passes, no guard was outstanding: a release the scan counts synchronises with it (every
+//! write to `released` is a read-modify-write, so the release sequence is unbroken), so the
+//! matching acquire, which happened before that release, is counted too. A guard dropped while
+//! draining wakes the drain through a `Notify`; the scan and the flag form a Dekker pair
+//! (`SeqCst` on both sides), so no wake-up is lost. There is no polling interval.
+//!
+//! The cost that remains on the hot path is that one read-modify-write per guard drop: a
+//! `SeqCst` store→load pair needs a full fence on x86 and ARM alike. Linux's `percpu_ref`
+//! avoids it with RCU (the switch to atomic mode waits for a grace period); a process-wide
+//! barrier (`membarrier(2)`) would do the same in user space, at the price of a syscall
+//! wrapper this crate does not have.
 //!
 //! Guards do not hold an `Arc` (cloning one would be exactly the shared atomic we avoid). They
 //! hold a `&'static` reference to a slot from a process-wide pool: a slot goes back to the pool
 //! when its engine is dropped with nothing in flight, and is kept (never freed, never reused)
 //! if guards outlive their engine. No `unsafe` is involved.
 
-use std::cell::Cell;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tokio::sync::Notify;
 
-/// Number of shards per tracker. Threads beyond this share shards (with atomic RMW).
+/// Number of owned shards per tracker; the shared overflow shard comes after them.
 const SHARDS: usize = 64;
+/// Index of the overflow shard, used by threads that own no shard (atomic RMW only).
+const OVERFLOW: usize = SHARDS;
 
 #[repr(align(128))]
 #[derive(Default)]
@@ -38,7 +59,7 @@ struct Shard {
 }
 
 struct Slot {
-    shards: [Shard; SHARDS],
+    shards: [Shard; SHARDS + 1],
     draining: AtomicBool,
     notify: Notify,
 }
@@ -55,8 +76,16 @@ impl Slot {
     /// In flight now: `Σ acquired − Σ released`, reading `released` first (so the result is
     /// never below the true count at the moment between the passes).
     fn count(&self) -> u64 {
-        let released: u64 = self.shards.iter().map(|s| s.released.load(Ordering::SeqCst)).sum();
-        let acquired: u64 = self.shards.iter().map(|s| s.acquired.load(Ordering::SeqCst)).sum();
+        let released: u64 = self
+            .shards
+            .iter()
+            .map(|s| s.released.load(Ordering::SeqCst))
+            .sum();
+        let acquired: u64 = self
+            .shards
+            .iter()
+            .map(|s| s.acquired.load(Ordering::SeqCst))
+            .sum();
         acquired.saturating_sub(released)
     }
 
@@ -70,24 +99,58 @@ impl Slot {
 }
 
 static POOL: Mutex<Vec<&'static Slot>> = Mutex::new(Vec::new());
-static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
+
+/// Owned shard indices: never handed out yet (`next..SHARDS`) and given back by exited threads.
+struct Indices {
+    next: usize,
+    free: Vec<usize>,
+}
+
+static INDICES: Mutex<Indices> = Mutex::new(Indices {
+    next: 0,
+    free: Vec::new(),
+});
+
+/// The shard index a thread uses; an owned one goes back to [`INDICES`] when the thread exits.
+struct ThreadShard(usize);
+
+impl ThreadShard {
+    fn claim() -> Self {
+        let Ok(mut indices) = INDICES.lock() else {
+            return ThreadShard(OVERFLOW);
+        };
+        if let Some(i) = indices.free.pop() {
+            return ThreadShard(i);
+        }
+        if indices.next < SHARDS {
+            indices.next += 1;
+            return ThreadShard(indices.next - 1);
+        }
+        ThreadShard(OVERFLOW)
+    }
+}
+
+impl Drop for ThreadShard {
+    fn drop(&mut self) {
+        // After this the thread-local is gone: any later guard on this thread (from another
+        // thread-local's destructor) uses the overflow shard, so the index has one writer.
+        if self.0 < SHARDS {
+            if let Ok(mut indices) = INDICES.lock() {
+                indices.free.push(self.0);
+            }
+        }
+    }
+}
 
 thread_local! {
-    /// This thread's shard index; below `SHARDS` the shard is written by this thread only.
-    static THREAD_INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// This thread's shard index; below `SHARDS` only this thread writes that shard's
+    /// `acquired`.
+    static THREAD_SHARD: ThreadShard = ThreadShard::claim();
 }
 
 #[inline]
 fn thread_index() -> usize {
-    THREAD_INDEX.with(|c| {
-        let i = c.get();
-        if i != usize::MAX {
-            return i;
-        }
-        let i = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
-        c.set(i);
-        i
-    })
+    THREAD_SHARD.try_with(|s| s.0).unwrap_or(OVERFLOW)
 }
 
 /// Counts units of in-flight work. Owned by the engine; hand out [`TrackGuard`]s.
@@ -105,9 +168,10 @@ impl Tracker {
     #[inline]
     pub(crate) fn track(&self) -> TrackGuard {
         let i = thread_index();
-        let shard = &self.slot.shards[i % SHARDS];
+        let shard = &self.slot.shards[i];
         if i < SHARDS {
-            // Only this thread writes `acquired` of its own shard: a plain load/store suffices.
+            // This thread owns index `i`: it is the only writer of this `acquired`, so a plain
+            // load + store suffices (see "Shard ownership" above).
             let v = shard.acquired.load(Ordering::Relaxed);
             shard.acquired.store(v + 1, Ordering::Release);
         } else {
@@ -152,7 +216,9 @@ impl Drop for Tracker {
 
 impl std::fmt::Debug for Tracker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tracker").field("in_flight", &self.count()).finish()
+        f.debug_struct("Tracker")
+            .field("in_flight", &self.count())
+            .finish()
     }
 }
 
@@ -169,7 +235,7 @@ pub struct TrackGuard {
 impl Drop for TrackGuard {
     #[inline]
     fn drop(&mut self) {
-        let shard = &self.slot.shards[thread_index() % SHARDS];
+        let shard = &self.slot.shards[thread_index()];
         // SeqCst RMW + SeqCst load pairs with the drain's SeqCst store + scan (Dekker).
         shard.released.fetch_add(1, Ordering::SeqCst);
         if self.slot.draining.load(Ordering::SeqCst) {
@@ -198,7 +264,9 @@ mod tests {
         // Drop half of them on other threads.
         let mut guards = guards.into_iter();
         let moved: Vec<TrackGuard> = guards.by_ref().take(5).collect();
-        std::thread::spawn(move || drop(moved)).join().expect("thread");
+        std::thread::spawn(move || drop(moved))
+            .join()
+            .expect("thread");
         assert_eq!(t.count(), 5);
         drop(guards);
         assert_eq!(t.count(), 0);
@@ -228,7 +296,106 @@ mod tests {
     #[tokio::test]
     async fn wait_idle_returns_at_once_when_idle() {
         let t = Tracker::new();
-        tokio::time::timeout(Duration::from_secs(5), t.wait_idle()).await.expect("idle");
+        tokio::time::timeout(Duration::from_secs(5), t.wait_idle())
+            .await
+            .expect("idle");
+    }
+
+    /// More threads alive at once than there are owned shards: the extra ones share the
+    /// overflow shard, and no increment is lost to an owner's plain store.
+    #[test]
+    fn more_threads_than_shards_lose_no_count() {
+        const THREADS: usize = SHARDS + 16;
+        let t = Arc::new(Tracker::new());
+        let start = Arc::new(std::sync::Barrier::new(THREADS + 1));
+        let hold = Arc::new(std::sync::Barrier::new(THREADS + 1));
+        let release = Arc::new(std::sync::Barrier::new(THREADS + 1));
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (t, start, hold, release) =
+                    (t.clone(), start.clone(), hold.clone(), release.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    for _ in 0..2_000 {
+                        drop(t.track());
+                    }
+                    let g = t.track();
+                    hold.wait();
+                    release.wait();
+                    drop(g);
+                })
+            })
+            .collect();
+        start.wait();
+        hold.wait();
+        assert_eq!(t.count(), THREADS as u64, "every held guard is counted");
+        release.wait();
+        for h in handles {
+            h.join().expect("thread");
+        }
+        assert_eq!(t.count(), 0);
+    }
+
+    /// A thread started after many others came and went must not write the `acquired` of a
+    /// shard a live thread owns: two writers there lose increments, the count drops below
+    /// what is in flight, and the drain would end with work still running.
+    #[test]
+    fn late_thread_never_shares_a_live_threads_shard() {
+        const N: u64 = 1_000_000;
+        let t = Arc::new(Tracker::new());
+        let go = Arc::new(std::sync::Barrier::new(2));
+        let hammer = |t: Arc<Tracker>, go: Arc<std::sync::Barrier>| {
+            move || {
+                drop(t.track()); // claims this thread's shard
+                go.wait();
+                for _ in 0..N {
+                    // Held forever: the count must end at exactly 2 N.
+                    std::mem::forget(t.track());
+                }
+            }
+        };
+        let early = std::thread::spawn(hammer(t.clone(), go.clone()));
+        // With indices handed out round-robin and never reused, the thread started after
+        // `SHARDS - 1` others would land on the early thread's shard.
+        for _ in 0..(SHARDS - 1) {
+            let t = t.clone();
+            std::thread::spawn(move || drop(t.track()))
+                .join()
+                .expect("thread");
+        }
+        let late = std::thread::spawn(hammer(t.clone(), go));
+        early.join().expect("thread");
+        late.join().expect("thread");
+        assert_eq!(t.count(), 2 * N, "no increment may be lost");
+    }
+
+    /// Threads come and go (like tokio's blocking pool): their shard indices are reused, and
+    /// counts written under an index by an exited thread stay correct for the next owner.
+    #[test]
+    fn shard_indices_of_exited_threads_are_reused() {
+        let t = Arc::new(Tracker::new());
+        let mut held = Vec::new();
+        for _ in 0..(SHARDS * 3) {
+            let t = t.clone();
+            let (g, index) = std::thread::spawn(move || {
+                drop(t.track());
+                (t.track(), thread_index())
+            })
+            .join()
+            .expect("thread");
+            assert!(index <= OVERFLOW);
+            held.push(g);
+        }
+        assert_eq!(t.count(), (SHARDS * 3) as u64);
+        // Far more threads than shards have run; with reuse they did not all end up in the
+        // overflow shard (other tests of this binary may hold some indices meanwhile).
+        let overflow = t.slot.shards[OVERFLOW].acquired.load(Ordering::SeqCst);
+        assert!(
+            overflow < (SHARDS * 3 * 2) as u64,
+            "exited threads' indices are reused"
+        );
+        drop(held);
+        assert_eq!(t.count(), 0);
     }
 
     #[test]
