@@ -329,3 +329,169 @@ trait MapEq: std::future::Future + Sized {
     }
 }
 impl<F: std::future::Future> MapEq for F {}
+
+fn amqp_url() -> String {
+    std::env::var("GRACEFUL_TEST_AMQP")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// The same as the NATS test with RabbitMQ through lapin: 10 000 messages, ack after the
+/// write, SIGTERM at random moments; in the end one row per message, written once, and the
+/// queue is empty with no consumer left.
+#[cfg(feature = "lapin")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs RabbitMQ (127.0.0.1:5672 guest/guest) and PostgreSQL (127.0.0.1:5432 user postgres db test)"]
+async fn rabbitmq_consumer_loses_nothing_across_sigterm_restarts() {
+    use lapin::options::{
+        BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
+    };
+    use lapin::types::FieldTable;
+    use lapin::{BasicProperties, Connection, ConnectionProperties};
+
+    const MESSAGES: i64 = 10_000;
+    let admin = PgPool::connect(&pg_url())
+        .await
+        .expect("connect to PostgreSQL");
+    let conn = Connection::connect(&amqp_url(), ConnectionProperties::default())
+        .await
+        .expect("connect to RabbitMQ");
+    let channel = conn.create_channel().await.expect("channel");
+    let queue = unique("graceful_queue");
+    let table = unique("graceful_amqp");
+    let app = unique("graceful_amqp_app");
+    channel
+        .queue_declare(
+            &queue,
+            QueueDeclareOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("declare queue");
+    sqlx::query(&format!(
+        "CREATE TABLE {table} (id bigint PRIMARY KEY, n int NOT NULL)"
+    ))
+    .execute(&admin)
+    .await
+    .expect("create table");
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .expect("confirm mode");
+    let mut confirms = Vec::with_capacity(MESSAGES as usize);
+    for i in 0..MESSAGES {
+        let confirm = channel
+            .basic_publish(
+                "",
+                &queue,
+                BasicPublishOptions::default(),
+                i.to_string().as_bytes(),
+                BasicProperties::default(),
+            )
+            .await
+            .expect("publish");
+        confirms.push(confirm);
+    }
+    for c in confirms {
+        assert!(
+            c.await.expect("confirmed").is_ack(),
+            "the broker took every message"
+        );
+    }
+
+    let count = |admin: PgPool, table: String| async move {
+        sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&admin)
+            .await
+            .expect("count")
+    };
+    let args = || {
+        vec![
+            "amqp-consume".to_string(),
+            amqp_url(),
+            queue.clone(),
+            pg_url(),
+            table.clone(),
+            app.clone(),
+        ]
+    };
+    let mut interrupted = 0;
+    for _ in 0..6 {
+        let mut f = Fixture::start(args());
+        wait_for(&mut f, "ready");
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(200..1500))).await;
+        f.signal(Signal::SIGTERM);
+        let done = finish(f);
+        assert!(
+            done.status.success(),
+            "{:?}\n{}",
+            done.status,
+            done.output()
+        );
+        if count(admin.clone(), table.clone()).await < MESSAGES {
+            interrupted += 1;
+        }
+    }
+    let mut f = Fixture::start(args());
+    wait_for(&mut f, "ready");
+    let all = eventually(6_000, || {
+        count(admin.clone(), table.clone()).map_eq(MESSAGES)
+    })
+    .await;
+    f.signal(Signal::SIGTERM);
+    let done = finish(f);
+    assert!(
+        done.status.success(),
+        "{:?}\n{}",
+        done.status,
+        done.output()
+    );
+    assert!(
+        all,
+        "only {} of {MESSAGES} rows",
+        count(admin.clone(), table.clone()).await
+    );
+    assert!(
+        interrupted > 0,
+        "at least one SIGTERM landed while messages were left"
+    );
+
+    let (rows, distinct, min, max, twice): (i64, i64, i64, i64, i64) = sqlx::query_as(&format!(
+        "SELECT count(*), count(DISTINCT id), min(id), max(id), count(*) FILTER (WHERE n <> 1) FROM {table}"
+    ))
+    .fetch_one(&admin)
+    .await
+    .expect("summary");
+    assert_eq!(
+        (rows, distinct, min, max),
+        (MESSAGES, MESSAGES, 0, MESSAGES - 1),
+        "one row per message"
+    );
+    assert_eq!(
+        twice, 0,
+        "a message was processed twice: its ack was lost at a shutdown"
+    );
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..Default::default()
+    };
+    let q = channel
+        .queue_declare(&queue, passive, FieldTable::default())
+        .await
+        .expect("queue");
+    assert_eq!(
+        (q.message_count(), q.consumer_count()),
+        (0, 0),
+        "nothing left in the queue, no consumer"
+    );
+
+    channel
+        .queue_delete(&queue, QueueDeleteOptions::default())
+        .await
+        .expect("delete queue");
+    let _ = conn.close(200, "test done").await;
+    sqlx::query(&format!("DROP TABLE {table}"))
+        .execute(&admin)
+        .await
+        .expect("drop");
+    admin.close().await;
+}
