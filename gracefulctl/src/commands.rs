@@ -174,7 +174,8 @@ fn stop_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard, log: &ActionLog
         timeout: args.timeout,
     };
     let snap = Snapshot::capture();
-    let steps = stop::plan(&order, &snap, guard);
+    let guard = guard.clone().with_ancestors(&snap);
+    let steps = stop::plan(&order, &snap, &guard);
 
     if args.dry_run {
         println!("dry run: nothing is signalled, copied or removed");

@@ -1,17 +1,20 @@
-//! What gracefulctl refuses to signal: PID 1, itself, its parent, its own process group,
-//! and processes of other users (unless `--allow-other-users`).
+//! What gracefulctl refuses to signal: PID 1, itself, its parent and every further
+//! ancestor (the shell, `sudo`, the terminal multiplexer…), its own process group, and
+//! processes of other users (unless `--allow-other-users`).
 
 use std::fmt;
 
 use crate::procs::{ProcInfo, Snapshot};
 
 /// Who is asking: the facts a refusal is decided on.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Guard {
     /// gracefulctl's own PID.
     pub me: i32,
     /// Its parent's PID.
     pub parent: i32,
+    /// Its parent, grandparent… up to (not including) PID 1.
+    pub ancestors: Vec<i32>,
     /// Its own process group.
     pub my_group: i32,
     /// Its real user id.
@@ -26,10 +29,21 @@ impl Guard {
         Guard {
             me: nix::unistd::getpid().as_raw(),
             parent: nix::unistd::getppid().as_raw(),
+            ancestors: Vec::new(),
             my_group: nix::unistd::getpgrp().as_raw(),
             uid: nix::unistd::getuid().as_raw(),
             allow_other_users,
         }
+    }
+
+    /// The same guard, also protecting every ancestor found in `snap`.
+    pub fn with_ancestors(mut self, snap: &Snapshot) -> Guard {
+        let mut pid = self.parent;
+        while pid > 1 && !self.ancestors.contains(&pid) {
+            self.ancestors.push(pid);
+            pid = snap.get(pid).map_or(0, |p| p.ppid);
+        }
+        self
     }
 
     /// Checks that `target` may be signalled (and its group, when `group` is set).
@@ -62,6 +76,9 @@ impl Guard {
         if target.pid == self.parent {
             return Err(Refusal::Parent(target.pid));
         }
+        if self.ancestors.contains(&target.pid) {
+            return Err(Refusal::Ancestor(target.pid));
+        }
         if target.uid != self.uid && !self.allow_other_users {
             return Err(Refusal::OtherUser {
                 pid: target.pid,
@@ -81,6 +98,8 @@ pub enum Refusal {
     Itself(i32),
     /// gracefulctl's parent (usually the operator's shell).
     Parent(i32),
+    /// An ancestor of gracefulctl beyond its parent.
+    Ancestor(i32),
     /// Owned by another user.
     OtherUser {
         /// The process.
@@ -107,6 +126,10 @@ impl fmt::Display for Refusal {
                     "refusing to signal PID {pid}: it is gracefulctl's parent"
                 )
             }
+            Refusal::Ancestor(pid) => write!(
+                f,
+                "refusing to signal PID {pid}: it is an ancestor of gracefulctl (it started the command)"
+            ),
             Refusal::OtherUser { pid, uid } => write!(
                 f,
                 "refusing to signal PID {pid}: it belongs to uid {uid}, not to you; pass --allow-other-users to allow it"
@@ -143,6 +166,7 @@ mod tests {
         Guard {
             me: 100,
             parent: 99,
+            ancestors: vec![99, 50],
             my_group: 99,
             uid: 1000,
             allow_other_users: allow,
@@ -166,11 +190,30 @@ mod tests {
             Err(Refusal::Parent(99))
         );
         assert_eq!(
+            g.check(&proc(50, 50, 1000), false, &snap),
+            Err(Refusal::Ancestor(50))
+        );
+        assert_eq!(
             g.check(&proc(500, 500, 0), false, &snap),
             Err(Refusal::OtherUser { pid: 500, uid: 0 })
         );
         assert_eq!(guard(true).check(&proc(500, 500, 0), false, &snap), Ok(()));
         assert_eq!(g.check(&proc(500, 500, 1000), false, &snap), Ok(()));
+    }
+
+    #[test]
+    fn ancestors_are_walked_up_to_init() {
+        let mut p99 = proc(99, 99, 1000);
+        p99.ppid = 50;
+        let mut p50 = proc(50, 50, 1000);
+        p50.ppid = 1;
+        let snap = Snapshot::from_procs([p99, p50]);
+        let g = Guard {
+            ancestors: Vec::new(),
+            ..guard(false)
+        }
+        .with_ancestors(&snap);
+        assert_eq!(g.ancestors, [99, 50]);
     }
 
     #[test]

@@ -203,3 +203,26 @@ fn without_a_pattern_a_process_younger_than_its_pid_file_is_a_reused_pid() {
         "stale PID files removed"
     );
 }
+
+#[test]
+fn its_ancestors_are_refused() {
+    // gracefulctl's grandparent is whatever runs this test (cargo, nextest).
+    let grandparent = nix::unistd::getppid().as_raw();
+    if grandparent <= 1 {
+        eprintln!("skipped: the test process has no ancestor but init");
+        return;
+    }
+    let w = World::new();
+    w.manifest("[[process]]\nname = \"runner\"\npid_file = \"runner.pid\"\n");
+    w.write("runner.pid", &format!("{grandparent}\n"));
+    let out = w.ctl().arg("stop").output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains(&format!(
+            "refusing to signal PID {grandparent}: it is an ancestor of gracefulctl"
+        )),
+        "{}",
+        stdout(&out)
+    );
+    assert!(alive(grandparent));
+}
