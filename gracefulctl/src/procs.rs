@@ -254,6 +254,36 @@ impl Snapshot {
     }
 }
 
+/// Live (non-zombie) members of process group `pgid` right now. Reads only
+/// `/proc/*/stat` (no command lines), so polling it while a group stops is cheap.
+pub fn live_group_members(pgid: i32) -> Vec<i32> {
+    let mut members = Vec::new();
+    let mut buf = Vec::with_capacity(512);
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return members;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if read_into(&format!("/proc/{pid}/stat"), &mut buf).is_err() {
+            continue;
+        }
+        let stat = String::from_utf8_lossy(&buf);
+        if let Some(p) = parse(pid, &stat, &[], 0) {
+            if p.pgid == pgid && !p.is_zombie() {
+                members.push(pid);
+            }
+        }
+    }
+    members.sort_unstable();
+    members
+}
+
 /// Whether `pid` names a live (non-zombie) process right now.
 pub fn is_alive(pid: i32) -> bool {
     ProcInfo::read(pid).is_some_and(|p| !p.is_zombie())

@@ -355,11 +355,7 @@ fn remove_pid_file(process: &Process, path: &PathBuf, log: &ActionLog, progress:
 /// whose PID now belongs to a process with another start time has gone.
 fn alive(target: &ProcInfo, group: bool) -> Vec<i32> {
     if group {
-        Snapshot::capture()
-            .group_members(target.pgid)
-            .iter()
-            .map(|p| p.pid)
-            .collect()
+        crate::procs::live_group_members(target.pgid)
     } else {
         match ProcInfo::read(target.pid) {
             Some(p) if !p.is_zombie() && p.start_ticks == target.start_ticks => vec![p.pid],
