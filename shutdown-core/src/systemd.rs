@@ -132,9 +132,7 @@ pub fn notify_with(shutdown: &Shutdown, extend_interval: Duration) -> JoinHandle
         if std::env::var_os("NOTIFY_SOCKET").is_none() {
             return;
         }
-        let mut watchdog_usec = 0u64;
-        let watchdog = sd_notify::watchdog_enabled(false, &mut watchdog_usec)
-            .then(|| Duration::from_micros(watchdog_usec / 2).max(Duration::from_millis(10)));
+        let watchdog = watchdog_interval();
         let mut watchdog_tick =
             tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
         tokio::select! {
@@ -166,6 +164,19 @@ pub fn notify_with(shutdown: &Shutdown, extend_interval: Duration) -> JoinHandle
             }
         }
     })
+}
+
+/// Half of `WATCHDOG_USEC`, when the watchdog is meant for this process. As in libsystemd's
+/// `sd_watchdog_enabled`, a `WATCHDOG_PID` naming another process disables it, and an absent
+/// one does not (the `sd-notify` crate requires it; systemd always sets it, tests need not).
+fn watchdog_interval() -> Option<Duration> {
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.trim().parse().ok()?;
+    if let Ok(pid) = std::env::var("WATCHDOG_PID")
+        && pid.trim().parse::<u32>().ok() != Some(std::process::id())
+    {
+        return None;
+    }
+    (usec > 0).then(|| Duration::from_micros(usec / 2).max(Duration::from_millis(10)))
 }
 
 /// Asks systemd for time until the next extension, never beyond the engine's own deadline.

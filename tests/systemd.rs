@@ -1,0 +1,230 @@
+//! systemd integration, for real: notifications received on a unix datagram `NOTIFY_SOCKET`
+//! that this test creates, and socket activation through `systemd-socket-activate`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixDatagram;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+const FIXTURE: &str = env!("CARGO_BIN_EXE_graceful-fixture-admin");
+/// Generous bound for a child to do what it was asked; only hit when something hangs.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn hermetic(cmd: &mut Command) -> &mut Command {
+    for (k, _) in std::env::vars() {
+        if k.starts_with("GRACEFUL_")
+            || k.starts_with("SHUTDOWN_")
+            || k.starts_with("NOTIFY_")
+            || k.starts_with("LISTEN_")
+            || k.starts_with("WATCHDOG_")
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+fn wait_ready(child: &mut Child) -> String {
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut addr = String::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).expect("read stdout") > 0,
+            "the fixture exited before `ready`"
+        );
+        if let Some(a) = line.trim().strip_prefix("admin=") {
+            addr = a.to_string();
+        }
+        if line.trim() == "ready" {
+            std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+            return addr;
+        }
+    }
+}
+
+fn wait(child: &mut Child) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().expect("try_wait") {
+            return s;
+        }
+        if start.elapsed() > PATIENCE {
+            let _ = child.kill();
+            panic!("the child did not exit within {PATIENCE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn sigterm(child: &Child) {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+}
+
+#[test]
+fn notifications_arrive_in_order_on_a_real_notify_socket() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&path).expect("bind NOTIFY_SOCKET");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
+    let mut child = hermetic(&mut Command::new(FIXTURE))
+        .env("GRACEFUL_ADMIN_ADDR", "127.0.0.1:0")
+        .env("NOTIFY_SOCKET", &path)
+        .env("WATCHDOG_USEC", "100000")
+        .env("GRACEFUL_SYSTEMD_EXTEND_INTERVAL", "50ms")
+        // The drain lasts this long, so EXTEND_TIMEOUT_USEC is re-sent during it.
+        .env("FIXTURE_WORK_MS", "800")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn the fixture");
+    wait_ready(&mut child);
+    let mut lines: Vec<String> = Vec::new();
+    let receive = |lines: &mut Vec<String>| {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = socket.recv(&mut buf) {
+            lines.extend(
+                String::from_utf8_lossy(&buf[..n])
+                    .lines()
+                    .map(str::to_string),
+            );
+        }
+    };
+    // READY=1 is sent once start-up finished; wait for it before stopping.
+    let start = Instant::now();
+    while !lines.iter().any(|l| l == "READY=1") {
+        assert!(start.elapsed() < PATIENCE, "no READY=1: {lines:?}");
+        receive(&mut lines);
+    }
+    sigterm(&child);
+    let status = loop {
+        receive(&mut lines);
+        if let Some(s) = child.try_wait().expect("try_wait") {
+            break s;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the fixture did not exit: {lines:?}"
+        );
+    };
+    receive(&mut lines);
+    assert!(status.success(), "{status}");
+
+    let at = |what: &str| {
+        lines
+            .iter()
+            .position(|l| l == what)
+            .unwrap_or_else(|| panic!("no {what}: {lines:?}"))
+    };
+    let ready = at("READY=1");
+    let running = at("STATUS=running");
+    let stopping = at("STOPPING=1");
+    assert!(ready < running && running < stopping, "{lines:?}");
+    let statuses: Vec<&str> = lines[stopping..]
+        .iter()
+        .filter_map(|l| l.strip_prefix("STATUS="))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "initiated",
+            "stopping_new_requests",
+            "draining_connections",
+            "saving_state",
+            "closing_resources",
+            "flushing_buffers",
+            "completed"
+        ],
+        "{lines:?}"
+    );
+    let extends: Vec<u64> = lines[stopping..]
+        .iter()
+        .filter_map(|l| l.strip_prefix("EXTEND_TIMEOUT_USEC="))
+        .map(|v| v.parse().expect("usec"))
+        .collect();
+    assert!(
+        extends.len() >= 2,
+        "EXTEND_TIMEOUT_USEC is re-sent while a phase runs: {lines:?}"
+    );
+    assert!(extends.iter().all(|u| *u > 0), "{extends:?}");
+    assert!(
+        lines[..stopping]
+            .iter()
+            .all(|l| !l.starts_with("EXTEND_TIMEOUT_USEC=")),
+        "no extension before the shutdown: {lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l == "WATCHDOG=1"),
+        "WATCHDOG_USEC is set: {lines:?}"
+    );
+}
+
+#[test]
+fn without_notify_socket_nothing_is_sent_and_nothing_breaks() {
+    let mut child = hermetic(&mut Command::new(FIXTURE))
+        .env("GRACEFUL_ADMIN_ADDR", "127.0.0.1:0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn the fixture");
+    wait_ready(&mut child);
+    sigterm(&child);
+    assert!(wait(&mut child).success());
+}
+
+#[test]
+fn socket_activation_serves_on_the_passed_listener() {
+    let activate = Command::new("systemd-socket-activate")
+        .arg("--help")
+        .output();
+    assert!(
+        activate.is_ok_and(|o| o.status.success()),
+        "systemd-socket-activate is required for this test (Debian/Ubuntu package `systemd`)"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = hermetic(&mut Command::new("systemd-socket-activate"))
+        .args(["-l", &addr, "-E", "FIXTURE_SOCKET_ACTIVATED=1", FIXTURE])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn systemd-socket-activate");
+    // The fixture is started by the first connection and serves it from the passed socket.
+    let start = Instant::now();
+    let mut stream = loop {
+        match TcpStream::connect(&addr) {
+            Ok(s) => break s,
+            Err(e) => {
+                assert!(
+                    start.elapsed() < PATIENCE,
+                    "systemd-socket-activate never listened: {e}"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    stream
+        .write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"live\":true"), "{response}");
+    assert_eq!(
+        wait_ready(&mut child),
+        addr,
+        "the admin API serves on the activated socket"
+    );
+    sigterm(&child);
+    assert!(wait(&mut child).success());
+}
