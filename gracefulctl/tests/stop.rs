@@ -327,6 +327,33 @@ pid_file = "gone.pid"
     }
     assert!(!w.path("backups").exists(), "no backup made");
     assert!(!w.path("logs").exists(), "no log written");
+
+    // The plan reflects --force, --timeout, --only and --no-backup.
+    let out = w
+        .ctl()
+        .args([
+            "stop",
+            "--dry-run",
+            "--force",
+            "--timeout",
+            "1m30s",
+            "--only",
+            "a",
+            "--no-backup",
+        ])
+        .output()
+        .expect("run");
+    let text = stdout(&out);
+    assert!(text.contains("overall timeout: 1m 30s"), "{text}");
+    assert!(text.contains("backup: skipped (--no-backup)"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "send SIGINT to PID {a}, no wait (--force), then SIGKILL"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("2. "), "only a: {text}");
+    assert!(alive(a) && alive(b));
 }
 
 #[test]
