@@ -3,7 +3,7 @@
 //! (duplicate names, unknown or cyclic `depends_on`, missing ways to find a process), and
 //! every error names the file, the line and the key.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -533,9 +533,8 @@ fn find_cycle(processes: &[RawProcess]) -> Option<Vec<usize>> {
         None
     }
     let mut marks = vec![Mark::New; processes.len()];
-    let mut seen = HashSet::new();
     for i in 0..processes.len() {
-        if marks[i] == Mark::New && seen.insert(i) {
+        if marks[i] == Mark::New {
             let mut stack = Vec::new();
             if let Some(c) = visit(i, processes, &index, &mut marks, &mut stack) {
                 return Some(c);
