@@ -282,12 +282,15 @@ impl<Tag: 'static> Drop for ChildProcess<Tag> {
     }
 }
 
+/// A change applied to a child once spawned.
+type Adjust<Tag> = Box<dyn FnOnce(ChildProcess<Tag>) -> ChildProcess<Tag> + Send>;
+
 /// A [`ChildProcess`] resource being declared; see [`ChildProcess::resource`].
 pub struct ResourceChild<Tag: 'static = ()> {
     name: String,
     priority: i32,
     command: Command,
-    adjust: Vec<Box<dyn FnOnce(ChildProcess<Tag>) -> ChildProcess<Tag> + Send>>,
+    adjust: Vec<Adjust<Tag>>,
 }
 
 impl<Tag: 'static> ResourceChild<Tag> {

@@ -217,8 +217,7 @@ impl Supervised {
         if let Ok(s) = rx.wait_for(|s| s.state.is_final()).await {
             return s.state.clone();
         }
-        let state = rx.borrow().state.clone();
-        state
+        rx.borrow().state.clone()
     }
 }
 
