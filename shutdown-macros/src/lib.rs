@@ -226,3 +226,6 @@ pub fn resource(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn derive_close(item: TokenStream) -> TokenStream {
     close::derive(item.into()).into()
 }
+
+#[cfg(test)]
+mod tests;

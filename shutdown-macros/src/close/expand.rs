@@ -28,11 +28,8 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
         },
         Body::Struct(fields) => {
             let closes = fields.iter().map(|f| {
-                let access = match &f.member {
-                    Member::Named(i) => quote!(&self.#i),
-                    Member::Unnamed(i) => quote!(&self.#i),
-                };
-                close_field(krate, f, access, &member_name(&f.member))
+                let member = &f.member;
+                close_field(krate, f, quote!(self.#member), &member_name(&f.member))
             });
             quote!(#(#closes)*)
         }
@@ -53,7 +50,7 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
                 };
                 let closes = v.fields.iter().zip(&bindings).map(|(f, b)| {
                     let name = format!("{}.{}", ident, member_name(&f.member));
-                    close_field(krate, f, b.to_token_stream(), &name)
+                    close_field(krate, f, quote!((*#b)), &name)
                 });
                 quote!(#pattern => { #(#closes)* })
             });
@@ -91,15 +88,16 @@ fn member_name(m: &Member) -> String {
     }
 }
 
+/// `access` is the field as a place: `self.name` or `(*__f0)`.
 fn close_field(krate: &CratePath, f: &Field, access: TokenStream, name: &str) -> TokenStream {
     match &f.action {
         Action::Skip => TokenStream::new(),
         Action::Probe => quote_spanned! {f.span=>
-            __errors.push(#name, (&#krate::__private::FieldProbe(#access)).__graceful_field_close().await);
+            __errors.push(#name, (&#krate::__private::FieldProbe(&#access)).__graceful_field_close().await);
         },
         Action::Method(method) => quote_spanned! {method.span()=>
             __errors.push(#name, {
-                let __out = (#access).#method();
+                let __out = #access.#method();
                 (&__out).__graceful_kind().resolve(__out).await
             });
         },

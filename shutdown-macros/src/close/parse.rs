@@ -84,7 +84,13 @@ impl Parse for CloseArg {
             input.parse::<Token![crate]>()?;
             Ok(CloseArg::Crate(span, string(input, "crate", "graceful")?))
         } else if input.peek(syn::Ident::peek_any) {
-            unknown_argument(input, "`#[close(...)]`", KEYS).map(CloseArg::Unknown)
+            unknown_argument(
+                input,
+                "`#[close(...)]`",
+                KEYS,
+                &[("ignore", "skip"), ("call", "method")],
+            )
+            .map(CloseArg::Unknown)
         } else {
             Err(lookahead.error())
         }

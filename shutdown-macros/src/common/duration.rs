@@ -118,9 +118,9 @@ mod tests {
 
     #[test]
     fn rejects_with_a_reason() {
-        assert!(parse("30x").unwrap_err().contains("unknown time unit"));
-        assert!(parse("-5s").unwrap_err().contains("negative"));
-        assert!(parse("").unwrap_err().contains("empty"));
+        assert!(parse("30x").expect_err("30x").contains("unknown time unit"));
+        assert!(parse("-5s").expect_err("-5s").contains("negative"));
+        assert!(parse("").expect_err("").contains("empty"));
         assert!(parse("1.5").is_err());
     }
 }

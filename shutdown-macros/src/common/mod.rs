@@ -135,44 +135,28 @@ pub(crate) fn with_error(item: TokenStream, error: syn::Error) -> TokenStream {
     quote!(#item #error)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggests_close_names_only() {
-        assert_eq!(
-            did_you_mean("tiemout", &["timeout", "drain"]),
-            " (did you mean `timeout`?)"
-        );
-        assert_eq!(
-            did_you_mean("priorty", &["priority", "close", "name"]),
-            " (did you mean `priority`?)"
-        );
-        assert_eq!(did_you_mean("xyzzy", &["timeout", "drain"]), "");
-    }
-
-    #[test]
-    fn lists_alternatives() {
-        assert_eq!(one_of(&["a", "b", "c"]), "`a`, `b` or `c`");
-        assert_eq!(one_of(&["a"]), "`a`");
-    }
-}
-
 /// Reads an argument name that none of the macro's keywords matched, skips its value, and
 /// returns the error to report for it: "unknown argument `x` (did you mean `y`?)".
+///
+/// `aliases` maps names people write by analogy (the configuration file's `drain_timeout`)
+/// to the argument they mean (`drain`).
 pub(crate) fn unknown_argument(
     input: syn::parse::ParseStream<'_>,
     what: &str,
     accepted: &[&str],
+    aliases: &[(&str, &str)],
 ) -> syn::Result<syn::Error> {
     use syn::ext::IdentExt;
     let name = syn::Ident::parse_any(input)?;
+    let text = name.to_string();
+    let hint = match aliases.iter().find(|(alias, _)| *alias == text) {
+        Some((_, meant)) => format!(" (did you mean `{meant}`?)"),
+        None => did_you_mean(&text, accepted),
+    };
     let error = syn::Error::new(
         name.span(),
         format!(
-            "unknown argument `{name}`{} for {what}; the accepted arguments are {}",
-            did_you_mean(&name.to_string(), accepted),
+            "unknown argument `{name}`{hint} for {what}; the accepted arguments are {}",
             one_of(accepted)
         ),
     );
@@ -263,5 +247,29 @@ pub(crate) fn method_name(key: &str, lit: &syn::LitStr) -> syn::Result<syn::Iden
                 format!("`{key} = {text:?}` is not a method name; {suggestion}"),
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(
+            did_you_mean("tiemout", &["timeout", "drain"]),
+            " (did you mean `timeout`?)"
+        );
+        assert_eq!(
+            did_you_mean("priorty", &["priority", "close", "name"]),
+            " (did you mean `priority`?)"
+        );
+        assert_eq!(did_you_mean("xyzzy", &["timeout", "drain"]), "");
+    }
+
+    #[test]
+    fn lists_alternatives() {
+        assert_eq!(one_of(&["a", "b", "c"]), "`a`, `b` or `c`");
+        assert_eq!(one_of(&["a"]), "`a`");
     }
 }

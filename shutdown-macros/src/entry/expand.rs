@@ -60,16 +60,18 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
         None => quote!(::std::option::Option::None),
     };
 
+    // A return type `main` cannot have is reported on the return type, not on the attribute:
+    // the closure is the argument that carries the type, so it gets the type's span.
+    let output_span = match output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => proc_macro2::Span::call_site(),
+    };
     let call = if inputs.iter().any(|i| matches!(i, FnArg::Typed(_))) {
-        quote!(|__shutdown| __graceful_main(__shutdown))
+        quote_spanned!(output_span=> |__shutdown| __graceful_main(__shutdown))
     } else {
-        quote!(|_| __graceful_main())
+        quote_spanned!(output_span=> |_| __graceful_main())
     };
-    // A return type `main` cannot have is reported on the return type, not on the attribute.
-    let run_main = match output {
-        ReturnType::Type(_, ty) => quote_spanned!(ty.span()=> #krate::__private::run_main),
-        ReturnType::Default => quote!(#krate::__private::run_main),
-    };
+    let run_main = quote!(#krate::__private::run_main);
     let inner = quote_spanned!(sig.span()=> async #fn_token __graceful_main(#inputs) #output);
 
     quote! {

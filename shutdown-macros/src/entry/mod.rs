@@ -6,7 +6,7 @@ mod valid;
 
 use proc_macro2::TokenStream;
 
-use crate::common::{Errors, with_error};
+use crate::common::{Errors, item_keyword, with_error};
 
 /// The entry point.
 pub(crate) fn main(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -18,18 +18,23 @@ pub(crate) fn main(args: TokenStream, item: TokenStream) -> TokenStream {
             valid::args(parse::RawArgs(Vec::new()), &mut errors)
         }
     };
-    let f = match syn::parse2::<syn::ItemFn>(item.clone()) {
-        Ok(f) => f,
-        Err(_) => {
-            let e = syn::Error::new(
-                proc_macro2::Span::call_site(),
-                "`#[graceful::main]` goes on `async fn main() { … }`; this item is not a function",
-            );
-            errors.push(e);
-            let e = errors
-                .into_error()
-                .unwrap_or_else(|| syn::Error::new(proc_macro2::Span::call_site(), "invalid item"));
-            return with_error(item, e);
+    let f = match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Fn(f)) => f,
+        other => {
+            match other {
+                Ok(other) => {
+                    let (span, what) = item_keyword(&other);
+                    errors.at(
+                        span,
+                        format!("`#[graceful::main]` goes on `async fn main`, not on {what}"),
+                    );
+                }
+                Err(e) => errors.push(e),
+            }
+            return match errors.into_error() {
+                Some(e) => with_error(item, e),
+                None => item,
+            };
         }
     };
     let mut fn_errors = Errors::default();

@@ -32,6 +32,16 @@ pub(crate) const ARGUMENTS: &[&str] = &[
     "crate",
 ];
 
+/// Names of the configuration file and of other crates, and the argument they mean here.
+const ALIASES: &[(&str, &str)] = &[
+    ("drain_timeout", "drain"),
+    ("resource_close_timeout", "close_timeout"),
+    ("shutdown_timeout", "timeout"),
+    ("config_file", "config"),
+    ("runtime", "flavor"),
+    ("threads", "worker_threads"),
+];
+
 /// The raw arguments, in the order written.
 pub(crate) struct RawArgs(pub(crate) Vec<RawArg>);
 
@@ -168,7 +178,12 @@ impl Parse for RawArg {
             eq(input)?;
             RawValue::Crate(string(input, "crate", "graceful")?)
         } else if input.peek(syn::Ident::peek_any) {
-            RawValue::Unknown(unknown_argument(input, "`#[graceful::main]`", ARGUMENTS)?)
+            RawValue::Unknown(unknown_argument(
+                input,
+                "`#[graceful::main]`",
+                ARGUMENTS,
+                ALIASES,
+            )?)
         } else {
             return Err(lookahead.error());
         };

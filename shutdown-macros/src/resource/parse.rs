@@ -71,8 +71,17 @@ impl Parse for RawArg {
             input.parse::<Token![crate]>()?;
             Key::Crate
         } else if input.peek(syn::Ident::peek_any) {
-            return unknown_argument(input, "`#[graceful::resource]`", ARGUMENTS)
-                .map(RawArg::Unknown);
+            return unknown_argument(
+                input,
+                "`#[graceful::resource]`",
+                ARGUMENTS,
+                &[
+                    ("order", "priority"),
+                    ("close_with", "close"),
+                    ("on_close", "close"),
+                ],
+            )
+            .map(RawArg::Unknown);
         } else {
             return Err(lookahead.error());
         };
