@@ -122,6 +122,21 @@ impl CratePath {
     }
 }
 
+impl CratePath {
+    /// The path with every token at `span` (the default `::graceful`) so that an error about
+    /// a call through it lands on `span`; a path the user wrote keeps its own spans.
+    pub(crate) fn spanned(&self, span: Span) -> TokenStream {
+        self.0
+            .clone()
+            .into_iter()
+            .map(|mut t| {
+                t.set_span(t.span().resolved_at(Span::call_site()).located_at(span));
+                t
+            })
+            .collect()
+    }
+}
+
 impl ToTokens for CratePath {
     fn to_tokens(&self, tokens: &mut TokenStream) {
         self.0.to_tokens(tokens);

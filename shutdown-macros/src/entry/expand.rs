@@ -71,15 +71,17 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
     } else {
         quote_spanned!(output_span=> |_| __graceful_main())
     };
-    let run_main = quote!(#krate::__private::run_main);
+    let run_main = {
+        let krate = krate.spanned(output_span);
+        quote_spanned!(output_span=> #krate::__private::run_main(__graceful_args, #call))
+    };
     let inner = quote_spanned!(sig.span()=> async #fn_token __graceful_main(#inputs) #output);
 
     quote! {
         #(#attrs)*
         #vis fn #ident() -> ::std::process::ExitCode {
             #inner #block
-            #run_main(
-                #krate::__private::MainArgs {
+            let __graceful_args = #krate::__private::MainArgs {
                     timeout: #timeout,
                     drain: #drain,
                     close_timeout: #close_timeout,
@@ -89,9 +91,8 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
                     flavor: #flavor,
                     worker_threads: #worker_threads,
                     ..::std::default::Default::default()
-                },
-                #call,
-            )
+            };
+            #run_main
         }
     }
 }
