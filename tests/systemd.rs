@@ -68,6 +68,7 @@ fn sigterm(child: &Child) {
 fn notifications_arrive_in_order_on_a_real_notify_socket() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("notify.sock");
+    let hold = dir.path().join("release");
     let socket = UnixDatagram::bind(&path).expect("bind NOTIFY_SOCKET");
     socket
         .set_read_timeout(Some(Duration::from_millis(100)))
@@ -75,19 +76,21 @@ fn notifications_arrive_in_order_on_a_real_notify_socket() {
     let mut child = hermetic(&mut Command::new(FIXTURE))
         .env("GRACEFUL_ADMIN_ADDR", "127.0.0.1:0")
         .env("NOTIFY_SOCKET", &path)
-        .env("WATCHDOG_USEC", "100000")
+        .env("WATCHDOG_USEC", "1000000")
         .env("GRACEFUL_SYSTEMD_EXTEND_INTERVAL", "50ms")
-        // The drain lasts this long, so EXTEND_TIMEOUT_USEC is re-sent during it.
-        .env("FIXTURE_WORK_MS", "800")
+        // The drain lasts until this file exists: released once EXTEND_TIMEOUT_USEC was re-sent.
+        .env("FIXTURE_HOLD_FILE", &hold)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn the fixture");
     wait_ready(&mut child);
     let mut lines: Vec<String> = Vec::new();
+    // One datagram per call (or none within the read timeout), so callers re-check their
+    // conditions between messages.
     let receive = |lines: &mut Vec<String>| {
         let mut buf = [0u8; 4096];
-        while let Ok(n) = socket.recv(&mut buf) {
+        if let Ok(n) = socket.recv(&mut buf) {
             lines.extend(
                 String::from_utf8_lossy(&buf[..n])
                     .lines()
@@ -104,6 +107,13 @@ fn notifications_arrive_in_order_on_a_real_notify_socket() {
     sigterm(&child);
     let status = loop {
         receive(&mut lines);
+        let extends = lines
+            .iter()
+            .filter(|l| l.starts_with("EXTEND_TIMEOUT_USEC="))
+            .count();
+        if extends >= 2 && !hold.exists() {
+            std::fs::write(&hold, b"").expect("release the drain");
+        }
         if let Some(s) = child.try_wait().expect("try_wait") {
             break s;
         }
@@ -112,8 +122,15 @@ fn notifications_arrive_in_order_on_a_real_notify_socket() {
             "the fixture did not exit: {lines:?}"
         );
     };
-    receive(&mut lines);
-    assert!(status.success(), "{status}");
+    // Whatever is still queued.
+    for _ in 0..1000 {
+        let before = lines.len();
+        receive(&mut lines);
+        if lines.len() == before {
+            break;
+        }
+    }
+    assert!(status.success(), "{status}: {lines:?}");
 
     let at = |what: &str| {
         lines
