@@ -330,6 +330,7 @@ trait MapEq: std::future::Future + Sized {
 }
 impl<F: std::future::Future> MapEq for F {}
 
+#[cfg(feature = "lapin")]
 fn amqp_url() -> String {
     std::env::var("GRACEFUL_TEST_AMQP")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
@@ -494,4 +495,76 @@ async fn rabbitmq_consumer_loses_nothing_across_sigterm_restarts() {
         .await
         .expect("drop");
     admin.close().await;
+}
+
+/// A deadpool-redis pool closes every connection, including one still checked out by a
+/// request when the shutdown starts (closed when the request returns it).
+#[cfg(feature = "deadpool")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: 127.0.0.1:6379"]
+async fn deadpool_redis_pool_closes_every_connection() {
+    use deadpool_redis::redis as dredis;
+
+    let name = unique("graceful_pool");
+    let pool = deadpool_redis::Config::from_url(redis_url())
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .expect("pool");
+    let client_name = name.clone();
+    let outcome = graceful::Graceful::builder()
+        .signals([])
+        .resource(graceful::Resource::from_value("cache", 90, pool).close_trait())
+        .build()
+        .expect("config")
+        .run(move |shutdown| async move {
+            let pool = shutdown
+                .resources()
+                .get::<deadpool_redis::Pool>()
+                .expect("registered");
+            let mut a = pool.get().await.expect("connection a");
+            let mut b = pool.get().await.expect("connection b");
+            for c in [&mut a, &mut b] {
+                dredis::cmd("CLIENT")
+                    .arg("SETNAME")
+                    .arg(&client_name)
+                    .query_async::<()>(c)
+                    .await
+                    .expect("SETNAME");
+            }
+            drop(a); // idle in the pool
+            shutdown.spawn("request", async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let _: String = dredis::cmd("PING").query_async(&mut b).await.expect("PING");
+                drop(b); // returned during the drain
+            });
+        })
+        .await;
+    assert!(
+        outcome.report.errors().is_empty(),
+        "{:?}",
+        outcome.report.errors()
+    );
+
+    let client = redis::Client::open(redis_url()).expect("redis url");
+    let con = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect to Redis");
+    let needle = format!(" name={name} ");
+    let gone = eventually(200, || {
+        let mut con = con.clone();
+        let needle = needle.clone();
+        async move {
+            let l: String = redis::cmd("CLIENT")
+                .arg("LIST")
+                .query_async(&mut con)
+                .await
+                .unwrap_or_default();
+            !l.contains(&needle)
+        }
+    })
+    .await;
+    assert!(
+        gone,
+        "CLIENT LIST still shows a pooled connection named {name}"
+    );
 }

@@ -13,7 +13,11 @@
 //! | `lapin::Connection`, `lapin::Channel` | `lapin` | channel: waits for publisher confirms, then closes it (acks already sent are kept); connection: closes it with reply code 200 |
 //! | [`TaskHandle`] (a `tokio::task::JoinHandle`) | none | cancels its token, awaits the task up to its deadline, then aborts it |
 //! | [`SyncedFile`] (a `tokio::fs::File`) | `tokio-fs` | `flush` then `sync_all` |
+//! | `deadpool::managed::Pool` (deadpool-redis, deadpool-postgres, …) | `deadpool` | `Pool::close`, then waits until every checked-out object came back and was dropped |
+//! | `LogFlusher` (a `tracing_appender` `WorkerGuard`) | `tracing-appender` | drops the guard, flushing the queued lines |
 
+#[cfg(feature = "deadpool")]
+mod deadpool_close;
 #[cfg(feature = "tokio-fs")]
 mod file;
 #[cfg(feature = "lapin")]
@@ -25,10 +29,14 @@ mod redis_close;
 #[cfg(feature = "sqlx")]
 mod sqlx_close;
 mod task;
+#[cfg(feature = "tracing-appender")]
+mod tracing_appender_close;
 
 #[cfg(feature = "tokio-fs")]
 pub use file::SyncedFile;
 pub use task::TaskHandle;
+#[cfg(feature = "tracing-appender")]
+pub use tracing_appender_close::LogFlusher;
 
 // The integrated crates, at the versions `Close` is implemented for: use them through these
 // paths to be sure the types match.

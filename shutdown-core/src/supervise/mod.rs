@@ -240,7 +240,10 @@ impl Shutdown {
     /// [`stop_timeout`](Supervise::stop_timeout), then aborted.
     ///
     /// The supervisor counts as in-flight work, so the drain waits for it (bounded by
-    /// `drain_timeout`).
+    /// `drain_timeout`; a supervisor still running then is abandoned and reported).
+    ///
+    /// Each supervised task adds a line to progress and a record to the report for the life of
+    /// the engine: supervise long-lived background tasks, not one task per request.
     pub fn supervise_with<F, Fut, E>(
         &self,
         name: impl Into<String>,
@@ -284,6 +287,11 @@ impl Shutdown {
                 ))),
                 TaskState::Failed(e) => Err(BoxError::from(format!(
                     "supervised task `{}` gave up after {restarts} restart(s): {e}",
+                    for_report.name
+                ))),
+                // The supervisor itself was cancelled (the drain deadline expired first).
+                state if !state.is_final() => Err(BoxError::from(format!(
+                    "supervised task `{}` was abandoned at the drain deadline while {state}",
                     for_report.name
                 ))),
                 _ => Ok(()),
