@@ -9,12 +9,16 @@
 //! * `track/1-thread/*`: one thread, nothing else touching the tracker.
 //! * `track/2-threads/*`: two OS threads each doing N acquire+release on the same tracker at
 //!   the same time; the figure is the time of one acquire+release on one thread while the
-//!   other thread hammers the same tracker.
+//!   other thread hammers the same tracker. After each, a line says how much of that wall time
+//!   the threads were actually on a CPU (Linux schedstat) and their on-CPU time per operation:
+//!   on a shared machine the wall time includes waiting for a core. The row "one engine per
+//!   thread" is the same harness with nothing shared, i.e. its floor on this machine.
 //!
 //! Before the timed part it counts the allocations of 1 000 000 acquire+release of each guard
 //! (a counting global allocator) and fails if graceful's guard allocates.
 
 use std::alloc::System;
+use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier};
@@ -91,8 +95,19 @@ fn check_allocations(p: &Peers) {
 /// inside the measurement.
 struct Pair {
     jobs: Vec<mpsc::Sender<u64>>,
-    done: mpsc::Receiver<Duration>,
+    done: mpsc::Receiver<(Duration, Option<Duration>)>,
     threads: Vec<JoinHandle<()>>,
+    /// Totals over every `run`: operations per thread, wall time and on-CPU time (both
+    /// threads summed).
+    totals: Cell<(u64, Duration, Option<Duration>)>,
+}
+
+/// This thread's time on a CPU so far (Linux `/proc/thread-self/schedstat`, nanoseconds), or
+/// `None` where that file does not exist.
+fn on_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 impl Pair {
@@ -123,11 +138,14 @@ impl Pair {
                 let op = make();
                 while let Ok(iters) = rx.recv() {
                     barrier.wait();
+                    let cpu = on_cpu();
                     let start = Instant::now();
                     for _ in 0..iters {
                         op();
                     }
-                    let _ = done_tx.send(start.elapsed());
+                    let wall = start.elapsed();
+                    let cpu = on_cpu().zip(cpu).map(|(after, before)| after - before);
+                    let _ = done_tx.send((wall, cpu));
                 }
             }));
             jobs.push(tx);
@@ -136,6 +154,7 @@ impl Pair {
             jobs,
             done,
             threads,
+            totals: Cell::new((0, Duration::ZERO, Some(Duration::ZERO))),
         }
     }
 
@@ -144,9 +163,26 @@ impl Pair {
         for j in &self.jobs {
             j.send(iters).expect("worker alive");
         }
-        let a = self.done.recv().expect("worker result");
-        let b = self.done.recv().expect("worker result");
-        (a + b) / 2
+        let (wall_a, cpu_a) = self.done.recv().expect("worker result");
+        let (wall_b, cpu_b) = self.done.recv().expect("worker result");
+        let (ops, wall, cpu) = self.totals.get();
+        let cpu = cpu.zip(cpu_a).zip(cpu_b).map(|((t, a), b)| t + a + b);
+        self.totals.set((ops + iters, wall + wall_a + wall_b, cpu));
+        (wall_a + wall_b) / 2
+    }
+
+    /// How much of the wall time the two threads actually ran, and their on-CPU time per
+    /// operation: on a loaded machine a thread waits for a core, and that wait is in the wall
+    /// time that criterion reports.
+    fn report(&self, name: &str) {
+        let (ops, wall, cpu) = self.totals.get();
+        if let (Some(cpu), true) = (cpu, ops > 0) {
+            println!(
+                "  {name}: threads were on a CPU {:.0}% of the wall time; on-CPU time {:.1} ns per op",
+                100.0 * cpu.as_secs_f64() / wall.as_secs_f64(),
+                cpu.as_secs_f64() * 1e9 / (2 * ops) as f64
+            );
+        }
     }
 }
 
@@ -177,6 +213,7 @@ fn bench(c: &mut Criterion, p: &Peers) {
         let s = p.graceful.clone();
         let pair = Pair::new(move || drop(black_box(s.track())));
         g.bench_function("graceful", |b| b.iter_custom(|n| pair.run(n)));
+        pair.report("graceful");
     }
     {
         // The floor of this harness on this machine: the same two threads, each on its own
@@ -200,16 +237,19 @@ fn bench(c: &mut Criterion, p: &Peers) {
         g.bench_function("graceful, one engine per thread (no sharing)", |b| {
             b.iter_custom(|n| pair.run(n))
         });
+        pair.report("graceful, one engine per thread");
     }
     {
         let t = p.task_tracker.clone();
         let pair = Pair::new(move || drop(black_box(t.token())));
         g.bench_function("tokio-util TaskTracker", |b| b.iter_custom(|n| pair.run(n)));
+        pair.report("tokio-util TaskTracker");
     }
     {
         let guard = p.tokio_graceful.clone();
         let pair = Pair::new(move || drop(black_box(guard.clone())));
         g.bench_function("tokio-graceful", |b| b.iter_custom(|n| pair.run(n)));
+        pair.report("tokio-graceful");
     }
     g.finish();
 }
