@@ -6,8 +6,6 @@ mod valid;
 
 use proc_macro2::TokenStream;
 
-use crate::common::CratePath;
-
 /// The entry point.
 pub(crate) fn derive(item: TokenStream) -> TokenStream {
     let input = match syn::parse2::<syn::DeriveInput>(item) {
@@ -19,8 +17,8 @@ pub(crate) fn derive(item: TokenStream) -> TokenStream {
         Ok(input) => expand::derive(&input),
         Err(e) => {
             let mut out = e.into_compile_error();
-            if let Some((ident, generics)) = fallback {
-                out.extend(expand::fallback(&CratePath::default(), &ident, &generics));
+            if let Some((ident, generics, krate)) = fallback {
+                out.extend(expand::fallback(&krate, &ident, &generics));
             }
             out
         }

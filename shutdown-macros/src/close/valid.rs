@@ -216,9 +216,17 @@ pub(crate) fn input(input: DeriveInput) -> syn::Result<Input> {
 
 /// Fallback pieces when the input is wrong: name, generics and path, so that an impl can
 /// still be emitted and uses of the type as `Close` do not cascade into more errors.
-pub(crate) fn fallback_parts(input: &DeriveInput) -> Option<(Ident, syn::Generics)> {
+pub(crate) fn fallback_parts(input: &DeriveInput) -> Option<(Ident, syn::Generics, CratePath)> {
     if input.generics.lifetimes().next().is_some() || matches!(input.data, Data::Union(_)) {
         return None;
     }
-    Some((input.ident.clone(), input.generics.clone()))
+    let mut ignored = Errors::default();
+    let krate = close_args(&input.attrs, &mut ignored)
+        .into_iter()
+        .find_map(|arg| match arg {
+            CloseArg::Crate(_, lit) => CratePath::parse(&lit).ok(),
+            _ => None,
+        })
+        .unwrap_or_default();
+    Some((input.ident.clone(), input.generics.clone(), krate))
 }

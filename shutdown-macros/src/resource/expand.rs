@@ -11,8 +11,8 @@ use super::valid::{Constructor, ResourceConfig};
 ///
 /// ```text
 /// const _: () = {
-///     fn __make() -> ::graceful::ResourceSpec { … Resource::<T>::new(…) … .into_spec() }
-///     ::graceful::__private::inventory::submit! { Registration::new(__make) }
+///     fn __graceful_make() -> ::graceful::ResourceSpec { … Resource::<T>::new(…) … .into_spec() }
+///     ::graceful::__private::inventory::submit! { Registration::new(__graceful_make) }
 /// };
 /// ```
 pub(crate) fn resource(config: &ResourceConfig, ctor: &Constructor) -> TokenStream {
@@ -50,7 +50,7 @@ pub(crate) fn resource(config: &ResourceConfig, ctor: &Constructor) -> TokenStre
         Some((method, lit)) => {
             let method_name = method.to_string();
             quote_spanned! {lit.span()=>
-                let r = r
+                let __graceful_resource = __graceful_resource
                     .close_owned(|__v: #ty| async move {
                         #[allow(unused_imports)]
                         use #krate::__private::{FutureKind as _, ValueKind as _};
@@ -63,15 +63,28 @@ pub(crate) fn resource(config: &ResourceConfig, ctor: &Constructor) -> TokenStre
             }
         }
         None => quote! {
-            let r = {
+            let __graceful_resource = {
                 #[allow(unused_imports)]
                 use #krate::__private::{ViaClose as _, ViaDrop as _};
-                (&#krate::__private::DefaultClose::<#ty>::new()).__graceful_default_close(r)
+                (&#krate::__private::DefaultClose::<#ty>::new()).__graceful_default_close(__graceful_resource)
             };
         },
     };
+    // The future that builds the resource carries the constructor's span, so "future cannot
+    // be sent between threads safely" points at the user's function.
+    let build_span = item.sig.asyncness.map_or(ident.span(), |a| a.span);
+    let build = quote_spanned! {build_span=>
+        |__res: #krate::Resources| async move {
+            #(let #dep_names = #krate::__private::dependency::<#deps>(&__res)?;)*
+            let _ = &__res;
+            #value
+        }
+    };
     let cfgs = item.attrs.iter().filter(|a| a.path().is_ident("cfg"));
-    let new = quote_spanned!(sig_span=> #krate::Resource::<#ty>::new);
+    let new = {
+        let krate = krate.spanned(sig_span);
+        quote_spanned!(sig_span=> #krate::Resource::<#ty>::new(#name, #priority, #build))
+    };
     let at = quote_spanned!(ident.span()=> .at(::core::file!(), ::core::line!()));
 
     quote! {
@@ -79,19 +92,15 @@ pub(crate) fn resource(config: &ResourceConfig, ctor: &Constructor) -> TokenStre
 
         #(#cfgs)*
         const _: () = {
-            fn __make() -> #krate::ResourceSpec {
-                let r = #new(#name, #priority, |__res: #krate::Resources| async move {
-                    #(let #dep_names = #krate::__private::dependency::<#deps>(&__res)?;)*
-                    let _ = &__res;
-                    #value
-                })
+            fn __graceful_make() -> #krate::ResourceSpec {
+                let __graceful_resource = #new
                 #(.depends_on::<#deps>())*
                 #at;
                 #close
-                r.into_spec()
+                __graceful_resource.into_spec()
             }
             #krate::__private::inventory::submit! {
-                #krate::__private::Registration::new(__make)
+                #krate::__private::Registration::new(__graceful_make)
             }
         };
     }

@@ -1,0 +1,2 @@
+#[graceful::main(signals = ["SIGTERM", "SIGTREM"])]
+async fn main() {}

@@ -1,0 +1,6 @@
+#[derive(graceful::Close)]
+struct View<'a> {
+    name: &'a str,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[derive(graceful::Close)]
+union Bits {
+    int: u32,
+    float: f32,
+}
+
+fn main() {}

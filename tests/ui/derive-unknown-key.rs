@@ -1,0 +1,9 @@
+struct Cache;
+
+#[derive(graceful::Close)]
+struct Store {
+    #[close(skipp)]
+    cache: Cache,
+}
+
+fn main() {}

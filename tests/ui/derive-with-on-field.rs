@@ -1,0 +1,13 @@
+struct Cache;
+
+impl Cache {
+    fn flush(&self) {}
+}
+
+#[derive(graceful::Close)]
+struct Store {
+    #[close(with = "flush")]
+    cache: Cache,
+}
+
+fn main() {}

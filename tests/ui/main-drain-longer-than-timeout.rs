@@ -1,0 +1,2 @@
+#[graceful::main(timeout = "10s", drain = "1m")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[graceful::main]
+fn main() {}

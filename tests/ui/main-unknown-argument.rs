@@ -1,0 +1,2 @@
+#[graceful::main(timeout = "30s", drain_timeout = "10s")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[graceful::main(flavor = "multi-thread")]
+async fn main() {}

@@ -1,0 +1,8 @@
+struct Pool;
+
+#[graceful::resource(priority = "high")]
+fn pool() -> Pool {
+    Pool
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[graceful::resource(priority = 10)]
+async fn warm_up() {}
+
+fn main() {}
