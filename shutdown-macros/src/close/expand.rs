@@ -23,6 +23,7 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
     let krate = &input.krate;
     let body = match &input.body {
         Body::With(method) => quote_spanned! {method.span()=>
+            #[allow(clippy::let_unit_value)]
             let __out = self.#method();
             return (&__out).__graceful_kind().resolve(__out).await;
         },
@@ -97,6 +98,7 @@ fn close_field(krate: &CratePath, f: &Field, access: TokenStream, name: &str) ->
         },
         Action::Method(method) => quote_spanned! {method.span()=>
             __errors.push(#name, {
+                #[allow(clippy::let_unit_value)]
                 let __out = #access.#method();
                 (&__out).__graceful_kind().resolve(__out).await
             });

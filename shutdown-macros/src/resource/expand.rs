@@ -56,6 +56,7 @@ pub(crate) fn resource(config: &ResourceConfig, ctor: &Constructor) -> TokenStre
                         use #krate::__private::{FutureKind as _, ValueKind as _};
                         #[allow(unused_mut)]
                         let mut __v = __v;
+                        #[allow(clippy::let_unit_value)]
                         let __out = __v.#method();
                         (&__out).__graceful_kind().resolve(__out).await
                     })
