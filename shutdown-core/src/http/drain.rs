@@ -211,3 +211,36 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusal_is_503_with_retry_after_and_close_on_http1() {
+        let shutdown = crate::Graceful::builder()
+            .signals([])
+            .build()
+            .expect("engine")
+            .shutdown();
+        let config = HttpConfig {
+            late_requests: LateRequests::Refuse,
+            retry_after: std::time::Duration::from_millis(1500),
+        };
+        let shared = Shared::new(&config, shutdown);
+        let h1: Response<ServeBody<String>> = refusal(&shared, true);
+        assert_eq!(h1.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            h1.headers()[RETRY_AFTER],
+            "2",
+            "rounded up to whole seconds"
+        );
+        assert_eq!(h1.headers()[CONNECTION], "close");
+        let h2: Response<ServeBody<String>> = refusal(&shared, false);
+        assert!(
+            h2.headers().get(CONNECTION).is_none(),
+            "connection headers are illegal in HTTP/2"
+        );
+        assert_eq!(h2.headers()[RETRY_AFTER], "2");
+    }
+}
