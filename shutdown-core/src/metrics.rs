@@ -33,23 +33,43 @@ use crate::shutdown::{Event, Shutdown};
 
 static HANDLE: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
 
-/// Installs a Prometheus recorder as the global `metrics` recorder (once per process) and
-/// returns its handle. Fails, saying why, when the program already installed another recorder;
-/// pass that recorder's handle to the admin API instead.
-pub fn install() -> Result<PrometheusHandle, String> {
+/// The Prometheus recorder could not be installed, because the program installed another
+/// `metrics` recorder first. Give that recorder's `PrometheusHandle` to the admin API
+/// (`AdminBuilder::prometheus_handle`) instead.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot install the Prometheus recorder ({0}); another `metrics` recorder is installed")]
+pub struct InstallError(String);
+
+/// Installs a Prometheus recorder as the global `metrics` recorder (once per process; later
+/// calls return the same handle) and returns its handle.
+pub fn install() -> Result<PrometheusHandle, InstallError> {
     HANDLE
         .get_or_init(|| {
-            PrometheusBuilder::new().install_recorder().map_err(|e| {
-                format!("cannot install the Prometheus recorder ({e}); another `metrics` recorder is installed")
-            })
+            PrometheusBuilder::new()
+                .install_recorder()
+                .map_err(|e| e.to_string())
         })
         .clone()
+        .map_err(InstallError)
 }
+
+/// Marks an engine whose metrics are already recorded, so that [`attach`] is idempotent.
+#[derive(Default)]
+struct Attached(std::sync::atomic::AtomicBool);
 
 /// Describes the metrics and starts recording this engine's: phase, readiness and in-flight
 /// gauges, each resource close, the shutdown's duration and result, and the previous
 /// shutdown read from the state directory. Records nothing until a recorder is installed.
+///
+/// Calling it again for the same engine does nothing (the admin API calls it from `spawn`).
 pub fn attach(shutdown: &Shutdown) {
+    if shutdown
+        .extension::<Attached>()
+        .0
+        .swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
+        return;
+    }
     describe();
     if let Some(dir) = &shutdown.config().state_dir.value {
         match crate::report::read_last(dir) {

@@ -108,11 +108,11 @@ where
     match route {
         Route::Live => Ok(envelope::ok(
             StatusCode::OK,
-            json!({ "live": true, "state": shutdown.current_phase().state() }),
+            json!({ "live": true, "state": phase_of(shutdown).state() }),
             id,
         )),
         Route::Ready => {
-            let phase = shutdown.current_phase();
+            let phase = phase_of(shutdown);
             let data =
                 json!({ "ready": shutdown.is_ready(), "phase": phase, "state": phase.state() });
             if shutdown.is_ready() {
@@ -122,7 +122,7 @@ where
             }
         }
         Route::Health => {
-            let phase = shutdown.current_phase();
+            let phase = phase_of(shutdown);
             let data = json!({
                 "live": true,
                 "ready": shutdown.is_ready(),
@@ -174,6 +174,15 @@ where
     }
 }
 
+/// The phase as operators should see it: a shutdown that was requested but whose engine has
+/// not yet entered `initiated` is already `initiated` (and `STOPPING`), never `RUNNING`.
+fn phase_of(shutdown: &Shutdown) -> Phase {
+    match shutdown.current_phase() {
+        Phase::Running if shutdown.is_shutting_down() => Phase::Initiated,
+        p => p,
+    }
+}
+
 fn denied(d: Denied, path: &str) -> ApiError {
     match d {
         Denied::NotConfigured => ApiError::new(
@@ -197,7 +206,7 @@ fn denied(d: Denied, path: &str) -> ApiError {
 }
 
 fn not_ready(shutdown: &Shutdown, data: Value) -> ApiError {
-    let phase = shutdown.current_phase();
+    let phase = phase_of(shutdown);
     let message = if phase == Phase::Running {
         "shutting down: a shutdown was requested".to_string()
     } else {
@@ -241,8 +250,8 @@ fn resources(shutdown: &Shutdown) -> Value {
 pub(crate) fn progress(shutdown: &Shutdown) -> Value {
     let p = shutdown.progress();
     json!({
-        "phase": p.phase,
-        "state": p.phase.state(),
+        "phase": phase_of(shutdown),
+        "state": phase_of(shutdown).state(),
         "reason": p.reason.as_ref().map(ToString::to_string),
         "forced": shutdown.is_forced(),
         "elapsed_seconds": p.elapsed.map(|d| d.as_secs_f64()),
@@ -258,7 +267,7 @@ pub(crate) fn progress(shutdown: &Shutdown) -> Value {
 
 fn status(state: &State) -> Value {
     let shutdown = &state.shutdown;
-    let phase = shutdown.current_phase();
+    let phase = phase_of(shutdown);
     let previous = state.previous.as_ref().map(|r| {
         json!({
             "result": r.get("result"),
@@ -594,7 +603,7 @@ fn already(shutdown: &Shutdown, id: &str) -> Response<Body> {
     envelope::ok(
         StatusCode::OK,
         json!({
-            "status": shutdown.current_phase().state(),
+            "status": phase_of(shutdown).state(),
             "already_in_progress": true,
             "progress": progress(shutdown),
         }),
