@@ -14,7 +14,6 @@ use crate::shutdown::Shutdown;
 /// `#[graceful::main]` started.
 ///
 /// ```
-/// # #[cfg(feature = "axum")] mod x {
 /// use std::time::Duration;
 ///
 /// async fn long_poll(shutdown: graceful::Shutdown) -> &'static str {
@@ -23,7 +22,9 @@ use crate::shutdown::Shutdown;
 ///         _ = shutdown.requested() => "shutting down; poll again elsewhere",
 ///     }
 /// }
-/// # }
+///
+/// let app: axum::Router = axum::Router::new().route("/poll", axum::routing::get(long_poll));
+/// # drop(app);
 /// ```
 impl<S: Send + Sync> FromRequestParts<S> for Shutdown {
     type Rejection = NoShutdown;

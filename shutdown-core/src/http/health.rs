@@ -16,11 +16,15 @@ use crate::shutdown::Shutdown;
 ///   `readiness_delay` the server still serves, so load balancers have time to notice.
 ///
 /// ```
-/// # #[cfg(feature = "axum")] fn demo(shutdown: &graceful::Shutdown) {
 /// use axum::{Router, routing::get};
+///
+/// # fn main() -> Result<(), graceful::ConfigError> {
+/// let shutdown = graceful::Graceful::builder().build()?.shutdown();
 /// let app: Router = Router::new()
 ///     .route("/", get(|| async { "hello" }))
-///     .merge(graceful::http::health_routes(shutdown));
+///     .merge(graceful::http::health_routes(&shutdown));
+/// # drop(app);
+/// # Ok(())
 /// # }
 /// ```
 pub fn health_routes<S>(shutdown: &Shutdown) -> Router<S>

@@ -17,12 +17,25 @@ use crate::tracker::TrackGuard;
 ///
 /// It also puts the [`Shutdown`] in the request's extensions, so handlers can extract it.
 ///
+/// With axum: `Router::new().route(…).layer(graceful::http::TrackLayer::new(&shutdown))`. With
+/// any tower service:
+///
 /// ```
-/// # #[cfg(feature = "axum")] fn demo(shutdown: &graceful::Shutdown) {
-/// use axum::{Router, routing::get};
-/// let app: Router = Router::new()
-///     .route("/", get(|| async { "hello" }))
-///     .layer(graceful::http::TrackLayer::new(shutdown));
+/// use std::convert::Infallible;
+/// use tower::{Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let shutdown = graceful::Graceful::builder().build()?.shutdown();
+/// let hello = tower::service_fn(|_req: http::Request<String>| async {
+///     Ok::<_, Infallible>(http::Response::new(String::from("hello")))
+/// });
+/// let service = graceful::http::TrackLayer::new(&shutdown).layer(hello);
+/// let response = service.oneshot(http::Request::new(String::new())).await?;
+/// assert_eq!(shutdown.in_flight(), 1, "tracked until the body has been sent");
+/// drop(response);
+/// assert_eq!(shutdown.in_flight(), 0);
+/// # Ok(())
 /// # }
 /// ```
 #[derive(Clone, Debug)]

@@ -12,10 +12,11 @@
 //!   polls and streams early; `ws::upgrade` closes WebSockets with code 1001.
 //!
 //! ```no_run
-//! # #[cfg(feature = "axum")] mod x {
-//! use axum::{Router, routing::get};
-//!
+//! # #[cfg(not(feature = "axum"))] fn main() {}
+//! # #[cfg(feature = "axum")]
 //! fn main() -> std::process::ExitCode {
+//!     use axum::{Router, routing::get};
+//!
 //!     let runtime = tokio::runtime::Runtime::new().expect("runtime");
 //!     let graceful = graceful::Graceful::builder()
 //!         .readiness_delay(std::time::Duration::from_secs(5))
@@ -31,7 +32,6 @@
 //!     }));
 //!     outcome.exit_code()
 //! }
-//! # }
 //! ```
 //!
 //! The `[http]` table of the configuration file is read by [`HttpConfig::from_config`].

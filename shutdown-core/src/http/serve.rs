@@ -43,14 +43,16 @@ use crate::tracker::TrackGuard;
 /// it. Dropping it aborts every connection task it spawned.
 ///
 /// ```no_run
-/// # #[cfg(feature = "axum")] mod x {
-/// use axum::{Router, routing::get};
-///
+/// # #[cfg(feature = "axum")]
 /// async fn app_main(shutdown: graceful::Shutdown) -> std::io::Result<()> {
+///     use axum::{Router, routing::get};
 ///     let app = Router::new().route("/", get(|| async { "hello" }));
 ///     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 ///     graceful::http::serve(listener, app, &shutdown).await
 /// }
+/// # fn main() {
+/// #     #[cfg(feature = "axum")]
+/// #     let _ = app_main;
 /// # }
 /// ```
 pub fn serve<S>(listener: TcpListener, service: S, shutdown: &Shutdown) -> Serve<S> {

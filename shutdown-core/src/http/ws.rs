@@ -20,7 +20,6 @@ pub const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(1);
 /// in-flight work from this call until the handler returns.
 ///
 /// ```
-/// # #[cfg(feature = "axum")] mod x {
 /// use axum::extract::ws::{Message, WebSocketUpgrade};
 /// use axum::response::Response;
 ///
@@ -37,7 +36,9 @@ pub const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(1);
 ///         }
 ///     })
 /// }
-/// # }
+///
+/// let app: axum::Router = axum::Router::new().route("/ws", axum::routing::get(echo));
+/// # drop(app);
 /// ```
 pub fn upgrade<F, Fut>(ws: WebSocketUpgrade, shutdown: &Shutdown, handler: F) -> Response
 where
