@@ -98,9 +98,10 @@ pub(crate) fn to_tokens(d: Duration, span: Span) -> TokenStream {
     quote_spanned!(span=> ::std::time::Duration::new(#secs, #nanos))
 }
 
-/// `1m30s` style, for messages.
+/// `1m30s` style (an accepted input), for messages; rounded to milliseconds.
 pub(crate) fn display(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
+    let d = Duration::from_millis(d.as_millis().try_into().unwrap_or(u64::MAX));
+    humantime::format_duration(d).to_string().replace(' ', "")
 }
 
 #[cfg(test)]
@@ -114,6 +115,16 @@ mod tests {
         assert_eq!(parse("1m30s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse("0"), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn displays_as_an_accepted_input() {
+        assert_eq!(display(Duration::from_secs(90)), "1m30s");
+        assert_eq!(display(Duration::from_millis(2500)), "2s500ms");
+        assert_eq!(
+            parse(&display(Duration::from_millis(2500))),
+            Ok(Duration::from_millis(2500))
+        );
     }
 
     #[test]

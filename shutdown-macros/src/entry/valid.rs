@@ -67,6 +67,11 @@ fn check_signal(lit: &LitStr, errors: &mut Errors) -> Option<&'static str> {
     found
 }
 
+/// The engine's defaults (`shutdown_core::Config::default()`), for the checks that relate a
+/// `timeout` given here to a drain or close deadline that is not.
+const DEFAULT_DRAIN: Duration = Duration::from_secs(10);
+const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 const FLAVORS: &[&str] = &["multi_thread", "current_thread"];
 
 /// Checks the arguments: types of values, duplicates (at the second occurrence), and the
@@ -169,12 +174,12 @@ fn rules(config: &MainConfig, errors: &mut Errors) {
              remove `worker_threads` or use `flavor = \"multi_thread\"`",
         );
     }
-    let Some((timeout, _)) = config.timeout else {
+    let Some((timeout, timeout_span)) = config.timeout else {
         return;
     };
-    if let Some((drain, span)) = config.drain {
-        let delay = config.readiness_delay.map_or(Duration::ZERO, |(d, _)| d);
-        if drain + delay > timeout {
+    let delay = config.readiness_delay.map_or(Duration::ZERO, |(d, _)| d);
+    match config.drain {
+        Some((drain, span)) if drain + delay > timeout => {
             let what = if delay.is_zero() {
                 format!("`drain = \"{}\"`", duration::display(drain))
             } else {
@@ -192,18 +197,46 @@ fn rules(config: &MainConfig, errors: &mut Errors) {
                 ),
             );
         }
+        None if DEFAULT_DRAIN + delay > timeout => errors.at(
+            timeout_span,
+            format!(
+                "`timeout = \"{}\"` is shorter than the default drain of {}; set a shorter drain too, for example `drain = \"{}\"`",
+                duration::display(timeout),
+                duration::display(DEFAULT_DRAIN),
+                duration::display(half(timeout.saturating_sub(delay)))
+            ),
+        ),
+        _ => {}
     }
-    if let Some((close, span)) = config.close_timeout
-        && close > timeout
-    {
-        errors.at(
+    match config.close_timeout {
+        Some((close, span)) if close > timeout => errors.at(
             span,
             format!(
                 "`close_timeout = \"{}\"` is longer than `timeout = \"{}\"`; one resource's close cannot outlast the whole shutdown",
                 duration::display(close),
                 duration::display(timeout)
             ),
-        );
+        ),
+        None if DEFAULT_CLOSE_TIMEOUT > timeout => errors.at(
+            timeout_span,
+            format!(
+                "`timeout = \"{}\"` is shorter than the default `close_timeout` of {}; set it too, for example `close_timeout = \"{}\"`",
+                duration::display(timeout),
+                duration::display(DEFAULT_CLOSE_TIMEOUT),
+                duration::display(half(timeout))
+            ),
+        ),
+        _ => {}
+    }
+}
+
+/// Half of `d`, in whole seconds when that is at least one: a value to suggest.
+fn half(d: Duration) -> Duration {
+    let h = d / 2;
+    if h.as_secs() >= 1 {
+        Duration::from_secs(h.as_secs())
+    } else {
+        h
     }
 }
 
