@@ -53,8 +53,10 @@ use proc_macro::TokenStream;
 /// Durations are checked at compile time: a whole number of seconds (`"30"` or `30`) or a
 /// duration like `"30s"`, `"1m30s"`, `"250ms"`. Signal names are `SIGTERM`, `SIGINT`,
 /// `SIGHUP`, `SIGQUIT`, `SIGUSR1`, `SIGUSR2` (with or without `SIG`, any case), and on
-/// Windows `CTRL_C`, `CTRL_BREAK`, `CTRL_CLOSE`. The values set here are the defaults of the
-/// configuration: the file and the environment still override them at start-up.
+/// Windows `CTRL_C`, `CTRL_BREAK`, `CTRL_CLOSE`. When `timeout` is given, `readiness_delay`
+/// plus the drain, and `close_timeout` — as given, or their defaults of 10 s and 5 s — must
+/// fit in it. The values set here are the defaults of the configuration: the file and the
+/// environment still override them at start-up.
 ///
 /// # The function
 ///
