@@ -616,10 +616,14 @@ fn graceful_main_runs_the_derive_close_example_and_exits_0_on_sigterm() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
 
-    let mut child = Command::new(derive_close_example())
-        .env_remove("SHUTDOWN_CONFIG")
-        .env_remove("SHUTDOWN_SIGNALS")
-        .env_remove("SHUTDOWN_TIMEOUT")
+    let mut command = Command::new(derive_close_example());
+    // The example's own configuration, whatever the environment of the test says.
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("SHUTDOWN_") {
+            command.env_remove(key);
+        }
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
