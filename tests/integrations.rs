@@ -509,6 +509,8 @@ async fn deadpool_redis_pool_closes_every_connection() {
     let pool = deadpool_redis::Config::from_url(redis_url())
         .create_pool(Some(deadpool_redis::Runtime::Tokio1))
         .expect("pool");
+    // Another handle stays alive, so only the close can have closed the idle connection.
+    let _elsewhere = pool.clone();
     let client_name = name.clone();
     let outcome = graceful::Graceful::builder()
         .signals([])
@@ -567,4 +569,44 @@ async fn deadpool_redis_pool_closes_every_connection() {
         gone,
         "CLIENT LIST still shows a pooled connection named {name}"
     );
+}
+
+/// An OpenTelemetry tracer provider with a batch processor: spans still queued at shutdown
+/// are exported by the close (the batch's own schedule is 5 s, far beyond this test).
+#[cfg(feature = "opentelemetry")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opentelemetry_provider_close_exports_queued_spans() {
+    use opentelemetry::trace::{Tracer, TracerProvider};
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(exporter.clone())
+        .build();
+    // Another handle stays alive (as `opentelemetry::global` would keep one), so only the close
+    // can have flushed the batch.
+    let _global = provider.clone();
+    let outcome = graceful::Graceful::builder()
+        .signals([])
+        .resource(graceful::Resource::from_value("telemetry", i32::MIN, provider).close_trait())
+        .build()
+        .expect("config")
+        .run(|shutdown| async move {
+            let provider = shutdown
+                .resources()
+                .get::<SdkTracerProvider>()
+                .expect("registered");
+            let tracer = provider.tracer("graceful-test");
+            for i in 0..10 {
+                tracer.in_span(format!("request {i}"), |_cx| {});
+            }
+        })
+        .await;
+    assert!(
+        outcome.report.errors().is_empty(),
+        "{:?}",
+        outcome.report.errors()
+    );
+    let spans = exporter.get_finished_spans().expect("spans");
+    assert_eq!(spans.len(), 10, "every queued span was exported at close");
 }

@@ -15,6 +15,7 @@
 //! | [`SyncedFile`] (a `tokio::fs::File`) | `tokio-fs` | `flush` then `sync_all` |
 //! | `deadpool::managed::Pool` (deadpool-redis, deadpool-postgres, …) | `deadpool` | `Pool::close`, then waits until every checked-out object came back and was dropped |
 //! | `LogFlusher` (a `tracing_appender` `WorkerGuard`) | `tracing-appender` | drops the guard, flushing the queued lines |
+//! | `opentelemetry_sdk` `SdkTracerProvider`, `SdkMeterProvider`, `SdkLoggerProvider` | `opentelemetry` | `shutdown()` on a blocking thread: batch processors export what they hold, exporters shut down |
 
 #[cfg(feature = "deadpool")]
 mod deadpool_close;
@@ -24,6 +25,8 @@ mod file;
 mod lapin_close;
 #[cfg(feature = "nats")]
 mod nats_close;
+#[cfg(feature = "opentelemetry")]
+mod opentelemetry_close;
 #[cfg(feature = "redis")]
 mod redis_close;
 #[cfg(feature = "sqlx")]
@@ -44,6 +47,8 @@ pub use tracing_appender_close::LogFlusher;
 pub use ::async_nats;
 #[cfg(feature = "lapin")]
 pub use ::lapin;
+#[cfg(feature = "opentelemetry")]
+pub use ::opentelemetry_sdk;
 #[cfg(feature = "redis")]
 pub use ::redis;
 #[cfg(feature = "sqlx")]
