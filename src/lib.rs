@@ -122,3 +122,10 @@ pub use shutdown_macros::*;
 
 #[doc(hidden)]
 pub use shutdown_core::__private;
+
+/// Guides that go deeper than the crate docs. Their examples are compiled and run as
+/// doctests.
+pub mod guide {
+    #[doc = include_str!("../docs/macros.md")]
+    pub mod macros {}
+}

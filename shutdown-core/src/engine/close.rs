@@ -133,7 +133,7 @@ pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut 
             records.push(record);
         }
     }
-    records.sort_by(|a, b| a.started.cmp(&b.started));
+    records.sort_by_key(|r| r.started);
     records
 }
 

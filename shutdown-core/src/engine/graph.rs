@@ -9,7 +9,7 @@ use crate::resource::ResourceSpec;
 
 /// The order in which to build: descending priority, then registration order.
 pub(crate) fn build_order(specs: &mut [ResourceSpec]) {
-    specs.sort_by(|a, b| b.priority.cmp(&a.priority));
+    specs.sort_by_key(|s| std::cmp::Reverse(s.priority));
 }
 
 pub(crate) fn validate(specs: &[ResourceSpec]) -> Result<(), StartupError> {
