@@ -38,7 +38,9 @@ fn main() -> ExitCode {
         .resource(
             Resource::new("queue", 50, |res: Resources| async move {
                 println!("queue: started");
-                Ok::<_, BoxError>(JobQueue { _db: res.get::<Database>()? })
+                Ok::<_, BoxError>(JobQueue {
+                    _db: res.get::<Database>()?,
+                })
             })
             .depends_on::<Database>()
             .close_with(|_q: Res<JobQueue>| async { println!("queue: closed") }),

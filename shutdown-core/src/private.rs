@@ -34,7 +34,10 @@ inventory::collect!(Registration);
 
 /// Every registered resource.
 pub(crate) fn registered() -> Vec<ResourceSpec> {
-    inventory::iter::<Registration>.into_iter().map(|r| (r.make)()).collect()
+    inventory::iter::<Registration>
+        .into_iter()
+        .map(|r| (r.make)())
+        .collect()
 }
 
 // ---- close methods returning `()`, `Result`, or a future of either ----------------------
@@ -190,7 +193,9 @@ pub fn from_result<T, E: Into<BoxError>>(r: Result<T, E>) -> Result<T, BoxError>
 }
 
 /// Reads a dependency for a constructor.
-pub fn dependency<T: Send + Sync + 'static>(resources: &crate::Resources) -> Result<Res<T>, BoxError> {
+pub fn dependency<T: Send + Sync + 'static>(
+    resources: &crate::Resources,
+) -> Result<Res<T>, BoxError> {
     resources.get::<T>().map_err(Into::into)
 }
 
@@ -361,7 +366,12 @@ where
         }
     }
     // Bound the runtime's own shutdown (stuck `spawn_blocking` work) by the overall deadline.
-    let start = shutdown.inner.shutdown_started.get().copied().unwrap_or_else(Instant::now);
+    let start = shutdown
+        .inner
+        .shutdown_started
+        .get()
+        .copied()
+        .unwrap_or_else(Instant::now);
     let left = (start + shutdown.timeout()).saturating_duration_since(Instant::now());
     runtime.shutdown_timeout(left.max(Duration::from_millis(10)));
     if let Ok(mut g) = GLOBAL.write() {

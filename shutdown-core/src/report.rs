@@ -18,7 +18,10 @@ pub fn read_last(state_dir: &std::path::Path) -> Option<Result<serde_json::Value
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => return Some(Err(format!("cannot read {}: {e}", path.display()))),
     };
-    Some(serde_json::from_str(&text).map_err(|e| format!("{} is not a valid report: {e}", path.display())))
+    Some(
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a valid report: {e}", path.display())),
+    )
 }
 
 /// Serializes a `Duration` as fractional seconds.
@@ -33,7 +36,10 @@ pub(crate) mod duration_secs {
 mod opt_duration_secs {
     use std::time::Duration;
 
-    pub(crate) fn serialize<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: serde::Serializer>(
+        d: &Option<Duration>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match d {
             Some(d) => s.serialize_some(&d.as_secs_f64()),
             None => s.serialize_none(),
@@ -186,9 +192,15 @@ impl ShutdownReport {
         }
         for r in &self.resources {
             match &r.outcome {
-                CloseOutcome::Failed(e) => out.push(format!("resource `{}` failed to close: {e}", r.name)),
-                CloseOutcome::Panicked(e) => out.push(format!("resource `{}` panicked while closing: {e}", r.name)),
-                CloseOutcome::TimedOut => out.push(format!("resource `{}` did not close in time", r.name)),
+                CloseOutcome::Failed(e) => {
+                    out.push(format!("resource `{}` failed to close: {e}", r.name))
+                }
+                CloseOutcome::Panicked(e) => {
+                    out.push(format!("resource `{}` panicked while closing: {e}", r.name))
+                }
+                CloseOutcome::TimedOut => {
+                    out.push(format!("resource `{}` did not close in time", r.name))
+                }
                 CloseOutcome::Closed | CloseOutcome::Skipped => {}
             }
         }
@@ -208,11 +220,23 @@ impl ShutdownReport {
 
 impl std::fmt::Display for ShutdownReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let reason = self.reason.as_ref().map_or("-".to_string(), ToString::to_string);
+        let reason = self
+            .reason
+            .as_ref()
+            .map_or("-".to_string(), ToString::to_string);
         writeln!(f, "shutdown {} in {:?} ({reason})", self.result, self.total)?;
         for p in &self.phases {
-            let flag = if p.within_deadline { "" } else { "  [deadline]" };
-            writeln!(f, "  phase {:<22} {:>10.3?}{flag}", p.phase.as_str(), p.duration)?;
+            let flag = if p.within_deadline {
+                ""
+            } else {
+                "  [deadline]"
+            };
+            writeln!(
+                f,
+                "  phase {:<22} {:>10.3?}{flag}",
+                p.phase.as_str(),
+                p.duration
+            )?;
         }
         for r in &self.resources {
             writeln!(

@@ -170,7 +170,11 @@ impl Shutdown {
     /// Starts a shutdown whose overall deadline is `timeout` instead of the configured one
     /// (for example an operator's `POST /shutdown {"timeout_seconds": 10}`). Returns `false`,
     /// changing nothing, if a shutdown was already under way.
-    pub fn trigger_with_timeout(&self, reason: impl Into<ShutdownReason>, timeout: Duration) -> bool {
+    pub fn trigger_with_timeout(
+        &self,
+        reason: impl Into<ShutdownReason>,
+        timeout: Duration,
+    ) -> bool {
         if self.is_shutting_down() {
             return false;
         }
@@ -225,7 +229,11 @@ impl Shutdown {
 
     /// Per-engine state of a feature module, created on first use (one value per type).
     pub(crate) fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
-        let mut map = self.inner.extensions.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .inner
+            .extensions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let any = map
             .entry(std::any::TypeId::of::<T>())
             .or_insert_with(|| Arc::new(T::default()) as Arc<dyn std::any::Any + Send + Sync>)
@@ -260,7 +268,8 @@ impl Shutdown {
         for f in futures {
             set.spawn(f);
         }
-        let _ = tokio::time::timeout(bound, async { while set.join_next().await.is_some() {} }).await;
+        let _ =
+            tokio::time::timeout(bound, async { while set.join_next().await.is_some() {} }).await;
     }
 
     pub(crate) fn pending_from_reporters(&self) -> Vec<String> {

@@ -33,7 +33,9 @@ impl Proc {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", program.as_ref().display()));
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.as_ref().display()));
         let stdout = child.stdout.take().expect("stdout");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, lines) = channel();
@@ -129,7 +131,11 @@ impl Proc {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("process did not exit; stdout: {:#?}\nstderr: {:#?}", self.seen, self.stderr());
+                panic!(
+                    "process did not exit; stdout: {:#?}\nstderr: {:#?}",
+                    self.seen,
+                    self.stderr()
+                );
             }
             std::thread::sleep(Duration::from_millis(10));
         };
@@ -165,7 +171,8 @@ pub fn temp_dir() -> tempfile::TempDir {
 /// Reads the report the engine wrote to `state_dir`.
 pub fn read_report(state_dir: &Path) -> serde_json::Value {
     let path = state_dir.join("last-shutdown.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("no report at {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("no report at {}: {e}", path.display()));
     serde_json::from_str(&text).expect("report is JSON")
 }
 
@@ -185,6 +192,10 @@ pub fn example_bin(name: &str) -> PathBuf {
         let status = cmd.status().expect("run cargo");
         assert!(status.success(), "cannot build example `{name}`");
     }
-    assert!(path.exists(), "example `{name}` not built at {}", path.display());
+    assert!(
+        path.exists(),
+        "example `{name}` not built at {}",
+        path.display()
+    );
     path
 }

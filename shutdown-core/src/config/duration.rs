@@ -27,7 +27,8 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
             .map(Duration::from_secs)
             .map_err(|_| format!("`{s}` is too large; expected {ACCEPTED_FORMS}"));
     }
-    humantime::parse_duration(s).map_err(|e| format!("`{s}` is not a duration ({e}); expected {ACCEPTED_FORMS}"))
+    humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration ({e}); expected {ACCEPTED_FORMS}"))
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::{ConfigIssue, SECTIONS, Source, did_you_mean, parse_bool, parse_duration, parse_signals};
+use super::{
+    ConfigIssue, SECTIONS, Source, did_you_mean, parse_bool, parse_duration, parse_signals,
+};
 use crate::Config;
 
 /// The keys the file accepts at top level (besides [`SECTIONS`]).
@@ -46,18 +48,22 @@ pub(super) fn apply(config: &mut Config, text: &str, path: &Path, issues: &mut V
         };
         let value = value.into_inner();
         match name {
-            "timeout" | "drain_timeout" | "resource_close_timeout" | "readiness_delay" | "grace_period" => {
-                match duration_value(&value) {
-                    Ok(d) => match name {
-                        "timeout" => config.timeout.set(d, source.clone()),
-                        "drain_timeout" => config.drain_timeout.set(d, source.clone()),
-                        "resource_close_timeout" => config.resource_close_timeout.set(d, source.clone()),
-                        "readiness_delay" => config.readiness_delay.set(d, source.clone()),
-                        _ => config.grace_period.set(Some(d), source.clone()),
-                    },
-                    Err(e) => fail(e),
-                }
-            }
+            "timeout"
+            | "drain_timeout"
+            | "resource_close_timeout"
+            | "readiness_delay"
+            | "grace_period" => match duration_value(&value) {
+                Ok(d) => match name {
+                    "timeout" => config.timeout.set(d, source.clone()),
+                    "drain_timeout" => config.drain_timeout.set(d, source.clone()),
+                    "resource_close_timeout" => {
+                        config.resource_close_timeout.set(d, source.clone())
+                    }
+                    "readiness_delay" => config.readiness_delay.set(d, source.clone()),
+                    _ => config.grace_period.set(Some(d), source.clone()),
+                },
+                Err(e) => fail(e),
+            },
             "force_after_timeout" => match &value {
                 toml::Value::Boolean(b) => config.force_after_timeout.set(*b, source.clone()),
                 toml::Value::String(s) => match parse_bool(s) {
@@ -88,13 +94,18 @@ pub(super) fn apply(config: &mut Config, text: &str, path: &Path, issues: &mut V
             },
             "state_dir" => match value {
                 toml::Value::String(s) => config.state_dir.set(Some(s.into()), source.clone()),
-                other => fail(format!("expected a path string, found {}", other.type_str())),
+                other => fail(format!(
+                    "expected a path string, found {}",
+                    other.type_str()
+                )),
             },
             "class_budgets" => match value {
                 toml::Value::Table(t) => {
                     for (prio, budget) in t {
                         let Ok(p) = prio.trim().parse::<i32>() else {
-                            fail(format!("class_budgets key `{prio}` is not an integer priority"));
+                            fail(format!(
+                                "class_budgets key `{prio}` is not an integer priority"
+                            ));
                             continue;
                         };
                         match duration_value(&budget) {
@@ -118,9 +129,14 @@ pub(super) fn apply(config: &mut Config, text: &str, path: &Path, issues: &mut V
             },
             section if SECTIONS.contains(&section) => match value {
                 toml::Value::Table(t) => {
-                    config.sections.insert(section.to_string(), (t, path.to_path_buf()));
+                    config
+                        .sections
+                        .insert(section.to_string(), (t, path.to_path_buf()));
                 }
-                other => fail(format!("`[{section}]` must be a table, found {}", other.type_str())),
+                other => fail(format!(
+                    "`[{section}]` must be a table, found {}",
+                    other.type_str()
+                )),
             },
             unknown => {
                 let mut all: Vec<&str> = FILE_KEYS.to_vec();
@@ -139,11 +155,18 @@ fn duration_value(value: &toml::Value) -> Result<std::time::Duration, String> {
     match value {
         toml::Value::String(s) => parse_duration(s),
         toml::Value::Integer(n) if *n >= 0 => Ok(std::time::Duration::from_secs(n.unsigned_abs())),
-        toml::Value::Integer(n) => Err(format!("`{n}` is negative; durations must be zero or more")),
-        other => Err(format!("expected {}, found {}", super::ACCEPTED_FORMS, other.type_str())),
+        toml::Value::Integer(n) => {
+            Err(format!("`{n}` is negative; durations must be zero or more"))
+        }
+        other => Err(format!(
+            "expected {}, found {}",
+            super::ACCEPTED_FORMS,
+            other.type_str()
+        )),
     }
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).map_or(1, |t| t.bytes().filter(|b| *b == b'\n').count() + 1)
+    text.get(..offset)
+        .map_or(1, |t| t.bytes().filter(|b| *b == b'\n').count() + 1)
 }

@@ -4,7 +4,12 @@ use std::time::Duration;
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> Env {
-    Env::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>())
+    Env::Map(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+    )
 }
 
 fn write_file(name: &str, text: &str) -> PathBuf {
@@ -19,18 +24,29 @@ fn write_file(name: &str, text: &str) -> PathBuf {
 fn precedence_is_default_macro_file_env() {
     let mut base = Config::default();
     base.timeout.set(Duration::from_secs(40), Source::Macro);
-    base.drain_timeout.set(Duration::from_secs(5), Source::Macro);
-    base.readiness_delay.set(Duration::from_secs(1), Source::Macro);
-    let path = write_file("precedence", "drain_timeout = \"7s\"\nreadiness_delay = 2\n");
+    base.drain_timeout
+        .set(Duration::from_secs(5), Source::Macro);
+    base.readiness_delay
+        .set(Duration::from_secs(1), Source::Macro);
+    let path = write_file(
+        "precedence",
+        "drain_timeout = \"7s\"\nreadiness_delay = 2\n",
+    );
     let c = base
-        .load(Some(path.clone()), &env(&[("SHUTDOWN_READINESS_DELAY", "250ms")]))
+        .load(
+            Some(path.clone()),
+            &env(&[("SHUTDOWN_READINESS_DELAY", "250ms")]),
+        )
         .expect("valid");
     assert_eq!(c.timeout.value, Duration::from_secs(40));
     assert_eq!(c.timeout.source, Source::Macro);
     assert_eq!(c.drain_timeout.value, Duration::from_secs(7));
     assert_eq!(c.drain_timeout.source, Source::File(path));
     assert_eq!(c.readiness_delay.value, Duration::from_millis(250));
-    assert_eq!(c.readiness_delay.source, Source::Env("SHUTDOWN_READINESS_DELAY".into()));
+    assert_eq!(
+        c.readiness_delay.source,
+        Source::Env("SHUTDOWN_READINESS_DELAY".into())
+    );
     assert_eq!(c.resource_close_timeout.source, Source::Default);
     let shown = c.to_string();
     assert!(shown.contains("env SHUTDOWN_READINESS_DELAY"), "{shown}");
@@ -41,7 +57,10 @@ fn precedence_is_default_macro_file_env() {
 fn shutdown_config_env_names_the_file() {
     let path = write_file("envpath", "timeout = \"1m30s\"\n");
     let c = Config::default()
-        .load(None, &env(&[("SHUTDOWN_CONFIG", path.to_str().expect("utf8"))]))
+        .load(
+            None,
+            &env(&[("SHUTDOWN_CONFIG", path.to_str().expect("utf8"))]),
+        )
         .expect("valid");
     assert_eq!(c.timeout.value, Duration::from_secs(90));
 }
@@ -62,14 +81,25 @@ fn every_invalid_env_value_is_reported_with_key_and_forms() {
     let keys: Vec<&str> = err.issues.iter().map(|i| i.key.as_str()).collect();
     assert_eq!(
         keys,
-        ["SHUTDOWN_TIMEOUT", "SHUTDOWN_DRAIN_TIMEOUT", "SHUTDOWN_FORCE_AFTER_TIMEOUT", "SHUTDOWN_SIGNALS"]
+        [
+            "SHUTDOWN_TIMEOUT",
+            "SHUTDOWN_DRAIN_TIMEOUT",
+            "SHUTDOWN_FORCE_AFTER_TIMEOUT",
+            "SHUTDOWN_SIGNALS"
+        ]
     );
     let text = err.to_string();
     assert!(text.contains("`30x` is not a duration"), "{text}");
     assert!(text.contains("1m30s"), "accepted forms are listed: {text}");
     assert!(text.contains("negative"), "{text}");
-    assert!(text.contains("SIGFOO") && text.contains("SIGTERM, SIGINT"), "{text}");
-    assert!(text.contains("env SHUTDOWN_TIMEOUT"), "the source is named: {text}");
+    assert!(
+        text.contains("SIGFOO") && text.contains("SIGTERM, SIGINT"),
+        "{text}"
+    );
+    assert!(
+        text.contains("env SHUTDOWN_TIMEOUT"),
+        "the source is named: {text}"
+    );
 }
 
 #[test]
@@ -78,14 +108,20 @@ fn drain_longer_than_timeout_is_an_error_naming_both_sources() {
         .load(None, &env(&[("SHUTDOWN_DRAIN_TIMEOUT", "45s")]))
         .expect_err("drain > timeout");
     let text = err.to_string();
-    assert!(text.contains("drain_timeout (45s, env SHUTDOWN_DRAIN_TIMEOUT)"), "{text}");
+    assert!(
+        text.contains("drain_timeout (45s, env SHUTDOWN_DRAIN_TIMEOUT)"),
+        "{text}"
+    );
     assert!(text.contains("timeout (30s, default)"), "{text}");
 }
 
 #[test]
 fn zero_timeout_is_an_error() {
     let err = Config::default()
-        .load(None, &env(&[("SHUTDOWN_TIMEOUT", "0"), ("SHUTDOWN_DRAIN_TIMEOUT", "0")]))
+        .load(
+            None,
+            &env(&[("SHUTDOWN_TIMEOUT", "0"), ("SHUTDOWN_DRAIN_TIMEOUT", "0")]),
+        )
         .expect_err("zero");
     assert!(err.to_string().contains("greater than zero"), "{err}");
 }
@@ -93,18 +129,26 @@ fn zero_timeout_is_an_error() {
 #[test]
 fn unknown_file_key_names_line_and_suggestion() {
     let path = write_file("unknown", "timeout = \"20s\"\n\ndrain_timout = \"5s\"\n");
-    let err = Config::default().load(Some(path.clone()), &Env::None).expect_err("unknown key");
+    let err = Config::default()
+        .load(Some(path.clone()), &Env::None)
+        .expect_err("unknown key");
     let issue = &err.issues[0];
     assert_eq!(issue.key, "drain_timout");
     assert_eq!(issue.source, Source::File(path));
     assert!(issue.message.contains("line 3"), "{}", issue.message);
-    assert!(issue.message.contains("did you mean `drain_timeout`"), "{}", issue.message);
+    assert!(
+        issue.message.contains("did you mean `drain_timeout`"),
+        "{}",
+        issue.message
+    );
 }
 
 #[test]
 fn bad_file_values_are_all_reported() {
     let text = "timeout = true\nsignals = \"SIGTERM\"\nforce_after_timeout = 3\n[class_budgets]\nhigh = \"1s\"\n";
-    let err = Config::default().apply_toml(text, "inline.toml").expect_err("bad values");
+    let err = Config::default()
+        .apply_toml(text, "inline.toml")
+        .expect_err("bad values");
     assert_eq!(err.issues.len(), 4, "{err}");
     let text = err.to_string();
     assert!(text.contains("found boolean"), "{text}");
@@ -114,7 +158,9 @@ fn bad_file_values_are_all_reported() {
 
 #[test]
 fn invalid_toml_is_reported_not_ignored() {
-    let err = Config::default().apply_toml("timeout = ", "broken.toml").expect_err("syntax");
+    let err = Config::default()
+        .apply_toml("timeout = ", "broken.toml")
+        .expect_err("syntax");
     assert!(err.to_string().contains("not valid TOML"), "{err}");
 }
 
@@ -123,16 +169,26 @@ fn missing_file_is_an_error() {
     let err = Config::default()
         .load(Some("/nonexistent/graceful.toml".into()), &Env::None)
         .expect_err("missing");
-    assert!(err.to_string().contains("cannot read the configuration file"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("cannot read the configuration file"),
+        "{err}"
+    );
 }
 
 #[test]
 fn sections_and_budgets_are_kept() {
     let text = "[admin]\naddr = \"127.0.0.1:9999\"\n[class_budgets]\n\"90\" = \"2s\"\n";
     let c = Config::default().apply_toml(text, "s.toml").expect("valid");
-    assert_eq!(c.class_budgets.get(&90).map(|s| s.value), Some(Duration::from_secs(2)));
+    assert_eq!(
+        c.class_budgets.get(&90).map(|s| s.value),
+        Some(Duration::from_secs(2))
+    );
     let (admin, _) = c.section("admin").expect("admin section");
-    assert_eq!(admin.get("addr").and_then(|v| v.as_str()), Some("127.0.0.1:9999"));
+    assert_eq!(
+        admin.get("addr").and_then(|v| v.as_str()),
+        Some("127.0.0.1:9999")
+    );
 }
 
 #[test]
@@ -141,7 +197,10 @@ fn unknown_shutdown_env_is_a_warning_with_suggestion() {
         .load(None, &env(&[("SHUTDOWN_TIMEOTU", "5s")]))
         .expect("still valid");
     let w = c.warnings().join("\n");
-    assert!(w.contains("SHUTDOWN_TIMEOTU") && w.contains("did you mean `SHUTDOWN_TIMEOUT`"), "{w}");
+    assert!(
+        w.contains("SHUTDOWN_TIMEOTU") && w.contains("did you mean `SHUTDOWN_TIMEOUT`"),
+        "{w}"
+    );
 }
 
 #[test]
@@ -149,5 +208,9 @@ fn grace_period_shorter_than_timeout_warns() {
     let c = Config::default()
         .load(None, &env(&[("SHUTDOWN_GRACE_PERIOD", "20s")]))
         .expect("valid");
-    assert!(c.warnings().iter().any(|w| w.contains("grace_period")), "{:?}", c.warnings());
+    assert!(
+        c.warnings().iter().any(|w| w.contains("grace_period")),
+        "{:?}",
+        c.warnings()
+    );
 }

@@ -27,7 +27,10 @@ pub(crate) struct StartupFailure {
 
 /// Builds the resources. Stops at the first failure, or when a shutdown is requested during
 /// start-up, returning what was built so it can be closed.
-pub(crate) async fn build_all(shutdown: &Shutdown, mut specs: Vec<ResourceSpec>) -> Result<Vec<Built>, StartupFailure> {
+pub(crate) async fn build_all(
+    shutdown: &Shutdown,
+    mut specs: Vec<ResourceSpec>,
+) -> Result<Vec<Built>, StartupFailure> {
     if let Err(error) = graph::validate(&specs) {
         return Err(StartupFailure {
             error: Some(error),
@@ -76,7 +79,11 @@ pub(crate) async fn build_all(shutdown: &Shutdown, mut specs: Vec<ResourceSpec>)
                 continue;
             }
             Ok(Err(e)) => e,
-            Err(join) => format!("constructor panicked: {}", super::close::panic_message(join)).into(),
+            Err(join) => format!(
+                "constructor panicked: {}",
+                super::close::panic_message(join)
+            )
+            .into(),
         };
         return Err(StartupFailure {
             error: Some(StartupError::Constructor {

@@ -130,7 +130,9 @@ impl GracefulBuilder {
     /// Which signals start a shutdown (default SIGTERM, SIGINT, SIGHUP). Pass `[]` in tests
     /// that build many engines in one process.
     pub fn signals(mut self, signals: impl IntoIterator<Item = Signal>) -> Self {
-        self.config.signals.set(signals.into_iter().collect(), Source::Builder);
+        self.config
+            .signals
+            .set(signals.into_iter().collect(), Source::Builder);
         self
     }
 

@@ -28,7 +28,11 @@ pub(crate) fn panic_message(join: JoinError) -> String {
 }
 
 /// Closes every built resource; returns the records in the order closes started.
-pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut Recorder) -> Vec<ResourceRecord> {
+pub(crate) async fn close_all(
+    shutdown: &Shutdown,
+    built: Vec<Built>,
+    rec: &mut Recorder,
+) -> Vec<ResourceRecord> {
     let config = shutdown.config().clone();
     let mut classes: BTreeMap<i32, Vec<Built>> = BTreeMap::new();
     for b in built {
@@ -37,7 +41,8 @@ pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut 
     let mut records = Vec::new();
     for (priority, class) in classes {
         let budget = config.class_budgets.get(&priority).map(|s| s.value);
-        let class_deadline = budget.map_or(rec.deadline, |b| (Instant::now() + b).min(rec.deadline));
+        let class_deadline =
+            budget.map_or(rec.deadline, |b| (Instant::now() + b).min(rec.deadline));
         let mut set = tokio::task::JoinSet::new();
         for b in class {
             let shutdown = shutdown.clone();
@@ -93,7 +98,9 @@ pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut 
             });
         }
         while let Some(joined) = set.join_next().await {
-            let Ok((record, limit)) = joined else { continue };
+            let Ok((record, limit)) = joined else {
+                continue;
+            };
             let seconds = record.finished.saturating_sub(record.started).as_secs_f64();
             match &record.outcome {
                 CloseOutcome::Closed => {
@@ -122,7 +129,8 @@ pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut 
             if let Ok(mut p) = shutdown.inner.progress.lock() {
                 p.resources_closed += 1;
                 if !record.outcome.is_ok() {
-                    p.errors.push(format!("{}: {:?}", record.name, record.outcome));
+                    p.errors
+                        .push(format!("{}: {:?}", record.name, record.outcome));
                 }
             }
             shutdown.emit(Event::ResourceClosed {

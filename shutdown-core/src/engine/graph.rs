@@ -65,15 +65,23 @@ mod tests {
             spec("a", 100, A).into_spec(),
             spec("b", 100, B).depends_on::<A>().into_spec(),
         ];
-        let err = validate(&specs).expect_err("equal priority with a dependency").to_string();
-        assert!(err.contains("`b` (priority 100) depends on `a` (priority 100)"), "{err}");
+        let err = validate(&specs)
+            .expect_err("equal priority with a dependency")
+            .to_string();
+        assert!(
+            err.contains("`b` (priority 100) depends on `a` (priority 100)"),
+            "{err}"
+        );
     }
 
     #[test]
     fn missing_dependency_names_type() {
         let specs = vec![spec("b", 10, B).depends_on::<A>().into_spec()];
         let err = validate(&specs).expect_err("missing").to_string();
-        assert!(err.contains("needs `Res<") && err.contains("::A>`"), "{err}");
+        assert!(
+            err.contains("needs `Res<") && err.contains("::A>`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -41,7 +41,12 @@ impl Recorder {
     }
 
     /// Marks the current phase as having missed a deadline.
-    pub(crate) fn missed(&mut self, what: impl Into<String>, limit: std::time::Duration, shutdown: &Shutdown) {
+    pub(crate) fn missed(
+        &mut self,
+        what: impl Into<String>,
+        limit: std::time::Duration,
+        shutdown: &Shutdown,
+    ) {
         let what = what.into();
         self.forced = true;
         if let Some((phase, _, within)) = self.current.as_mut() {

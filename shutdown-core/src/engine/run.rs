@@ -37,14 +37,22 @@ impl Graceful {
             process_owner,
             expect_resources,
         } = self;
-        signals::listen(&shutdown, &shutdown.config().signals.value.clone(), process_owner);
+        signals::listen(
+            &shutdown,
+            &shutdown.config().signals.value.clone(),
+            process_owner,
+        );
         let built = if specs.len() < expect_resources {
             let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
             Err(build::StartupFailure {
                 error: Some(crate::StartupError::TooFewResources {
                     expected: expect_resources,
                     found: specs.len(),
-                    names: if names.is_empty() { String::new() } else { format!(": {}", names.join(", ")) },
+                    names: if names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", names.join(", "))
+                    },
                 }),
                 built: Vec::new(),
             })
@@ -58,9 +66,18 @@ impl Graceful {
                 if let Some(e) = &error {
                     tracing::error!(target: "graceful::startup", "{e}");
                 }
-                let why = error.clone().unwrap_or_else(|| "shutdown requested during start-up".into());
+                let why = error
+                    .clone()
+                    .unwrap_or_else(|| "shutdown requested during start-up".into());
                 shutdown.trigger(ShutdownReason::StartupFailed { error: why });
-                return phases(&shutdown, failure.built, Main::NotStarted, error, process_owner).await;
+                return phases(
+                    &shutdown,
+                    failure.built,
+                    Main::NotStarted,
+                    error,
+                    process_owner,
+                )
+                .await;
             }
         };
         tracing::info!(target: "graceful::startup", resources = built.len(), "started");
@@ -99,7 +116,9 @@ enum Main {
     Done(MainOutcome, Option<std::process::ExitCode>),
 }
 
-fn main_outcome(joined: Result<MainExit, tokio::task::JoinError>) -> (MainOutcome, Option<std::process::ExitCode>) {
+fn main_outcome(
+    joined: Result<MainExit, tokio::task::JoinError>,
+) -> (MainOutcome, Option<std::process::ExitCode>) {
     match joined {
         Ok(MainExit::Ok) => (MainOutcome::Ok, None),
         Ok(MainExit::Code(c)) => {
@@ -124,7 +143,12 @@ async fn phases(
     process_owner: bool,
 ) -> RunOutcome {
     let config = shutdown.config().clone();
-    let start = shutdown.inner.shutdown_started.get().copied().unwrap_or_else(Instant::now);
+    let start = shutdown
+        .inner
+        .shutdown_started
+        .get()
+        .copied()
+        .unwrap_or_else(Instant::now);
     if process_owner {
         watchdog::arm(shutdown.clone(), start);
     }
@@ -194,7 +218,10 @@ async fn phases(
 
     rec.enter(shutdown, Phase::ClosingResources);
     let resources = close::close_all(shutdown, built, &mut rec).await;
-    if resources.iter().any(|r| matches!(r.outcome, CloseOutcome::TimedOut | CloseOutcome::Skipped)) {
+    if resources
+        .iter()
+        .any(|r| matches!(r.outcome, CloseOutcome::TimedOut | CloseOutcome::Skipped))
+    {
         rec.forced = true;
     }
 
@@ -222,8 +249,12 @@ async fn phases(
     if let Some(dir) = &config.state_dir.value {
         let path = dir.join(crate::report::LAST_REPORT_FILE);
         match crate::fs::atomic_write(&path, report.to_json().as_bytes()) {
-            Ok(()) => tracing::debug!(target: "graceful::report", path = %path.display(), "report written"),
-            Err(e) => tracing::error!(target: "graceful::report", path = %path.display(), "cannot write the shutdown report: {e}"),
+            Ok(()) => {
+                tracing::debug!(target: "graceful::report", path = %path.display(), "report written")
+            }
+            Err(e) => {
+                tracing::error!(target: "graceful::report", path = %path.display(), "cannot write the shutdown report: {e}")
+            }
         }
     }
     let _ = shutdown.inner.report.set(report.clone());
@@ -231,16 +262,25 @@ async fn phases(
     // Let integrations deliver the final phase (admin event streams, systemd), briefly and never
     // past the overall deadline.
     let left = (start + shutdown.timeout()).saturating_duration_since(Instant::now());
-    shutdown.run_finishers(left.min(std::time::Duration::from_millis(500))).await;
+    shutdown
+        .run_finishers(left.min(std::time::Duration::from_millis(500)))
+        .await;
     tracing::info!(target: "graceful::report", result = result.as_str(), total = ?report.total, "shutdown finished");
     RunOutcome { report, main_code }
 }
 
 /// Runs the hooks registered for `phase`, concurrently, bounded by the engine's deadline.
-async fn run_hooks(shutdown: &Shutdown, phase: Phase, rec: &mut Recorder, out: &mut Vec<HookRecord>) {
+async fn run_hooks(
+    shutdown: &Shutdown,
+    phase: Phase,
+    rec: &mut Recorder,
+    out: &mut Vec<HookRecord>,
+) {
     let mine: Vec<_> = match shutdown.inner.hooks.lock() {
         Ok(mut hooks) => {
-            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *hooks).into_iter().partition(|h| h.phase == phase);
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *hooks)
+                .into_iter()
+                .partition(|h| h.phase == phase);
             *hooks = rest;
             mine
         }

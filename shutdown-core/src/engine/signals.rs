@@ -26,7 +26,9 @@ pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: boo
                     }
                 });
             }
-            Err(e) => tracing::warn!(target: "graceful::signal", signal = %sig, "cannot listen for signal: {e}"),
+            Err(e) => {
+                tracing::warn!(target: "graceful::signal", signal = %sig, "cannot listen for signal: {e}")
+            }
         }
     }
     let shutdown = shutdown.clone();
@@ -47,7 +49,9 @@ pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: boo
             );
             if process_owner {
                 let code = exit::second_signal(sig.number());
-                eprintln!("graceful: second signal {sig} during shutdown; exiting now with {code}. Still pending: {pending}");
+                eprintln!(
+                    "graceful: second signal {sig} during shutdown; exiting now with {code}. Still pending: {pending}"
+                );
                 tracing::error!(target: "graceful::signal", signal = %sig, code, %pending, "second signal: exiting at once");
                 std::process::exit(code);
             }

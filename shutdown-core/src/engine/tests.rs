@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::{
-    BoxError, CloseOutcome, Graceful, GracefulBuilder, MainOutcome, Phase, Res, Resource, Resources,
-    ShutdownReason,
+    BoxError, CloseOutcome, Graceful, GracefulBuilder, MainOutcome, Phase, Res, Resource,
+    Resources, ShutdownReason,
 };
 
 /// A log of close events shared by the resources of one test.
@@ -35,7 +35,12 @@ macro_rules! newtype {
 }
 newtype!(A, B, C, D, E);
 
-fn logged<T: Send + Sync + 'static>(log: &Log, name: &'static str, prio: i32, value: T) -> Resource<T> {
+fn logged<T: Send + Sync + 'static>(
+    log: &Log,
+    name: &'static str,
+    prio: i32,
+    value: T,
+) -> Resource<T> {
     let log = log.clone();
     Resource::from_value(name, prio, value).close_with(move |_r: Res<T>| async move {
         log.push(format!("start {name}"));
@@ -56,17 +61,36 @@ async fn closes_in_ascending_priority_and_equal_priority_concurrently() {
         .expect("build")
         .run(|_| async {})
         .await;
-    assert_eq!(outcome.report.result, Phase::Completed, "{}", outcome.report);
+    assert_eq!(
+        outcome.report.result,
+        Phase::Completed,
+        "{}",
+        outcome.report
+    );
     assert_eq!(outcome.code(), Some(0));
     let lines = log.lines();
-    let pos = |s: &str| lines.iter().position(|l| l == s).unwrap_or_else(|| panic!("{s} missing in {lines:?}"));
+    let pos = |s: &str| {
+        lines
+            .iter()
+            .position(|l| l == s)
+            .unwrap_or_else(|| panic!("{s} missing in {lines:?}"))
+    };
     assert!(pos("end http") < pos("start cache") && pos("end http") < pos("start queue"));
     // Equal priority: both started before either finished.
-    assert!(pos("start cache") < pos("end queue") && pos("start queue") < pos("end cache"), "{lines:?}");
+    assert!(
+        pos("start cache") < pos("end queue") && pos("start queue") < pos("end cache"),
+        "{lines:?}"
+    );
     assert!(pos("end cache") < pos("start db") && pos("end queue") < pos("start db"));
     let r = &outcome.report;
-    let (cache, queue) = (r.resource("cache").expect("cache"), r.resource("queue").expect("queue"));
-    assert!(cache.started < queue.finished && queue.started < cache.finished, "report shows overlap");
+    let (cache, queue) = (
+        r.resource("cache").expect("cache"),
+        r.resource("queue").expect("queue"),
+    );
+    assert!(
+        cache.started < queue.finished && queue.started < cache.finished,
+        "report shows overlap"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,18 +98,22 @@ async fn hung_failing_and_panicking_closes_are_reported_and_the_rest_close() {
     let log = Log::default();
     let outcome = engine()
         .resource(logged(&log, "db", 100, A))
-        .resource(Resource::from_value("hung", 50, B).close_with(|_r: Res<B>| async {
-            std::future::pending::<()>().await;
-        }))
+        .resource(
+            Resource::from_value("hung", 50, B).close_with(|_r: Res<B>| async {
+                std::future::pending::<()>().await;
+            }),
+        )
         .resource(
             Resource::from_value("erroring", 20, C)
                 .close_with(|_r: Res<C>| async { Err::<(), BoxError>("disk full".into()) }),
         )
-        .resource(Resource::from_value("panicking", 20, D).close_with(|_r: Res<D>| async {
-            if true {
-                panic!("close exploded");
-            }
-        }))
+        .resource(
+            Resource::from_value("panicking", 20, D).close_with(|_r: Res<D>| async {
+                if true {
+                    panic!("close exploded");
+                }
+            }),
+        )
         .build()
         .expect("build")
         .run(|_| async {})
@@ -93,14 +121,34 @@ async fn hung_failing_and_panicking_closes_are_reported_and_the_rest_close() {
     let r = &outcome.report;
     assert_eq!(r.result, Phase::Forced, "{r}");
     assert_eq!(outcome.code(), Some(crate::exit::FORCED));
-    assert_eq!(r.resource("hung").expect("hung").outcome, CloseOutcome::TimedOut);
-    assert_eq!(r.resource("erroring").expect("e").outcome, CloseOutcome::Failed("disk full".into()));
-    assert_eq!(r.resource("panicking").expect("p").outcome, CloseOutcome::Panicked("close exploded".into()));
-    assert_eq!(r.resource("db").expect("db").outcome, CloseOutcome::Closed, "the next class still closes");
+    assert_eq!(
+        r.resource("hung").expect("hung").outcome,
+        CloseOutcome::TimedOut
+    );
+    assert_eq!(
+        r.resource("erroring").expect("e").outcome,
+        CloseOutcome::Failed("disk full".into())
+    );
+    assert_eq!(
+        r.resource("panicking").expect("p").outcome,
+        CloseOutcome::Panicked("close exploded".into())
+    );
+    assert_eq!(
+        r.resource("db").expect("db").outcome,
+        CloseOutcome::Closed,
+        "the next class still closes"
+    );
     assert!(log.lines().contains(&"end db".to_string()));
-    assert!(r.deadlines.iter().any(|d| d.what == "hung" && d.phase == Phase::ClosingResources));
+    assert!(
+        r.deadlines
+            .iter()
+            .any(|d| d.what == "hung" && d.phase == Phase::ClosingResources)
+    );
     let errors = r.errors().join("\n");
-    assert!(errors.contains("`erroring` failed to close: disk full"), "{errors}");
+    assert!(
+        errors.contains("`erroring` failed to close: disk full"),
+        "{errors}"
+    );
     assert!(errors.contains("`panicking` panicked"), "{errors}");
 }
 
@@ -109,16 +157,21 @@ async fn class_budget_bounds_a_whole_class() {
     let outcome = engine()
         .resource_close_timeout(Duration::from_secs(5))
         .class_budget(50, Duration::from_millis(100))
-        .resource(Resource::from_value("slow", 50, A).close_with(|_r: Res<A>| async {
-            tokio::time::sleep(Duration::from_secs(60)).await;
-        }))
+        .resource(
+            Resource::from_value("slow", 50, A).close_with(|_r: Res<A>| async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }),
+        )
         .build()
         .expect("build")
         .run(|_| async {})
         .await;
     let slow = outcome.report.resource("slow").expect("slow");
     assert_eq!(slow.outcome, CloseOutcome::TimedOut);
-    assert_eq!(outcome.report.deadlines[0].limit, Duration::from_millis(100));
+    assert_eq!(
+        outcome.report.deadlines[0].limit,
+        Duration::from_millis(100)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,8 +180,10 @@ async fn failing_constructor_closes_only_what_was_built_and_names_location() {
     let outcome = engine()
         .resource(logged(&log, "db", 100, A))
         .resource(
-            Resource::new("cache", 50, |_| async { Err::<B, _>(std::io::Error::other("connection refused")) })
-                .at("src/resources.rs", 42),
+            Resource::new("cache", 50, |_| async {
+                Err::<B, _>(std::io::Error::other("connection refused"))
+            })
+            .at("src/resources.rs", 42),
         )
         .resource(logged(&log, "never", 10, C))
         .build()
@@ -141,7 +196,10 @@ async fn failing_constructor_closes_only_what_was_built_and_names_location() {
         .await;
     let r = &outcome.report;
     let err = r.startup_error.clone().expect("startup error");
-    assert!(err.contains("resource `cache` (src/resources.rs:42) failed to start: connection refused"), "{err}");
+    assert!(
+        err.contains("resource `cache` (src/resources.rs:42) failed to start: connection refused"),
+        "{err}"
+    );
     assert_eq!(outcome.code(), Some(crate::exit::STARTUP_FAILED));
     assert_eq!(r.main, MainOutcome::NotStarted);
     let names: Vec<&str> = r.resources.iter().map(|x| x.name.as_str()).collect();
@@ -163,7 +221,10 @@ async fn panicking_constructor_is_a_startup_error() {
         .run(|_| async {})
         .await;
     let err = outcome.report.startup_error.expect("error");
-    assert!(err.contains("`boom`") && err.contains("constructor exploded"), "{err}");
+    assert!(
+        err.contains("`boom`") && err.contains("constructor exploded"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -177,7 +238,10 @@ async fn main_error_still_closes_resources_and_exits_non_zero() {
         .await;
     assert_eq!(outcome.code(), Some(crate::exit::MAIN_ERROR));
     assert_eq!(outcome.report.main, MainOutcome::Error("\"boom\"".into()));
-    assert!(matches!(outcome.report.reason, Some(ShutdownReason::MainFailed { .. })));
+    assert!(matches!(
+        outcome.report.reason,
+        Some(ShutdownReason::MainFailed { .. })
+    ));
     assert_eq!(log.lines(), ["start db", "end db"]);
 }
 
@@ -202,7 +266,9 @@ async fn many_concurrent_triggers_start_exactly_one_shutdown() {
             let mut handles = Vec::new();
             for i in 0..16 {
                 let s = s.clone();
-                handles.push(tokio::spawn(async move { s.trigger(format!("caller {i}")) }));
+                handles.push(tokio::spawn(
+                    async move { s.trigger(format!("caller {i}")) },
+                ));
             }
             let mut started = 0;
             for h in handles {
@@ -213,18 +279,30 @@ async fn many_concurrent_triggers_start_exactly_one_shutdown() {
         .await;
     let mut initiated = 0;
     while let Ok(e) = events.try_recv() {
-        if e == (crate::Event::Phase { phase: Phase::Initiated }) {
+        if e == (crate::Event::Phase {
+            phase: Phase::Initiated,
+        }) {
             initiated += 1;
         }
     }
     assert_eq!(initiated, 1);
-    assert!(matches!(outcome.report.reason, Some(ShutdownReason::Requested { .. })));
-    assert_eq!(outcome.report.phases.len(), 6, "one walk through the phases");
+    assert!(matches!(
+        outcome.report.reason,
+        Some(ShutdownReason::Requested { .. })
+    ));
+    assert_eq!(
+        outcome.report.phases.len(),
+        6,
+        "one walk through the phases"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drain_waits_for_guards_and_ends_when_the_last_drops() {
-    let graceful = engine().drain_timeout(Duration::from_secs(8)).build().expect("build");
+    let graceful = engine()
+        .drain_timeout(Duration::from_secs(8))
+        .build()
+        .expect("build");
     let shutdown = graceful.shutdown();
     let guard = shutdown.track();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -232,7 +310,10 @@ async fn drain_waits_for_guards_and_ends_when_the_last_drops() {
         let s = shutdown.clone();
         tokio::spawn(async move {
             let mut phase = s.phase();
-            phase.wait_for(|p| *p == Phase::DrainingConnections).await.expect("phase");
+            phase
+                .wait_for(|p| *p == Phase::DrainingConnections)
+                .await
+                .expect("phase");
             // The drain is blocked by our guard: the phase must not move on by itself.
             tokio::time::sleep(Duration::from_millis(100)).await;
             let still = s.current_phase();
@@ -241,11 +322,24 @@ async fn drain_waits_for_guards_and_ends_when_the_last_drops() {
             still
         })
     };
-    let outcome = graceful.run(|s| async move { s.trigger("test"); }).await;
+    let outcome = graceful
+        .run(|s| async move {
+            s.trigger("test");
+        })
+        .await;
     rx.await.expect("watcher ran");
     assert_eq!(watcher.await.expect("join"), Phase::DrainingConnections);
-    assert_eq!(outcome.report.result, Phase::Completed, "drain ended without hitting the deadline");
-    let drain = outcome.report.phases.iter().find(|p| p.phase == Phase::DrainingConnections).expect("drain");
+    assert_eq!(
+        outcome.report.result,
+        Phase::Completed,
+        "drain ended without hitting the deadline"
+    );
+    let drain = outcome
+        .report
+        .phases
+        .iter()
+        .find(|p| p.phase == Phase::DrainingConnections)
+        .expect("drain");
     assert!(drain.within_deadline);
 }
 
@@ -256,26 +350,42 @@ async fn drain_deadline_aborts_named_tasks_and_forces() {
         .build()
         .expect("build")
         .run(|s| async move {
-            s.spawn("stubborn-worker", async { std::future::pending::<()>().await });
+            s.spawn("stubborn-worker", async {
+                std::future::pending::<()>().await
+            });
             s.on_abandon(|| vec!["GET /slow (1.0s)".to_string()]);
             s.trigger("test");
         })
         .await;
     let r = &outcome.report;
     assert_eq!(r.result, Phase::Forced);
-    assert!(r.abandoned.iter().any(|a| a == "stubborn-worker"), "{:?}", r.abandoned);
-    assert!(r.abandoned.iter().any(|a| a == "GET /slow (1.0s)"), "{:?}", r.abandoned);
+    assert!(
+        r.abandoned.iter().any(|a| a == "stubborn-worker"),
+        "{:?}",
+        r.abandoned
+    );
+    assert!(
+        r.abandoned.iter().any(|a| a == "GET /slow (1.0s)"),
+        "{:?}",
+        r.abandoned
+    );
     assert!(r.deadlines.iter().any(|d| d.what == "drain"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn main_that_ignores_shutdown_is_aborted_at_the_drain_deadline() {
-    let graceful = engine().drain_timeout(Duration::from_millis(200)).build().expect("build");
+    let graceful = engine()
+        .drain_timeout(Duration::from_millis(200))
+        .build()
+        .expect("build");
     let s = graceful.shutdown();
     s.trigger("test");
     let outcome = graceful.run(|_| std::future::pending::<()>()).await;
     assert_eq!(outcome.report.main, MainOutcome::Aborted);
-    assert_eq!(outcome.report.abandoned.first().map(String::as_str), Some("main"));
+    assert_eq!(
+        outcome.report.abandoned.first().map(String::as_str),
+        Some("main")
+    );
     assert_eq!(outcome.code(), Some(crate::exit::FORCED));
 }
 
@@ -291,14 +401,21 @@ async fn dependencies_are_injected_and_close_after_dependents() {
     let l1 = log.clone();
     let l2 = log.clone();
     let outcome = engine()
-        .resource(Resource::new("repo", 10, |res: Resources| async move {
-            Ok::<_, BoxError>(Repo { pool: res.get::<Pool>()? })
-        })
-        .depends_on::<Pool>()
-        .close_owned(move |repo: Repo| async move { l1.push(format!("close repo using {}", repo.pool.name)) }))
-        .resource(Resource::from_value("pool", 20, Pool { name: "pg" }).close_owned(move |_p: Pool| async move {
-            l2.push("close pool")
-        }))
+        .resource(
+            Resource::new("repo", 10, |res: Resources| async move {
+                Ok::<_, BoxError>(Repo {
+                    pool: res.get::<Pool>()?,
+                })
+            })
+            .depends_on::<Pool>()
+            .close_owned(move |repo: Repo| async move {
+                l1.push(format!("close repo using {}", repo.pool.name))
+            }),
+        )
+        .resource(
+            Resource::from_value("pool", 20, Pool { name: "pg" })
+                .close_owned(move |_p: Pool| async move { l2.push("close pool") }),
+        )
         .build()
         .expect("build")
         .run(|s| async move {
@@ -306,8 +423,18 @@ async fn dependencies_are_injected_and_close_after_dependents() {
             assert_eq!(repo.pool.name, "pg");
         })
         .await;
-    assert_eq!(log.lines(), ["close repo using pg", "close pool"], "{}", outcome.report);
-    assert_eq!(outcome.report.result, Phase::Completed, "{}", outcome.report);
+    assert_eq!(
+        log.lines(),
+        ["close repo using pg", "close pool"],
+        "{}",
+        outcome.report
+    );
+    assert_eq!(
+        outcome.report.result,
+        Phase::Completed,
+        "{}",
+        outcome.report
+    );
 }
 
 #[tokio::test]
@@ -324,7 +451,10 @@ async fn contradicting_priorities_are_a_startup_error_naming_both() {
         .run(|_| async {})
         .await;
     let err = outcome.report.startup_error.clone().expect("error");
-    assert!(err.contains("`repo` (priority 10) depends on `pool` (priority 5)"), "{err}");
+    assert!(
+        err.contains("`repo` (priority 10) depends on `pool` (priority 5)"),
+        "{err}"
+    );
     assert_eq!(outcome.code(), Some(crate::exit::STARTUP_FAILED));
 }
 
@@ -364,8 +494,16 @@ async fn hooks_run_in_their_phase_and_failures_are_recorded() {
         .run(|_| async {})
         .await;
     assert_eq!(log.lines(), ["save during saving_state", "flush"]);
-    let flush = outcome.report.hooks.iter().find(|h| h.name == "flush").expect("flush");
-    assert_eq!(flush.outcome, CloseOutcome::Failed("collector unreachable".into()));
+    let flush = outcome
+        .report
+        .hooks
+        .iter()
+        .find(|h| h.name == "flush")
+        .expect("flush");
+    assert_eq!(
+        flush.outcome,
+        CloseOutcome::Failed("collector unreachable".into())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -388,8 +526,15 @@ async fn progress_reports_phase_and_resources() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_is_written_to_the_state_dir() {
     let dir = std::env::temp_dir().join(format!("graceful-report-{}", std::process::id()));
-    let _ = engine().state_dir(&dir).build().expect("build").run(|_| async {}).await;
-    let json = crate::report::read_last(&dir).expect("written").expect("valid");
+    let _ = engine()
+        .state_dir(&dir)
+        .build()
+        .expect("build")
+        .run(|_| async {})
+        .await;
+    let json = crate::report::read_last(&dir)
+        .expect("written")
+        .expect("valid");
     assert_eq!(json["result"], "completed");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -397,8 +542,16 @@ async fn report_is_written_to_the_state_dir() {
 #[tokio::test]
 async fn missing_resource_error_names_the_type_and_the_linking_rule() {
     let graceful = engine().build().expect("build");
-    let err = graceful.shutdown().resources().get::<E>().expect_err("not registered").to_string();
-    assert!(err.contains("::E`") && err.contains("use that_crate as _;"), "{err}");
+    let err = graceful
+        .shutdown()
+        .resources()
+        .get::<E>()
+        .expect_err("not registered")
+        .to_string();
+    assert!(
+        err.contains("::E`") && err.contains("use that_crate as _;"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -411,7 +564,10 @@ async fn too_few_resources_explains_the_linking_rule() {
         .run(|_| async {})
         .await;
     let err = outcome.report.startup_error.clone().expect("error");
-    assert!(err.contains("expected at least 2 registered resource(s), found 1: only"), "{err}");
+    assert!(
+        err.contains("expected at least 2 registered resource(s), found 1: only"),
+        "{err}"
+    );
     assert!(err.contains("use that_crate as _;"), "{err}");
     assert_eq!(outcome.code(), Some(crate::exit::STARTUP_FAILED));
 }

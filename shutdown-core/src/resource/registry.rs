@@ -75,7 +75,11 @@ impl Resources {
             None => Err(GetError::NotAvailable {
                 name: entry.name.clone(),
                 type_name,
-                state: if entry.closed { "closed" } else { "not built yet" },
+                state: if entry.closed {
+                    "closed"
+                } else {
+                    "not built yet"
+                },
             }),
         }
     }
@@ -106,11 +110,21 @@ impl Resources {
                 },
             })
             .collect();
-        out.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.name.cmp(&b.name)));
+        out.sort_by(|a, b| {
+            b.priority
+                .cmp(&a.priority)
+                .then_with(|| a.name.cmp(&b.name))
+        });
         out
     }
 
-    pub(crate) fn declare(&self, type_id: TypeId, name: &str, type_name: &'static str, priority: i32) {
+    pub(crate) fn declare(
+        &self,
+        type_id: TypeId,
+        name: &str,
+        type_name: &'static str,
+        priority: i32,
+    ) {
         let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
         map.entry(type_id).or_insert_with(|| Entry {
             name: name.to_string(),
@@ -140,6 +154,8 @@ impl Resources {
 impl std::fmt::Debug for Resources {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        f.debug_list().entries(map.values().map(|e| &e.name)).finish()
+        f.debug_list()
+            .entries(map.values().map(|e| &e.name))
+            .finish()
     }
 }
