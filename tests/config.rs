@@ -30,11 +30,19 @@ fn each_layer_overrides_the_one_before_and_is_shown_with_its_source() {
     ]);
     assert_eq!(code, Some(0), "{err}");
     // timeout: macro argument (25s) over the default (30s)
-    assert!(row(&out, "timeout").contains("25s") && row(&out, "timeout").contains("#[graceful::main]"));
+    assert!(
+        row(&out, "timeout").contains("25s") && row(&out, "timeout").contains("#[graceful::main]")
+    );
     // drain_timeout: env (7s) over file (4s) over macro (5s)
-    assert!(row(&out, "drain_timeout").contains("7s") && row(&out, "drain_timeout").contains("env SHUTDOWN_DRAIN_TIMEOUT"));
+    assert!(
+        row(&out, "drain_timeout").contains("7s")
+            && row(&out, "drain_timeout").contains("env SHUTDOWN_DRAIN_TIMEOUT")
+    );
     // readiness_delay: file over default
-    assert!(row(&out, "readiness_delay").contains("2s") && row(&out, "readiness_delay").contains("graceful.toml"));
+    assert!(
+        row(&out, "readiness_delay").contains("2s")
+            && row(&out, "readiness_delay").contains("graceful.toml")
+    );
     // untouched: default
     assert!(row(&out, "force_after_timeout").ends_with("default"));
 }
@@ -57,7 +65,10 @@ fn an_unparseable_env_value_stops_start_up_naming_key_source_and_forms() {
     let (code, out, err) = run_config(&[("SHUTDOWN_TIMEOUT", "30x")]);
     assert_eq!(code, Some(i32::from(graceful::exit::CONFIG_ERROR)));
     assert!(out.is_empty(), "nothing started: {out:?}");
-    assert!(err.contains("`SHUTDOWN_TIMEOUT` (env SHUTDOWN_TIMEOUT): `30x` is not a duration"), "{err}");
+    assert!(
+        err.contains("`SHUTDOWN_TIMEOUT` (env SHUTDOWN_TIMEOUT): `30x` is not a duration"),
+        "{err}"
+    );
     assert!(err.contains("`30s`, `1m30s`, `250ms`"), "{err}");
 }
 
@@ -72,23 +83,39 @@ fn negative_values_are_refused() {
 fn drain_longer_than_the_overall_timeout_is_refused() {
     let (code, _, err) = run_config(&[("SHUTDOWN_DRAIN_TIMEOUT", "40s")]);
     assert_eq!(code, Some(i32::from(graceful::exit::CONFIG_ERROR)));
-    assert!(err.contains("is longer than timeout (25s, #[graceful::main])"), "{err}");
+    assert!(
+        err.contains("is longer than timeout (25s, #[graceful::main])"),
+        "{err}"
+    );
 }
 
 #[test]
 fn an_unknown_key_in_the_file_is_refused_with_its_line() {
     let dir = common::temp_dir();
     let file = dir.path().join("graceful.toml");
-    std::fs::write(&file, "# comment\ntimeout = \"20s\"\nreadines_delay = \"1s\"\n").expect("write");
+    std::fs::write(
+        &file,
+        "# comment\ntimeout = \"20s\"\nreadines_delay = \"1s\"\n",
+    )
+    .expect("write");
     let (code, _, err) = run_config(&[("FIXTURE_CONFIG", file.to_str().expect("utf8"))]);
     assert_eq!(code, Some(i32::from(graceful::exit::CONFIG_ERROR)));
-    assert!(err.contains("`readines_delay`") && err.contains("line 3"), "{err}");
+    assert!(
+        err.contains("`readines_delay`") && err.contains("line 3"),
+        "{err}"
+    );
     assert!(err.contains("did you mean `readiness_delay`"), "{err}");
 }
 
 #[test]
 fn several_problems_are_reported_together() {
-    let (code, _, err) = run_config(&[("SHUTDOWN_TIMEOUT", "soon"), ("SHUTDOWN_FORCE_AFTER_TIMEOUT", "perhaps")]);
+    let (code, _, err) = run_config(&[
+        ("SHUTDOWN_TIMEOUT", "soon"),
+        ("SHUTDOWN_FORCE_AFTER_TIMEOUT", "perhaps"),
+    ]);
     assert_eq!(code, Some(i32::from(graceful::exit::CONFIG_ERROR)));
-    assert!(err.contains("SHUTDOWN_TIMEOUT") && err.contains("SHUTDOWN_FORCE_AFTER_TIMEOUT"), "{err}");
+    assert!(
+        err.contains("SHUTDOWN_TIMEOUT") && err.contains("SHUTDOWN_FORCE_AFTER_TIMEOUT"),
+        "{err}"
+    );
 }

@@ -10,7 +10,11 @@ use nix::sys::signal::Signal;
 const FIXTURE: &str = env!("CARGO_BIN_EXE_graceful-fixture");
 
 fn start(scenario: &str, state: &std::path::Path) -> Proc {
-    Proc::start(FIXTURE, &[scenario], &[("SHUTDOWN_STATE_DIR", state.to_str().expect("utf8"))])
+    Proc::start(
+        FIXTURE,
+        &[scenario],
+        &[("SHUTDOWN_STATE_DIR", state.to_str().expect("utf8"))],
+    )
 }
 
 #[test]
@@ -25,17 +29,39 @@ fn sigterm_closes_by_priority_and_equal_priorities_concurrently() {
     let (start_cache, end_cache) = (p.pos("close-start cache"), p.pos("close-end cache"));
     let (start_queue, end_queue) = (p.pos("close-start queue"), p.pos("close-end queue"));
     let start_db = p.pos("close-start db");
-    assert!(end_http < start_cache && end_http < start_queue, "priority 10 closes first");
-    assert!(start_cache < end_queue && start_queue < end_cache, "equal priority overlaps: {:?}", p.stdout());
-    assert!(end_cache < start_db && end_queue < start_db, "priority 100 closes last");
+    assert!(
+        end_http < start_cache && end_http < start_queue,
+        "priority 10 closes first"
+    );
+    assert!(
+        start_cache < end_queue && start_queue < end_cache,
+        "equal priority overlaps: {:?}",
+        p.stdout()
+    );
+    assert!(
+        end_cache < start_db && end_queue < start_db,
+        "priority 100 closes last"
+    );
     let report = read_report(dir.path());
     assert_eq!(report["result"], "completed");
     assert_eq!(report["reason"]["kind"], "signal");
     assert_eq!(report["reason"]["signal"], "Term");
-    let phases: Vec<&str> = report["phases"].as_array().expect("phases").iter().filter_map(|p| p["phase"].as_str()).collect();
+    let phases: Vec<&str> = report["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .filter_map(|p| p["phase"].as_str())
+        .collect();
     assert_eq!(
         phases,
-        ["initiated", "stopping_new_requests", "draining_connections", "saving_state", "closing_resources", "flushing_buffers"]
+        [
+            "initiated",
+            "stopping_new_requests",
+            "draining_connections",
+            "saving_state",
+            "closing_resources",
+            "flushing_buffers"
+        ]
     );
 }
 
@@ -46,15 +72,34 @@ fn hung_close_is_forced_the_next_class_closes_and_the_process_exits_before_timeo
     p.wait_line("ready");
     p.signal(Signal::SIGTERM);
     let status = p.wait();
-    assert_eq!(status.code(), Some(i32::from(graceful::exit::FORCED)), "stderr: {:?}", p.stderr());
-    assert!(p.stdout().iter().any(|l| l == "close-end db"), "the next class still closed");
+    assert_eq!(
+        status.code(),
+        Some(i32::from(graceful::exit::FORCED)),
+        "stderr: {:?}",
+        p.stderr()
+    );
+    assert!(
+        p.stdout().iter().any(|l| l == "close-end db"),
+        "the next class still closed"
+    );
     let report = read_report(dir.path());
     assert_eq!(report["result"], "forced");
-    let hung = report["resources"].as_array().expect("resources").iter().find(|r| r["name"] == "hung").expect("hung");
+    let hung = report["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["name"] == "hung")
+        .expect("hung");
     assert_eq!(hung["outcome"]["status"], "timed_out");
     // The engine's own clock, not this machine's speed: the shutdown ended within `timeout` (6s).
     assert!(report["total"].as_f64().expect("total") < 6.0, "{report}");
-    assert!(p.stderr().iter().any(|l| l.contains("`hung` did not close in time")), "{:?}", p.stderr());
+    assert!(
+        p.stderr()
+            .iter()
+            .any(|l| l.contains("`hung` did not close in time")),
+        "{:?}",
+        p.stderr()
+    );
 }
 
 #[test]
@@ -67,8 +112,14 @@ fn a_close_that_blocks_the_runtime_is_ended_by_the_watchdog() {
     assert_eq!(status.code(), Some(i32::from(graceful::exit::FORCED)));
     assert!(p.stdout().iter().any(|l| l == "close-start stuck"));
     let stderr = p.stderr().join("\n");
-    assert!(stderr.contains("overall shutdown timeout (3s) expired"), "{stderr}");
-    assert!(stderr.contains("phase closing_resources"), "pending work is named: {stderr}");
+    assert!(
+        stderr.contains("overall shutdown timeout (3s) expired"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("phase closing_resources"),
+        "pending work is named: {stderr}"
+    );
 }
 
 #[test]
@@ -78,14 +129,27 @@ fn erroring_and_panicking_closes_are_reported_by_name_and_the_rest_close() {
     p.wait_line("ready");
     p.signal(Signal::SIGTERM);
     let status = p.wait();
-    assert_eq!(status.code(), Some(0), "deadlines were met: completed, with errors in the report");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "deadlines were met: completed, with errors in the report"
+    );
     assert!(p.stdout().iter().any(|l| l == "close-end db"));
     let report = read_report(dir.path());
     let find = |n: &str| {
-        report["resources"].as_array().expect("resources").iter().find(|r| r["name"] == n).cloned().expect(n)
+        report["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .find(|r| r["name"] == n)
+            .cloned()
+            .expect(n)
     };
     assert_eq!(find("failing")["outcome"]["status"], "failed");
-    assert_eq!(find("failing")["outcome"]["detail"], "flush failed: disk full");
+    assert_eq!(
+        find("failing")["outcome"]["detail"],
+        "flush failed: disk full"
+    );
     assert_eq!(find("panicking")["outcome"]["status"], "panicked");
     assert_eq!(find("panicking")["outcome"]["detail"], "close exploded");
     assert_eq!(find("db")["outcome"]["status"], "closed");
@@ -102,8 +166,14 @@ fn a_second_sigint_during_a_slow_shutdown_exits_at_once_with_130() {
     let status = p.wait();
     assert_eq!(status.code(), Some(130), "stderr: {:?}", p.stderr());
     let stderr = p.stderr().join("\n");
-    assert!(stderr.contains("second signal SIGINT during shutdown"), "{stderr}");
-    assert!(stderr.contains("resources closed 0/1"), "what was pending is logged: {stderr}");
+    assert!(
+        stderr.contains("second signal SIGINT during shutdown"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("resources closed 0/1"),
+        "what was pending is logged: {stderr}"
+    );
 }
 
 #[test]
@@ -111,15 +181,25 @@ fn a_failing_constructor_closes_only_what_was_built_and_names_file_and_line() {
     let dir = temp_dir();
     let mut p = start("failing-startup", dir.path());
     let status = p.wait();
-    assert_eq!(status.code(), Some(i32::from(graceful::exit::STARTUP_FAILED)));
+    assert_eq!(
+        status.code(),
+        Some(i32::from(graceful::exit::STARTUP_FAILED))
+    );
     let stderr = p.stderr().join("\n");
     assert!(
-        stderr.contains("resource `cache` (tests/fixtures/core.rs:") && stderr.contains("failed to start: connection refused"),
+        stderr.contains("resource `cache` (tests/fixtures/core.rs:")
+            && stderr.contains("failed to start: connection refused"),
         "{stderr}"
     );
     let out = p.stdout();
-    assert!(out.iter().any(|l| l == "close-end db"), "db was built, so it is closed: {out:?}");
-    assert!(!out.iter().any(|l| l.contains("queue")), "queue was never built: {out:?}");
+    assert!(
+        out.iter().any(|l| l == "close-end db"),
+        "db was built, so it is closed: {out:?}"
+    );
+    assert!(
+        !out.iter().any(|l| l.contains("queue")),
+        "queue was never built: {out:?}"
+    );
     assert!(!out.iter().any(|l| l == "ready"), "main never ran");
 }
 
@@ -145,11 +225,24 @@ fn sigterm_trigger_and_main_returning_at_once_give_one_shutdown() {
         p.send_line("go");
         p.signal(Signal::SIGTERM);
         let status = p.wait();
-        assert_eq!(status.code(), Some(0), "a first SIGTERM during a shutdown started by trigger() does not cut it short: {:?}", p.stderr());
-        let initiated = p.stdout().iter().filter(|l| *l == "phase initiated").count();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "a first SIGTERM during a shutdown started by trigger() does not cut it short: {:?}",
+            p.stderr()
+        );
+        let initiated = p
+            .stdout()
+            .iter()
+            .filter(|l| *l == "phase initiated")
+            .count();
         assert!(initiated <= 1, "one shutdown: {:?}", p.stdout());
         let report = read_report(dir.path());
-        assert_eq!(report["phases"].as_array().expect("phases").len(), 6, "one walk through the phases");
+        assert_eq!(
+            report["phases"].as_array().expect("phases").len(),
+            6,
+            "one walk through the phases"
+        );
         assert_eq!(report["result"], "completed");
     }
 }
@@ -179,7 +272,10 @@ fn drain_waits_for_guards_and_ends_when_the_last_one_drops() {
         .find(|p| p["phase"] == "draining_connections")
         .cloned()
         .expect("drain");
-    assert_eq!(drain["within_deadline"], true, "ended by the last guard, not the 5s deadline");
+    assert_eq!(
+        drain["within_deadline"], true,
+        "ended by the last guard, not the 5s deadline"
+    );
 }
 
 #[test]
@@ -189,7 +285,10 @@ fn resources_are_injected_and_dependents_close_first() {
     let status = p.wait();
     assert_eq!(status.code(), Some(0), "stderr: {:?}", p.stderr());
     assert!(p.stdout().iter().any(|l| l == "repo built with pool"));
-    assert!(p.stdout().iter().any(|l| l == "get repo: true"), "graceful::get works under run_main");
+    assert!(
+        p.stdout().iter().any(|l| l == "get repo: true"),
+        "graceful::get works under run_main"
+    );
     assert!(p.pos("close-end repo") < p.pos("close-start pool"));
 }
 
@@ -198,8 +297,14 @@ fn a_priority_that_contradicts_a_dependency_is_a_startup_error_naming_both() {
     let dir = temp_dir();
     let mut p = start("di-contradiction", dir.path());
     let status = p.wait();
-    assert_eq!(status.code(), Some(i32::from(graceful::exit::STARTUP_FAILED)));
+    assert_eq!(
+        status.code(),
+        Some(i32::from(graceful::exit::STARTUP_FAILED))
+    );
     let stderr = p.stderr().join("\n");
-    assert!(stderr.contains("`repo` (priority 50) depends on `pool` (priority 10)"), "{stderr}");
+    assert!(
+        stderr.contains("`repo` (priority 50) depends on `pool` (priority 10)"),
+        "{stderr}"
+    );
     assert!(!p.stdout().iter().any(|l| l == "ready"));
 }
