@@ -126,7 +126,11 @@ impl fmt::Display for ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn single(key: impl Into<String>, source: Source, message: impl Into<String>) -> Self {
+    pub(crate) fn single(
+        key: impl Into<String>,
+        source: Source,
+        message: impl Into<String>,
+    ) -> Self {
         ConfigError {
             issues: vec![ConfigIssue {
                 key: key.into(),
@@ -161,8 +165,15 @@ impl Env {
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
         match self {
-            Env::Process => std::env::vars().map(|(k, _)| k).filter(|k| k.starts_with(prefix)).collect(),
-            Env::Map(m) => m.keys().filter(|k| k.starts_with(prefix)).cloned().collect(),
+            Env::Process => std::env::vars()
+                .map(|(k, _)| k)
+                .filter(|k| k.starts_with(prefix))
+                .collect(),
+            Env::Map(m) => m
+                .keys()
+                .filter(|k| k.starts_with(prefix))
+                .cloned()
+                .collect(),
             Env::None => Vec::new(),
         }
     }
@@ -210,11 +221,19 @@ impl Config {
 
     /// Parses a TOML text as if it were the configuration file at `path` (for tests and
     /// for programs that embed their configuration).
-    pub fn apply_toml(mut self, text: &str, path: impl Into<PathBuf>) -> Result<Config, ConfigError> {
+    pub fn apply_toml(
+        mut self,
+        text: &str,
+        path: impl Into<PathBuf>,
+    ) -> Result<Config, ConfigError> {
         let mut issues = Vec::new();
         file::apply(&mut self, text, &path.into(), &mut issues);
         self.validate(&mut issues);
-        if issues.is_empty() { Ok(self) } else { Err(ConfigError { issues }) }
+        if issues.is_empty() {
+            Ok(self)
+        } else {
+            Err(ConfigError { issues })
+        }
     }
 
     fn apply_env(&mut self, env: &Env, issues: &mut Vec<ConfigIssue>) {
@@ -229,12 +248,21 @@ impl Config {
                 })
             };
             match *var {
-                "SHUTDOWN_TIMEOUT" => set_duration(&mut self.timeout, &raw, source.clone(), &mut fail),
-                "SHUTDOWN_DRAIN_TIMEOUT" => set_duration(&mut self.drain_timeout, &raw, source.clone(), &mut fail),
-                "SHUTDOWN_RESOURCE_CLOSE_TIMEOUT" => {
-                    set_duration(&mut self.resource_close_timeout, &raw, source.clone(), &mut fail)
+                "SHUTDOWN_TIMEOUT" => {
+                    set_duration(&mut self.timeout, &raw, source.clone(), &mut fail)
                 }
-                "SHUTDOWN_READINESS_DELAY" => set_duration(&mut self.readiness_delay, &raw, source.clone(), &mut fail),
+                "SHUTDOWN_DRAIN_TIMEOUT" => {
+                    set_duration(&mut self.drain_timeout, &raw, source.clone(), &mut fail)
+                }
+                "SHUTDOWN_RESOURCE_CLOSE_TIMEOUT" => set_duration(
+                    &mut self.resource_close_timeout,
+                    &raw,
+                    source.clone(),
+                    &mut fail,
+                ),
+                "SHUTDOWN_READINESS_DELAY" => {
+                    set_duration(&mut self.readiness_delay, &raw, source.clone(), &mut fail)
+                }
                 "SHUTDOWN_GRACE_PERIOD" => match parse_duration(&raw) {
                     Ok(d) => self.grace_period.set(Some(d), source.clone()),
                     Err(e) => fail(e),
@@ -247,7 +275,9 @@ impl Config {
                     Ok(s) => self.signals.set(s, source.clone()),
                     Err(e) => fail(e),
                 },
-                "SHUTDOWN_STATE_DIR" => self.state_dir.set(Some(PathBuf::from(raw)), source.clone()),
+                "SHUTDOWN_STATE_DIR" => {
+                    self.state_dir.set(Some(PathBuf::from(raw)), source.clone())
+                }
                 _ => {}
             }
         }
@@ -255,8 +285,9 @@ impl Config {
             if !ENV_KEYS.iter().any(|(k, _)| *k == key) {
                 let known: Vec<&str> = ENV_KEYS.iter().map(|(k, _)| *k).collect();
                 let hint = did_you_mean(&key, &known);
-                self.unknown_env
-                    .push(format!("environment variable `{key}` is not a graceful setting and is ignored{hint}"));
+                self.unknown_env.push(format!(
+                    "environment variable `{key}` is not a graceful setting and is ignored{hint}"
+                ));
             }
         }
     }
@@ -322,7 +353,8 @@ impl Config {
             // budgets; count the larger of one timeout and the budgets' sum.
             let budgets: Duration = self.class_budgets.values().map(|b| b.value).sum();
             let close = self.resource_close_timeout.value.max(budgets);
-            let needed = self.readiness_delay.value + self.drain_timeout.value + close + GRACE_MARGIN;
+            let needed =
+                self.readiness_delay.value + self.drain_timeout.value + close + GRACE_MARGIN;
             if needed > grace {
                 out.push(format!(
                     "readiness_delay ({}) + drain_timeout ({}) + close ({}) + margin ({}) = {} is longer than \
@@ -363,7 +395,9 @@ pub(crate) fn parse_bool(raw: &str) -> Result<bool, String> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        other => Err(format!("`{other}` is not a boolean; expected true/false, yes/no, on/off or 1/0")),
+        other => Err(format!(
+            "`{other}` is not a boolean; expected true/false, yes/no, on/off or 1/0"
+        )),
     }
 }
 
@@ -379,7 +413,10 @@ pub(crate) fn parse_signals(items: impl Iterator<Item = String>) -> Result<Vec<S
             Some(_) => {}
             None => {
                 let names: Vec<&str> = Signal::ALL.iter().map(|s| s.name()).collect();
-                return Err(format!("`{item}` is not a supported signal; expected one of {}", names.join(", ")));
+                return Err(format!(
+                    "`{item}` is not a supported signal; expected one of {}",
+                    names.join(", ")
+                ));
             }
         }
     }
@@ -390,7 +427,12 @@ pub(crate) fn parse_signals(items: impl Iterator<Item = String>) -> Result<Vec<S
 pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     let best = candidates
         .iter()
-        .map(|c| (edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()), c))
+        .map(|c| {
+            (
+                edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
+                c,
+            )
+        })
         .min_by_key(|(d, _)| *d);
     match best {
         Some((d, c)) if d <= 3 => format!(" (did you mean `{c}`?)"),
@@ -418,17 +460,34 @@ pub(crate) fn fmt_d(d: Duration) -> String {
 
 impl fmt::Display for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let row = |f: &mut fmt::Formatter<'_>, k: &str, v: String, s: &Source| writeln!(f, "{k:<24} {v:<28} {s}");
+        let row = |f: &mut fmt::Formatter<'_>, k: &str, v: String, s: &Source| {
+            writeln!(f, "{k:<24} {v:<28} {s}")
+        };
         writeln!(f, "{:<24} {:<28} source", "key", "value")?;
-        row(f, "timeout", fmt_d(self.timeout.value), &self.timeout.source)?;
-        row(f, "drain_timeout", fmt_d(self.drain_timeout.value), &self.drain_timeout.source)?;
+        row(
+            f,
+            "timeout",
+            fmt_d(self.timeout.value),
+            &self.timeout.source,
+        )?;
+        row(
+            f,
+            "drain_timeout",
+            fmt_d(self.drain_timeout.value),
+            &self.drain_timeout.source,
+        )?;
         row(
             f,
             "resource_close_timeout",
             fmt_d(self.resource_close_timeout.value),
             &self.resource_close_timeout.source,
         )?;
-        row(f, "readiness_delay", fmt_d(self.readiness_delay.value), &self.readiness_delay.source)?;
+        row(
+            f,
+            "readiness_delay",
+            fmt_d(self.readiness_delay.value),
+            &self.readiness_delay.source,
+        )?;
         row(
             f,
             "force_after_timeout",
@@ -437,12 +496,21 @@ impl fmt::Display for Config {
         )?;
         let signals: Vec<&str> = self.signals.value.iter().map(|s| s.name()).collect();
         row(f, "signals", signals.join(","), &self.signals.source)?;
-        let dir = self.state_dir.value.as_ref().map_or("-".to_string(), |p| p.display().to_string());
+        let dir = self
+            .state_dir
+            .value
+            .as_ref()
+            .map_or("-".to_string(), |p| p.display().to_string());
         row(f, "state_dir", dir, &self.state_dir.source)?;
         let grace = self.grace_period.value.map_or("-".to_string(), fmt_d);
         row(f, "grace_period", grace, &self.grace_period.source)?;
         for (prio, budget) in &self.class_budgets {
-            row(f, &format!("class_budgets.{prio}"), fmt_d(budget.value), &budget.source)?;
+            row(
+                f,
+                &format!("class_budgets.{prio}"),
+                fmt_d(budget.value),
+                &budget.source,
+            )?;
         }
         Ok(())
     }
