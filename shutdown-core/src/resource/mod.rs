@@ -145,13 +145,19 @@ impl<T: Send + Sync + 'static> Resource<T> {
 
     /// A resource that is already built.
     pub fn from_value(name: impl Into<String>, priority: i32, value: T) -> Self {
-        Self::new(name, priority, move |_| async move { Ok::<_, BoxError>(value) })
+        Self::new(
+            name,
+            priority,
+            move |_| async move { Ok::<_, BoxError>(value) },
+        )
     }
 
     /// Declares that the constructor reads a `Res<U>`: `U` is built first and closes after
     /// this resource. A priority order that contradicts this is a start-up error.
     pub fn depends_on<U: 'static>(mut self) -> Self {
-        self.spec.deps.push((TypeId::of::<U>(), std::any::type_name::<U>()));
+        self.spec
+            .deps
+            .push((TypeId::of::<U>(), std::any::type_name::<U>()));
         self
     }
 
@@ -170,9 +176,9 @@ impl<T: Send + Sync + 'static> Resource<T> {
     {
         self.spec.close = Some(Box::new(move |any: AnyArc| {
             Box::pin(async move {
-                let arc = any
-                    .downcast::<T>()
-                    .map_err(|_| BoxError::from("internal error: resource of an unexpected type"))?;
+                let arc = any.downcast::<T>().map_err(|_| {
+                    BoxError::from("internal error: resource of an unexpected type")
+                })?;
                 f(Res(arc)).await.into_close_result()
             })
         }));
@@ -191,9 +197,9 @@ impl<T: Send + Sync + 'static> Resource<T> {
     {
         self.spec.close = Some(Box::new(move |any: AnyArc| {
             Box::pin(async move {
-                let arc = any
-                    .downcast::<T>()
-                    .map_err(|_| BoxError::from("internal error: resource of an unexpected type"))?;
+                let arc = any.downcast::<T>().map_err(|_| {
+                    BoxError::from("internal error: resource of an unexpected type")
+                })?;
                 let value = std::sync::Arc::try_unwrap(arc).map_err(|arc| {
                     BoxError::from(format!(
                         "cannot close by value: {} other `Res<{}>` handle(s) are still alive (a task or a value that \
