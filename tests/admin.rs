@@ -1041,6 +1041,35 @@ fn shell_block_after(source: &str, marker: &str) -> String {
     docs[start..start + len].join("\n")
 }
 
+/// The facade's features this test was compiled with, so that building the example reuses
+/// the libraries already built for this test instead of rebuilding them with other features.
+fn enabled_features() -> String {
+    let mut on = Vec::new();
+    macro_rules! check {
+        ($($name:literal),*) => { $( if cfg!(feature = $name) { on.push($name); } )* };
+    }
+    check!(
+        "axum",
+        "hyper",
+        "tonic",
+        "admin",
+        "metrics",
+        "systemd",
+        "sqlx",
+        "redis",
+        "nats",
+        "lapin",
+        "deadpool",
+        "bb8",
+        "process",
+        "state",
+        "tracing-appender",
+        "opentelemetry",
+        "tokio-fs"
+    );
+    on.join(",")
+}
+
 /// Builds an example with the features this test was built with and returns its path.
 fn build_example(name: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -1051,7 +1080,7 @@ fn build_example(name: &str) -> PathBuf {
             "--example",
             name,
             "--features",
-            "admin,metrics,systemd",
+            &enabled_features(),
             "--message-format=json",
         ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
