@@ -451,3 +451,44 @@ async fn hung_request_is_aborted_and_reported() {
     let client = hung.await.expect("task");
     assert!(client.is_err(), "the hung request was cut: {client:?}");
 }
+
+/// Optional (feature `tonic`): the gRPC health service answers SERVING, then NOT_SERVING from
+/// the moment of SIGTERM (while the server still serves during `readiness_delay`); exit 0.
+#[cfg(feature = "tonic")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_health_turns_not_serving() {
+    let fixture = Fixture::start(&["server=grpc", "readiness_delay=2s"]);
+    let (client, conn) = h2_client(fixture.addr).await;
+    let conn = tokio::spawn(conn);
+    assert_eq!(grpc_health_check(&client).await, 1, "SERVING");
+    fixture.term();
+    eventually("NOT_SERVING", || async {
+        grpc_health_check(&client).await == 2
+    })
+    .await;
+    drop(client);
+    let _ = tokio::time::timeout(HANG_GUARD, conn).await;
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+}
+
+/// `grpc.health.v1.Health/Check` for the overall status, by hand: returns the status enum
+/// (1 SERVING, 2 NOT_SERVING).
+#[cfg(feature = "tonic")]
+async fn grpc_health_check(client: &h2::client::SendRequest<Bytes>) -> u8 {
+    let mut c = client.clone().ready().await.expect("h2 ready");
+    let req = hyper::Request::post("http://127.0.0.1/grpc.health.v1.Health/Check")
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .expect("request");
+    let (res, mut body) = c.send_request(req, false).expect("send");
+    // An empty HealthCheckRequest: uncompressed, length 0.
+    body.send_data(Bytes::from_static(&[0, 0, 0, 0, 0]), true)
+        .expect("body");
+    let (status, _, data) = read_h2(res).await.expect("response");
+    assert_eq!(status, 200);
+    // [0, len(4), 0x08 (field 1, varint), status]
+    assert_eq!(&data[..6], &[0, 0, 0, 0, 2, 0x08], "{data:?}");
+    data[6]
+}

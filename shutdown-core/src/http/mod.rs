@@ -10,6 +10,8 @@
 //!   `/health/ready`; readiness turns 503 the moment a shutdown starts.
 //! - Handlers can take a [`Shutdown`](crate::Shutdown) argument (feature `axum`) to end long
 //!   polls and streams early; `ws::upgrade` closes WebSockets with code 1001.
+//! - `grpc_health` (feature `tonic`) is the `grpc.health.v1.Health` service, `NOT_SERVING`
+//!   from the moment a shutdown starts; gRPC services are served and drained by [`serve`].
 //!
 //! ```no_run
 //! # #[cfg(not(feature = "axum"))] fn main() {}
@@ -44,6 +46,8 @@ mod serve;
 
 #[cfg(feature = "axum")]
 mod extract;
+#[cfg(feature = "tonic")]
+mod grpc;
 #[cfg(feature = "axum")]
 mod health;
 #[cfg(feature = "axum")]
@@ -59,6 +63,8 @@ pub use tokio;
 pub use config::{HttpConfig, LateRequests};
 #[cfg(feature = "axum")]
 pub use extract::NoShutdown;
+#[cfg(feature = "tonic")]
+pub use grpc::grpc_health;
 #[cfg(feature = "axum")]
 pub use health::health_routes;
 pub use layer::{Track, TrackFuture, TrackLayer, TrackedBody};
