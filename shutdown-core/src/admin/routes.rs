@@ -258,7 +258,8 @@ pub(crate) fn progress(shutdown: &Shutdown) -> Value {
         "estimated_remaining_seconds": p.remaining.map(|d| d.as_secs_f64()),
         "timeout_seconds": shutdown.timeout().as_secs_f64(),
         "resources_closed": p.resources_closed,
-        "resources_total": p.resources_total,
+        // Until the engine enters its first phase it has not counted them yet.
+        "resources_total": p.resources_total.max(shutdown.resources().len()),
         "in_flight": p.in_flight,
         "tasks": p.tasks,
         "errors": p.errors,
