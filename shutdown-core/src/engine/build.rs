@@ -17,6 +17,7 @@ pub(crate) struct Built {
     pub(crate) location: Option<Location>,
     pub(crate) close: Option<CloseFn>,
     pub(crate) close_kind: CloseKind,
+    pub(crate) needs_drop: bool,
 }
 
 /// Why start-up stopped, and what had been built by then (to be closed).
@@ -53,6 +54,7 @@ pub(crate) async fn build_all(
             build,
             close,
             close_kind,
+            needs_drop,
             ..
         } = spec;
         let task = tokio::spawn(build(resources.clone()));
@@ -75,6 +77,7 @@ pub(crate) async fn build_all(
                     location,
                     close,
                     close_kind,
+                    needs_drop,
                 });
                 continue;
             }

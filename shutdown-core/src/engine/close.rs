@@ -68,9 +68,15 @@ pub(crate) async fn close_all(
                                 _ = shutdown.forced() => { task.abort(); CloseOutcome::TimedOut }
                             }
                         }
+                        (None, Some(value)) if !b.needs_drop => {
+                            // No handler and no `Drop` code: releasing the handle is the close.
+                            drop(value);
+                            CloseOutcome::Closed
+                        }
                         (None, Some(value)) => {
-                            // No handler: dropping the engine's handle is the close. A value
-                            // whose Drop panics is reported like a panicking close.
+                            // No handler: dropping the engine's handle is the close. `Drop` may
+                            // block (a synchronous client flushing), so it runs off the workers,
+                            // bounded like any close; a panicking `Drop` is reported as such.
                             let task = tokio::task::spawn_blocking(move || drop(value));
                             tokio::select! {
                                 r = task => match r {

@@ -571,3 +571,43 @@ async fn too_few_resources_explains_the_linking_rule() {
     assert!(err.contains("use that_crate as _;"), "{err}");
     assert_eq!(outcome.code(), Some(crate::exit::STARTUP_FAILED));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drop_only_resources_are_dropped_and_a_panicking_drop_is_reported() {
+    struct Plain;
+    struct Loud(Log);
+    impl Drop for Loud {
+        fn drop(&mut self) {
+            self.0.push("dropped loud");
+        }
+    }
+    struct Exploding;
+    impl Drop for Exploding {
+        fn drop(&mut self) {
+            panic!("drop exploded");
+        }
+    }
+    let log = Log::default();
+    let outcome = engine()
+        .resource(Resource::from_value("plain", 3, Plain))
+        .resource(Resource::from_value("loud", 2, Loud(log.clone())))
+        .resource(Resource::from_value("exploding", 1, Exploding))
+        .build()
+        .expect("build")
+        .run(|_| async {})
+        .await;
+    let r = &outcome.report;
+    assert_eq!(
+        r.resource("plain").expect("plain").outcome,
+        CloseOutcome::Closed
+    );
+    assert_eq!(
+        r.resource("loud").expect("loud").outcome,
+        CloseOutcome::Closed
+    );
+    assert_eq!(log.lines(), ["dropped loud"]);
+    assert_eq!(
+        r.resource("exploding").expect("exploding").outcome,
+        CloseOutcome::Panicked("drop exploded".into())
+    );
+}

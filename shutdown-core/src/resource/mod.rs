@@ -71,6 +71,8 @@ pub struct ResourceSpec {
     pub(crate) build: BuildFn,
     pub(crate) close: Option<CloseFn>,
     pub(crate) close_kind: CloseKind,
+    /// `std::mem::needs_drop::<T>()`: whether dropping the value runs any code.
+    pub(crate) needs_drop: bool,
 }
 
 impl ResourceSpec {
@@ -138,6 +140,7 @@ impl<T: Send + Sync + 'static> Resource<T> {
                 build,
                 close: None,
                 close_kind: CloseKind::Drop,
+                needs_drop: std::mem::needs_drop::<T>(),
             },
             _type: PhantomData,
         }
