@@ -225,10 +225,20 @@ pub(crate) fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
     };
     let shutdown = graceful.shutdown();
     let outcome = runtime.block_on(graceful.run(move |s| main_task(s, o)));
-    if let Some(e) = &outcome.report.startup_error {
-        eprintln!("job_queue: start-up failed: {e}");
-    } else if let Some(path) = shutdown.config().state_dir.value.as_ref() {
-        println!("saved to {}", path.display());
+    let saved = outcome
+        .report
+        .hooks
+        .iter()
+        .find(|h| h.name == format!("save state {}", JobQueue::NAME));
+    match (&outcome.report.startup_error, saved) {
+        (Some(e), _) => eprintln!("job_queue: start-up failed: {e}"),
+        (None, Some(h)) if h.outcome.is_ok() => {
+            if let Some(dir) = shutdown.config().state_dir.value.as_ref() {
+                println!("saved to {}", dir.display());
+            }
+        }
+        (None, Some(h)) => eprintln!("job_queue: the state was NOT saved: {:?}", h.outcome),
+        (None, None) => eprintln!("job_queue: the state was not saved (no SavingState phase)"),
     }
     outcome.exit_code()
 }

@@ -31,7 +31,8 @@
 
 use std::marker::PhantomData;
 use std::process::{ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use nix::sys::signal::Signal;
@@ -58,7 +59,7 @@ pub struct ChildProcess<Tag: 'static = ()> {
     signal: Signal,
     stop_timeout: Duration,
     status: Arc<OnceLock<ExitStatus>>,
-    killed: Mutex<bool>,
+    killed: AtomicBool,
     _tag: PhantomData<fn() -> Tag>,
 }
 
@@ -116,7 +117,7 @@ impl<Tag: 'static> ChildProcess<Tag> {
             signal: Signal::SIGTERM,
             stop_timeout: Duration::from_secs(10),
             status: Arc::new(OnceLock::new()),
-            killed: Mutex::new(false),
+            killed: AtomicBool::new(false),
             _tag: PhantomData,
         })
     }
@@ -167,7 +168,7 @@ impl<Tag: 'static> ChildProcess<Tag> {
 
     /// `true` when close had to send `SIGKILL`.
     pub fn was_killed(&self) -> bool {
-        self.killed.lock().map(|k| *k).unwrap_or(false)
+        self.killed.load(Ordering::Relaxed)
     }
 
     /// Waits for the child to exit by itself and records its status.
@@ -223,9 +224,7 @@ impl<Tag: 'static> ChildProcess<Tag> {
                     "child did not stop in time; sending SIGKILL to its group"
                 );
                 self.kill_group();
-                if let Ok(mut k) = self.killed.lock() {
-                    *k = true;
-                }
+                self.killed.store(true, Ordering::Relaxed);
                 note = Some(format!(
                     "child `{}` did not stop within {:?} of {}; killed with SIGKILL",
                     self.name, self.stop_timeout, self.signal
