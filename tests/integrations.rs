@@ -610,3 +610,53 @@ async fn opentelemetry_provider_close_exports_queued_spans() {
     let spans = exporter.get_finished_spans().expect("spans");
     assert_eq!(spans.len(), 10, "every queued span was exported at close");
 }
+
+/// A `ConnectionManager` closes its connection at its turn even while another handle to it is
+/// still alive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: 127.0.0.1:6379"]
+async fn redis_connection_manager_closes_its_connection() {
+    let name = unique("graceful_manager");
+    let client = redis::Client::open(redis_url()).expect("redis url");
+    let mut manager = redis::aio::ConnectionManager::new(client.clone())
+        .await
+        .expect("connect to Redis");
+    redis::cmd("CLIENT")
+        .arg("SETNAME")
+        .arg(&name)
+        .query_async::<()>(&mut manager)
+        .await
+        .expect("SETNAME");
+    let _elsewhere = manager.clone();
+    let outcome = graceful::Graceful::builder()
+        .signals([])
+        .resource(graceful::Resource::from_value("cache", 90, manager).close_trait())
+        .build()
+        .expect("config")
+        .run(|_shutdown| async {})
+        .await;
+    assert!(
+        outcome.report.errors().is_empty(),
+        "{:?}",
+        outcome.report.errors()
+    );
+    let con = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect to Redis");
+    let needle = format!(" name={name} ");
+    let gone = eventually(200, || {
+        let mut con = con.clone();
+        let needle = needle.clone();
+        async move {
+            let l: String = redis::cmd("CLIENT")
+                .arg("LIST")
+                .query_async(&mut con)
+                .await
+                .unwrap_or_default();
+            !l.contains(&needle)
+        }
+    })
+    .await;
+    assert!(gone, "CLIENT LIST still shows {name}");
+}
