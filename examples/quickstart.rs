@@ -64,7 +64,9 @@ fn metrics() -> Metrics {
     Metrics
 }
 
-#[graceful::main(timeout = "10s", drain = "5s")]
+// `expect_resources = 3`: if the three registrations above were ever lost (a resource crate
+// the linker dropped), start-up would fail with an error saying so instead of running without them.
+#[graceful::main(timeout = "10s", drain = "5s", expect_resources = 3)]
 async fn main(shutdown: Shutdown) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // `events()` delivers every phase change in order.
     let mut events = shutdown.events();

@@ -11,7 +11,7 @@ use crate::common::duration;
 /// ```text
 /// fn main() -> ::std::process::ExitCode {
 ///     async fn __graceful_main(shutdown: Shutdown) -> R { body }
-///     ::graceful::__private::run_main(MainArgs { … }, |__shutdown| __graceful_main(__shutdown))
+///     ::graceful::__private::run_main(MainArgs { … }, __graceful_main)
 /// }
 /// ```
 pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
@@ -59,6 +59,10 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
         Some((n, span)) => quote_spanned!(span=> ::std::option::Option::Some(#n)),
         None => quote!(::std::option::Option::None),
     };
+    let expect_resources = match config.expect_resources {
+        Some((n, span)) => quote_spanned!(span=> #n),
+        None => quote!(0),
+    };
 
     // A return type `main` cannot have is reported on the return type, not on the attribute:
     // the closure is the argument that carries the type, so it gets the type's span.
@@ -67,7 +71,9 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
         ReturnType::Default => proc_macro2::Span::call_site(),
     };
     let call = if inputs.iter().any(|i| matches!(i, FnArg::Typed(_))) {
-        quote_spanned!(output_span=> |__shutdown| __graceful_main(__shutdown))
+        // The function item itself is the `FnOnce(Shutdown) -> Fut` (a closure around it
+        // would trip clippy's `redundant_closure` in the user's crate).
+        quote_spanned!(output_span=> __graceful_main)
     } else {
         quote_spanned!(output_span=> |_| __graceful_main())
     };
@@ -90,6 +96,7 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
                     config: #config_path,
                     flavor: #flavor,
                     worker_threads: #worker_threads,
+                    expect_resources: #expect_resources,
                     ..::std::default::Default::default()
             };
             #run_main

@@ -17,6 +17,7 @@ mod kw {
     syn::custom_keyword!(config);
     syn::custom_keyword!(flavor);
     syn::custom_keyword!(worker_threads);
+    syn::custom_keyword!(expect_resources);
 }
 
 /// Every argument name, for "did you mean" and the list of accepted arguments.
@@ -29,6 +30,7 @@ pub(crate) const ARGUMENTS: &[&str] = &[
     "config",
     "flavor",
     "worker_threads",
+    "expect_resources",
     "crate",
 ];
 
@@ -67,6 +69,7 @@ pub(crate) enum RawValue {
     Config(LitStr),
     Flavor(LitStr),
     WorkerThreads(LitInt),
+    ExpectResources(LitInt),
     Crate(LitStr),
     /// An argument name we do not know; the error is reported by validation.
     Unknown(syn::Error),
@@ -84,6 +87,7 @@ impl RawValue {
             RawValue::Config(_) => "config",
             RawValue::Flavor(_) => "flavor",
             RawValue::WorkerThreads(_) => "worker_threads",
+            RawValue::ExpectResources(_) => "expect_resources",
             RawValue::Crate(_) => "crate",
             RawValue::Unknown(_) => "",
         }
@@ -173,6 +177,15 @@ impl Parse for RawArg {
                 );
             }
             RawValue::WorkerThreads(input.parse()?)
+        } else if lookahead.peek(kw::expect_resources) {
+            input.parse::<kw::expect_resources>()?;
+            eq(input)?;
+            if !input.peek(LitInt) {
+                return Err(
+                    input.error("`expect_resources` takes a whole number: `expect_resources = 3`")
+                );
+            }
+            RawValue::ExpectResources(input.parse()?)
         } else if lookahead.peek(Token![crate]) {
             input.parse::<Token![crate]>()?;
             eq(input)?;

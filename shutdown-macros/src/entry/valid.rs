@@ -26,6 +26,7 @@ pub(crate) struct MainConfig {
     pub(crate) config: Option<LitStr>,
     pub(crate) flavor: Option<(Flavor, Span)>,
     pub(crate) worker_threads: Option<(usize, Span)>,
+    pub(crate) expect_resources: Option<(usize, Span)>,
     pub(crate) krate: CratePath,
 }
 
@@ -87,6 +88,7 @@ pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> MainConfig {
         config: None,
         flavor: None,
         worker_threads: None,
+        expect_resources: None,
         krate: CratePath::default(),
     };
     let mut seen = Vec::new();
@@ -150,6 +152,13 @@ pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> MainConfig {
                 Ok(0) => errors.at(lit.span(), "`worker_threads = 0` starts no worker; use at least 1, or remove the argument to get one per CPU"),
                 Ok(n) => config.worker_threads = Some((n, arg.key)),
                 Err(_) => errors.at(lit.span(), "`worker_threads` takes a whole number such as `worker_threads = 4`"),
+            },
+            RawValue::ExpectResources(lit) => match lit.base10_parse::<usize>() {
+                Ok(n) => config.expect_resources = Some((n, lit.span())),
+                Err(_) => errors.at(
+                    lit.span(),
+                    "`expect_resources` takes a whole number such as `expect_resources = 3`",
+                ),
             },
             RawValue::Crate(lit) => {
                 if let Some(path) = errors.keep(CratePath::parse(&lit)) {

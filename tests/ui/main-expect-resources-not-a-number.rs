@@ -1,0 +1,2 @@
+#[graceful::main(expect_resources = "three")]
+async fn main() {}
