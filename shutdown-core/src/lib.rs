@@ -3,16 +3,31 @@
 //! fallback. Use it through the `graceful` facade crate.
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "admin")]
+pub mod admin;
+pub mod blockers;
 pub mod config;
 mod engine;
 pub mod error;
 pub mod exit;
 pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod http;
+pub mod integrations;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod phase;
+#[cfg(feature = "process")]
+pub mod process;
 mod reason;
 pub mod report;
 mod resource;
 mod shutdown;
+#[cfg(feature = "state")]
+pub mod state;
+pub mod supervise;
+#[cfg(feature = "systemd")]
+pub mod systemd;
 mod tracker;
 
 #[doc(hidden)]
@@ -20,14 +35,19 @@ mod tracker;
 pub mod __private;
 use __private as private;
 
+pub use blockers::Blocker;
 pub use config::{Config, ConfigError, Env, Setting, Source};
 pub use engine::{Graceful, GracefulBuilder, MainExit, MainOutput, RunOutcome};
 pub use error::{BoxError, GetError, Location, StartupError};
 pub use phase::Phase;
 pub use reason::{ShutdownReason, Signal};
 pub use report::{CloseOutcome, MainOutcome, Progress, ShutdownReport};
-pub use resource::{Close, CloseKind, CloseOutput, Res, Resource, ResourceSpec, Resources};
+pub use resource::{
+    Close, CloseKind, CloseOutput, Res, Resource, ResourceInfo, ResourceSpec, ResourceState,
+    Resources,
+};
 pub use shutdown::{Event, Shutdown};
+pub use supervise::{Supervise, Supervised, TaskState};
 pub use tracker::TrackGuard;
 
 /// A handle to the resource of type `T` built by the engine that `#[graceful::main]` started.
