@@ -51,6 +51,6 @@ mod tests {
             let err = parse_duration(bad).expect_err(bad);
             assert!(err.contains("1m30s"), "{bad}: {err}");
         }
-        assert!(parse_duration("-5s").unwrap_err().contains("negative"));
+        assert!(parse_duration("-5s").is_err_and(|e| e.contains("negative")));
     }
 }
