@@ -1,9 +1,6 @@
 //! The TOML configuration file.
 
-use std::collections::BTreeMap;
 use std::path::Path;
-
-use toml::Spanned;
 
 use super::{
     ConfigIssue, SECTIONS, Source, did_you_mean, parse_bool, parse_duration, parse_signals,
@@ -25,7 +22,7 @@ pub(crate) const FILE_KEYS: &[&str] = &[
 
 pub(super) fn apply(config: &mut Config, text: &str, path: &Path, issues: &mut Vec<ConfigIssue>) {
     let source = Source::File(path.to_path_buf());
-    let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> = match toml::from_str(text) {
+    let table: toml::Table = match toml::from_str(text) {
         Ok(t) => t,
         Err(e) => {
             issues.push(ConfigIssue {
@@ -37,8 +34,8 @@ pub(super) fn apply(config: &mut Config, text: &str, path: &Path, issues: &mut V
         }
     };
     for (key, value) in table {
-        let line = line_of(text, key.span().start);
-        let name = key.get_ref().as_str();
+        let line = line_of_key(text, &key);
+        let name = key.as_str();
         let mut fail = |message: String| {
             issues.push(ConfigIssue {
                 key: name.to_string(),
@@ -46,7 +43,6 @@ pub(super) fn apply(config: &mut Config, text: &str, path: &Path, issues: &mut V
                 message: format!("line {line}: {message}"),
             })
         };
-        let value = value.into_inner();
         match name {
             "timeout"
             | "drain_timeout"
@@ -166,7 +162,21 @@ fn duration_value(value: &toml::Value) -> Result<std::time::Duration, String> {
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset)
-        .map_or(1, |t| t.bytes().filter(|b| *b == b'\n').count() + 1)
+/// The line where a top-level `key` is first written: `key = …`, `"key" = …`, `[key]`,
+/// `[key.sub]`, `[[key]]` or `key.sub = …`. Line 1 when it cannot be found.
+fn line_of_key(text: &str, key: &str) -> usize {
+    let quoted = format!("\"{key}\"");
+    let starts_key = |rest: &str| {
+        [key, quoted.as_str()].iter().any(|k| {
+            rest.strip_prefix(k)
+                .is_some_and(|after| after.trim_start().starts_with(['=', '.', ']']))
+        })
+    };
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            let header = l.trim_start_matches('[').trim_start();
+            (l.starts_with('[') && starts_key(header)) || starts_key(l)
+        })
+        .map_or(1, |i| i + 1)
 }

@@ -214,3 +214,34 @@ fn grace_period_shorter_than_timeout_warns() {
         c.warnings()
     );
 }
+
+#[test]
+fn dotted_section_headers_without_the_parent_table_are_accepted() {
+    let text = "timeout = \"20s\"\n\n[admin.routes]\nshutdown = \"/stop\"\n";
+    let c = Config::default()
+        .apply_toml(text, "dotted.toml")
+        .expect("valid");
+    let (admin, _) = c.section("admin").expect("admin section");
+    let routes = admin
+        .get("routes")
+        .and_then(|v| v.as_table())
+        .expect("routes table");
+    assert_eq!(
+        routes.get("shutdown").and_then(|v| v.as_str()),
+        Some("/stop")
+    );
+}
+
+#[test]
+fn unknown_dotted_header_is_named_with_its_line() {
+    let text = "timeout = \"20s\"\n[adminn.routes]\nshutdown = \"/stop\"\n";
+    let err = Config::default()
+        .apply_toml(text, "dotted.toml")
+        .expect_err("unknown");
+    assert_eq!(err.issues[0].key, "adminn");
+    assert!(err.issues[0].message.contains("line 2"), "{err}");
+    assert!(
+        err.issues[0].message.contains("did you mean `admin`"),
+        "{err}"
+    );
+}
