@@ -87,6 +87,8 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
         #(#attrs)*
         #vis fn #ident() -> ::std::process::ExitCode {
             #inner #block
+            // `..Default::default()` keeps this expansion valid when MainArgs gains fields.
+            #[allow(clippy::needless_update)]
             let __graceful_args = #krate::__private::MainArgs {
                     timeout: #timeout,
                     drain: #drain,
