@@ -248,6 +248,11 @@ impl Shutdown {
     /// Registers a future that [`Graceful::run`](crate::Graceful::run) awaits, briefly, after
     /// publishing the final phase and before returning, so that integrations can deliver it
     /// (the admin API's event streams, systemd's last `STATUS=`, the final metrics).
+    // Only the feature modules (admin, systemd, metrics) deliver final events this way.
+    #[cfg_attr(
+        not(any(feature = "admin", feature = "systemd", feature = "metrics")),
+        allow(dead_code)
+    )]
     pub(crate) fn on_finished(&self, future: impl Future<Output = ()> + Send + 'static) {
         let finishers = self.extension::<Finishers>();
         if let Ok(mut f) = finishers.0.lock() {
