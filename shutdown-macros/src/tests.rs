@@ -52,9 +52,10 @@ fn main_writes_the_arguments_as_checked_values() {
         "{out}"
     );
     assert!(
-        out.contains("| __shutdown | __graceful_main (__shutdown)"),
-        "{out}"
+        out.contains("run_main (__graceful_args , __graceful_main)"),
+        "the user's main is passed as the FnOnce itself, no closure: {out}"
     );
+    assert!(out.contains("expect_resources : 0"), "{out}");
 }
 
 #[test]
