@@ -28,7 +28,8 @@
 //!
 //! #[graceful::main(timeout = "30s", drain = "10s")]
 //! async fn main(shutdown: Shutdown) -> Result<(), graceful::GetError> {
-//!     let _cache = graceful::get::<Cache>()?;
+//!     let cache = graceful::get::<Cache>()?;
+//!     let _db: &Db = &cache.db;
 //!     shutdown.requested().await; // SIGTERM, SIGINT, SIGHUP, trigger(), …
 //!     Ok(())
 //! }
@@ -47,6 +48,7 @@
 //! ## Taking part in the shutdown
 //!
 //! ```
+//! # #[allow(dead_code)]
 //! # async fn handler(shutdown: graceful::Shutdown) {
 //! // A unit of work the drain waits for (allocation-free, cheap under contention):
 //! let _guard = shutdown.track();
@@ -92,6 +94,7 @@
 //! let outcome = Graceful::builder()
 //!     .signals([])
 //!     .timeout(Duration::from_secs(5))
+//!     .drain_timeout(Duration::from_secs(2)) // must fit in the timeout
 //!     .resource(Resource::from_value("pool", 100, Pool).close_with(|_p: Res<Pool>| async {}))
 //!     .build()
 //!     .expect("valid configuration")

@@ -134,6 +134,7 @@ impl Shutdown {
     /// the future owns what it needs, so it can be moved into a task.
     ///
     /// ```
+    /// # #[allow(dead_code)]
     /// # async fn demo(shutdown: graceful::Shutdown) {
     /// loop {
     ///     tokio::select! {

@@ -21,6 +21,7 @@ use crate::shutdown::{Hook, Shutdown};
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let graceful = Graceful::builder()
 ///     .timeout(Duration::from_secs(5))
+///     .drain_timeout(Duration::from_secs(2))  // must fit in the timeout
 ///     .signals([])                      // tests: no signal handlers
 ///     .resource(Resource::from_value("greeting", 10, String::from("hello")))
 ///     .build()

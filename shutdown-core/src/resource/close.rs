@@ -13,6 +13,7 @@ use crate::error::BoxError;
 /// ```
 /// use graceful::Close;
 ///
+/// # #[allow(dead_code)]
 /// struct Cache;
 ///
 /// impl Close for Cache {

@@ -8,6 +8,7 @@
 //! use graceful::{Resource, Res};
 //!
 //! struct Db;
+//! # #[allow(dead_code)]
 //! struct Cache { db: Res<Db> }
 //!
 //! let db = Resource::new("db", 100, |_| async { Ok::<_, std::io::Error>(Db) });
