@@ -116,7 +116,9 @@
 //!
 //! See [`config`] (defaults < macro arguments < TOML file < environment, every value with its
 //! source) and [`exit`] (0, 1, 70, 78, 124, 128+n).
-#![doc(test(attr(deny(warnings))))]
+// Doc examples may define a function only to show a snippet in context; anything else
+// that warns is an error.
+#![doc(test(attr(deny(warnings), allow(dead_code))))]
 
 #[doc(inline)]
 pub use shutdown_core::*;

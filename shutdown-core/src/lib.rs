@@ -1,7 +1,9 @@
 //! The engine behind [`graceful`](https://docs.rs/graceful): ordered shutdown phases,
 //! allocation-free in-flight tracking, resources closed by priority, deadlines with a forced
 //! fallback. Use it through the `graceful` facade crate.
-#![doc(test(attr(deny(warnings))))]
+// Doc examples may define a function only to show a snippet in context; anything else
+// that warns is an error.
+#![doc(test(attr(deny(warnings), allow(dead_code))))]
 
 #[cfg(feature = "admin")]
 pub mod admin;
