@@ -97,10 +97,7 @@ pub fn attach(shutdown: &Shutdown) {
     refresh(shutdown);
     let mut events = shutdown.events();
     // The engine waits (briefly) for the final counters before it returns.
-    let (done, finished) = tokio::sync::oneshot::channel::<()>();
-    shutdown.on_finished(async move {
-        let _ = finished.await;
-    });
+    let done = shutdown.hold_finish();
     let shutdown = shutdown.clone();
     tokio::spawn(async move {
         let _done = done;

@@ -366,12 +366,7 @@ where
         }
     }
     // Bound the runtime's own shutdown (stuck `spawn_blocking` work) by the overall deadline.
-    let start = shutdown
-        .inner
-        .shutdown_started
-        .get()
-        .copied()
-        .unwrap_or_else(Instant::now);
+    let start = shutdown.shutdown_start();
     let left = (start + shutdown.timeout()).saturating_duration_since(Instant::now());
     runtime.shutdown_timeout(left.max(Duration::from_millis(10)));
     if let Ok(mut g) = GLOBAL.write() {

@@ -255,6 +255,16 @@ impl std::fmt::Display for ShutdownReport {
     }
 }
 
+impl Progress {
+    /// One line for logs: phase, work in flight, named tasks, resources closed.
+    pub fn summary(&self) -> String {
+        format!(
+            "phase {}, {} in flight, tasks {:?}, resources closed {}/{}",
+            self.phase, self.in_flight, self.tasks, self.resources_closed, self.resources_total
+        )
+    }
+}
+
 /// A snapshot of where the service is, for status endpoints and logs.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]

@@ -483,6 +483,28 @@ impl Shutdown {
         }
     }
 
+    /// When the shutdown was triggered (now, if it has not been).
+    pub(crate) fn shutdown_start(&self) -> Instant {
+        self.inner
+            .shutdown_started
+            .get()
+            .copied()
+            .unwrap_or_else(Instant::now)
+    }
+
+    /// Makes [`Graceful::run`](crate::Graceful::run) wait, briefly and never past the
+    /// deadline, until the returned sender is dropped (or used) after the final phase is
+    /// published: how an integration delivers the last phase before the process exits.
+    // Only the feature modules (systemd, metrics) use it.
+    #[cfg_attr(not(any(feature = "systemd", feature = "metrics")), allow(dead_code))]
+    pub(crate) fn hold_finish(&self) -> tokio::sync::oneshot::Sender<()> {
+        let (done, finished) = tokio::sync::oneshot::channel::<()>();
+        self.on_finished(async move {
+            let _ = finished.await;
+        });
+        done
+    }
+
     /// How long the shutdown has been running.
     pub fn elapsed(&self) -> Option<Duration> {
         self.inner.shutdown_started.get().map(Instant::elapsed)

@@ -122,10 +122,7 @@ pub fn notify_with(shutdown: &Shutdown, extend_interval: Duration) -> JoinHandle
     // Subscribe now, so no phase change between this call and the task's start is missed.
     let mut events = shutdown.events();
     // The engine waits (briefly) for the last `STATUS=` before it returns.
-    let (done, finished) = tokio::sync::oneshot::channel::<()>();
-    shutdown.on_finished(async move {
-        let _ = finished.await;
-    });
+    let done = shutdown.hold_finish();
     let shutdown = shutdown.clone();
     tokio::spawn(async move {
         let _done = done;

@@ -143,12 +143,7 @@ async fn phases(
     process_owner: bool,
 ) -> RunOutcome {
     let config = shutdown.config().clone();
-    let start = shutdown
-        .inner
-        .shutdown_started
-        .get()
-        .copied()
-        .unwrap_or_else(Instant::now);
+    let start = shutdown.shutdown_start();
     if process_owner {
         watchdog::arm(shutdown.clone(), start);
     }

@@ -42,11 +42,7 @@ pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: boo
                 shutdown.trigger(sig);
                 continue;
             }
-            let p = shutdown.progress();
-            let pending = format!(
-                "phase {}, {} in flight, tasks {:?}, resources closed {}/{}",
-                p.phase, p.in_flight, p.tasks, p.resources_closed, p.resources_total
-            );
+            let pending = shutdown.progress().summary();
             if process_owner {
                 let code = exit::second_signal(sig.number());
                 eprintln!(

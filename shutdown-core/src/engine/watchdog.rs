@@ -29,11 +29,7 @@ pub(crate) fn arm(shutdown: Shutdown, start: Instant) {
             if shutdown.current_phase().is_finished() {
                 return;
             }
-            let p = shutdown.progress();
-            let pending = format!(
-                "phase {}, {} in flight, tasks {:?}, resources closed {}/{}",
-                p.phase, p.in_flight, p.tasks, p.resources_closed, p.resources_total
-            );
+            let pending = shutdown.progress().summary();
             if force {
                 eprintln!(
                     "graceful: overall shutdown timeout ({timeout:?}) expired; exiting with {}. Still pending: {pending}",

@@ -40,6 +40,12 @@ pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>
 type BuildFn = Box<dyn FnOnce(Resources) -> BoxFuture<Result<AnyArc, BoxError>> + Send>;
 pub(crate) type CloseFn = Box<dyn FnOnce(AnyArc) -> BoxFuture<Result<(), BoxError>> + Send>;
 
+/// The engine's handle back as the resource's own type.
+fn downcast<T: Send + Sync + 'static>(any: AnyArc) -> Result<std::sync::Arc<T>, BoxError> {
+    any.downcast::<T>()
+        .map_err(|_| BoxError::from("internal error: resource of an unexpected type"))
+}
+
 /// How a resource closes, for reports and logs.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", content = "method", rename_all = "snake_case")]
@@ -180,9 +186,7 @@ impl<T: Send + Sync + 'static> Resource<T> {
     {
         self.spec.close = Some(Box::new(move |any: AnyArc| {
             Box::pin(async move {
-                let arc = any.downcast::<T>().map_err(|_| {
-                    BoxError::from("internal error: resource of an unexpected type")
-                })?;
+                let arc = downcast::<T>(any)?;
                 f(Res(arc)).await.into_close_result()
             })
         }));
@@ -201,9 +205,7 @@ impl<T: Send + Sync + 'static> Resource<T> {
     {
         self.spec.close = Some(Box::new(move |any: AnyArc| {
             Box::pin(async move {
-                let arc = any.downcast::<T>().map_err(|_| {
-                    BoxError::from("internal error: resource of an unexpected type")
-                })?;
+                let arc = downcast::<T>(any)?;
                 let value = std::sync::Arc::try_unwrap(arc).map_err(|arc| {
                     BoxError::from(format!(
                         "cannot close by value: {} other `Res<{}>` handle(s) are still alive (a task or a value that \
