@@ -308,3 +308,41 @@ fn a_priority_that_contradicts_a_dependency_is_a_startup_error_naming_both() {
     );
     assert!(!p.stdout().iter().any(|l| l == "ready"));
 }
+
+#[test]
+fn the_admin_argument_starts_the_admin_api_or_says_which_feature_it_needs() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let dir = temp_dir();
+    let mut p = Proc::start(
+        FIXTURE,
+        &["admin-arg"],
+        &[
+            ("FIXTURE_ADMIN_ADDR", addr.as_str()),
+            ("SHUTDOWN_STATE_DIR", dir.path().to_str().expect("utf8")),
+        ],
+    );
+    if !cfg!(feature = "admin") {
+        let status = p.wait();
+        assert_eq!(status.code(), Some(i32::from(graceful::exit::CONFIG_ERROR)));
+        let stderr = p.stderr().join("\n");
+        assert!(
+            stderr.contains("needs graceful's `admin` feature"),
+            "{stderr}"
+        );
+        return;
+    }
+    p.wait_line("ready");
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(&addr).expect("admin listener accepts");
+    conn.write_all(b"GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).expect("read");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    p.signal(Signal::SIGTERM);
+    assert_eq!(p.wait().code(), Some(0), "{:?}", p.stderr());
+}

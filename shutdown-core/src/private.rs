@@ -231,6 +231,8 @@ pub struct MainArgs {
     pub worker_threads: Option<usize>,
     /// `expect_resources = N`.
     pub expect_resources: usize,
+    /// `admin = "127.0.0.1:9090"`: start the admin API (feature `admin`) on this address.
+    pub admin: Option<&'static str>,
 }
 
 impl Default for MainArgs {
@@ -245,6 +247,7 @@ impl Default for MainArgs {
             flavor: Flavor::MultiThread,
             worker_threads: None,
             expect_resources: 0,
+            admin: None,
         }
     }
 }
@@ -349,6 +352,14 @@ where
         }
     };
     let shutdown = graceful.shutdown();
+    // Kept alive until the process exits; the listener stops with the runtime.
+    let _admin = match start_admin(&runtime, &shutdown, args.admin) {
+        Ok(admin) => admin,
+        Err(e) => {
+            eprintln!("graceful: {e}");
+            return ExitCode::from(exit::CONFIG_ERROR);
+        }
+    };
     if let Ok(mut g) = GLOBAL.write() {
         *g = Some(shutdown.clone());
     }
@@ -373,4 +384,40 @@ where
         *g = None;
     }
     outcome.exit_code()
+}
+
+/// Starts the admin API for `#[graceful::main(admin = "…")]`. The argument sets the address
+/// as the builder would, so `[admin]` in the file and `GRACEFUL_ADMIN_*` still override it.
+#[cfg(feature = "admin")]
+fn start_admin(
+    runtime: &tokio::runtime::Runtime,
+    shutdown: &Shutdown,
+    addr: Option<&str>,
+) -> Result<Option<crate::admin::AdminHandle>, String> {
+    let Some(addr) = addr else { return Ok(None) };
+    let addr: std::net::SocketAddr = addr.parse().map_err(|e| {
+        format!("`admin = {addr:?}` is not a socket address ({e}); use e.g. \"127.0.0.1:9090\"")
+    })?;
+    let handle = runtime
+        .block_on(crate::admin::Admin::builder().addr(addr).spawn(shutdown))
+        .map_err(|e| format!("cannot start the admin API: {e}"))?;
+    eprintln!("graceful: admin API on http://{}", handle.local_addr());
+    Ok(Some(handle))
+}
+
+/// Without the `admin` feature, asking for the admin API is a start-up error that says how
+/// to get it.
+#[cfg(not(feature = "admin"))]
+fn start_admin(
+    _runtime: &tokio::runtime::Runtime,
+    _shutdown: &Shutdown,
+    addr: Option<&str>,
+) -> Result<Option<()>, String> {
+    match addr {
+        None => Ok(None),
+        Some(addr) => Err(format!(
+            "`#[graceful::main(admin = {addr:?})]` needs graceful's `admin` feature: \
+             graceful = {{ version = \"0.1\", features = [\"admin\"] }}"
+        )),
+    }
 }

@@ -59,6 +59,10 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
         Some((n, span)) => quote_spanned!(span=> ::std::option::Option::Some(#n)),
         None => quote!(::std::option::Option::None),
     };
+    let admin = match &config.admin {
+        Some(lit) => quote_spanned!(lit.span()=> ::std::option::Option::Some(#lit)),
+        None => quote!(::std::option::Option::None),
+    };
     let expect_resources = match config.expect_resources {
         Some((n, span)) => quote_spanned!(span=> #n),
         None => quote!(0),
@@ -99,6 +103,7 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
                     flavor: #flavor,
                     worker_threads: #worker_threads,
                     expect_resources: #expect_resources,
+                    admin: #admin,
                     ..::std::default::Default::default()
             };
             #run_main

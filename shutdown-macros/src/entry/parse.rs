@@ -18,6 +18,7 @@ mod kw {
     syn::custom_keyword!(flavor);
     syn::custom_keyword!(worker_threads);
     syn::custom_keyword!(expect_resources);
+    syn::custom_keyword!(admin);
 }
 
 /// Every argument name, for "did you mean" and the list of accepted arguments.
@@ -31,6 +32,7 @@ pub(crate) const ARGUMENTS: &[&str] = &[
     "flavor",
     "worker_threads",
     "expect_resources",
+    "admin",
     "crate",
 ];
 
@@ -70,6 +72,7 @@ pub(crate) enum RawValue {
     Flavor(LitStr),
     WorkerThreads(LitInt),
     ExpectResources(LitInt),
+    Admin(LitStr),
     Crate(LitStr),
     /// An argument name we do not know; the error is reported by validation.
     Unknown(syn::Error),
@@ -88,6 +91,7 @@ impl RawValue {
             RawValue::Flavor(_) => "flavor",
             RawValue::WorkerThreads(_) => "worker_threads",
             RawValue::ExpectResources(_) => "expect_resources",
+            RawValue::Admin(_) => "admin",
             RawValue::Crate(_) => "crate",
             RawValue::Unknown(_) => "",
         }
@@ -186,6 +190,10 @@ impl Parse for RawArg {
                 );
             }
             RawValue::ExpectResources(input.parse()?)
+        } else if lookahead.peek(kw::admin) {
+            input.parse::<kw::admin>()?;
+            eq(input)?;
+            RawValue::Admin(string(input, "admin", "127.0.0.1:9090")?)
         } else if lookahead.peek(Token![crate]) {
             input.parse::<Token![crate]>()?;
             eq(input)?;

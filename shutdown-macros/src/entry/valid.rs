@@ -27,6 +27,7 @@ pub(crate) struct MainConfig {
     pub(crate) flavor: Option<(Flavor, Span)>,
     pub(crate) worker_threads: Option<(usize, Span)>,
     pub(crate) expect_resources: Option<(usize, Span)>,
+    pub(crate) admin: Option<LitStr>,
     pub(crate) krate: CratePath,
 }
 
@@ -89,6 +90,7 @@ pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> MainConfig {
         flavor: None,
         worker_threads: None,
         expect_resources: None,
+        admin: None,
         krate: CratePath::default(),
     };
     let mut seen = Vec::new();
@@ -158,6 +160,17 @@ pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> MainConfig {
                 Err(_) => errors.at(
                     lit.span(),
                     "`expect_resources` takes a whole number such as `expect_resources = 3`",
+                ),
+            },
+            RawValue::Admin(lit) => match lit.value().parse::<std::net::SocketAddr>() {
+                Ok(_) => config.admin = Some(lit),
+                Err(_) => errors.at(
+                    lit.span(),
+                    format!(
+                        "`admin = {:?}` is not a socket address; write an IP and a port, such as \
+                         `admin = \"127.0.0.1:9090\"`",
+                        lit.value()
+                    ),
                 ),
             },
             RawValue::Crate(lit) => {

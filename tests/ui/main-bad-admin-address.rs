@@ -1,0 +1,2 @@
+#[graceful::main(admin = "localhost")]
+async fn main() {}
