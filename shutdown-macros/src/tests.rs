@@ -128,7 +128,7 @@ fn resource_writes_the_registration() {
         quote!(priority = -3, close = "flush", name = "cache"),
         quote!(
             async fn make(db: graceful::Res<Db>, kv: Res<Kv>) -> anyhow::Result<Cache> {
-                todo!()
+                body()
             }
         ),
     ));
@@ -183,7 +183,7 @@ fn resource_reports_argument_and_signature_errors_together() {
         quote!(priority = "high", close = 5, name = ""),
         quote!(
             fn make<T>(x: u32) -> T {
-                todo!()
+                body()
             }
         ),
     ));
