@@ -182,6 +182,15 @@ pub(crate) fn unknown_argument(
     Ok(error)
 }
 
+/// Parses a macro's arguments; when they do not parse, records the error and returns none
+/// so that validation still runs and the item can still be expanded.
+pub(crate) fn parse_args<A: syn::parse::Parse + Default>(
+    args: TokenStream,
+    errors: &mut Errors,
+) -> A {
+    errors.keep(syn::parse2(args)).unwrap_or_default()
+}
+
 /// `key = value, key = value, …` with an optional trailing comma.
 pub(crate) fn parse_list<A: syn::parse::Parse>(
     input: syn::parse::ParseStream<'_>,

@@ -6,18 +6,12 @@ mod valid;
 
 use proc_macro2::TokenStream;
 
-use crate::common::{Errors, item_keyword, with_error};
+use crate::common::{Errors, item_keyword, parse_args, with_error};
 
 /// The entry point.
 pub(crate) fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    let config = match syn::parse2::<parse::RawArgs>(args) {
-        Ok(raw) => valid::args(raw, &mut errors),
-        Err(e) => {
-            errors.push(e);
-            valid::args(parse::RawArgs(Vec::new()), &mut errors)
-        }
-    };
+    let config = valid::args(parse_args(args, &mut errors), &mut errors);
     let f = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Fn(f)) => f,
         other => {

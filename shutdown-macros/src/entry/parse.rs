@@ -47,6 +47,7 @@ const ALIASES: &[(&str, &str)] = &[
 ];
 
 /// The raw arguments, in the order written.
+#[derive(Default)]
 pub(crate) struct RawArgs(pub(crate) Vec<RawArg>);
 
 impl Parse for RawArgs {

@@ -20,6 +20,7 @@ mod kw {
 pub(crate) const ARGUMENTS: &[&str] = &["priority", "close", "name", "crate"];
 
 /// The raw arguments, in the order written.
+#[derive(Default)]
 pub(crate) struct RawArgs(pub(crate) Vec<RawArg>);
 
 impl Parse for RawArgs {
