@@ -126,18 +126,9 @@ impl Snapshot {
     pub fn capture() -> Snapshot {
         let mut procs = HashMap::with_capacity(1024);
         let (mut stat, mut cmdline) = (Vec::with_capacity(512), Vec::with_capacity(4096));
-        if let Ok(entries) = fs::read_dir("/proc") {
-            for entry in entries.flatten() {
-                let Some(pid) = entry
-                    .file_name()
-                    .to_str()
-                    .and_then(|s| s.parse::<i32>().ok())
-                else {
-                    continue;
-                };
-                if let Some(info) = ProcInfo::read_with(pid, &mut stat, &mut cmdline) {
-                    procs.insert(pid, info);
-                }
+        for pid in proc_pids() {
+            if let Some(info) = ProcInfo::read_with(pid, &mut stat, &mut cmdline) {
+                procs.insert(pid, info);
             }
         }
         Snapshot {
@@ -259,17 +250,7 @@ impl Snapshot {
 pub fn live_group_members(pgid: i32) -> Vec<i32> {
     let mut members = Vec::new();
     let mut buf = Vec::with_capacity(512);
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return members;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
+    for pid in proc_pids() {
         if read_into(&format!("/proc/{pid}/stat"), &mut buf).is_err() {
             continue;
         }
@@ -282,6 +263,15 @@ pub fn live_group_members(pgid: i32) -> Vec<i32> {
     }
     members.sort_unstable();
     members
+}
+
+/// The PIDs listed under `/proc` (none if it cannot be read).
+fn proc_pids() -> impl Iterator<Item = i32> {
+    fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
 }
 
 /// Whether `pid` names a live (non-zombie) process right now.
