@@ -14,36 +14,36 @@ pub(crate) fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     let config = valid::args(parse_args(args, &mut errors), &mut errors);
     let f = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Fn(f)) => f,
-        other => {
-            match other {
-                Ok(other) => {
-                    let (span, what) = item_keyword(&other);
-                    errors.at(
-                        span,
-                        format!("`#[graceful::main]` goes on `async fn main`, not on {what}"),
-                    );
-                }
-                Err(e) => errors.push(e),
-            }
-            return match errors.into_error() {
-                Some(e) => with_error(item, e),
-                None => item,
-            };
+        Ok(other) => {
+            let (span, what) = item_keyword(&other);
+            errors.at(
+                span,
+                format!("`#[graceful::main]` goes on `async fn main`, not on {what}"),
+            );
+            return finish(item, errors);
+        }
+        Err(e) => {
+            errors.push(e);
+            return finish(item, errors);
         }
     };
     let mut fn_errors = Errors::default();
     valid::function(&f, &mut fn_errors);
-    match (errors.into_error(), fn_errors.into_error()) {
-        (None, None) => expand::main(&config, f),
+    let out = match fn_errors.into_error() {
         // Only the arguments are wrong: expand with what was valid, so the body still compiles.
-        (Some(e), None) => with_error(expand::main(&config, f), e),
-        (args, Some(mut e)) => {
-            if let Some(a) = args {
-                let mut a = a;
-                a.combine(e);
-                e = a;
-            }
-            with_error(expand::fallback(f), e)
+        None => expand::main(&config, f),
+        Some(e) => {
+            errors.push(e);
+            expand::fallback(f)
         }
+    };
+    finish(out, errors)
+}
+
+/// `out`, followed by the recorded errors if there are any.
+fn finish(out: TokenStream, errors: Errors) -> TokenStream {
+    match errors.into_error() {
+        Some(e) => with_error(out, e),
+        None => out,
     }
 }
