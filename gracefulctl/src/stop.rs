@@ -351,16 +351,21 @@ fn remove_pid_file(process: &Process, path: &PathBuf, log: &ActionLog, progress:
     }
 }
 
-/// Whether a target (or, for groups, any member of its group) is still alive. A target
-/// whose PID now belongs to a process with another start time has gone.
+/// Whether `target` still runs as the same process: a PID that now belongs to a process
+/// with another start time has gone.
+fn same_process_alive(target: &ProcInfo) -> bool {
+    ProcInfo::read(target.pid)
+        .is_some_and(|p| !p.is_zombie() && p.start_ticks == target.start_ticks)
+}
+
+/// The live PIDs of a target (for groups, every live member of its group).
 fn alive(target: &ProcInfo, group: bool) -> Vec<i32> {
     if group {
         crate::procs::live_group_members(target.pgid)
+    } else if same_process_alive(target) {
+        vec![target.pid]
     } else {
-        match ProcInfo::read(target.pid) {
-            Some(p) if !p.is_zombie() && p.start_ticks == target.start_ticks => vec![p.pid],
-            _ => Vec::new(),
-        }
+        Vec::new()
     }
 }
 
@@ -421,10 +426,7 @@ fn stop_one(
     // The snapshot may be old by now: only signal a PID that still is the same process.
     let targets: Vec<ProcInfo> = targets
         .iter()
-        .filter(|t| {
-            ProcInfo::read(t.pid).is_some_and(|p| !p.is_zombie() && p.start_ticks == t.start_ticks)
-                || (group && !alive(t, true).is_empty())
-        })
+        .filter(|t| same_process_alive(t) || (group && !alive(t, true).is_empty()))
         .cloned()
         .collect();
     if targets.is_empty() {
