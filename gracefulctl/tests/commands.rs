@@ -317,8 +317,7 @@ fn invalid_manifests_name_file_line_and_key() {
         assert!(err.contains(&format!("{file}{line}")), "{err}");
         assert!(err.contains(key), "{err}");
     }
-    let out = assert_cmd::Command::cargo_bin("gracefulctl")
-        .expect("binary")
+    let out = ctl_bare()
         .arg("--config")
         .arg(w.path("nope.toml"))
         .arg("status")

@@ -58,9 +58,7 @@ fn a_reused_pid_is_stale_and_not_killed() {
         "[[process]]\nname = \"web\"\npid_file = \"web.pid\"\npattern = \"graceful.sh web {dir}\"\n"
     ));
     // The PID file points at a live process with another command line.
-    let mut other = Command::new("sleep");
-    other.arg("1000");
-    let innocent = w.spawn(other);
+    let innocent = w.sleeper();
     w.write("web.pid", &format!("{innocent}\n"));
 
     let status = w.ctl().arg("status").output().expect("run");
@@ -168,9 +166,7 @@ fn another_users_process_is_refused_unless_allowed() {
 fn without_a_pattern_a_process_younger_than_its_pid_file_is_a_reused_pid() {
     let mut w = World::new();
     w.manifest("[[process]]\nname = \"old\"\npid_file = \"old.pid\"\n\n[[process]]\nname = \"junk\"\npid_file = \"junk.pid\"\n");
-    let mut cmd = Command::new("sleep");
-    cmd.arg("1000");
-    let newcomer = w.spawn(cmd);
+    let newcomer = w.sleeper();
     w.write("old.pid", &format!("{newcomer}\n"));
     // The PID file was written an hour ago: the process now holding that PID is younger.
     let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);

@@ -123,11 +123,10 @@ fn config_comes_from_the_environment_too() {
     manifest(&w);
     w.graceful("web", "0");
     w.graceful("router", "0");
-    let mut cmd = assert_cmd::Command::cargo_bin("gracefulctl").expect("binary");
-    cmd.env("GRACEFULCTL_CONFIG", w.manifest_path())
+    ctl_bare()
+        .env("GRACEFULCTL_CONFIG", w.manifest_path())
         .arg("status")
-        .timeout(PATIENCE);
-    cmd.assert()
+        .assert()
         .success()
         .stdout(predicates::str::contains("web"));
 }

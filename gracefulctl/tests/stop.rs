@@ -434,9 +434,7 @@ fn a_pattern_found_process_is_stopped_and_nothing_is_reported_for_a_stopped_one(
 fn a_pid_file_rewritten_for_a_new_process_is_kept() {
     let mut w = World::new();
     w.manifest("[[process]]\nname = \"svc\"\npid_file = \"svc.pid\"\n");
-    let mut cmd = std::process::Command::new("sleep");
-    cmd.arg("1000");
-    let successor = w.spawn(cmd);
+    let successor = w.sleeper();
     let dir = w.dir_str();
     let successor_arg = successor.to_string();
     let pid = w.spawn_fixture(

@@ -107,6 +107,13 @@ impl World {
         pid
     }
 
+    /// Spawns `sleep 1000`: a bystander that never exits by itself. Returns the PID.
+    pub fn sleeper(&mut self) -> i32 {
+        let mut cmd = Command::new("sleep");
+        cmd.arg("1000");
+        self.spawn(cmd)
+    }
+
     /// Waits for a spawned child to exit and returns its status (reaping it).
     pub fn reap(&mut self, pid: i32) -> ExitStatus {
         let i = self
@@ -138,11 +145,8 @@ impl World {
 
     /// `gracefulctl --config <dir>/graceful.toml ARGS…`
     pub fn ctl(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("gracefulctl").expect("binary");
-        cmd.env_remove("GRACEFULCTL_CONFIG")
-            .arg("--config")
-            .arg(self.manifest_path())
-            .timeout(PATIENCE * 2);
+        let mut cmd = ctl_bare();
+        cmd.arg("--config").arg(self.manifest_path());
         cmd
     }
 
@@ -169,6 +173,13 @@ impl Drop for World {
             let _ = c.wait();
         }
     }
+}
+
+/// `gracefulctl` with no arguments and no `GRACEFULCTL_CONFIG`, bounded in time.
+pub fn ctl_bare() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("gracefulctl").expect("binary");
+    cmd.env_remove("GRACEFULCTL_CONFIG").timeout(PATIENCE * 2);
+    cmd
 }
 
 pub fn fixtures() -> String {
