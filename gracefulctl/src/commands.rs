@@ -291,11 +291,7 @@ struct HealthRow {
 fn health_cmd(manifest: &Manifest, only: &[String], json: bool) -> Result<bool> {
     let procs: Vec<&Process> = manifest.processes.iter().collect();
     let procs = plan::select(procs, only).map_err(anyhow::Error::msg)?;
-    let snap = if procs.iter().any(|p| ready::needs_snapshot(p)) {
-        Snapshot::capture()
-    } else {
-        Snapshot::from_procs([])
-    };
+    let snap = ready::snapshot_for(procs.iter().copied());
     let rows: Vec<HealthRow> = procs
         .iter()
         .map(|p| {

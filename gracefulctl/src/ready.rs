@@ -66,9 +66,17 @@ pub fn probe(process: &Process, snap: &Snapshot) -> Result<String, String> {
     }
 }
 
-/// Whether `probe` needs a process snapshot (only the process-based checks do).
-pub fn needs_snapshot(process: &Process) -> bool {
-    matches!(process.ready, Ready::PidFile | Ready::Pattern)
+/// The snapshot [`probe`] needs for `processes`: `/proc` is read only when one of them
+/// has a process-based check (network checks need none).
+pub fn snapshot_for<'m>(processes: impl IntoIterator<Item = &'m Process>) -> Snapshot {
+    if processes
+        .into_iter()
+        .any(|p| matches!(p.ready, Ready::PidFile | Ready::Pattern))
+    {
+        Snapshot::capture()
+    } else {
+        Snapshot::from_procs([])
+    }
 }
 
 fn connect(addr: &str) -> Result<TcpStream, String> {

@@ -130,11 +130,7 @@ fn start_one(
     let began = Instant::now();
     let until = began + start.ready_timeout;
     loop {
-        let snap = if ready::needs_snapshot(process) {
-            Snapshot::capture()
-        } else {
-            Snapshot::from_procs([])
-        };
+        let snap = ready::snapshot_for([process]);
         let last = match ready::probe(process, &snap) {
             Ok(detail) => {
                 let msg = format!("ready after {:.1?}: {detail}", began.elapsed());
