@@ -11,59 +11,15 @@
 //! (`HTTP_BENCH_SECS` sets the length of each wrk round, default 3; `HTTP_BENCH_ROUNDS` the
 //! number of paired rounds, default 10.)
 
-use std::io::{BufRead, BufReader, Read, Write};
+#[path = "../tests/common_http/mod.rs"]
+mod common_http;
+
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
-
-const FIXTURE: &str = env!("CARGO_BIN_EXE_graceful-fixture-http");
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(FIXTURE)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the fixture");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let mut addr = None;
-        for line in lines.by_ref() {
-            let line = line.expect("stdout line");
-            if let Some(a) = line.strip_prefix("addr=") {
-                addr = Some(a.parse().expect("address"));
-            }
-            if line == "ready" {
-                break;
-            }
-        }
-        // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server {
-            child,
-            addr: addr.expect("the fixture printed its address"),
-        }
-    }
-
-    fn term(&self) {
-        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common_http::Fixture;
 
 #[derive(Debug, Clone, Copy)]
 struct Wrk {
@@ -111,7 +67,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// One in-flight request, SIGTERM while it runs; returns (response received → exit).
 fn last_response_to_exit(args: &[&str]) -> Duration {
-    let mut server = Server::start(args);
+    let mut server = Fixture::start(args);
     let mut s = TcpStream::connect(server.addr).expect("connect");
     s.write_all(b"GET /slow?ms=200 HTTP/1.1\r\nhost: a\r\n\r\n")
         .expect("write");
@@ -150,8 +106,8 @@ fn main() {
         .unwrap_or(10);
 
     println!("== throughput: hello world, wrk -t1 -c64 -d{secs}s, {rounds} alternating rounds ==");
-    let graceful = Server::start(&["server=graceful", "track=1"]);
-    let plain = Server::start(&["server=axum"]);
+    let graceful = Fixture::start(&["server=graceful", "track=1"]);
+    let plain = Fixture::start(&["server=axum"]);
     // Warm-up.
     wrk(graceful.addr, 1);
     wrk(plain.addr, 1);
