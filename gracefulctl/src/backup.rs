@@ -18,6 +18,13 @@ pub struct BackupItem {
     pub dest: PathBuf,
 }
 
+impl BackupItem {
+    /// Whether the declared source is absent: it is skipped with a warning, not an error.
+    pub fn source_missing(&self) -> bool {
+        fs::symlink_metadata(&self.source).is_err()
+    }
+}
+
 /// What a backup did.
 #[derive(Debug, Default)]
 pub struct BackupReport {
@@ -69,7 +76,7 @@ pub fn plan(manifest: &Manifest, processes: &[&Process], dir: &Path) -> Vec<Back
 pub fn run(items: &[BackupItem]) -> BackupReport {
     let mut report = BackupReport::default();
     for item in items {
-        if !crate::procs::exists(&item.source) {
+        if item.source_missing() {
             report.missing.push(item.clone());
             continue;
         }

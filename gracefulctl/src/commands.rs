@@ -189,10 +189,10 @@ fn stop_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard, log: &ActionLog
             } else {
                 println!("backup into {}:", dir.display());
                 for item in &items {
-                    let missing = if crate::procs::exists(&item.source) {
-                        ""
-                    } else {
+                    let missing = if item.source_missing() {
                         " (missing: would be skipped)"
+                    } else {
+                        ""
                     };
                     println!(
                         "  {}: copy {} -> {}{missing}",

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::Read as _;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
 use std::time::Duration;
 
 /// One process as `/proc` described it at snapshot time.
@@ -277,11 +276,6 @@ fn proc_pids() -> impl Iterator<Item = i32> {
 /// Whether `pid` names a live (non-zombie) process right now.
 pub fn is_alive(pid: i32) -> bool {
     ProcInfo::read(pid).is_some_and(|p| !p.is_zombie())
-}
-
-/// Whether a path exists (a small helper used where a missing file is not an error).
-pub(crate) fn exists(path: &Path) -> bool {
-    fs::symlink_metadata(path).is_ok()
 }
 
 #[cfg(test)]
