@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::config::{
-    ACCEPTED_FORMS, Config, ConfigError, ConfigIssue, Env, Setting, Source, parse_duration,
+    ACCEPTED_FORMS, Config, ConfigError, ConfigIssue, Env, Setting, Source, did_you_mean,
+    parse_duration, set_duration,
 };
 
 use super::auth::{ApiKey, Scope, Scopes};
@@ -249,7 +250,8 @@ impl AdminConfig {
                                 fail(
                                     &format!("routes.{name}"),
                                     format!(
-                                        "unknown route `{name}`; accepted routes: {}",
+                                        "unknown route `{name}`{}; accepted routes: {}",
+                                        did_you_mean(name, &names),
                                         names.join(", ")
                                     ),
                                 );
@@ -327,7 +329,8 @@ impl AdminConfig {
                 unknown => fail(
                     unknown,
                     format!(
-                        "unknown key `{unknown}` in `[admin]`; accepted keys: {}",
+                        "unknown key `{unknown}` in `[admin]`{}; accepted keys: {}",
+                        did_you_mean(unknown, FILE_KEYS),
                         FILE_KEYS.join(", ")
                     ),
                 ),
@@ -358,12 +361,12 @@ impl AdminConfig {
             }
         }
         if let Some(raw) = env_get(env, "GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT") {
-            match parse_duration(&raw) {
-                Ok(d) => self
-                    .max_shutdown_timeout
-                    .set(d, Source::Env("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT".into())),
-                Err(e) => fail("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT", e),
-            }
+            set_duration(
+                &mut self.max_shutdown_timeout,
+                &raw,
+                Source::Env("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT".into()),
+                &mut |e| fail("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT", e),
+            );
         }
         let scopes = match env_get(env, "GRACEFUL_ADMIN_API_KEY_SCOPES") {
             None => Ok(Scopes::ALL),
@@ -611,7 +614,9 @@ mod tests {
             .expect_err("invalid");
         let text = err.to_string();
         assert!(
-            text.contains("admin.adr") && text.contains("accepted keys"),
+            text.contains("admin.adr")
+                && text.contains("did you mean `addr`")
+                && text.contains("accepted keys"),
             "{text}"
         );
         assert!(
