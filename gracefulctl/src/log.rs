@@ -44,11 +44,6 @@ impl ActionLog {
         }
     }
 
-    /// Where the log is.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Records `action` on `target` with its `outcome`.
     pub fn record(&self, action: &str, target: &str, outcome: &str) {
         let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.3f%:z");
