@@ -219,29 +219,29 @@ impl AdminBuilder {
     /// given) and starts [`crate::metrics::attach`].
     pub async fn spawn(self, shutdown: &Shutdown) -> Result<AdminHandle, AdminError> {
         let config = self.resolve(shutdown.config())?;
+        // The address to serve: the given listener's, else the configured one. Checked
+        // once, before anything is served on it.
+        let addr = match &self.listener {
+            Some(l) => l.local_addr().map_err(|error| AdminError::Bind {
+                addr: config.addr.value,
+                source: Source::Builder,
+                error,
+            })?,
+            None => config.addr.value,
+        };
+        if server::is_exposed(addr) && config.api_keys.is_empty() {
+            return Err(AdminError::ExposedWithoutKey { addr });
+        }
         let listener = match self.listener {
-            Some(l) => {
-                let addr = l.local_addr().map_err(|error| AdminError::Bind {
-                    addr: config.addr.value,
+            Some(l) => l
+                .set_nonblocking(true)
+                .and_then(|()| tokio::net::TcpListener::from_std(l))
+                .map_err(|error| AdminError::Bind {
+                    addr,
                     source: Source::Builder,
                     error,
-                })?;
-                if server::is_exposed(addr) && config.api_keys.is_empty() {
-                    return Err(AdminError::ExposedWithoutKey { addr });
-                }
-                l.set_nonblocking(true)
-                    .and_then(|()| tokio::net::TcpListener::from_std(l))
-                    .map_err(|error| AdminError::Bind {
-                        addr,
-                        source: Source::Builder,
-                        error,
-                    })?
-            }
+                })?,
             None => {
-                let addr = config.addr.value;
-                if server::is_exposed(addr) && config.api_keys.is_empty() {
-                    return Err(AdminError::ExposedWithoutKey { addr });
-                }
                 tokio::net::TcpListener::bind(addr)
                     .await
                     .map_err(|error| AdminError::Bind {
