@@ -442,10 +442,11 @@ async fn hung_request_is_aborted_and_reported() {
     assert_eq!(report["result"], "forced");
     let abandoned = report["abandoned"].to_string();
     assert!(abandoned.contains("GET /hang"), "{report}");
-    assert!(
-        report["total"].as_f64().is_some_and(|t| t < 10.0),
-        "inside timeout: {report}"
-    );
+    // The engine printed its report, so it ended the shutdown itself (the watchdog of the
+    // overall `timeout` exits without one); the drain deadline is the only one that passed.
+    let deadlines = report["deadlines"].as_array().expect("deadlines");
+    assert_eq!(deadlines.len(), 1, "{report}");
+    assert_eq!(deadlines[0]["what"], "drain", "{report}");
     let drain = phase(&report, "draining_connections");
     assert_eq!(drain["within_deadline"], false);
     let client = hung.await.expect("task");
