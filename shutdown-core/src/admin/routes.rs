@@ -249,9 +249,11 @@ fn resources(shutdown: &Shutdown) -> Value {
 /// Where the shutdown stands: for `/status` and for a second `POST /shutdown`.
 pub(crate) fn progress(shutdown: &Shutdown) -> Value {
     let p = shutdown.progress();
+    // Read once, so `phase` and `state` cannot disagree if the phase moves meanwhile.
+    let phase = phase_of(shutdown);
     json!({
-        "phase": phase_of(shutdown),
-        "state": phase_of(shutdown).state(),
+        "phase": phase,
+        "state": phase.state(),
         "reason": p.reason.as_ref().map(ToString::to_string),
         "forced": shutdown.is_forced(),
         "elapsed_seconds": p.elapsed.map(|d| d.as_secs_f64()),
