@@ -112,25 +112,25 @@ where
             id,
         )),
         Route::Ready => {
-            let phase = phase_of(shutdown);
-            let data =
-                json!({ "ready": shutdown.is_ready(), "phase": phase, "state": phase.state() });
-            if shutdown.is_ready() {
+            // Read once, so the body and the status code agree.
+            let (phase, ready) = (phase_of(shutdown), shutdown.is_ready());
+            let data = json!({ "ready": ready, "phase": phase, "state": phase.state() });
+            if ready {
                 Ok(envelope::ok(StatusCode::OK, data, id))
             } else {
                 Err(not_ready(shutdown, data))
             }
         }
         Route::Health => {
-            let phase = phase_of(shutdown);
+            let (phase, ready) = (phase_of(shutdown), shutdown.is_ready());
             let data = json!({
                 "live": true,
-                "ready": shutdown.is_ready(),
+                "ready": ready,
                 "phase": phase,
                 "state": phase.state(),
                 "resources": resources(shutdown),
             });
-            if shutdown.is_ready() {
+            if ready {
                 Ok(envelope::ok(StatusCode::OK, data, id))
             } else {
                 Err(not_ready(shutdown, data))
