@@ -1,6 +1,7 @@
 //! Copies the files a manifest declares under `backup` into
 //! `<backups_dir>/shutdown_YYYYMMDD_HHMMSS/<process>/<path>` before anything is stopped.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -72,6 +73,29 @@ pub fn plan(manifest: &Manifest, processes: &[&Process], dir: &Path) -> Vec<Back
     items
 }
 
+/// The backup plan as text: what `run` would copy into `dir`, and what it would skip.
+pub fn describe(items: &[BackupItem], dir: &Path) -> String {
+    if items.is_empty() {
+        return "backup: no files declared\n".to_owned();
+    }
+    let mut out = format!("backup into {}:\n", dir.display());
+    for item in items {
+        let missing = if item.source_missing() {
+            " (missing: would be skipped)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  {}: copy {} -> {}{missing}",
+            item.process,
+            item.source.display(),
+            item.dest.display()
+        );
+    }
+    out
+}
+
 /// Makes the copies. Every item is tried; the report says what happened to each.
 pub fn run(items: &[BackupItem]) -> BackupReport {
     let mut report = BackupReport::default();
@@ -132,6 +156,14 @@ mod tests {
         let procs: Vec<&Process> = m.processes.iter().collect();
         let items = plan(&m, &procs, &dir);
         assert_eq!(items[0].dest, dir.join("w/data"));
+        let text = describe(&items, &dir);
+        assert!(text.contains("w: copy "), "{text}");
+        assert!(text.contains("ghost.db -> "), "{text}");
+        assert_eq!(
+            text.matches("(missing: would be skipped)").count(),
+            1,
+            "{text}"
+        );
         let report = run(&items);
         assert_eq!(report.copied.len(), 1);
         assert_eq!(report.missing.len(), 1);

@@ -183,25 +183,10 @@ fn stop_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard, log: &ActionLog
             println!("backup: skipped (--no-backup)");
         } else {
             let dir = backup::new_dir(&manifest.backups_dir);
-            let items = backup::plan(manifest, &order, &dir);
-            if items.is_empty() {
-                println!("backup: no files declared");
-            } else {
-                println!("backup into {}:", dir.display());
-                for item in &items {
-                    let missing = if item.source_missing() {
-                        " (missing: would be skipped)"
-                    } else {
-                        ""
-                    };
-                    println!(
-                        "  {}: copy {} -> {}{missing}",
-                        item.process,
-                        item.source.display(),
-                        item.dest.display()
-                    );
-                }
-            }
+            print!(
+                "{}",
+                backup::describe(&backup::plan(manifest, &order, &dir), &dir)
+            );
         }
         if let Some(t) = opts.timeout {
             println!("overall timeout: {}", humantime::format_duration(t));
