@@ -19,7 +19,7 @@ use crate::plan;
 use crate::procs::Snapshot;
 use crate::ready;
 use crate::safety::Guard;
-use crate::start::{self, StartOutcome};
+use crate::start;
 use crate::status;
 use crate::stop::{self, StopOptions};
 
@@ -249,20 +249,10 @@ fn start_cmd(manifest: &Manifest, only: &[String], log: &ActionLog) -> Result<bo
     let order = plan::select(plan::start_order(manifest), only).map_err(anyhow::Error::msg)?;
     log.record("start", "-", &format!("begin: {} process(es)", order.len()));
     let progress = Progress::new(order.len());
-    let outcomes = start::start_all(manifest, &order, log, &progress);
-    let count = |f: fn(&StartOutcome) -> bool| outcomes.iter().filter(|(_, o)| f(o)).count();
-    let line = format!(
-        "summary: started {}, already running {}, failed {}, not attempted {}",
-        count(|o| *o == StartOutcome::Started),
-        count(|o| *o == StartOutcome::AlreadyRunning),
-        count(|o| matches!(o, StartOutcome::Failed(_))),
-        count(|o| *o == StartOutcome::NotAttempted),
-    );
-    println!("{line}");
-    log.record("start", "-", &line);
-    Ok(outcomes
-        .iter()
-        .all(|(_, o)| matches!(o, StartOutcome::Started | StartOutcome::AlreadyRunning)))
+    let summary = start::start_all(manifest, &order, log, &progress);
+    println!("{}", summary.line());
+    log.record("start", "-", &summary.line());
+    Ok(summary.success())
 }
 
 #[derive(Serialize)]

@@ -31,14 +31,42 @@ pub enum StartOutcome {
     NotAttempted,
 }
 
+/// Result of `start`.
+#[derive(Debug, Default)]
+pub struct StartSummary {
+    /// Per process, in start order.
+    pub outcomes: Vec<(String, StartOutcome)>,
+}
+
+impl StartSummary {
+    /// Whether everything asked to start runs.
+    pub fn success(&self) -> bool {
+        self.outcomes
+            .iter()
+            .all(|(_, o)| matches!(o, StartOutcome::Started | StartOutcome::AlreadyRunning))
+    }
+
+    /// `summary: started 2, already running 1, failed 0, not attempted 0`.
+    pub fn line(&self) -> String {
+        let count =
+            |f: fn(&StartOutcome) -> bool| self.outcomes.iter().filter(|(_, o)| f(o)).count();
+        format!(
+            "summary: started {}, already running {}, failed {}, not attempted {}",
+            count(|o| *o == StartOutcome::Started),
+            count(|o| *o == StartOutcome::AlreadyRunning),
+            count(|o| matches!(o, StartOutcome::Failed(_))),
+            count(|o| *o == StartOutcome::NotAttempted),
+        )
+    }
+}
+
 /// Starts `processes` (already in start order), stopping at the first failure.
-/// Returns the outcome per process.
 pub fn start_all(
     manifest: &Manifest,
     processes: &[&Process],
     log: &ActionLog,
     progress: &Progress,
-) -> Vec<(String, StartOutcome)> {
+) -> StartSummary {
     let mut outcomes = Vec::new();
     let mut failed = false;
     for process in processes {
@@ -56,7 +84,7 @@ pub fn start_all(
         progress.step_done();
     }
     progress.finish();
-    outcomes
+    StartSummary { outcomes }
 }
 
 fn start_one(
