@@ -119,8 +119,16 @@ fn force_skips_the_wait() {
     // Its handler would take a minute, and stop_timeout would wait for it.
     w.manifest("[[process]]\nname = \"slow\"\npid_file = \"slow.pid\"\nstop_timeout = \"5m\"\n");
     let pid = w.graceful("slow", "60");
-    // PATIENCE bounds the command; without --force it would wait 5 minutes.
-    w.ctl().args(["stop", "--force"]).assert().success();
+    // PATIENCE bounds the command; without --force it would wait 5 minutes. What shows
+    // that the wait was skipped is the reason given for the SIGKILL, not a clock.
+    let out = w.ctl().args(["stop", "--force"]).output().expect("run");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("sent SIGKILL to PID") && text.contains("(--force / overall timeout)"),
+        "{text}"
+    );
+    assert!(!text.contains("stop_timeout expired"), "{text}");
     assert_eq!(killed_by(w.reap(pid)), Some(9));
 }
 
