@@ -133,7 +133,7 @@ fn config_comes_from_the_environment_too() {
 
 #[test]
 fn watch_refreshes_until_interrupted() {
-    let mut w = World::new();
+    let w = World::new();
     manifest(&w);
     let bin = assert_cmd::cargo::cargo_bin("gracefulctl");
     let mut cmd = Command::new(bin);
@@ -156,5 +156,4 @@ fn watch_refreshes_until_interrupted() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(headers, 2, "the table was printed twice");
-    let _ = &mut w;
 }
