@@ -216,23 +216,7 @@ fn restart_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard) -> Result<bo
         let order =
             plan::select(plan::start_order(manifest), &args.only).map_err(anyhow::Error::msg)?;
         println!("then start, in order:");
-        for (i, p) in order.iter().enumerate() {
-            match &p.start {
-                Some(s) => println!(
-                    "{}. {}: run `{}`, wait up to {} for {}",
-                    i + 1,
-                    p.name,
-                    s.command,
-                    humantime::format_duration(s.ready_timeout),
-                    p.ready
-                ),
-                None => println!(
-                    "{}. {}: no `start` command (fails if not running)",
-                    i + 1,
-                    p.name
-                ),
-            }
-        }
+        print!("{}", start::describe(&order));
         return Ok(stopped);
     }
     let log = ActionLog::open(&manifest.logs_dir);

@@ -1,6 +1,7 @@
 //! `start`: in start order (the reverse of stop order), run each process's `start`
 //! command in its own process group and wait for its readiness check before the next.
 
+use std::fmt::Write as _;
 use std::fs::OpenOptions;
 use std::process::{Command, Stdio};
 use std::thread;
@@ -58,6 +59,30 @@ impl StartSummary {
             count(|o| *o == StartOutcome::NotAttempted),
         )
     }
+}
+
+/// The start plan as text: what [`start_all`] would run for `processes` (already in start
+/// order), and what it would wait for.
+pub fn describe(processes: &[&Process]) -> String {
+    let mut out = String::new();
+    for (i, p) in processes.iter().enumerate() {
+        let n = i + 1;
+        let name = &p.name;
+        let _ = match &p.start {
+            Some(s) => writeln!(
+                out,
+                "{n}. {name}: run `{}`, wait up to {} for {}",
+                s.command,
+                humantime::format_duration(s.ready_timeout),
+                p.ready
+            ),
+            None => writeln!(
+                out,
+                "{n}. {name}: no `start` command (fails if not running)"
+            ),
+        };
+    }
+    out
 }
 
 /// Starts `processes` (already in start order), stopping at the first failure.
