@@ -49,10 +49,6 @@ pub enum Event {
 /// Lists work that was still pending when the drain deadline expired (for the report).
 pub(crate) type PendingReporter = Box<dyn Fn() -> Vec<String> + Send + Sync>;
 
-/// Futures run after the final phase is published; see [`Shutdown::on_finished`].
-#[derive(Default)]
-pub(crate) struct Finishers(Mutex<Vec<BoxFuture<()>>>);
-
 pub(crate) type HookFn = Box<dyn FnOnce(Shutdown) -> BoxFuture<Result<(), BoxError>> + Send>;
 
 pub(crate) struct Hook {
@@ -82,6 +78,8 @@ pub(crate) struct Inner {
     pub(crate) pending_reporters: Mutex<Vec<PendingReporter>>,
     progress_reporters: Mutex<Vec<PendingReporter>>,
     extensions: Mutex<BTreeMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
+    /// Futures run after the final phase is published; see [`Shutdown::on_finished`].
+    finishers: Mutex<Vec<BoxFuture<()>>>,
     started: watch::Sender<bool>,
     timeout_override: OnceLock<Duration>,
     resources: Resources,
@@ -119,6 +117,7 @@ impl Shutdown {
                 pending_reporters: Mutex::new(Vec::new()),
                 progress_reporters: Mutex::new(Vec::new()),
                 extensions: Mutex::new(BTreeMap::new()),
+                finishers: Mutex::new(Vec::new()),
                 started: watch::channel(false).0,
                 timeout_override: OnceLock::new(),
                 resources,
@@ -255,15 +254,14 @@ impl Shutdown {
         allow(dead_code)
     )]
     pub(crate) fn on_finished(&self, future: impl Future<Output = ()> + Send + 'static) {
-        let finishers = self.extension::<Finishers>();
-        if let Ok(mut f) = finishers.0.lock() {
+        if let Ok(mut f) = self.inner.finishers.lock() {
             f.push(Box::pin(future));
         }
     }
 
     /// Runs the [`on_finished`](Shutdown::on_finished) futures concurrently, for at most `bound`.
     pub(crate) async fn run_finishers(&self, bound: Duration) {
-        let futures = match self.extension::<Finishers>().0.lock() {
+        let futures = match self.inner.finishers.lock() {
             Ok(mut f) => std::mem::take(&mut *f),
             Err(_) => return,
         };
@@ -450,7 +448,7 @@ impl Shutdown {
             .lock()
             .map(|p| (p.resources_closed, p.resources_total, p.errors.clone()))
             .unwrap_or_default();
-        let elapsed = self.inner.shutdown_started.get().map(Instant::elapsed);
+        let elapsed = self.elapsed();
         let remaining = elapsed.map(|e| self.timeout().saturating_sub(e));
         let mut tasks = self.running_tasks();
         if let Ok(r) = self.inner.progress_reporters.lock() {
