@@ -931,7 +931,9 @@ fn a_bad_admin_section_names_the_key_and_the_source() {
         "{err}"
     );
     assert!(
-        err.contains("admin.max_conections") && err.contains("accepted keys"),
+        err.contains("admin.max_conections")
+            && err.contains("did you mean `max_connections`")
+            && err.contains("accepted keys"),
         "{err}"
     );
     assert!(err.contains("graceful.toml"), "{err}");
