@@ -271,9 +271,12 @@ where
     }
 }
 
-/// Resolves once the phase satisfies `f` (or the engine is gone).
-async fn reached(phase: &mut tokio::sync::watch::Receiver<Phase>, f: impl Fn(Phase) -> bool) {
-    let _ = phase.wait_for(|p| f(*p)).await.map(|_| ());
+/// Resolves once the phase satisfies `f`, or the engine is gone (a closed channel).
+pub(super) async fn reached(
+    phase: &mut tokio::sync::watch::Receiver<Phase>,
+    f: impl Fn(Phase) -> bool,
+) {
+    let _ = phase.wait_for(|p| f(*p)).await;
 }
 
 fn is_connection_error(e: &io::Error) -> bool {

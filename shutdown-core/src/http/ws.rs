@@ -8,6 +8,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_
 use axum::response::Response;
 use tokio::sync::watch;
 
+use super::serve::reached;
 use crate::phase::Phase;
 use crate::shutdown::Shutdown;
 use crate::tracker::TrackGuard;
@@ -152,7 +153,7 @@ impl GracefulSocket {
     }
 }
 
+/// Resolves when the drain starts, or the engine is gone (treated as draining).
 async fn wait_drain(phase: &mut watch::Receiver<Phase>) {
-    // A closed channel means the engine is gone: treat it as draining.
-    let _ = phase.wait_for(|p| *p >= Phase::DrainingConnections).await;
+    reached(phase, |p| p >= Phase::DrainingConnections).await
 }
