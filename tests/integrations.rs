@@ -58,6 +58,29 @@ where
     check().await
 }
 
+/// Asserts that no Redis client named `name` remains (a closed connection leaves
+/// `CLIENT LIST` once the server has seen it close, just after).
+async fn assert_client_gone(con: &redis::aio::MultiplexedConnection, name: &str) {
+    let needle = format!(" name={name} ");
+    let list = || {
+        let mut con = con.clone();
+        async move {
+            redis::cmd("CLIENT")
+                .arg("LIST")
+                .query_async::<String>(&mut con)
+                .await
+                .unwrap_or_default()
+        }
+    };
+    let gone = eventually(200, || {
+        let list = list();
+        let needle = &needle;
+        async move { !list.await.contains(needle) }
+    })
+    .await;
+    assert!(gone, "CLIENT LIST still shows {name}:\n{}", list().await);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: 127.0.0.1:5432 user postgres db test"]
 async fn postgres_transaction_in_flight_at_sigterm_commits_and_no_connection_remains() {
@@ -138,29 +161,7 @@ async fn redis_pipeline_in_flight_completes_and_the_client_disconnects() {
         .await
         .expect("LLEN");
     assert_eq!(len, 10_000, "every command of the pipeline ran");
-    let needle = format!(" name={name} ");
-    let mut list = String::new();
-    let gone = eventually(200, || {
-        let mut con = con.clone();
-        let needle = needle.clone();
-        async move {
-            let l: String = redis::cmd("CLIENT")
-                .arg("LIST")
-                .query_async(&mut con)
-                .await
-                .unwrap_or_default();
-            !l.contains(&needle)
-        }
-    })
-    .await;
-    if !gone {
-        list = redis::cmd("CLIENT")
-            .arg("LIST")
-            .query_async(&mut con)
-            .await
-            .unwrap_or_default();
-    }
-    assert!(gone, "CLIENT LIST still shows {name}:\n{list}");
+    assert_client_gone(&con, &name).await;
     let _: () = redis::cmd("DEL")
         .arg(&key)
         .query_async(&mut con)
@@ -206,12 +207,6 @@ async fn nats_jetstream_consumer_loses_nothing_across_sigterm_restarts() {
     )
     .await
     .expect("create consumer");
-    sqlx::query(&format!(
-        "CREATE TABLE {table} (id bigint PRIMARY KEY, n int NOT NULL)"
-    ))
-    .execute(&admin)
-    .await
-    .expect("create table");
 
     let mut acks = Vec::with_capacity(MESSAGES as usize);
     for i in 0..MESSAGES {
@@ -225,80 +220,16 @@ async fn nats_jetstream_consumer_loses_nothing_across_sigterm_restarts() {
         ack.await.expect("stored by JetStream");
     }
 
-    let count = |admin: PgPool, table: String| async move {
-        sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))
-            .fetch_one(&admin)
-            .await
-            .expect("count")
-    };
-    let args = |app: &str| {
-        vec![
-            "nats-consume".to_string(),
-            nats_url(),
-            stream_name.clone(),
-            consumer_name.clone(),
-            pg_url(),
-            table.clone(),
-            app.to_string(),
-        ]
-    };
-    let mut interrupted = 0;
-    for _ in 0..6 {
-        let mut f = Fixture::start(args(&app));
-        wait_for(&mut f, "ready");
-        tokio::time::sleep(Duration::from_millis(fastrand::u64(200..1500))).await;
-        f.signal(Signal::SIGTERM);
-        let done = finish(f);
-        assert!(
-            done.status.success(),
-            "{:?}\n{}",
-            done.status,
-            done.output()
-        );
-        if count(admin.clone(), table.clone()).await < MESSAGES {
-            interrupted += 1;
-        }
-    }
-    // The last run consumes the rest.
-    let mut f = Fixture::start(args(&app));
-    wait_for(&mut f, "ready");
-    let all = eventually(6_000, || {
-        count(admin.clone(), table.clone()).map_eq(MESSAGES)
-    })
-    .await;
-    f.signal(Signal::SIGTERM);
-    let done = finish(f);
-    assert!(
-        done.status.success(),
-        "{:?}\n{}",
-        done.status,
-        done.output()
-    );
-    assert!(
-        all,
-        "only {} of {MESSAGES} rows",
-        count(admin.clone(), table.clone()).await
-    );
-    assert!(
-        interrupted > 0,
-        "at least one SIGTERM landed while messages were left"
-    );
-
-    let (rows, distinct, min, max, twice): (i64, i64, i64, i64, i64) = sqlx::query_as(&format!(
-        "SELECT count(*), count(DISTINCT id), min(id), max(id), count(*) FILTER (WHERE n <> 1) FROM {table}"
-    ))
-    .fetch_one(&admin)
-    .await
-    .expect("summary");
-    assert_eq!(
-        (rows, distinct, min, max),
-        (MESSAGES, MESSAGES, 0, MESSAGES - 1),
-        "one row per message"
-    );
-    assert_eq!(
-        twice, 0,
-        "a message was processed twice: its ack was lost at a shutdown"
-    );
+    let args = [
+        "nats-consume".to_string(),
+        nats_url(),
+        stream_name.clone(),
+        consumer_name.clone(),
+        pg_url(),
+        table.clone(),
+        app,
+    ];
+    consume_across_sigterm_restarts(&admin, &table, MESSAGES, &args).await;
 
     let mut consumer: jetstream::consumer::PullConsumer = js
         .get_consumer_from_stream(consumer_name.as_str(), stream_name.as_str())
@@ -312,23 +243,84 @@ async fn nats_jetstream_consumer_loses_nothing_across_sigterm_restarts() {
     );
 
     js.delete_stream(&stream_name).await.expect("delete stream");
-    sqlx::query(&format!("DROP TABLE {table}"))
-        .execute(&admin)
-        .await
-        .expect("drop");
     admin.close().await;
 }
 
-/// `fut.map_eq(v)`: a future of `fut == v`.
-trait MapEq: std::future::Future + Sized {
-    fn map_eq(self, v: Self::Output) -> impl std::future::Future<Output = bool>
-    where
-        Self::Output: PartialEq,
-    {
-        async move { self.await == v }
+/// Creates `table` for the fixture consumer started with `args`, which is stopped by SIGTERM at
+/// a random moment six times, then runs until `table` has a row per message; asserts that some
+/// SIGTERM landed while messages were left, and that each of the `messages` messages has exactly
+/// one row, written once. Drops `table`.
+async fn consume_across_sigterm_restarts(
+    admin: &PgPool,
+    table: &str,
+    messages: i64,
+    args: &[String],
+) {
+    sqlx::query(&format!(
+        "CREATE TABLE {table} (id bigint PRIMARY KEY, n int NOT NULL)"
+    ))
+    .execute(admin)
+    .await
+    .expect("create table");
+    let rows = || async {
+        sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(admin)
+            .await
+            .expect("count")
+    };
+    let mut interrupted = 0;
+    for _ in 0..6 {
+        let mut f = Fixture::start(args);
+        wait_for(&mut f, "ready");
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(200..1500))).await;
+        stop_and_check(f);
+        if rows().await < messages {
+            interrupted += 1;
+        }
     }
+    // The last run consumes the rest.
+    let mut f = Fixture::start(args);
+    wait_for(&mut f, "ready");
+    let all = eventually(6_000, || async { rows().await == messages }).await;
+    stop_and_check(f);
+    assert!(all, "only {} of {messages} rows", rows().await);
+    assert!(
+        interrupted > 0,
+        "at least one SIGTERM landed while messages were left"
+    );
+
+    let (rows, distinct, min, max, twice): (i64, i64, i64, i64, i64) = sqlx::query_as(&format!(
+        "SELECT count(*), count(DISTINCT id), min(id), max(id), count(*) FILTER (WHERE n <> 1) FROM {table}"
+    ))
+    .fetch_one(admin)
+    .await
+    .expect("summary");
+    assert_eq!(
+        (rows, distinct, min, max),
+        (messages, messages, 0, messages - 1),
+        "one row per message"
+    );
+    assert_eq!(
+        twice, 0,
+        "a message was processed twice: its ack was lost at a shutdown"
+    );
+    sqlx::query(&format!("DROP TABLE {table}"))
+        .execute(admin)
+        .await
+        .expect("drop");
 }
-impl<F: std::future::Future> MapEq for F {}
+
+/// Stops the fixture with SIGTERM; asserts it exits successfully.
+fn stop_and_check(f: Fixture) {
+    f.signal(Signal::SIGTERM);
+    let done = finish(f);
+    assert!(
+        done.status.success(),
+        "{:?}\n{}",
+        done.status,
+        done.output()
+    );
+}
 
 #[cfg(feature = "lapin")]
 fn amqp_url() -> String {
@@ -368,12 +360,6 @@ async fn rabbitmq_consumer_loses_nothing_across_sigterm_restarts() {
         )
         .await
         .expect("declare queue");
-    sqlx::query(&format!(
-        "CREATE TABLE {table} (id bigint PRIMARY KEY, n int NOT NULL)"
-    ))
-    .execute(&admin)
-    .await
-    .expect("create table");
     channel
         .confirm_select(ConfirmSelectOptions::default())
         .await
@@ -399,78 +385,16 @@ async fn rabbitmq_consumer_loses_nothing_across_sigterm_restarts() {
         );
     }
 
-    let count = |admin: PgPool, table: String| async move {
-        sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))
-            .fetch_one(&admin)
-            .await
-            .expect("count")
-    };
-    let args = || {
-        vec![
-            "amqp-consume".to_string(),
-            amqp_url(),
-            queue.clone(),
-            pg_url(),
-            table.clone(),
-            app.clone(),
-        ]
-    };
-    let mut interrupted = 0;
-    for _ in 0..6 {
-        let mut f = Fixture::start(args());
-        wait_for(&mut f, "ready");
-        tokio::time::sleep(Duration::from_millis(fastrand::u64(200..1500))).await;
-        f.signal(Signal::SIGTERM);
-        let done = finish(f);
-        assert!(
-            done.status.success(),
-            "{:?}\n{}",
-            done.status,
-            done.output()
-        );
-        if count(admin.clone(), table.clone()).await < MESSAGES {
-            interrupted += 1;
-        }
-    }
-    let mut f = Fixture::start(args());
-    wait_for(&mut f, "ready");
-    let all = eventually(6_000, || {
-        count(admin.clone(), table.clone()).map_eq(MESSAGES)
-    })
-    .await;
-    f.signal(Signal::SIGTERM);
-    let done = finish(f);
-    assert!(
-        done.status.success(),
-        "{:?}\n{}",
-        done.status,
-        done.output()
-    );
-    assert!(
-        all,
-        "only {} of {MESSAGES} rows",
-        count(admin.clone(), table.clone()).await
-    );
-    assert!(
-        interrupted > 0,
-        "at least one SIGTERM landed while messages were left"
-    );
+    let args = [
+        "amqp-consume".to_string(),
+        amqp_url(),
+        queue.clone(),
+        pg_url(),
+        table.clone(),
+        app,
+    ];
+    consume_across_sigterm_restarts(&admin, &table, MESSAGES, &args).await;
 
-    let (rows, distinct, min, max, twice): (i64, i64, i64, i64, i64) = sqlx::query_as(&format!(
-        "SELECT count(*), count(DISTINCT id), min(id), max(id), count(*) FILTER (WHERE n <> 1) FROM {table}"
-    ))
-    .fetch_one(&admin)
-    .await
-    .expect("summary");
-    assert_eq!(
-        (rows, distinct, min, max),
-        (MESSAGES, MESSAGES, 0, MESSAGES - 1),
-        "one row per message"
-    );
-    assert_eq!(
-        twice, 0,
-        "a message was processed twice: its ack was lost at a shutdown"
-    );
     let passive = QueueDeclareOptions {
         passive: true,
         ..Default::default()
@@ -490,10 +414,6 @@ async fn rabbitmq_consumer_loses_nothing_across_sigterm_restarts() {
         .await
         .expect("delete queue");
     let _ = conn.close(200, "test done").await;
-    sqlx::query(&format!("DROP TABLE {table}"))
-        .execute(&admin)
-        .await
-        .expect("drop");
     admin.close().await;
 }
 
@@ -551,24 +471,7 @@ async fn deadpool_redis_pool_closes_every_connection() {
         .get_multiplexed_async_connection()
         .await
         .expect("connect to Redis");
-    let needle = format!(" name={name} ");
-    let gone = eventually(200, || {
-        let mut con = con.clone();
-        let needle = needle.clone();
-        async move {
-            let l: String = redis::cmd("CLIENT")
-                .arg("LIST")
-                .query_async(&mut con)
-                .await
-                .unwrap_or_default();
-            !l.contains(&needle)
-        }
-    })
-    .await;
-    assert!(
-        gone,
-        "CLIENT LIST still shows a pooled connection named {name}"
-    );
+    assert_client_gone(&con, &name).await;
 }
 
 /// An OpenTelemetry tracer provider with a batch processor: spans still queued at shutdown
@@ -644,19 +547,5 @@ async fn redis_connection_manager_closes_its_connection() {
         .get_multiplexed_async_connection()
         .await
         .expect("connect to Redis");
-    let needle = format!(" name={name} ");
-    let gone = eventually(200, || {
-        let mut con = con.clone();
-        let needle = needle.clone();
-        async move {
-            let l: String = redis::cmd("CLIENT")
-                .arg("LIST")
-                .query_async(&mut con)
-                .await
-                .unwrap_or_default();
-            !l.contains(&needle)
-        }
-    })
-    .await;
-    assert!(gone, "CLIENT LIST still shows {name}");
+    assert_client_gone(&con, &name).await;
 }
