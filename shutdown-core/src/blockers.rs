@@ -134,12 +134,17 @@ impl Shutdown {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     use crate::Graceful;
 
     #[tokio::test]
     async fn drain_waits_for_a_blocker() {
+        // What the untracked task saw just before dropping the blocker; empty if the engine
+        // finished without waiting for it (an assertion inside the task could not fail the test).
+        let held_during_drain = Arc::new(Mutex::new(Vec::new()));
+        let seen = held_during_drain.clone();
         let graceful = Graceful::builder().signals([]).build().expect("config");
         let outcome = graceful
             .run(|shutdown| async move {
@@ -148,11 +153,16 @@ mod tests {
                 tokio::spawn(async move {
                     s.requested().await;
                     tokio::time::sleep(Duration::from_millis(50)).await;
-                    assert_eq!(s.blockers(), vec!["export".to_string()]);
+                    *seen.lock().expect("lock") = s.blockers();
                     drop(blocker);
                 });
             })
             .await;
+        assert_eq!(
+            *held_during_drain.lock().expect("lock"),
+            ["export"],
+            "the drain ended before the blocker was dropped"
+        );
         assert!(!outcome.report.is_forced(), "{}", outcome.report);
         assert!(outcome.report.abandoned.is_empty());
     }
