@@ -64,9 +64,8 @@ impl<T: Send + 'static> TaskHandle<T> {
         let stop = CancellationToken::new();
         let handle = tokio::spawn(make(stop.clone()));
         TaskHandle {
-            handle: Mutex::new(Some(handle)),
             stop,
-            deadline: Duration::from_secs(5),
+            ..TaskHandle::new(handle)
         }
     }
 
@@ -144,12 +143,19 @@ mod tests {
 
     #[tokio::test]
     async fn waits_for_a_cooperative_task() {
+        // `is_finished` is true after any close (the handle is taken): ask the task instead.
+        let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stopped.clone();
         let t = TaskHandle::spawn(|stop| async move {
             stop.cancelled().await;
-            42
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
         });
+        assert!(!t.is_finished());
         t.close().await.expect("closes");
-        assert!(t.is_finished());
+        assert!(
+            stopped.load(std::sync::atomic::Ordering::SeqCst),
+            "close returned before the task ran to its end"
+        );
     }
 
     #[tokio::test]
