@@ -58,7 +58,7 @@ pub struct ChildProcess<Tag: 'static = ()> {
     child: tokio::sync::Mutex<Option<tokio::process::Child>>,
     signal: Signal,
     stop_timeout: Duration,
-    status: Arc<OnceLock<ExitStatus>>,
+    status: OnceLock<ExitStatus>,
     killed: AtomicBool,
     _tag: PhantomData<fn() -> Tag>,
 }
@@ -116,7 +116,7 @@ impl<Tag: 'static> ChildProcess<Tag> {
             child: tokio::sync::Mutex::new(Some(child)),
             signal: Signal::SIGTERM,
             stop_timeout: Duration::from_secs(10),
-            status: Arc::new(OnceLock::new()),
+            status: OnceLock::new(),
             killed: AtomicBool::new(false),
             _tag: PhantomData,
         })
