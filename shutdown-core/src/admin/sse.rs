@@ -101,14 +101,11 @@ pub(crate) fn stream(shutdown: &Shutdown, open: &Arc<OpenStreams>) -> Body {
                     out.send("phase", phase_json(phase)).await
                 }
                 Ok(other) => {
-                    let name = match &other {
-                        Event::Started => "started",
-                        Event::ResourceClosed { .. } => "resource_closed",
-                        Event::Deadline { .. } => "deadline",
-                        _ => "event",
-                    };
-                    out.send(name, serde_json::to_value(&other).unwrap_or(Value::Null))
-                        .await
+                    // The SSE event's name is the serialized tag (`resource_closed`, …): one
+                    // spelling, and a new kind of event is named without a change here.
+                    let data = serde_json::to_value(&other).unwrap_or(Value::Null);
+                    let name = data["event"].as_str().unwrap_or("event").to_string();
+                    out.send(&name, data).await
                 }
                 Err(RecvError::Lagged(n)) => {
                     out.send("lagged", json!({ "event": "lagged", "missed": n }))
