@@ -34,8 +34,8 @@ async fn in_flight_requests_complete_on_sigterm() {
             c.get("/slow?ms=300&hold=1").await
         }));
     }
-    eventually("200 requests in flight", || {
-        slow_in_flight(&fixture).await_eq(200)
+    eventually("200 requests in flight", || async {
+        slow_in_flight(&fixture).await == 200
     })
     .await;
     fixture.term();
@@ -57,16 +57,6 @@ async fn in_flight_requests_complete_on_sigterm() {
     assert_eq!(report["result"], "completed");
 }
 
-trait AwaitEq {
-    async fn await_eq(self, want: usize) -> bool;
-}
-
-impl<F: std::future::Future<Output = usize>> AwaitEq for F {
-    async fn await_eq(self, want: usize) -> bool {
-        self.await == want
-    }
-}
-
 /// 2. During `readiness_delay` requests succeed while `/health/ready` is 503; after it the
 ///    listener is closed and a new connect is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,8 +66,8 @@ async fn readiness_delay_then_listener_closes() {
     assert_eq!(get(addr, "/health/ready").await.expect("ready").status, 200);
     // Keeps the process alive after the listener closes.
     let held = tokio::spawn(async move { get(addr, "/slow?ms=1000&hold=1").await });
-    eventually("the held request runs", || {
-        slow_in_flight(&fixture).await_eq(1)
+    eventually("the held request runs", || async {
+        slow_in_flight(&fixture).await == 1
     })
     .await;
     fixture.term();
@@ -180,8 +170,8 @@ async fn keep_alive_connection_gets_connection_close() {
     s.write_all(b"GET /slow?ms=300&hold=1 HTTP/1.1\r\nhost: a\r\n\r\n")
         .await
         .expect("write");
-    eventually("the request is in flight", || {
-        slow_in_flight(&fixture).await_eq(1)
+    eventually("the request is in flight", || async {
+        slow_in_flight(&fixture).await == 1
     })
     .await;
     fixture.term();
@@ -233,8 +223,8 @@ async fn late_requests_refused_with_retry_after() {
     s.write_all(&h2_frame(1, 0x5, 1, &h2_get_block("/slow?ms=300&hold=1")))
         .await
         .expect("stream 1");
-    eventually("the request is in flight", || {
-        slow_in_flight(&fixture).await_eq(1)
+    eventually("the request is in flight", || async {
+        slow_in_flight(&fixture).await == 1
     })
     .await;
     fixture.term();
@@ -368,8 +358,8 @@ async fn http2_goaway_lets_open_streams_finish() {
     let streams: Vec<_> = (0..5)
         .map(|_| tokio::spawn(h2_get(client.clone(), "/slow?ms=300&hold=1")))
         .collect();
-    eventually("5 streams in flight", || {
-        slow_in_flight(&fixture).await_eq(5)
+    eventually("5 streams in flight", || async {
+        slow_in_flight(&fixture).await == 5
     })
     .await;
     fixture.term();
@@ -428,8 +418,8 @@ async fn hung_request_is_aborted_and_reported() {
     let fixture = Fixture::start(&["drain=1s", "timeout=10s"]);
     let addr = fixture.addr;
     let hung = tokio::spawn(async move { get(addr, "/hang").await });
-    eventually("the hung request runs", || {
-        slow_in_flight(&fixture).await_eq(1)
+    eventually("the hung request runs", || async {
+        slow_in_flight(&fixture).await == 1
     })
     .await;
     fixture.term();
