@@ -1,5 +1,6 @@
 //! Child processes as resources: real shell-script children, a real SIGTERM to the service.
 
+mod common;
 #[path = "fixtures/integrations_support.rs"]
 mod support;
 
@@ -8,14 +9,15 @@ use std::sync::{Arc, Mutex};
 use graceful::process::ChildProcess;
 use graceful::{Close, Graceful};
 use nix::sys::signal::Signal;
-use support::{Fixture, live_members, temp_dir};
+use support::{Fixture, live_members};
 
 /// Three children: `low` (priority 10) and `mid` (20) trap SIGTERM and exit after 200 ms;
 /// `stubborn` (30) ignores SIGTERM. They stop in ascending priority; `stubborn` is SIGKILLed
 /// after its 1 s deadline; nothing of any of their process groups survives.
 #[test]
 fn children_stop_in_priority_order_and_the_stubborn_one_is_killed() {
-    let dir = temp_dir("graceful_children");
+    let tmp = common::temp_dir();
+    let dir = tmp.path();
     let log = dir.join("children.log");
     let scripts = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/scripts");
     let mut f = Fixture::start(["children", scripts, log.to_str().expect("utf-8 path")]);
@@ -106,7 +108,6 @@ fn children_stop_in_priority_order_and_the_stubborn_one_is_killed() {
             "process group of {name} ({pgid}) still has {left:?}"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// What a child prints reaches `tracing`, with the child's name.

@@ -1,6 +1,7 @@
 //! Saved state, with the real `job_queue` example (run through the fixture binary), real
 //! signals, and SIGKILL during saves.
 
+mod common;
 #[path = "fixtures/integrations_support.rs"]
 mod support;
 
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use graceful::state::{Snapshot, load};
 use nix::sys::signal::Signal;
-use support::{Fixture, temp_dir};
+use support::Fixture;
 
 /// The `digest …` and `N pending` of a `running:` / `restored:` / `stopping:` line.
 fn summary(line: &str) -> (u64, String) {
@@ -35,7 +36,8 @@ fn job_queue(dir: &std::path::Path, extra: &[&str]) -> Fixture {
 
 #[test]
 fn the_job_queue_stops_and_restarts_with_the_same_1000_pending_jobs() {
-    let dir = temp_dir("graceful_jobs");
+    let tmp = common::temp_dir();
+    let dir = tmp.path();
     let mut first = job_queue(&dir, &["--seed", "1000", "--job-ms", "0"]);
     let running = first.wait_for("running: ");
     assert_eq!(summary(&running).0, 1000, "{running}");
@@ -44,10 +46,7 @@ fn the_job_queue_stops_and_restarts_with_the_same_1000_pending_jobs() {
     assert!(first.status.success(), "{}", first.output());
     let stopped = summary(first.line("stopping: ").expect("stopping line"));
     // The engine writes its report to the state directory.
-    let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("last-shutdown.json")).expect("report"),
-    )
-    .expect("JSON");
+    let report = common::read_report(dir);
     let hook = report["hooks"]
         .as_array()
         .and_then(|h| h.iter().find(|h| h["name"] == "save state job-queue"))
@@ -62,7 +61,6 @@ fn the_job_queue_stops_and_restarts_with_the_same_1000_pending_jobs() {
     assert!(restored.contains("heartbeat in "), "{restored}");
     second.signal(Signal::SIGTERM);
     assert!(second.finish().status.success());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Interrupted at random moments while working, the queue resumes where it left off: every
@@ -70,7 +68,8 @@ fn the_job_queue_stops_and_restarts_with_the_same_1000_pending_jobs() {
 #[test]
 fn interrupted_work_resumes_exactly_where_it_left_off() {
     const JOBS: usize = 60;
-    let dir = temp_dir("graceful_resume");
+    let tmp = common::temp_dir();
+    let dir = tmp.path();
     let mut done: BTreeMap<u64, usize> = BTreeMap::new();
     let mut record = |lines: &[String]| {
         for l in lines {
@@ -113,7 +112,6 @@ fn interrupted_work_resumes_exactly_where_it_left_off() {
         done.values().all(|n| *n == 1),
         "a job was done twice: {done:?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The fixture's `state-churn` snapshot: generation g holds items i * g.
@@ -132,7 +130,8 @@ impl Snapshot for Churn {
 /// is always the previous snapshot or the new one, intact, never torn.
 #[test]
 fn sigkill_during_saves_never_leaves_a_torn_snapshot() {
-    let dir = temp_dir("graceful_churn");
+    let tmp = common::temp_dir();
+    let dir = tmp.path();
     let mut last_intact = 0;
     for _ in 0..100 {
         let mut f = Fixture::start(["state-churn", dir.to_str().expect("utf-8")]);
@@ -171,12 +170,12 @@ fn sigkill_during_saves_never_leaves_a_torn_snapshot() {
         }
     }
     assert!(last_intact > 0, "at least one save completed in 100 runs");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_corrupted_snapshot_is_reported_and_kept_aside() {
-    let dir = temp_dir("graceful_corrupt");
+    let tmp = common::temp_dir();
+    let dir = tmp.path();
     let path = dir.join("job-queue.snapshot");
     std::fs::write(&path, b"{\"format\":\"graceful-snapshot\"} torn").expect("write");
     let mut f = job_queue(&dir, &["--job-ms", "0"]);
@@ -205,12 +204,12 @@ fn a_corrupted_snapshot_is_reported_and_kept_aside() {
             .is_some(),
         "the shutdown saved no snapshot"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn on_corrupt_refuse_stops_start_up_and_leaves_the_file() {
-    let dir = temp_dir("graceful_refuse");
+    let tmp = common::temp_dir();
+    let dir = tmp.path();
     let path = dir.join("job-queue.snapshot");
     std::fs::write(&path, b"garbage").expect("write");
     let config = dir.join("graceful.toml");
@@ -235,7 +234,6 @@ fn on_corrupt_refuse_stops_start_up_and_leaves_the_file() {
         "{out}"
     );
     assert_eq!(std::fs::read(&path).expect("left in place"), b"garbage");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Reads the example's snapshot loosely (any JSON), to check a file is intact.
