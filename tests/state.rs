@@ -38,7 +38,7 @@ fn job_queue(dir: &std::path::Path, extra: &[&str]) -> Fixture {
 fn the_job_queue_stops_and_restarts_with_the_same_1000_pending_jobs() {
     let tmp = common::temp_dir();
     let dir = tmp.path();
-    let mut first = job_queue(&dir, &["--seed", "1000", "--job-ms", "0"]);
+    let mut first = job_queue(dir, &["--seed", "1000", "--job-ms", "0"]);
     let running = first.wait_for("running: ");
     assert_eq!(summary(&running).0, 1000, "{running}");
     first.signal(Signal::SIGTERM);
@@ -53,7 +53,7 @@ fn the_job_queue_stops_and_restarts_with_the_same_1000_pending_jobs() {
         .expect("the save hook ran");
     assert_eq!(hook["outcome"]["status"], "closed", "{report:#}");
 
-    let mut second = job_queue(&dir, &["--job-ms", "0"]);
+    let mut second = job_queue(dir, &["--job-ms", "0"]);
     let restored = second.wait_for("restored: ");
     assert_eq!(summary(&restored), stopped, "{restored}");
     assert_eq!(stopped.0, 1000);
@@ -88,7 +88,7 @@ fn interrupted_work_resumes_exactly_where_it_left_off() {
         } else {
             "0".to_string()
         };
-        let mut f = job_queue(&dir, &["--seed", &seed, "--job-ms", "20"]);
+        let mut f = job_queue(dir, &["--seed", &seed, "--job-ms", "20"]);
         f.wait_for("running: ");
         std::thread::sleep(Duration::from_millis(fastrand::u64(50..300)));
         f.signal(Signal::SIGTERM);
@@ -97,7 +97,7 @@ fn interrupted_work_resumes_exactly_where_it_left_off() {
         record(&finished.lines);
     }
     // The last run finishes the queue.
-    let mut f = job_queue(&dir, &["--job-ms", "20"]);
+    let mut f = job_queue(dir, &["--job-ms", "20"]);
     let running = f.wait_for("running: ");
     let left = summary(&running).0 as usize;
     for _ in 0..left {
@@ -149,7 +149,7 @@ fn sigkill_during_saves_never_leaves_a_torn_snapshot() {
             .line("saved ")
             .and_then(|l| l["saved ".len()..].parse::<u64>().ok())
             .unwrap_or(restored);
-        match load::<Churn>(&dir) {
+        match load::<Churn>(dir) {
             Ok(Some(s)) => {
                 assert!(
                     s.generation == last_saved || s.generation == last_saved + 1,
@@ -178,7 +178,7 @@ fn a_corrupted_snapshot_is_reported_and_kept_aside() {
     let dir = tmp.path();
     let path = dir.join("job-queue.snapshot");
     std::fs::write(&path, b"{\"format\":\"graceful-snapshot\"} torn").expect("write");
-    let mut f = job_queue(&dir, &["--job-ms", "0"]);
+    let mut f = job_queue(dir, &["--job-ms", "0"]);
     let started = f.wait_for("started empty; the unusable snapshot is at ");
     f.signal(Signal::SIGTERM);
     let finished = f.finish();
@@ -199,7 +199,7 @@ fn a_corrupted_snapshot_is_reported_and_kept_aside() {
     );
     // The shutdown then saved a good snapshot in its place (`Ok(None)` would mean no file).
     assert!(
-        load::<JobQueueProbe>(&dir)
+        load::<JobQueueProbe>(dir)
             .expect("the new snapshot is intact")
             .is_some(),
         "the shutdown saved no snapshot"
