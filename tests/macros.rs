@@ -530,6 +530,23 @@ async fn a_derived_close_runs_as_a_resource_close_inside_an_engine() {
     assert_eq!(entries(&log), ["a close", "c close"]);
 }
 
+// ---- #[graceful::main]'s copy of the engine's defaults ------------------------------------
+
+/// `#[graceful::main(timeout = …)]` checks the timeout against the default drain and close
+/// timeout without depending on the core, from a copy in `shutdown-macros/src/entry/valid.rs`
+/// (`DEFAULT_DRAIN`, `DEFAULT_CLOSE_TIMEOUT`). When this fails, update that copy and the
+/// messages pinned by `tests/ui/main-timeout-shorter-than-default-drain.stderr`.
+#[test]
+fn the_macro_copies_the_engines_default_drain_and_close_timeout() {
+    use std::time::Duration;
+    let defaults = graceful::Config::default();
+    assert_eq!(defaults.drain_timeout.value, Duration::from_secs(10));
+    assert_eq!(
+        defaults.resource_close_timeout.value,
+        Duration::from_secs(5)
+    );
+}
+
 // ---- #[graceful::main] in a real process: the derive_close example ------------------------
 
 /// The newest modification time among `paths` (files, or directories walked recursively).

@@ -69,8 +69,15 @@ fn check_signal(lit: &LitStr, errors: &mut Errors) -> Option<&'static str> {
     found
 }
 
-/// The engine's defaults (`shutdown_core::Config::default()`), for the checks that relate a
-/// `timeout` given here to a drain or close deadline that is not.
+/// A copy of the engine's defaults, for the checks that relate a `timeout` given here to a
+/// drain or close deadline that is not.
+///
+/// The source of truth is `Config::default` in `shutdown-core/src/config/mod.rs`
+/// (`drain_timeout`, `resource_close_timeout`); this crate cannot depend on the core, so the
+/// values are copied. Change both together: the test
+/// `the_macro_copies_the_engines_default_drain_and_close_timeout` in `tests/macros.rs` fails
+/// when the core's values move, and `tests/ui/main-timeout-shorter-than-default-*` pins the
+/// messages that quote them.
 const DEFAULT_DRAIN: Duration = Duration::from_secs(10);
 const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
