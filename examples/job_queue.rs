@@ -112,11 +112,11 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
 /// The worker: takes the first pending job, works on it, removes it when done. A job in
 /// progress is tracked, so the shutdown waits for it before saving.
 async fn work(shutdown: Shutdown, queue: graceful::Res<Saved<JobQueue>>, job_ms: u64) {
+    if job_ms == 0 {
+        shutdown.requested().await;
+        return;
+    }
     loop {
-        if job_ms == 0 {
-            shutdown.requested().await;
-            return;
-        }
         tokio::select! {
             _ = shutdown.requested() => return,
             _ = tokio::time::sleep(Duration::from_millis(10)) => {}
@@ -225,11 +225,8 @@ pub(crate) fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
     };
     let shutdown = graceful.shutdown();
     let outcome = runtime.block_on(graceful.run(move |s| main_task(s, o)));
-    let saved = outcome
-        .report
-        .hooks
-        .iter()
-        .find(|h| h.name == format!("save state {}", JobQueue::NAME));
+    let save_hook = format!("save state {}", JobQueue::NAME);
+    let saved = outcome.report.hooks.iter().find(|h| h.name == save_hook);
     match (&outcome.report.startup_error, saved) {
         (Some(e), _) => eprintln!("job_queue: start-up failed: {e}"),
         (None, Some(h)) if h.outcome.is_ok() => {
