@@ -113,6 +113,14 @@ fn string(input: ParseStream<'_>, key: &str, example: &str) -> syn::Result<LitSt
     }
 }
 
+fn int(input: ParseStream<'_>, key: &str, example: &str) -> syn::Result<LitInt> {
+    if input.peek(LitInt) {
+        input.parse()
+    } else {
+        Err(input.error(format!("`{key}` takes a whole number: `{key} = {example}`")))
+    }
+}
+
 fn signal_list(input: ParseStream<'_>) -> syn::Result<Vec<LitStr>> {
     if input.peek(LitStr) {
         return Err(input.error(
@@ -176,21 +184,11 @@ impl Parse for RawArg {
         } else if lookahead.peek(kw::worker_threads) {
             input.parse::<kw::worker_threads>()?;
             eq(input)?;
-            if !input.peek(LitInt) {
-                return Err(
-                    input.error("`worker_threads` takes a whole number: `worker_threads = 4`")
-                );
-            }
-            RawValue::WorkerThreads(input.parse()?)
+            RawValue::WorkerThreads(int(input, "worker_threads", "4")?)
         } else if lookahead.peek(kw::expect_resources) {
             input.parse::<kw::expect_resources>()?;
             eq(input)?;
-            if !input.peek(LitInt) {
-                return Err(
-                    input.error("`expect_resources` takes a whole number: `expect_resources = 3`")
-                );
-            }
-            RawValue::ExpectResources(input.parse()?)
+            RawValue::ExpectResources(int(input, "expect_resources", "3")?)
         } else if lookahead.peek(kw::admin) {
             input.parse::<kw::admin>()?;
             eq(input)?;
