@@ -87,6 +87,9 @@ async fn gives_up_after_max_restarts() {
 
 #[tokio::test]
 async fn a_task_that_ignores_cancellation_is_aborted_and_reported() {
+    // The handle leaves `main`, so its final state is asserted where a failure fails the test.
+    let handle = Arc::new(std::sync::Mutex::new(None));
+    let slot = handle.clone();
     let graceful = Graceful::builder().signals([]).build().expect("config");
     let outcome = graceful
         .run(|shutdown| async move {
@@ -98,13 +101,11 @@ async fn a_task_that_ignores_cancellation_is_aborted_and_reported() {
                     Ok::<_, BoxError>(())
                 },
             );
-            let s = shutdown.clone();
-            tokio::spawn(async move {
-                assert_eq!(task.finished().await, TaskState::Aborted);
-                drop(s);
-            });
+            *slot.lock().expect("lock") = Some(task);
         })
         .await;
+    let task = handle.lock().expect("lock").take().expect("supervised");
+    assert_eq!(task.state(), TaskState::Aborted);
     let errors = outcome.report.errors();
     assert!(
         errors
