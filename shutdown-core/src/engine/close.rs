@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use tokio::task::JoinError;
+use tokio::task::{JoinError, JoinHandle};
 
 use super::build::Built;
 use super::recorder::Recorder;
-use crate::error::DeadlineExceeded;
+use crate::error::{BoxError, DeadlineExceeded};
 use crate::phase::Phase;
 use crate::report::{CloseOutcome, ResourceRecord};
 use crate::shutdown::{Event, Shutdown};
@@ -24,6 +24,24 @@ pub(crate) fn panic_message(join: JoinError) -> String {
         s.clone()
     } else {
         "non-string panic payload".to_string()
+    }
+}
+
+/// Awaits a spawned close (or hook) until it ends, `limit` passes, or the shutdown is
+/// forced; in the last two cases the task is aborted (a blocking one is abandoned).
+pub(crate) async fn bounded(
+    mut task: JoinHandle<Result<(), BoxError>>,
+    limit: Instant,
+    shutdown: &Shutdown,
+) -> CloseOutcome {
+    tokio::select! {
+        r = &mut task => match r {
+            Ok(Ok(())) => CloseOutcome::Closed,
+            Ok(Err(e)) => CloseOutcome::Failed(error_chain(&*e)),
+            Err(j) => CloseOutcome::Panicked(panic_message(j)),
+        },
+        _ = tokio::time::sleep_until(limit.into()) => { task.abort(); CloseOutcome::TimedOut }
+        _ = shutdown.forced() => { task.abort(); CloseOutcome::TimedOut }
     }
 }
 
@@ -57,16 +75,7 @@ pub(crate) async fn close_all(
                 } else {
                     match (b.close, value) {
                         (Some(close), Some(value)) => {
-                            let mut task = tokio::spawn(close(value));
-                            tokio::select! {
-                                r = &mut task => match r {
-                                    Ok(Ok(())) => CloseOutcome::Closed,
-                                    Ok(Err(e)) => CloseOutcome::Failed(error_chain(&*e)),
-                                    Err(j) => CloseOutcome::Panicked(panic_message(j)),
-                                },
-                                _ = tokio::time::sleep_until(limit.into()) => { task.abort(); CloseOutcome::TimedOut }
-                                _ = shutdown.forced() => { task.abort(); CloseOutcome::TimedOut }
-                            }
+                            bounded(tokio::spawn(close(value)), limit, &shutdown).await
                         }
                         (None, Some(value)) if !b.needs_drop => {
                             // No handler and no `Drop` code: releasing the handle is the close.
@@ -77,14 +86,11 @@ pub(crate) async fn close_all(
                             // No handler: dropping the engine's handle is the close. `Drop` may
                             // block (a synchronous client flushing), so it runs off the workers,
                             // bounded like any close; a panicking `Drop` is reported as such.
-                            let task = tokio::task::spawn_blocking(move || drop(value));
-                            tokio::select! {
-                                r = task => match r {
-                                    Ok(()) => CloseOutcome::Closed,
-                                    Err(j) => CloseOutcome::Panicked(panic_message(j)),
-                                },
-                                _ = tokio::time::sleep_until(limit.into()) => CloseOutcome::TimedOut,
-                            }
+                            let task = tokio::task::spawn_blocking(move || {
+                                drop(value);
+                                Ok(())
+                            });
+                            bounded(task, limit, &shutdown).await
                         }
                         (_, None) => CloseOutcome::Closed,
                     }

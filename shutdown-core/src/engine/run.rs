@@ -290,16 +290,8 @@ async fn run_hooks(
         let shutdown = shutdown.clone();
         set.spawn(async move {
             let began = Instant::now();
-            let mut task = tokio::spawn((hook.run)(shutdown.clone()));
-            let outcome = tokio::select! {
-                r = &mut task => match r {
-                    Ok(Ok(())) => CloseOutcome::Closed,
-                    Ok(Err(e)) => CloseOutcome::Failed(close::error_chain(&*e)),
-                    Err(j) => CloseOutcome::Panicked(panic_message(j)),
-                },
-                _ = tokio::time::sleep_until(deadline.into()) => { task.abort(); CloseOutcome::TimedOut }
-                _ = shutdown.forced() => { task.abort(); CloseOutcome::TimedOut }
-            };
+            let task = tokio::spawn((hook.run)(shutdown.clone()));
+            let outcome = close::bounded(task, deadline, &shutdown).await;
             HookRecord {
                 phase,
                 name: hook.name,
