@@ -47,14 +47,7 @@ pub fn extend_interval(config: &Config, env: &Env) -> Result<Duration, ConfigErr
         for (key, v) in table {
             let source = Source::File(path.clone());
             let parsed = match (key.as_str(), v) {
-                ("extend_interval", toml::Value::String(s)) => parse_duration(s),
-                ("extend_interval", toml::Value::Integer(n)) if *n > 0 => {
-                    Ok(Duration::from_secs(n.unsigned_abs()))
-                }
-                ("extend_interval", other) => Err(format!(
-                    "expected {}, found {other}",
-                    crate::config::ACCEPTED_FORMS
-                )),
+                ("extend_interval", v) => crate::config::duration_value(v),
                 (other, _) => {
                     issues.push(ConfigIssue {
                         key: format!("systemd.{other}"),
@@ -76,12 +69,7 @@ pub fn extend_interval(config: &Config, env: &Env) -> Result<Duration, ConfigErr
             }
         }
     }
-    let raw = match env {
-        Env::Process => std::env::var("GRACEFUL_SYSTEMD_EXTEND_INTERVAL").ok(),
-        Env::Map(m) => m.get("GRACEFUL_SYSTEMD_EXTEND_INTERVAL").cloned(),
-        Env::None => None,
-    };
-    if let Some(raw) = raw {
+    if let Some(raw) = env.get("GRACEFUL_SYSTEMD_EXTEND_INTERVAL") {
         match parse_duration(&raw) {
             Ok(d) => value = d,
             Err(message) => issues.push(ConfigIssue {

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::config::{
-    ACCEPTED_FORMS, Config, ConfigError, ConfigIssue, Env, Setting, Source, did_you_mean,
-    parse_duration, set_duration,
+    Config, ConfigError, ConfigIssue, Env, Setting, Source, did_you_mean, set_duration,
 };
 
 use super::auth::{ApiKey, Scope, Scopes};
@@ -301,7 +300,7 @@ impl AdminConfig {
                     ),
                 },
                 "max_shutdown_timeout" | "header_timeout" | "body_timeout" => {
-                    match duration_value(value) {
+                    match crate::config::duration_value(value) {
                         Ok(d) => match key.as_str() {
                             "max_shutdown_timeout" => {
                                 self.max_shutdown_timeout.set(d, source.clone())
@@ -346,13 +345,13 @@ impl AdminConfig {
                 message,
             })
         };
-        if let Some(raw) = env_get(env, "GRACEFUL_ADMIN_ADDR") {
+        if let Some(raw) = env.get("GRACEFUL_ADMIN_ADDR") {
             match parse_addr(&raw) {
                 Ok(a) => self.addr.set(a, Source::Env("GRACEFUL_ADMIN_ADDR".into())),
                 Err(e) => fail("GRACEFUL_ADMIN_ADDR", e),
             }
         }
-        if let Some(raw) = env_get(env, "GRACEFUL_ADMIN_PREFIX") {
+        if let Some(raw) = env.get("GRACEFUL_ADMIN_PREFIX") {
             match parse_prefix(&raw) {
                 Ok(p) => self
                     .prefix
@@ -360,7 +359,7 @@ impl AdminConfig {
                 Err(e) => fail("GRACEFUL_ADMIN_PREFIX", e),
             }
         }
-        if let Some(raw) = env_get(env, "GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT") {
+        if let Some(raw) = env.get("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT") {
             set_duration(
                 &mut self.max_shutdown_timeout,
                 &raw,
@@ -368,7 +367,7 @@ impl AdminConfig {
                 &mut |e| fail("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT", e),
             );
         }
-        let scopes = match env_get(env, "GRACEFUL_ADMIN_API_KEY_SCOPES") {
+        let scopes = match env.get("GRACEFUL_ADMIN_API_KEY_SCOPES") {
             None => Ok(Scopes::ALL),
             Some(raw) => Scopes::parse(raw.split(',').map(str::trim).filter(|s| !s.is_empty())),
         };
@@ -379,8 +378,8 @@ impl AdminConfig {
                 Scopes::ALL
             }
         };
-        let inline = env_get(env, "GRACEFUL_ADMIN_API_KEY");
-        let file = env_get(env, "GRACEFUL_ADMIN_API_KEY_FILE");
+        let inline = env.get("GRACEFUL_ADMIN_API_KEY");
+        let file = env.get("GRACEFUL_ADMIN_API_KEY_FILE");
         match (inline, file) {
             (Some(_), Some(_)) => fail(
                 "GRACEFUL_ADMIN_API_KEY",
@@ -453,14 +452,6 @@ impl AdminConfig {
     }
 }
 
-fn env_get(env: &Env, key: &str) -> Option<String> {
-    match env {
-        Env::Process => std::env::var(key).ok(),
-        Env::Map(m) => m.get(key).cloned(),
-        Env::None => None,
-    }
-}
-
 pub(crate) fn parse_addr(raw: &str) -> Result<SocketAddr, String> {
     raw.trim().parse::<SocketAddr>().map_err(|_| {
         format!("`{raw}` is not a socket address; expected an IP and a port like \"{DEFAULT_ADDR}\" or \"[::1]:9090\"")
@@ -493,14 +484,6 @@ fn parse_route_path(raw: &str) -> Result<String, String> {
         ));
     }
     Ok(p.to_string())
-}
-
-fn duration_value(value: &toml::Value) -> Result<Duration, String> {
-    match value {
-        toml::Value::String(s) => parse_duration(s),
-        toml::Value::Integer(n) if *n >= 0 => Ok(Duration::from_secs(n.unsigned_abs())),
-        other => Err(format!("expected {ACCEPTED_FORMS}, found {other}")),
-    }
 }
 
 fn read_key_file(path: &Path) -> Result<String, String> {

@@ -31,6 +31,23 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
         .map_err(|e| format!("`{s}` is not a duration ({e}); expected {ACCEPTED_FORMS}"))
 }
 
+/// Reads a duration from a TOML value: a string in any [`ACCEPTED_FORMS`], or a whole number of
+/// seconds. Every configuration section (core, admin, systemd) reads its durations with it.
+pub(crate) fn duration_value(value: &toml::Value) -> Result<Duration, String> {
+    match value {
+        toml::Value::String(s) => parse_duration(s),
+        toml::Value::Integer(n) if *n >= 0 => Ok(Duration::from_secs(n.unsigned_abs())),
+        toml::Value::Integer(n) => {
+            Err(format!("`{n}` is negative; durations must be zero or more"))
+        }
+        other => Err(format!(
+            "expected {}, found {}",
+            ACCEPTED_FORMS,
+            other.type_str()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{
-    ConfigIssue, SECTIONS, Source, did_you_mean, parse_bool, parse_duration, parse_signals,
+    ConfigIssue, SECTIONS, Source, did_you_mean, duration_value, parse_bool, parse_signals,
 };
 use crate::Config;
 
@@ -144,21 +144,6 @@ pub(super) fn apply(config: &mut Config, text: &str, path: &Path, issues: &mut V
                 ))
             }
         }
-    }
-}
-
-fn duration_value(value: &toml::Value) -> Result<std::time::Duration, String> {
-    match value {
-        toml::Value::String(s) => parse_duration(s),
-        toml::Value::Integer(n) if *n >= 0 => Ok(std::time::Duration::from_secs(n.unsigned_abs())),
-        toml::Value::Integer(n) => {
-            Err(format!("`{n}` is negative; durations must be zero or more"))
-        }
-        other => Err(format!(
-            "expected {}, found {}",
-            super::ACCEPTED_FORMS,
-            other.type_str()
-        )),
     }
 }
 

@@ -28,6 +28,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub(crate) use duration::duration_value;
 pub use duration::{ACCEPTED_FORMS, parse_duration};
 pub use source::{Setting, Source};
 
@@ -155,7 +156,8 @@ pub enum Env {
 }
 
 impl Env {
-    fn get(&self, key: &str) -> Option<String> {
+    /// The variable `key`, if set (from the process or the fixed map).
+    pub fn get(&self, key: &str) -> Option<String> {
         match self {
             Env::Process => std::env::var(key).ok(),
             Env::Map(m) => m.get(key).cloned(),

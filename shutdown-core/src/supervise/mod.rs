@@ -348,7 +348,7 @@ async fn run<F, Fut, E>(
                         TaskState::Stopped
                     }
                     Ok(Err(j)) => {
-                        tracing::warn!(target: "graceful::supervise", task = %name, "task panicked while stopping: {}", panic_text(j));
+                        tracing::warn!(target: "graceful::supervise", task = %name, "task panicked while stopping: {}", crate::engine::panic_message(j));
                         TaskState::Stopped
                     }
                     Err(_) => {
@@ -372,7 +372,7 @@ async fn run<F, Fut, E>(
                 return;
             }
             Some(Ok(Err(e))) => format!("error: {e}"),
-            Some(Err(j)) => format!("panic: {}", panic_text(j)),
+            Some(Err(j)) => format!("panic: {}", crate::engine::panic_message(j)),
         };
         if began.elapsed() >= policy.reset_after {
             streak = 0;
@@ -400,16 +400,5 @@ async fn run<F, Fut, E>(
                 return;
             }
         }
-    }
-}
-
-fn panic_text(j: tokio::task::JoinError) -> String {
-    match j.try_into_panic() {
-        Ok(p) => p
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "non-string panic payload".into()),
-        Err(j) => j.to_string(),
     }
 }
