@@ -21,10 +21,10 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocketUpgrade};
-use axum::response::{IntoResponse, Json, Response};
-use axum::routing::get;
-use axum::{Router, extract::Path};
+use graceful::http::axum::extract::ws::{Message, WebSocketUpgrade};
+use graceful::http::axum::response::{IntoResponse, Json, Response};
+use graceful::http::axum::routing::get;
+use graceful::http::axum::{Router, extract::Path};
 use graceful::Shutdown;
 use serde::Serialize;
 
@@ -51,7 +51,7 @@ async fn item(Path(id): Path<u32>) -> Response {
     match id {
         1 => Json(Item { id, name: "apple" }).into_response(),
         _ => (
-            axum::http::StatusCode::NOT_FOUND,
+            graceful::http::axum::http::StatusCode::NOT_FOUND,
             Json(serde_json::json!({ "error": "no such item" })),
         )
             .into_response(),

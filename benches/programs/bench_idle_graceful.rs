@@ -5,7 +5,7 @@
 //! waits; SIGTERM walks every phase and closes the 100 resources.
 //!
 //! ```text
-//! cargo run --release --example bench_idle_graceful   # then: kill -TERM <pid>
+//! cargo run -p graceful-benches --release --bin bench_idle_graceful   # then: kill -TERM <pid>
 //! ```
 
 use std::io::Write;

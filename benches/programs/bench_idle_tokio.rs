@@ -3,7 +3,7 @@
 //! exits when SIGTERM arrives.
 //!
 //! ```text
-//! cargo run --release --example bench_idle_tokio   # then: kill -TERM <pid>
+//! cargo run -p graceful-benches --release --bin bench_idle_tokio   # then: kill -TERM <pid>
 //! ```
 
 use std::io::Write;

@@ -2,7 +2,7 @@
 //! signals, and SIGKILL during saves.
 
 mod common;
-#[path = "fixtures/integrations_support.rs"]
+#[path = "../fixtures/integrations_support.rs"]
 mod support;
 
 use std::collections::BTreeMap;

@@ -187,7 +187,7 @@ fn a_failing_constructor_closes_only_what_was_built_and_names_file_and_line() {
     );
     let stderr = p.stderr().join("\n");
     assert!(
-        stderr.contains("resource `cache` (tests/fixtures/core.rs:")
+        stderr.contains("resource `cache` (tests-integration/fixtures/core.rs:")
             && stderr.contains("failed to start: connection refused"),
         "{stderr}"
     );

@@ -2,18 +2,15 @@
 //! (`bench_idle_graceful`) against a plain `#[tokio::main]` program that exits on SIGTERM
 //! (`bench_idle_tokio`), measured in the same run, interleaved.
 //!
-//! It builds nothing: build the two release examples first, then run it.
-//!
 //! ```text
-//! cargo build --release --example bench_idle_graceful --example bench_idle_tokio
-//! cargo bench --bench idle_shutdown               # 30 runs of each; IDLE_RUNS=N for more
+//! cargo bench -p graceful-benches --bench idle_shutdown   # 30 runs of each; IDLE_RUNS=N for more
 //! ```
 //!
 //! Each run starts the program, waits for its `ready` line (resources built, signal handlers
 //! installed), lets it sit idle for 50 ms, sends SIGTERM and times until `wait()` returns. The
-//! examples are found next to this binary (`target/release/examples/`), or in
-//! `$GRACEFUL_BENCH_EXAMPLES` when set. Run without `--bench` (as `cargo test --benches`
-//! does) it makes one run of each, as a smoke test, and skips if the examples are not built.
+//! programs are this package's binaries (`programs/`), built by cargo with the benchmark's
+//! profile, or taken from `$GRACEFUL_BENCH_PROGRAMS` when set. Run without `--bench` (as
+//! `cargo test --benches` does) it makes one run of each, as a smoke test.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -27,17 +24,17 @@ const PROGRAMS: [&str; 2] = ["bench_idle_graceful", "bench_idle_tokio"];
 const WARM_UP_RUNS: usize = 2;
 const IDLE_BEFORE_SIGNAL: Duration = Duration::from_millis(50);
 
-fn examples_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("GRACEFUL_BENCH_EXAMPLES") {
-        return PathBuf::from(dir);
+/// The two programs, built by cargo as binaries of this package (`CARGO_BIN_EXE_*`), or taken
+/// from `$GRACEFUL_BENCH_PROGRAMS` (a directory holding both) to measure other builds.
+fn programs() -> [PathBuf; 2] {
+    let built = [
+        PathBuf::from(env!("CARGO_BIN_EXE_bench_idle_graceful")),
+        PathBuf::from(env!("CARGO_BIN_EXE_bench_idle_tokio")),
+    ];
+    match std::env::var_os("GRACEFUL_BENCH_PROGRAMS") {
+        Some(dir) => PROGRAMS.map(|p| Path::new(&dir).join(p)),
+        None => built,
     }
-    // target/<profile>/deps/idle_shutdown-<hash> → target/<profile>/examples
-    let exe = std::env::current_exe().expect("path of this benchmark binary");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the benchmark binary lives in target/<profile>/deps");
-    profile_dir.join("examples")
 }
 
 /// Starts `program`, waits for `ready`, sends SIGTERM after a short idle time, and returns the
@@ -99,20 +96,10 @@ fn main() {
         Err(_) if bench_mode => 30,
         Err(_) => 1,
     };
-    let dir = examples_dir();
-    let programs: Vec<PathBuf> = PROGRAMS.iter().map(|p| dir.join(p)).collect();
+    let programs = programs();
     if let Some(missing) = programs.iter().find(|p| !p.is_file()) {
-        let hint = "cargo build --release --example bench_idle_graceful --example bench_idle_tokio \
-                    (without --release for a smoke run under cargo test)";
-        if bench_mode {
-            eprintln!("{} is not built; run `{hint}` first", missing.display());
-            std::process::exit(2);
-        }
-        println!(
-            "idle_shutdown: skipped, {} is not built ({hint})",
-            missing.display()
-        );
-        return;
+        eprintln!("{} does not exist", missing.display());
+        std::process::exit(2);
     }
 
     let warm_up = if bench_mode { WARM_UP_RUNS } else { 0 };

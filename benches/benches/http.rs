@@ -1,4 +1,4 @@
-//! HTTP benchmarks (issue 3), same machine, same load generator, same run:
+//! HTTP benchmarks, same machine, same load generator, same run:
 //!
 //! 1. Throughput and p99 latency of a hello-world axum app served by
 //!    `graceful::http::serve` + `TrackLayer` vs plain `axum::serve`, measured with `wrk`
@@ -7,11 +7,11 @@
 //! 2. Time from the last in-flight response (as the client sees it) to process exit, after
 //!    SIGTERM, vs `axum::serve(..).with_graceful_shutdown(..)`.
 //!
-//! Run: `cargo bench -p graceful --features axum --bench http`
+//! Run: `cargo bench -p graceful-benches --bench http`
 //! (`HTTP_BENCH_SECS` sets the length of each wrk round, default 3; `HTTP_BENCH_ROUNDS` the
 //! number of paired rounds, default 10.)
 
-#[path = "../tests/common_http/mod.rs"]
+#[path = "../../tests-integration/tests/common_http/mod.rs"]
 mod common_http;
 
 use std::io::{Read, Write};

@@ -1,7 +1,7 @@
 //! Saved state and supervision: what they cost.
 //!
 //! ```text
-//! cargo bench --features state --bench state -- --warm-up-time 1 --measurement-time 3
+//! cargo bench -p graceful-benches --bench state -- --warm-up-time 1 --measurement-time 3
 //! ```
 //!
 //! * `state/save/N`: serialize N pending jobs and write them with

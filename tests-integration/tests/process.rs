@@ -1,7 +1,7 @@
 //! Child processes as resources: real shell-script children, a real SIGTERM to the service.
 
 mod common;
-#[path = "fixtures/integrations_support.rs"]
+#[path = "../fixtures/integrations_support.rs"]
 mod support;
 
 use std::sync::{Arc, Mutex};
@@ -19,7 +19,7 @@ fn children_stop_in_priority_order_and_the_stubborn_one_is_killed() {
     let tmp = common::temp_dir();
     let dir = tmp.path();
     let log = dir.join("children.log");
-    let scripts = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/scripts");
+    let scripts = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/scripts");
     let mut f = Fixture::start(["children", scripts, log.to_str().expect("utf-8 path")]);
     let mut groups = Vec::new();
     for name in ["low", "mid", "stubborn"] {

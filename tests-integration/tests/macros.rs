@@ -581,7 +581,7 @@ fn derive_close_example() -> std::path::PathBuf {
         .to_path_buf();
     let name = format!("derive_close{}", std::env::consts::EXE_SUFFIX);
     let beside = profile_dir.join("examples").join(&name);
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let sources = newest(&[
         root.join("examples/derive_close.rs"),
         root.join("shutdown-macros/src"),

@@ -1,4 +1,4 @@
-//! `graceful::http` against real processes: the fixture (`tests/fixtures/http.rs`) serves on
+//! `graceful::http` against real processes: the fixture (`tests-integration/fixtures/http.rs`) serves on
 //! 127.0.0.1, gets a real SIGTERM, and real clients (hyper, h2, tungstenite) check what they
 //! saw. No assertion depends on wall-clock speed; waits have a hang guard only.
 

@@ -1,4 +1,4 @@
-//! The admin API, for real: a child process (`tests/fixtures/admin.rs`, or
+//! The admin API, for real: a child process (`tests-integration/fixtures/admin.rs`, or
 //! `examples/daemon.rs`) serving on 127.0.0.1, spoken to over plain TCP. No timing thresholds:
 //! waits are bounded only so that a hung child fails the test instead of hanging it.
 
@@ -991,7 +991,7 @@ fn the_daemon_example_stops_with_the_documented_curl_loop() {
     let mut daemon = o.start();
 
     let source =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/daemon.rs"))
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/daemon.rs"))
             .expect("example");
     let script = shell_block_after(&source, "Stop it from a shell");
     let out = Command::new("bash")
@@ -1062,7 +1062,6 @@ fn enabled_features() -> String {
         "nats",
         "lapin",
         "deadpool",
-        "bb8",
         "process",
         "state",
         "tracing-appender",
@@ -1079,13 +1078,15 @@ fn build_example(name: &str) -> PathBuf {
         .args([
             "build",
             "--quiet",
+            "-p",
+            "gracefully",
             "--example",
             name,
             "--features",
             &enabled_features(),
             "--message-format=json",
         ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .stderr(Stdio::inherit())
         .output()
         .expect("run cargo build");

@@ -185,7 +185,7 @@ pub fn example_bin(name: &str) -> PathBuf {
         // `cargo test --test x` does not build examples (a plain `cargo test` does).
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--example", name]);
+        cmd.args(["build", "-p", "gracefully", "--example", name]);
         if dir.file_name().is_some_and(|p| p == "release") {
             cmd.arg("--release");
         }

@@ -4,7 +4,7 @@
 //! Addresses can be changed with `GRACEFUL_TEST_PG`, `GRACEFUL_TEST_REDIS`, `GRACEFUL_TEST_NATS`,
 //! `GRACEFUL_TEST_AMQP`.
 
-#[path = "fixtures/integrations_support.rs"]
+#[path = "../fixtures/integrations_support.rs"]
 mod support;
 
 use std::time::Duration;

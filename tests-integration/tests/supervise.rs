@@ -1,6 +1,6 @@
 //! Supervised background tasks in a real process stopped by a real SIGTERM.
 
-#[path = "fixtures/integrations_support.rs"]
+#[path = "../fixtures/integrations_support.rs"]
 mod support;
 
 use nix::sys::signal::Signal;

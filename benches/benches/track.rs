@@ -3,7 +3,7 @@
 //! the same run.
 //!
 //! ```text
-//! cargo bench --bench track -- --warm-up-time 1 --measurement-time 3
+//! cargo bench -p graceful-benches --bench track -- --warm-up-time 1 --measurement-time 3
 //! ```
 //!
 //! * `track/1-thread/*`: one thread, nothing else touching the tracker.
