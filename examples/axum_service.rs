@@ -21,11 +21,11 @@
 
 use std::time::Duration;
 
+use graceful::Shutdown;
 use graceful::http::axum::extract::ws::{Message, WebSocketUpgrade};
 use graceful::http::axum::response::{IntoResponse, Json, Response};
 use graceful::http::axum::routing::get;
 use graceful::http::axum::{Router, extract::Path};
-use graceful::Shutdown;
 use serde::Serialize;
 
 #[derive(Serialize)]

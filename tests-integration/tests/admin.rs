@@ -990,9 +990,11 @@ fn the_daemon_example_stops_with_the_documented_curl_loop() {
     o.env.push(("GRACEFUL_ADMIN_API_KEY", FULL_KEY.into()));
     let mut daemon = o.start();
 
-    let source =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/daemon.rs"))
-            .expect("example");
+    let source = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/daemon.rs"
+    ))
+    .expect("example");
     let script = shell_block_after(&source, "Stop it from a shell");
     let out = Command::new("bash")
         .arg("-c")
