@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use graceful::{Close, Res, Shutdown};
+use tracing_subscriber::EnvFilter;
 
 /// A database connection pool. Closed through the method named in `close = "…"`.
 pub struct Database {
@@ -68,6 +69,13 @@ fn metrics() -> Metrics {
 // the linker dropped), start-up would fail with an error saying so instead of running without them.
 #[graceful::main(timeout = "10s", drain = "5s", expect_resources = 3)]
 async fn main(shutdown: Shutdown) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // Every phase change, resource close and missed deadline is also a `tracing` event: this
+    // line shows them on stderr, filtered by `RUST_LOG` (`RUST_LOG=debug` for more).
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+
     // `events()` delivers every phase change in order.
     let mut events = shutdown.events();
     tokio::spawn(async move {

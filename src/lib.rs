@@ -119,6 +119,8 @@
 // Doc examples may define a function only to show a snippet in context; anything else
 // that warns is an error.
 #![doc(test(attr(deny(warnings), allow(dead_code))))]
+// docs.rs marks every feature-gated item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[doc(inline)]
 pub use shutdown_core::*;

@@ -1,11 +1,14 @@
-//! The engine behind [`graceful`](https://docs.rs/graceful): ordered shutdown phases,
+//! The engine behind [`graceful`](https://docs.rs/gracefully): ordered shutdown phases,
 //! allocation-free in-flight tracking, resources closed by priority, deadlines with a forced
-//! fallback. Use it through the `graceful` facade crate.
+//! fallback. Use it through the facade: the `gracefully` package, whose library is `graceful`.
 // Doc examples may define a function only to show a snippet in context; anything else
 // that warns is an error.
 #![doc(test(attr(deny(warnings), allow(dead_code))))]
+// docs.rs marks every feature-gated item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "admin")]
+#[cfg_attr(docsrs, doc(cfg(feature = "admin")))]
 pub mod admin;
 pub mod blockers;
 pub mod config;
@@ -14,21 +17,26 @@ pub mod error;
 pub mod exit;
 pub mod fs;
 #[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 pub mod http;
 pub mod integrations;
 #[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub mod metrics;
 mod phase;
 #[cfg(feature = "process")]
+#[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 pub mod process;
 mod reason;
 pub mod report;
 mod resource;
 mod shutdown;
 #[cfg(feature = "state")]
+#[cfg_attr(docsrs, doc(cfg(feature = "state")))]
 pub mod state;
 pub mod supervise;
 #[cfg(feature = "systemd")]
+#[cfg_attr(docsrs, doc(cfg(feature = "systemd")))]
 pub mod systemd;
 mod tracker;
 

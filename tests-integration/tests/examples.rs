@@ -38,6 +38,12 @@ fn quickstart_prints_each_phase_closes_by_priority_and_exits_0_on_sigterm() {
         cache < db && metrics < db,
         "priority 50 closes before priority 100"
     );
+    // The subscriber the example installs shows the engine's own log lines on stderr.
+    let stderr = p.stderr().join("\n");
+    assert!(
+        stderr.contains("INFO") && stderr.contains("closing_resources"),
+        "the engine's tracing events reach stderr: {stderr}"
+    );
 }
 
 #[test]

@@ -197,6 +197,7 @@ impl AdminBuilder {
     /// Renders `/metrics` from this handle instead of installing a Prometheus recorder
     /// (for programs that install their own `metrics` recorder).
     #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
     pub fn prometheus_handle(
         mut self,
         handle: metrics_exporter_prometheus::PrometheusHandle,

@@ -51,10 +51,12 @@ mod grpc;
 #[cfg(feature = "axum")]
 mod health;
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod ws;
 
 /// The `axum` this integration is built against, re-exported so that versions match.
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use axum;
 /// The `tokio` graceful runs on (its types are part of this API: `TcpListener`,
 /// `watch::Receiver`), re-exported so that versions match.
@@ -62,10 +64,13 @@ pub use tokio;
 
 pub use config::{HttpConfig, LateRequests};
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use extract::NoShutdown;
 #[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub use grpc::grpc_health;
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use health::health_routes;
 pub use layer::{Track, TrackFuture, TrackLayer, TrackedBody};
 pub use serve::{Serve, serve};

@@ -36,20 +36,27 @@ mod task;
 mod tracing_appender_close;
 
 #[cfg(feature = "tokio-fs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-fs")))]
 pub use file::SyncedFile;
 pub use task::TaskHandle;
 #[cfg(feature = "tracing-appender")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing-appender")))]
 pub use tracing_appender_close::LogFlusher;
 
 // The integrated crates, at the versions `Close` is implemented for: use them through these
 // paths to be sure the types match.
 #[cfg(feature = "nats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nats")))]
 pub use ::async_nats;
 #[cfg(feature = "lapin")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lapin")))]
 pub use ::lapin;
 #[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub use ::opentelemetry_sdk;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use ::redis;
 #[cfg(feature = "sqlx")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
 pub use ::sqlx;
