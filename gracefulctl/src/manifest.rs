@@ -300,7 +300,14 @@ impl Manifest {
             }
         };
 
-        let de = toml::Deserializer::new(text);
+        let de = toml::Deserializer::parse(text).map_err(|err| {
+            let offset = err.span().map_or(0, |s| s.start);
+            invalid(
+                offset,
+                "(top level)".to_owned(),
+                err.message().trim().to_owned(),
+            )
+        })?;
         let raw: RawManifest = serde_path_to_error::deserialize(de).map_err(|err| {
             let key = err.path().to_string();
             let inner = err.into_inner();

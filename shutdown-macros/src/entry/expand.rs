@@ -21,6 +21,7 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
         vis,
         sig,
         block,
+        ..
     } = f;
     let ident = &sig.ident;
     let output = &sig.output;

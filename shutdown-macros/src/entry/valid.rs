@@ -298,7 +298,7 @@ pub(crate) fn function(f: &ItemFn, errors: &mut Errors) {
             "`#[graceful::main]` cannot go on a `const fn`; remove `const`",
         );
     }
-    if let Some(u) = &sig.unsafety {
+    if let syn::Safety::Unsafe(u) = &sig.safety {
         errors.spanned(u, "`#[graceful::main]` cannot go on an `unsafe fn`; remove `unsafe` and use `unsafe` blocks inside");
     }
     if let Some(abi) = &sig.abi {

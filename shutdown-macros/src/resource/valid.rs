@@ -209,7 +209,7 @@ pub(crate) fn constructor(item: ItemFn) -> syn::Result<Constructor> {
             "a resource constructor cannot have a `where` clause; remove it",
         );
     }
-    if let Some(u) = &sig.unsafety {
+    if let syn::Safety::Unsafe(u) = &sig.safety {
         errors.spanned(
             u,
             "a resource constructor cannot be `unsafe`: the engine calls it without an `unsafe` block; \
