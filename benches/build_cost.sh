@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Build cost: clean `cargo build` (debug) of a hello-world that uses `graceful` (default
-# features, by path) against one that uses `tokio-graceful-shutdown`, in the same run.
+# Build cost: clean `cargo build` (debug) of a hello world that uses `#[graceful::main]`
+# (default features, by path) against one that uses tokio-graceful-shutdown 0.20, with a bare
+# `#[tokio::main]` one for scale, in the same run, in ABBA order.
 #
-#   bash benches/build_cost.sh            # prints both times and the ratio
+#   bash benches/build_cost.sh            # CPU-seconds (user+sys), wall seconds, crates, ratio
+#   ROUNDS=2 bash benches/build_cost.sh   # more paired rounds
 #   GRACEFUL_PATH=/some/checkout bash benches/build_cost.sh   # measure another checkout
 #
-# Each crate is built from clean with its own target directory. Dependencies are fetched
-# first (not timed), so the figure is compile time, not download time. Both crates depend
-# on tokio with the same features, so the difference is what each framework adds.
+# Each build starts from an empty target directory. Dependencies are fetched first (not
+# timed), so the figure is compile time, not download time. CPU-seconds are the figure to
+# compare on a shared machine: other load stretches a build's wall time far more than the CPU
+# time it needs. All three depend on tokio with the same features, so the difference is what
+# each framework adds. The machine's load average is printed beside every build.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -16,86 +20,83 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/graceful-build-cost.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 unset CARGO_TARGET_DIR RUSTC_WRAPPER CARGO_BUILD_RUSTC_WRAPPER
 
-mkdir -p "$work/hello-graceful/src" "$work/hello-tgs/src"
-
-cat >"$work/hello-graceful/Cargo.toml" <<EOF
-[package]
-name = "hello-graceful"
-version = "0.0.0"
-edition = "2024"
-publish = false
-
-[dependencies]
-graceful = { path = "$repo" }
-tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
-
-[workspace]
-EOF
-cat >"$work/hello-graceful/src/main.rs" <<'EOF'
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let graceful = graceful::Graceful::builder().build().expect("valid configuration");
-    graceful
-        .run(|_shutdown| async { println!("hello, world") })
-        .await
-        .exit_code()
+# new_crate NAME DEPENDENCY-LINE MAIN-SOURCE
+new_crate() {
+    mkdir -p "$work/$1/src"
+    printf '[package]\nname = "%s"\nversion = "0.0.0"\nedition = "2024"\npublish = false\n\n[dependencies]\n%s\ntokio = { version = "1", features = ["macros", "rt-multi-thread"] }\n\n[workspace]\n' \
+        "$1" "$2" >"$work/$1/Cargo.toml"
+    printf '%s\n' "$3" >"$work/$1/src/main.rs"
 }
-EOF
 
-cat >"$work/hello-tgs/Cargo.toml" <<'EOF'
-[package]
-name = "hello-tgs"
-version = "0.0.0"
-edition = "2024"
-publish = false
+new_crate hello-graceful "gracefully = { path = \"$repo\" }" '#[graceful::main]
+async fn main() {
+    println!("hello, world");
+}'
 
-[dependencies]
-tokio-graceful-shutdown = "0.16"
-tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
-
-[workspace]
-EOF
-cat >"$work/hello-tgs/src/main.rs" <<'EOF'
-use std::time::Duration;
+new_crate hello-tgs 'tokio-graceful-shutdown = "=0.20.0"' 'use std::time::Duration;
 use tokio_graceful_shutdown::{SubsystemBuilder, SubsystemHandle, Toplevel};
 
-async fn hello(_subsys: SubsystemHandle) -> Result<(), std::io::Error> {
+async fn hello(_subsys: &mut SubsystemHandle) -> Result<(), std::io::Error> {
     println!("hello, world");
     Ok(())
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    Toplevel::new(|s| async move {
+    Toplevel::new(async |s: &mut SubsystemHandle| {
         s.start(SubsystemBuilder::new("hello", hello));
     })
     .catch_signals()
     .handle_shutdown_requests(Duration::from_secs(1))
     .await
     .map_err(Into::into)
-}
-EOF
+}'
 
+new_crate hello-tokio '' '#[tokio::main]
+async fn main() {
+    println!("hello, world");
+}'
+
+# Prints "<cpu seconds> <wall seconds>" for a clean build of the crate in $1.
 build() {
     local dir="$1"
-    (cd "$dir" && cargo fetch --quiet)
-    local start end
-    start=$(date +%s.%N)
-    if ! (cd "$dir" && CARGO_TARGET_DIR="$dir/target" cargo build --quiet 2>"$dir/build.log"); then
+    rm -rf "$dir/target"
+    if ! (cd "$dir" && CARGO_TARGET_DIR="$dir/target" /usr/bin/time -f '%U %S %e' -o "$dir/time" \
+        cargo build --quiet 2>"$dir/build.log"); then
         cat "$dir/build.log" >&2
         return 1
     fi
-    end=$(date +%s.%N)
-    echo "$end - $start" | bc -l
+    awk '{ printf "%.1f %.1f\n", $1 + $2, $3 }' "$dir/time"
 }
+crates() {
+    (cd "$1" && cargo tree --prefix none -e normal,build | sed 's/ (\*)//; s/ (proc-macro)//' | sort -u | wc -l)
+}
+median() {
+    tr ' ' '\n' | grep -v '^$' | sort -n |
+        awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+names=(hello-graceful hello-tgs hello-tokio)
+for n in "${names[@]}"; do (cd "$work/$n" && cargo fetch --quiet); done
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "rustc:   $(rustc --version)"
 echo "graceful: $repo ($(git -C "$repo" describe --always --dirty 2>/dev/null || echo 'not a git checkout'))"
-t_graceful=$(build "$work/hello-graceful")
-t_tgs=$(build "$work/hello-tgs")
-n_graceful=$(cd "$work/hello-graceful" && cargo tree --prefix none -e normal,build | sort -u | wc -l)
-n_tgs=$(cd "$work/hello-tgs" && cargo tree --prefix none -e normal,build | sort -u | wc -l)
-printf 'graceful (default features):   %6.1f s  (%d crates)\n' "$t_graceful" "$n_graceful"
-printf 'tokio-graceful-shutdown 0.16:  %6.1f s  (%d crates)\n' "$t_tgs" "$n_tgs"
-printf 'ratio graceful / tokio-graceful-shutdown: %.2f\n' "$(echo "$t_graceful / $t_tgs" | bc -l)"
+declare -A cpu wall
+for ((r = 0; r < ${ROUNDS:-1}; r++)); do
+    # ABBA for the pair that is compared; bare tokio once a round, in the middle.
+    for n in hello-graceful hello-tgs hello-tokio hello-tgs hello-graceful; do
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        read -r c w < <(build "$work/$n")
+        cpu[$n]="${cpu[$n]:-} $c"
+        wall[$n]="${wall[$n]:-} $w"
+        printf '  %-15s cpu %6.1f s  wall %6.1f s  (load average %s before)\n' "$n" "$c" "$w" "$load"
+    done
+done
+for n in "${names[@]}"; do
+    printf '%-15s median cpu %6.1f s  wall %6.1f s  %3d crates\n' "$n" \
+        "$(echo "${cpu[$n]}" | median)" "$(echo "${wall[$n]}" | median)" "$(crates "$work/$n")"
+done
+g=$(echo "${cpu[hello-graceful]}" | median)
+t=$(echo "${cpu[hello-tgs]}" | median)
+printf 'ratio graceful / tokio-graceful-shutdown 0.20 (CPU-seconds): %.2f\n' "$(echo "$g / $t" | bc -l)"

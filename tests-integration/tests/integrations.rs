@@ -1,6 +1,6 @@
 //! Lose nothing: the fixture service against the real PostgreSQL, Redis, NATS JetStream and
 //! RabbitMQ servers of this machine, stopped by real signals. Ignored by default; run with
-//! `cargo test --features sqlx,redis,nats,lapin,deadpool,opentelemetry,process,state --test integrations -- --include-ignored`.
+//! `cargo test -p graceful-tests-integration --features sqlx,redis,nats,lapin,deadpool,opentelemetry,process,state --test integrations -- --include-ignored`.
 //! Addresses can be changed with `GRACEFUL_TEST_PG`, `GRACEFUL_TEST_REDIS`, `GRACEFUL_TEST_NATS`,
 //! `GRACEFUL_TEST_AMQP`.
 

@@ -5,7 +5,7 @@
 //! each instance in turn gets SIGTERM, drains, exits 0 and is started again on its port.
 //! Zero failed requests. Needs the `haproxy` binary: `.ci/run` installs it.
 //!
-//! Run: `cargo test -p graceful --features axum --test rolling_restart -- --ignored`
+//! Run: `cargo test -p graceful-tests-integration --features axum --test rolling_restart -- --ignored`
 
 mod common_http;
 
