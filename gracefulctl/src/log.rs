@@ -48,16 +48,15 @@ impl ActionLog {
     pub fn record(&self, action: &str, target: &str, outcome: &str) {
         let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.3f%:z");
         let line = format!("{now} {action} {target}: {outcome}\n");
-        if let Ok(mut guard) = self.file.lock() {
-            if let Some(f) = guard.as_mut() {
-                if let Err(e) = f.write_all(line.as_bytes()) {
-                    eprintln!(
-                        "warning: cannot write the log file {}: {e}",
-                        self.path.display()
-                    );
-                    *guard = None;
-                }
-            }
+        if let Ok(mut guard) = self.file.lock()
+            && let Some(f) = guard.as_mut()
+            && let Err(e) = f.write_all(line.as_bytes())
+        {
+            eprintln!(
+                "warning: cannot write the log file {}: {e}",
+                self.path.display()
+            );
+            *guard = None;
         }
     }
 }

@@ -167,10 +167,10 @@ pub fn parse_signal(text: &str) -> Result<Signal, String> {
     if let Ok(sig) = name.parse::<Signal>() {
         return Ok(sig);
     }
-    if let Ok(n) = text.trim().parse::<i32>() {
-        if let Ok(sig) = Signal::try_from(n) {
-            return Ok(sig);
-        }
+    if let Ok(n) = text.trim().parse::<i32>()
+        && let Ok(sig) = Signal::try_from(n)
+    {
+        return Ok(sig);
     }
     Err(format!(
         "unknown signal `{text}`; expected a name like \"SIGTERM\", \"SIGINT\", \"SIGQUIT\", \"SIGHUP\", \"SIGUSR1\" or a number"
@@ -370,14 +370,14 @@ impl Manifest {
                     ),
                 ));
             }
-            if let Some(pattern) = &p.pattern {
-                if pattern.get_ref().trim().is_empty() {
-                    return Err(invalid(
-                        pattern.span().start,
-                        format!("process[{i}].pattern"),
-                        "the pattern must not be empty (it would match every process)".into(),
-                    ));
-                }
+            if let Some(pattern) = &p.pattern
+                && pattern.get_ref().trim().is_empty()
+            {
+                return Err(invalid(
+                    pattern.span().start,
+                    format!("process[{i}].pattern"),
+                    "the pattern must not be empty (it would match every process)".into(),
+                ));
             }
             if p.max_matches == Some(0) {
                 return Err(invalid(

@@ -254,10 +254,11 @@ pub fn live_group_members(pgid: i32) -> Vec<i32> {
             continue;
         }
         let stat = String::from_utf8_lossy(&buf);
-        if let Some(p) = parse(pid, &stat, &[], 0) {
-            if p.pgid == pgid && !p.is_zombie() {
-                members.push(pid);
-            }
+        if let Some(p) = parse(pid, &stat, &[], 0)
+            && p.pgid == pgid
+            && !p.is_zombie()
+        {
+            members.push(pid);
         }
     }
     members.sort_unstable();

@@ -193,16 +193,16 @@ fn start_one(
             }
             Err(why) => why,
         };
-        if let Ok(Some(status)) = child.try_wait() {
-            if !status.success() {
-                let msg = format!(
-                    "`{}` exited with {status} before {name} was ready (output in {})",
-                    start.command,
-                    out_path.display()
-                );
-                log.record("ready", name, &msg);
-                return StartOutcome::Failed(msg);
-            }
+        if let Ok(Some(status)) = child.try_wait()
+            && !status.success()
+        {
+            let msg = format!(
+                "`{}` exited with {status} before {name} was ready (output in {})",
+                start.command,
+                out_path.display()
+            );
+            log.record("ready", name, &msg);
+            return StartOutcome::Failed(msg);
         }
         if Instant::now() >= until {
             let msg = format!(

@@ -134,10 +134,10 @@ impl Drop for ThreadShard {
     fn drop(&mut self) {
         // After this the thread-local is gone: any later guard on this thread (from another
         // thread-local's destructor) uses the overflow shard, so the index has one writer.
-        if self.0 < SHARDS {
-            if let Ok(mut indices) = INDICES.lock() {
-                indices.free.push(self.0);
-            }
+        if self.0 < SHARDS
+            && let Ok(mut indices) = INDICES.lock()
+        {
+            indices.free.push(self.0);
         }
     }
 }

@@ -144,10 +144,10 @@ pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> ResourceConfig {
                 }
             }
             Key::Crate => {
-                if let Some(lit) = errors.keep(string(&value, "crate", "graceful")) {
-                    if let Some(path) = errors.keep(CratePath::parse(&lit)) {
-                        config.krate = path;
-                    }
+                if let Some(lit) = errors.keep(string(&value, "crate", "graceful"))
+                    && let Some(path) = errors.keep(CratePath::parse(&lit))
+                {
+                    config.krate = path;
                 }
             }
         }
