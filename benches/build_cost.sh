@@ -28,7 +28,9 @@ new_crate() {
     printf '%s\n' "$3" >"$work/$1/src/main.rs"
 }
 
-new_crate hello-graceful "gracefully = { path = \"$repo\" }" '#[graceful::main]
+# The facade's package name (its library is `graceful` either way).
+package=$(sed -n '/^\[package\]/,/^\[/ s/^name = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
+new_crate hello-graceful "$package = { path = \"$repo\" }" '#[graceful::main]
 async fn main() {
     println!("hello, world");
 }'
