@@ -124,8 +124,17 @@
 
 #[doc(inline)]
 pub use shutdown_core::*;
+/// Declares a type as saved state, restored before `main` and saved during `SavingState`
+/// (feature `state`); see [`state`](mod@state) for what happens when.
+#[cfg(feature = "state")]
+#[cfg_attr(docsrs, doc(cfg(feature = "state")))]
+pub use shutdown_macros::state;
 #[doc(inline)]
-pub use shutdown_macros::*;
+pub use shutdown_macros::{Close, main, resource};
+// Without the feature, `#[graceful::state]` still resolves, to an error naming the feature.
+#[cfg(not(feature = "state"))]
+#[doc(hidden)]
+pub use shutdown_macros::state_without_feature as state;
 
 #[doc(hidden)]
 pub use shutdown_core::__private;

@@ -32,6 +32,9 @@ impl Registration {
 
 inventory::collect!(Registration);
 
+#[cfg(feature = "state")]
+pub use crate::state::StateRegistration;
+
 /// Every registered resource.
 pub(crate) fn registered() -> Vec<ResourceSpec> {
     inventory::iter::<Registration>
@@ -351,6 +354,9 @@ where
             return ExitCode::from(exit::CONFIG_ERROR);
         }
     };
+    // Every `#[graceful::state]` of the program: restored with the resources, saved in SavingState.
+    #[cfg(feature = "state")]
+    let graceful = graceful.registered_states();
     let shutdown = graceful.shutdown();
     // Kept alive until the process exits; the listener stops with the runtime.
     let _admin = match start_admin(&runtime, &shutdown, args.admin) {

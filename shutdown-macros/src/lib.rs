@@ -3,11 +3,11 @@
 //!
 //! Each macro is a pipeline, and each stage has its own file:
 //!
-//! | stage | `#[graceful::main]` | `#[graceful::resource]` | `#[derive(Close)]` |
-//! |---|---|---|---|
-//! | parse: the arguments as written, with spans | `entry/parse.rs` | `resource/parse.rs` | `close/parse.rs` |
-//! | validate: types of values, duplicates, rules across arguments | `entry/valid.rs` | `resource/valid.rs` | `close/valid.rs` |
-//! | expand: the generated code | `entry/expand.rs` | `resource/expand.rs` | `close/expand.rs` |
+//! | stage | `#[graceful::main]` | `#[graceful::resource]` | `#[derive(Close)]` | `#[graceful::state]` |
+//! |---|---|---|---|---|
+//! | parse: the arguments as written, with spans | `entry/parse.rs` | `resource/parse.rs` | `close/parse.rs` | `state/parse.rs` |
+//! | validate: types of values, duplicates, rules across arguments | `entry/valid.rs` | `resource/valid.rs` | `close/valid.rs` | `state/valid.rs` |
+//! | expand: the generated code | `entry/expand.rs` | `resource/expand.rs` | `close/expand.rs` | `state/expand.rs` |
 //!
 //! Generated code reaches the runtime only through `::graceful::__private` (not public API),
 //! or through the path given with `crate = "…"`. Errors are reported at the offending tokens,
@@ -20,6 +20,7 @@ mod close;
 mod common;
 mod entry;
 mod resource;
+mod state;
 
 use proc_macro::TokenStream;
 
@@ -227,6 +228,67 @@ pub fn resource(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(Close, attributes(close))]
 pub fn derive_close(item: TokenStream) -> TokenStream {
     close::derive(item.into()).into()
+}
+
+/// Declares a type as saved state: restored from the state directory before `main` runs, and
+/// saved atomically during `SavingState`, after the drain and before any resource closes
+/// (facade feature `state`).
+///
+/// ```ignore
+/// use std::collections::VecDeque;
+///
+/// #[graceful::state(name = "jobs", version = 1)]
+/// #[derive(Default, serde::Serialize, serde::Deserialize)]
+/// struct Jobs {
+///     pending: VecDeque<String>,
+/// }
+///
+/// #[graceful::main]
+/// async fn main(shutdown: graceful::Shutdown) -> Result<(), graceful::GetError> {
+///     let jobs = graceful::get::<graceful::state::Saved<Jobs>>()?;
+///     jobs.lock().await.pending.push_back("send the invoice".into());
+///     shutdown.requested().await;
+///     Ok(())
+/// }
+/// ```
+///
+/// # Arguments
+///
+/// | argument | example | meaning |
+/// |---|---|---|
+/// | `name` | `name = "jobs"` | the snapshot's name; its file is `<state_dir>/jobs.snapshot` (default: the type's name in snake case) |
+/// | `version` | `version = 2` | the version of the serialized form (default `1`) |
+/// | `priority` | `priority = 1000` | the priority of the `Saved<T>` resource (default `1000`: restored before, and saved before, the resources that use it) |
+/// | `crate` | `crate = "my_graceful"` | the path of `graceful` if the dependency is renamed |
+///
+/// The type must implement `Default`, `serde::Serialize` and `serde::Deserialize`, and not
+/// be generic. The program reaches it as the resource `graceful::state::Saved<T>`
+/// (`graceful::get`, or a `Res<Saved<T>>` parameter of a resource constructor). `state_dir`
+/// must be configured (`SHUTDOWN_STATE_DIR`, or `state_dir` in the configuration file), else
+/// start-up fails naming the snapshot. To convert snapshots of an older version, implement
+/// `graceful::state::Snapshot` by hand (with `migrate`) and register it with
+/// `Graceful::saved_state::<T>(priority)` instead.
+///
+/// # Equivalent code without the macro
+///
+/// ```text
+/// impl graceful::state::Snapshot for Jobs {
+///     const NAME: &'static str = "jobs";
+///     const VERSION: u32 = 1;
+/// }
+/// // and, on the engine: graceful.saved_state::<Jobs>(1000)
+/// ```
+#[proc_macro_attribute]
+pub fn state(args: TokenStream, item: TokenStream) -> TokenStream {
+    state::state(args.into(), item.into()).into()
+}
+
+/// What the facade exports as `#[graceful::state]` when its `state` feature is off: the item
+/// and an error naming the feature to turn on. Not for direct use.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn state_without_feature(_args: TokenStream, item: TokenStream) -> TokenStream {
+    state::without_feature(item.into()).into()
 }
 
 #[cfg(test)]

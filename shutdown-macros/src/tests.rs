@@ -236,3 +236,52 @@ fn derive_reports_misplaced_and_contradicting_attributes_together() {
         "a fallback impl avoids cascading errors: {out}"
     );
 }
+
+#[test]
+fn state_implements_snapshot_and_registers_with_the_defaults() {
+    let out = text(crate::state::state(
+        quote!(),
+        quote!(
+            #[derive(Default)]
+            struct JobQueue {
+                pending: Vec<u64>,
+            }
+        ),
+    ));
+    assert_eq!(error_count(&out), 0, "{out}");
+    assert!(out.contains("struct JobQueue"), "the item stays: {out}");
+    assert!(
+        out.contains("const NAME : & 'static str = \"job_queue\""),
+        "{out}"
+    );
+    assert!(out.contains("const VERSION : u32 = 1u32"), "{out}");
+    assert!(
+        out.contains("saved_state :: < JobQueue > (1000i32)"),
+        "{out}"
+    );
+    assert!(out.contains("StateRegistration :: new"), "{out}");
+}
+
+#[test]
+fn state_reports_every_argument_error_and_keeps_the_item() {
+    let out = text(crate::state::state(
+        quote!(name = "a/b", version = "2", priority = 1.5, colour = 3),
+        quote!(
+            struct Jobs;
+        ),
+    ));
+    assert_eq!(error_count(&out), 4, "{out}");
+    assert!(out.contains("struct Jobs"), "{out}");
+    assert!(out.contains("cannot name a file"), "{out}");
+    assert!(out.contains("`version` is a number, not a string"), "{out}");
+}
+
+#[test]
+fn state_without_the_feature_names_the_feature_and_keeps_the_item() {
+    let out = text(crate::state::without_feature(quote!(
+        struct Jobs;
+    )));
+    assert_eq!(error_count(&out), 1, "{out}");
+    assert!(out.contains("struct Jobs"), "{out}");
+    assert!(out.contains("features = [\\\"state\\\"]"), "{out}");
+}

@@ -2,6 +2,8 @@
 //! `examples/daemon.rs`) serving on 127.0.0.1, spoken to over plain TCP. No timing thresholds:
 //! waits are bounded only so that a hung child fails the test instead of hanging it.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -1045,34 +1047,6 @@ fn shell_block_after(source: &str, marker: &str) -> String {
     docs[start..start + len].join("\n")
 }
 
-/// The facade's features this test was compiled with, so that building the example reuses
-/// the libraries already built for this test instead of rebuilding them with other features.
-fn enabled_features() -> String {
-    let mut on = Vec::new();
-    macro_rules! check {
-        ($($name:literal),*) => { $( if cfg!(feature = $name) { on.push($name); } )* };
-    }
-    check!(
-        "axum",
-        "hyper",
-        "tonic",
-        "admin",
-        "metrics",
-        "systemd",
-        "sqlx",
-        "redis",
-        "nats",
-        "lapin",
-        "deadpool",
-        "process",
-        "state",
-        "tracing-appender",
-        "opentelemetry",
-        "tokio-fs"
-    );
-    on.join(",")
-}
-
 /// Builds an example with the features this test was built with and returns its path.
 fn build_example(name: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -1085,7 +1059,7 @@ fn build_example(name: &str) -> PathBuf {
             "--example",
             name,
             "--features",
-            &enabled_features(),
+            &common::enabled_features(),
             "--message-format=json",
         ])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))

@@ -98,8 +98,11 @@ fn the_dockerfile_stops_with_sigterm_under_an_init_that_forwards_it() {
         "it builds the daemon example: {build}"
     );
     assert!(
-        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/daemon.rs"))
-            .is_file(),
+        std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/daemon.rs"
+        ))
+        .is_file(),
         "the example the Dockerfile builds exists"
     );
 }

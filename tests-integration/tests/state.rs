@@ -244,3 +244,52 @@ impl Snapshot for JobQueueProbe {
     const NAME: &'static str = "job-queue";
     const VERSION: u32 = 1;
 }
+
+/// `#[graceful::state]` through `#[graceful::main]`: the `saved_state` example is restored
+/// before `main` and saved in SavingState, with no builder code, across two real processes.
+#[test]
+fn a_state_declared_with_the_attribute_is_restored_before_main_and_saved_on_sigterm() {
+    let tmp = common::temp_dir();
+    let dir = tmp.path().to_str().expect("utf-8").to_owned();
+    let program = common::example_bin("saved_state");
+    for run in 1..=2 {
+        let mut p = common::Proc::start(&program, &[], &[("SHUTDOWN_STATE_DIR", &dir)]);
+        let first = p.wait_for(|l| l.starts_with("run "));
+        let how = if run == 1 {
+            "fresh start"
+        } else {
+            "restored from the snapshot"
+        };
+        assert_eq!(
+            first,
+            format!("run {run} ({how}); runs so far: {run}"),
+            "run {run}"
+        );
+        p.wait_for(|l| l.starts_with("ready"));
+        p.signal(Signal::SIGTERM);
+        let status = p.wait();
+        assert_eq!(status.code(), Some(0), "stderr: {:?}", p.stderr());
+        assert!(
+            tmp.path().join("visits.snapshot").is_file(),
+            "the snapshot was written in SavingState"
+        );
+    }
+}
+
+/// Without `state_dir`, the attribute's state cannot be restored: start-up fails naming it.
+#[test]
+fn a_state_declared_with_the_attribute_needs_a_state_dir() {
+    let program = common::example_bin("saved_state");
+    assert!(
+        std::env::var_os("SHUTDOWN_STATE_DIR").is_none(),
+        "this test needs SHUTDOWN_STATE_DIR unset"
+    );
+    let mut p = common::Proc::start(&program, &[], &[]);
+    let status = p.wait();
+    assert_eq!(status.code(), Some(graceful::exit::STARTUP_FAILED.into()));
+    let stderr = p.stderr().join("\n");
+    assert!(
+        stderr.contains("snapshot `visits` needs a state directory"),
+        "names the snapshot and what to set: {stderr}"
+    );
+}

@@ -186,6 +186,7 @@ pub fn example_bin(name: &str) -> PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.args(["build", "-p", "gracefully", "--example", name]);
+        cmd.args(["--features", &enabled_features()]);
         if dir.file_name().is_some_and(|p| p == "release") {
             cmd.arg("--release");
         }
@@ -198,4 +199,32 @@ pub fn example_bin(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The facade's features this test was compiled with, so that building the example reuses
+/// the libraries already built for this test instead of rebuilding them with other features.
+pub fn enabled_features() -> String {
+    let mut on = Vec::new();
+    macro_rules! check {
+        ($($name:literal),*) => { $( if cfg!(feature = $name) { on.push($name); } )* };
+    }
+    check!(
+        "axum",
+        "hyper",
+        "tonic",
+        "admin",
+        "metrics",
+        "systemd",
+        "sqlx",
+        "redis",
+        "nats",
+        "lapin",
+        "deadpool",
+        "process",
+        "state",
+        "tracing-appender",
+        "opentelemetry",
+        "tokio-fs"
+    );
+    on.join(",")
 }
