@@ -570,6 +570,28 @@ fn every_route_answers_with_a_key() {
     assert_eq!(r.status, 200);
 }
 
+#[test]
+fn every_route_of_the_table_is_served() {
+    // The route list is one table; each entry must reach the router (never a silent 404):
+    // OPTIONS is no route's method, so a routed path answers 405 with its methods.
+    let f = Options::keyed().start();
+    for route in graceful::admin::Route::ALL {
+        let r = request(
+            f.addr,
+            "OPTIONS",
+            route.default_path(),
+            &[("X-API-Key", FULL_KEY)],
+            None,
+        );
+        assert_eq!(r.status, 405, "{route:?}: {}", r.text());
+        assert_eq!(
+            r.header("allow"),
+            Some(route.methods().join(", ").as_str()),
+            "{route:?}"
+        );
+    }
+}
+
 fn parse_metrics(text: &str) -> Vec<prometheus_parse::Sample> {
     let lines = text.lines().map(|l| Ok(l.to_string()));
     prometheus_parse::Scrape::parse(lines)

@@ -2,14 +2,17 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::config::{
     Config, ConfigError, ConfigIssue, Env, Setting, Source, did_you_mean, set_duration,
 };
 
-use super::auth::{ApiKey, Scope, Scopes};
+use super::auth::ApiKey;
+use super::auth::Scopes;
+use super::readers::{file_key, parse_addr, parse_prefix, parse_route_path, read_key_file};
+pub use super::route::Route;
 
 /// The default address: loopback only.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:9090";
@@ -36,96 +39,6 @@ const FILE_KEYS: &[&str] = &[
     "header_timeout",
     "body_timeout",
 ];
-
-/// One of the admin API's routes. Its path is `prefix + name`; see [`AdminConfig::routes`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Route {
-    /// `GET /health/live`: 200 while the process runs. No key.
-    Live,
-    /// `GET /health/ready`: 200 while running, 503 from the first moment of shutdown. No key.
-    Ready,
-    /// `GET /health`: both, plus resource states. No key.
-    Health,
-    /// `GET /status`: phase, state, uptime, in-flight work, resources, progress. Scope `read`.
-    Status,
-    /// `GET /process`: pid, uptime, memory, CPU, threads, open fds. Scope `read`.
-    Process,
-    /// `GET /config`: the effective configuration with sources, secrets redacted. Scope `read`.
-    Config,
-    /// `GET /metrics`: Prometheus text. Scope `read`.
-    Metrics,
-    /// `GET /events`: Server-Sent Events of phase changes and resource closes. Scope `read`.
-    Events,
-    /// `POST /shutdown` starts a graceful shutdown, `DELETE /shutdown` forces one. Scope `system`.
-    Shutdown,
-}
-
-impl Route {
-    /// Every route.
-    pub const ALL: [Route; 9] = [
-        Route::Live,
-        Route::Ready,
-        Route::Health,
-        Route::Status,
-        Route::Process,
-        Route::Config,
-        Route::Metrics,
-        Route::Events,
-        Route::Shutdown,
-    ];
-
-    /// The key of the route in `[admin.routes]`.
-    pub fn key(self) -> &'static str {
-        match self {
-            Route::Live => "live",
-            Route::Ready => "ready",
-            Route::Health => "health",
-            Route::Status => "status",
-            Route::Process => "process",
-            Route::Config => "config",
-            Route::Metrics => "metrics",
-            Route::Events => "events",
-            Route::Shutdown => "shutdown",
-        }
-    }
-
-    /// The default path (before the prefix).
-    pub fn default_path(self) -> &'static str {
-        match self {
-            Route::Live => "/health/live",
-            Route::Ready => "/health/ready",
-            Route::Health => "/health",
-            Route::Status => "/status",
-            Route::Process => "/process",
-            Route::Config => "/config",
-            Route::Metrics => "/metrics",
-            Route::Events => "/events",
-            Route::Shutdown => "/shutdown",
-        }
-    }
-
-    /// The methods the route answers.
-    pub fn methods(self) -> &'static [&'static str] {
-        match self {
-            Route::Shutdown => &["POST", "DELETE"],
-            _ => &["GET"],
-        }
-    }
-
-    /// The scope a key needs, or `None` for the probes.
-    pub fn scope(self) -> Option<Scope> {
-        match self {
-            Route::Live | Route::Ready | Route::Health => None,
-            Route::Shutdown => Some(Scope::System),
-            _ => Some(Scope::Read),
-        }
-    }
-
-    fn parse(key: &str) -> Option<Route> {
-        Route::ALL.into_iter().find(|r| r.key() == key)
-    }
-}
 
 /// The effective admin configuration. Every value remembers where it came from, and `GET
 /// /config` shows it (API keys redacted).
@@ -168,7 +81,8 @@ impl Default for AdminConfig {
             addr: Setting::default_value(SocketAddr::from(([127, 0, 0, 1], 9090))),
             prefix: Setting::default_value(String::new()),
             routes: Route::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .map(|r| (r, Setting::default_value(r.default_path().to_string())))
                 .collect(),
             api_keys: Vec::new(),
@@ -425,7 +339,7 @@ impl AdminConfig {
             }
         }
         let mut seen: BTreeMap<String, Route> = BTreeMap::new();
-        for route in Route::ALL {
+        for &route in Route::ALL {
             let path = self.path(route);
             if let Some(other) = seen.insert(path.clone(), route) {
                 let source = self
@@ -452,102 +366,10 @@ impl AdminConfig {
     }
 }
 
-pub(crate) fn parse_addr(raw: &str) -> Result<SocketAddr, String> {
-    raw.trim().parse::<SocketAddr>().map_err(|_| {
-        format!("`{raw}` is not a socket address; expected an IP and a port like \"{DEFAULT_ADDR}\" or \"[::1]:9090\"")
-    })
-}
-
-pub(crate) fn parse_prefix(raw: &str) -> Result<String, String> {
-    let p = raw.trim().trim_end_matches('/');
-    if p.is_empty() {
-        return Ok(String::new());
-    }
-    if !p.starts_with('/') || p.contains(char::is_whitespace) || p.contains(['?', '#']) {
-        return Err(format!(
-            "`{raw}` is not a path prefix; expected empty or a path starting with `/`, like \"/api/v1/daemon\""
-        ));
-    }
-    Ok(p.to_string())
-}
-
-fn parse_route_path(raw: &str) -> Result<String, String> {
-    let p = raw.trim();
-    if !p.starts_with('/')
-        || p.len() < 2
-        || p.ends_with('/')
-        || p.contains(char::is_whitespace)
-        || p.contains(['?', '#'])
-    {
-        return Err(format!(
-            "`{raw}` is not a route path; expected a path like \"/stop\" or \"/health/live\""
-        ));
-    }
-    Ok(p.to_string())
-}
-
-fn read_key_file(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path)
-        .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
-        .map_err(|e| format!("cannot read the API key file {}: {e}", path.display()))
-}
-
-fn file_key(entry: &toml::Value, file: &Path, source: Source) -> Result<ApiKey, String> {
-    let Some(t) = entry.as_table() else {
-        return Err(format!(
-            "expected a table with `key` or `key_file` and `scopes`, found {}",
-            entry.type_str()
-        ));
-    };
-    for k in t.keys() {
-        if !["key", "key_file", "scopes"].contains(&k.as_str()) {
-            return Err(format!(
-                "unknown key `{k}`; accepted keys: key, key_file, scopes"
-            ));
-        }
-    }
-    let secret = match (t.get("key"), t.get("key_file")) {
-        (Some(_), Some(_)) => return Err("set either `key` or `key_file`, not both".into()),
-        (Some(toml::Value::String(s)), None) => s.clone(),
-        (None, Some(toml::Value::String(p))) => {
-            let p = PathBuf::from(p);
-            let p = if p.is_relative() {
-                file.parent().map_or(p.clone(), |d| d.join(&p))
-            } else {
-                p
-            };
-            read_key_file(&p)?
-        }
-        (None, None) => {
-            return Err("missing `key` or `key_file` (a file holding the key is preferred)".into());
-        }
-        _ => return Err("`key` and `key_file` must be strings".into()),
-    };
-    let scopes = match t.get("scopes") {
-        None => Scopes::ALL,
-        Some(toml::Value::Array(items)) => {
-            let names: Result<Vec<&str>, String> = items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .ok_or_else(|| format!("scope {v} is not a string"))
-                })
-                .collect();
-            Scopes::parse(names?.into_iter())?
-        }
-        Some(other) => {
-            return Err(format!(
-                "`scopes` must be an array like [\"read\", \"system\"], found {}",
-                other.type_str()
-            ));
-        }
-    };
-    ApiKey::new(secret, scopes, source)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::admin::auth::Scope;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
         Env::Map(

@@ -46,11 +46,17 @@
 
 pub mod auth;
 pub mod config;
+mod config_json;
 mod envelope;
+mod handlers;
 mod process;
-mod routes;
+mod readers;
+mod report;
+pub mod route;
+mod router;
 mod server;
 mod sse;
+mod stop;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -257,9 +263,9 @@ impl AdminBuilder {
             source: config.addr.source.clone(),
             error,
         })?;
-        let previous = previous_report(shutdown.config());
+        let previous = report::PreviousShutdown::read(shutdown.config());
         #[cfg_attr(not(feature = "metrics"), allow(unused_mut))]
-        let mut state = routes::State::new(shutdown.clone(), config, previous);
+        let mut state = router::State::new(shutdown.clone(), config, previous);
         #[cfg(feature = "metrics")]
         {
             state.prometheus = match self.prometheus {
@@ -286,17 +292,6 @@ impl AdminBuilder {
         shutdown.on_finished(state.streams.clone().all_closed());
         let task = tokio::spawn(server::serve(listener, Arc::new(state)));
         Ok(AdminHandle { local_addr, task })
-    }
-}
-
-fn previous_report(config: &Config) -> Option<serde_json::Value> {
-    let dir = config.state_dir.value.as_ref()?;
-    match crate::report::read_last(dir)? {
-        Ok(v) => Some(v),
-        Err(e) => {
-            tracing::warn!(target: "graceful::admin", "previous shutdown report ignored: {e}");
-            None
-        }
     }
 }
 

@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use super::envelope;
-use super::routes::{self, State};
+use super::router::{self, State};
 
 /// Accepts connections until the task is aborted (or the runtime ends with the process).
 pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
@@ -39,7 +39,7 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
             let _ = stream.set_nodelay(true);
             let service = service_fn(move |req| {
                 let state = state.clone();
-                async move { Ok::<_, std::convert::Infallible>(routes::handle(state, req, peer).await) }
+                async move { Ok::<_, std::convert::Infallible>(router::handle(state, req, peer).await) }
             });
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())

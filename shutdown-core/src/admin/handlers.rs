@@ -1,0 +1,171 @@
+//! The handlers of the read-only routes: probes, status, progress, metrics.
+
+use http::{Response, StatusCode, header};
+use serde_json::{Map, Value, json};
+
+use super::envelope::{self, ApiError, Body};
+use super::report::PreviousShutdown;
+use super::router::State;
+use crate::phase::Phase;
+use crate::shutdown::Shutdown;
+
+/// The phase as operators should see it: a shutdown that was requested but whose engine has
+/// not yet entered `initiated` is already `initiated` (and `STOPPING`), never `RUNNING`.
+pub(crate) fn phase_of(shutdown: &Shutdown) -> Phase {
+    match shutdown.current_phase() {
+        Phase::Running if shutdown.is_shutting_down() => Phase::Initiated,
+        p => p,
+    }
+}
+
+/// `GET /health/live`.
+pub(crate) fn live(shutdown: &Shutdown, id: &str) -> Response<Body> {
+    envelope::ok(
+        StatusCode::OK,
+        json!({ "live": true, "state": phase_of(shutdown).state() }),
+        id,
+    )
+}
+
+/// `GET /health/ready`.
+pub(crate) fn ready(shutdown: &Shutdown, id: &str) -> Result<Response<Body>, ApiError> {
+    // Read once, so the body and the status code agree.
+    let (phase, ready) = (phase_of(shutdown), shutdown.is_ready());
+    let data = json!({ "ready": ready, "phase": phase, "state": phase.state() });
+    if ready {
+        Ok(envelope::ok(StatusCode::OK, data, id))
+    } else {
+        Err(not_ready(shutdown, data))
+    }
+}
+
+/// `GET /health`.
+pub(crate) fn health(shutdown: &Shutdown, id: &str) -> Result<Response<Body>, ApiError> {
+    let (phase, ready) = (phase_of(shutdown), shutdown.is_ready());
+    let data = json!({
+        "live": true,
+        "ready": ready,
+        "phase": phase,
+        "state": phase.state(),
+        "resources": resources(shutdown),
+    });
+    if ready {
+        Ok(envelope::ok(StatusCode::OK, data, id))
+    } else {
+        Err(not_ready(shutdown, data))
+    }
+}
+
+fn not_ready(shutdown: &Shutdown, data: Value) -> ApiError {
+    let phase = phase_of(shutdown);
+    let message = if phase == Phase::Running {
+        "shutting down: a shutdown was requested".to_string()
+    } else {
+        format!("shutting down (phase {phase})")
+    };
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "NOT_READY", message).details(data)
+}
+
+fn resources(shutdown: &Shutdown) -> Value {
+    let outcomes: Map<String, Value> = shutdown
+        .report()
+        .map(|r| {
+            r.resources
+                .iter()
+                .map(|rec| {
+                    (
+                        rec.name.clone(),
+                        serde_json::to_value(&rec.outcome).unwrap_or(Value::Null),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    shutdown
+        .resources()
+        .list()
+        .into_iter()
+        .map(|r| {
+            json!({
+                "name": r.name,
+                "type": r.type_name,
+                "priority": r.priority,
+                "state": r.state,
+                "outcome": outcomes.get(&r.name),
+            })
+        })
+        .collect()
+}
+
+/// Where the shutdown stands: for `/status` and for a second `POST /shutdown`.
+pub(crate) fn progress(shutdown: &Shutdown) -> Value {
+    let p = shutdown.progress();
+    // Read once, so `phase` and `state` cannot disagree if the phase moves meanwhile.
+    let phase = phase_of(shutdown);
+    json!({
+        "phase": phase,
+        "state": phase.state(),
+        "reason": p.reason.as_ref().map(ToString::to_string),
+        "forced": shutdown.is_forced(),
+        "elapsed_seconds": p.elapsed.map(|d| d.as_secs_f64()),
+        "estimated_remaining_seconds": p.remaining.map(|d| d.as_secs_f64()),
+        "timeout_seconds": shutdown.timeout().as_secs_f64(),
+        "resources_closed": p.resources_closed,
+        // Until the engine enters its first phase it has not counted them yet.
+        "resources_total": p.resources_total.max(shutdown.resources().len()),
+        "in_flight": p.in_flight,
+        "tasks": p.tasks,
+        "errors": p.errors,
+    })
+}
+
+/// `GET /status`.
+pub(crate) fn status(state: &State) -> Value {
+    let shutdown = &state.shutdown;
+    let phase = phase_of(shutdown);
+    let previous = state.previous.as_ref().map(PreviousShutdown::to_json);
+    json!({
+        "state": phase.state(),
+        "phase": phase,
+        "ready": shutdown.is_ready(),
+        "started": shutdown.is_started(),
+        "pid": std::process::id(),
+        "uptime_seconds": shutdown.started_at().elapsed().as_secs_f64(),
+        "in_flight": shutdown.in_flight(),
+        "tasks": shutdown.running_tasks(),
+        "resources": resources(shutdown),
+        "shutdown": shutdown.is_shutting_down().then(|| progress(shutdown)),
+        "report": shutdown.report().and_then(|r| serde_json::to_value(r).ok()),
+        "previous_shutdown": previous,
+    })
+}
+
+/// `GET /metrics`.
+#[cfg(feature = "metrics")]
+pub(crate) fn metrics(state: &State) -> Result<Response<Body>, ApiError> {
+    let Some(handle) = &state.prometheus else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "METRICS_UNAVAILABLE",
+            "another `metrics` recorder was installed before the admin API started; pass its \
+             PrometheusHandle to AdminBuilder::prometheus_handle",
+        ));
+    };
+    crate::metrics::refresh(&state.shutdown);
+    let mut r = Response::new(envelope::full(handle.render()));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(r)
+}
+
+/// `GET /metrics` without the feature.
+#[cfg(not(feature = "metrics"))]
+pub(crate) fn metrics(_state: &State) -> Result<Response<Body>, ApiError> {
+    Err(ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "METRICS_DISABLED",
+        "metrics are not compiled in; enable the `metrics` feature of graceful",
+    ))
+}
