@@ -26,6 +26,7 @@ body_limit = 256
 body_timeout = "1s"
 header_timeout = "1s"
 max_connections = 4
+max_connections_per_peer = 4
 
 [[admin.api_keys]]
 key = "{READ_KEY}"
@@ -41,6 +42,8 @@ scopes = ["system"]
 struct Fixture {
     child: Child,
     addr: SocketAddr,
+    /// The application's own port, with `FIXTURE_APP=1`.
+    app: Option<SocketAddr>,
     dir: tempfile::TempDir,
 }
 
@@ -116,6 +119,7 @@ impl<'a> Options<'a> {
             .expect("spawn the fixture");
         let mut out = BufReader::new(child.stdout.take().expect("stdout"));
         let mut addr = None;
+        let mut app = None;
         let mut line = String::new();
         loop {
             line.clear();
@@ -125,7 +129,9 @@ impl<'a> Options<'a> {
                 return Err((status, err));
             }
             let l = line.trim();
-            if let Some(a) = l.strip_prefix("admin=") {
+            if let Some(a) = l.strip_prefix("app=") {
+                app = Some(a.parse().expect("app address"));
+            } else if let Some(a) = l.strip_prefix("admin=") {
                 addr = Some(a.parse().expect("address"));
             } else if let Some(a) = l.strip_prefix("daemon admin API on http://") {
                 let a = a.split('/').next().unwrap_or_default();
@@ -140,6 +146,7 @@ impl<'a> Options<'a> {
         Ok(Fixture {
             child,
             addr: addr.expect("the fixture printed its address"),
+            app,
             dir,
         })
     }
@@ -790,6 +797,190 @@ fn slow_and_half_open_clients_cannot_hold_the_listener() {
     assert_eq!(
         f.get("/status", Some(READ_KEY)).envelope(true)["state"],
         "RUNNING"
+    );
+}
+
+// ---- probes nobody can starve -------------------------------------------------------------
+
+/// How many probes each load test sends; every one must get 200.
+const PROBES: usize = 40;
+
+/// A background load on the admin port, run until dropped.
+struct Load {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    rounds: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(work: impl FnMut() + Send + 'static) -> Load {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let rounds = std::sync::Arc::new(AtomicUsize::new(0));
+        let (s, r) = (stop.clone(), rounds.clone());
+        let mut work = work;
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                work();
+                r.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        Load {
+            stop,
+            rounds,
+            thread: Some(thread),
+        }
+    }
+
+    /// Waits until the load has run `n` full rounds (so it holds its connections).
+    fn warmed(&self, n: usize) {
+        let start = Instant::now();
+        while self.rounds.load(std::sync::atomic::Ordering::Relaxed) < n {
+            assert!(start.elapsed() < PATIENCE, "the load never got going");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A keep-alive client's request and response on an open connection; `false` when the
+/// server has closed it.
+fn keep_alive_probe(s: &mut TcpStream) -> bool {
+    if s.write_all(b"GET /health/live HTTP/1.1\r\nHost: admin\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+        if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if raw.len() >= split + 4 + len {
+                return head.starts_with("http/1.1 200");
+            }
+        }
+    }
+}
+
+/// Sends `PROBES` liveness probes on fresh connections and a request to the application's
+/// port beside each; returns the statuses that were not 200.
+fn probe_both_ports(f: &Fixture) -> Vec<String> {
+    let app = f.app.expect("the fixture serves an application port");
+    let mut failures = Vec::new();
+    let mut slowest = Duration::ZERO;
+    for i in 0..PROBES {
+        let began = Instant::now();
+        let r = f.get("/health/live", None);
+        slowest = slowest.max(began.elapsed());
+        if r.status != 200 {
+            failures.push(format!("probe {i}: {} {}", r.status, r.text()));
+        }
+        let a = request(app, "GET", "/", &[], None);
+        if a.status != 200 {
+            failures.push(format!("app {i}: {}", a.status));
+        }
+    }
+    // Reported, not asserted (no timing thresholds in tests): `--nocapture` shows it.
+    eprintln!("slowest of {PROBES} probes: {slowest:?}");
+    failures
+}
+
+#[test]
+fn idle_keep_alive_clients_cannot_starve_the_probes() {
+    // 40 keep-alive clients (more than the 32 slots) that each send a liveness probe, then
+    // sit idle on their connection and ask again: a closed connection is reopened.
+    let f = Options::new().env("FIXTURE_APP", "1").start();
+    let addr = f.addr;
+    let mut clients: Vec<Option<TcpStream>> = (0..40).map(|_| None).collect();
+    let load = Load::start(move || {
+        for c in &mut clients {
+            let alive = match c {
+                Some(s) => keep_alive_probe(s),
+                None => false,
+            };
+            if !alive {
+                *c = TcpStream::connect(addr).ok().inspect(|s| {
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                });
+                if let Some(s) = c {
+                    let _ = keep_alive_probe(s);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    });
+    load.warmed(2);
+    let failures = probe_both_ports(&f);
+    drop(load);
+    assert!(
+        failures.is_empty(),
+        "{} of {PROBES} probes failed under idle keep-alive load: {failures:#?}",
+        failures.len()
+    );
+}
+
+#[test]
+fn slow_loris_clients_cannot_starve_the_probes() {
+    // 200 connections that trickle a request head one byte at a time and never finish it;
+    // a closed one is reopened at once.
+    let f = Options::new().env("FIXTURE_APP", "1").start();
+    let addr = f.addr;
+    let open = move || {
+        let s = TcpStream::connect(addr).ok()?;
+        s.set_nonblocking(true).ok()?;
+        Some((s, 0usize))
+    };
+    let mut slow: Vec<Option<(TcpStream, usize)>> = (0..200).map(|_| open()).collect();
+    let head = b"GET /health/live HTTP/1.1\r\nX-Slow: ";
+    let load = Load::start(move || {
+        for c in &mut slow {
+            let ok = match c {
+                Some((s, sent)) => {
+                    let byte = if *sent < head.len() {
+                        head[*sent]
+                    } else {
+                        b'a'
+                    };
+                    let ok = matches!(s.write(&[byte]), Ok(1));
+                    // A server that closed the connection answers with EOF or a reset.
+                    let mut sink = [0u8; 512];
+                    let closed = s.read(&mut sink).is_ok();
+                    *sent += 1;
+                    ok && !closed
+                }
+                None => false,
+            };
+            if !ok {
+                *c = open();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    });
+    load.warmed(2);
+    let failures = probe_both_ports(&f);
+    drop(load);
+    assert!(
+        failures.is_empty(),
+        "{} of {PROBES} probes failed under slow-loris load: {failures:#?}",
+        failures.len()
     );
 }
 

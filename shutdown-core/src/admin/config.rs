@@ -25,6 +25,7 @@ pub const ENV_KEYS: &[&str] = &[
     "GRACEFUL_ADMIN_API_KEY_FILE",
     "GRACEFUL_ADMIN_API_KEY_SCOPES",
     "GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT",
+    "GRACEFUL_ADMIN_LINGER",
 ];
 
 /// The keys of the `[admin]` section.
@@ -38,6 +39,8 @@ const FILE_KEYS: &[&str] = &[
     "max_connections",
     "header_timeout",
     "body_timeout",
+    "max_connections_per_peer",
+    "linger",
 ];
 
 /// The effective admin configuration. Every value remembers where it came from, and `GET
@@ -59,10 +62,17 @@ pub struct AdminConfig {
     pub body_limit: Setting<usize>,
     /// Connections served at once (default 32); more are answered 503 and closed.
     pub max_connections: Setting<usize>,
-    /// How long a client may take to send its request headers (default 5s).
+    /// Connections one peer (IP address) may hold at once (default: half of
+    /// `max_connections`); past it, that peer's longest-waiting connection is closed.
+    pub max_connections_per_peer: Setting<Option<usize>>,
+    /// How long a client may take to send its request headers (default 2s).
     pub header_timeout: Setting<Duration>,
     /// How long a client may take to send its request body (default 5s).
     pub body_timeout: Setting<Duration>,
+    /// How long the admin API keeps answering after the shutdown has finished, when the
+    /// program awaits [`AdminHandle::linger`](super::AdminHandle::linger) (`GRACEFUL_ADMIN_LINGER`,
+    /// `linger`; default 0: not at all), so that a client polling the status reads `STOPPED`.
+    pub linger: Setting<Duration>,
 }
 
 impl std::fmt::Debug for AdminConfig {
@@ -89,13 +99,25 @@ impl Default for AdminConfig {
             max_shutdown_timeout: Setting::default_value(Duration::from_secs(600)),
             body_limit: Setting::default_value(4096),
             max_connections: Setting::default_value(32),
-            header_timeout: Setting::default_value(Duration::from_secs(5)),
+            max_connections_per_peer: Setting::default_value(None),
+            header_timeout: Setting::default_value(Duration::from_secs(2)),
             body_timeout: Setting::default_value(Duration::from_secs(5)),
+            linger: Setting::default_value(Duration::ZERO),
         }
     }
 }
 
 impl AdminConfig {
+    /// The connections one peer may hold: `max_connections_per_peer`, else half of
+    /// `max_connections` (at least one).
+    pub fn per_peer_limit(&self) -> usize {
+        let max = self.max_connections.value.max(1);
+        self.max_connections_per_peer
+            .value
+            .unwrap_or(max.div_ceil(2))
+            .clamp(1, max)
+    }
+
     /// The full path of `route`: prefix + route name.
     pub fn path(&self, route: Route) -> String {
         let name = self
@@ -213,32 +235,35 @@ impl AdminConfig {
                         ),
                     ),
                 },
-                "max_shutdown_timeout" | "header_timeout" | "body_timeout" => {
+                "max_shutdown_timeout" | "header_timeout" | "body_timeout" | "linger" => {
                     match crate::config::duration_value(value) {
                         Ok(d) => match key.as_str() {
                             "max_shutdown_timeout" => {
                                 self.max_shutdown_timeout.set(d, source.clone())
                             }
                             "header_timeout" => self.header_timeout.set(d, source.clone()),
+                            "linger" => self.linger.set(d, source.clone()),
                             _ => self.body_timeout.set(d, source.clone()),
                         },
                         Err(e) => fail(key, e),
                     }
                 }
-                "body_limit" | "max_connections" => match value.as_integer() {
-                    Some(n) if n > 0 => {
-                        let n = usize::try_from(n).unwrap_or(usize::MAX);
-                        if key == "body_limit" {
-                            self.body_limit.set(n, source.clone());
-                        } else {
-                            self.max_connections.set(n, source.clone());
+                "body_limit" | "max_connections" | "max_connections_per_peer" => {
+                    match value.as_integer() {
+                        Some(n) if n > 0 => {
+                            let n = usize::try_from(n).unwrap_or(usize::MAX);
+                            match key.as_str() {
+                                "body_limit" => self.body_limit.set(n, source.clone()),
+                                "max_connections" => self.max_connections.set(n, source.clone()),
+                                _ => self.max_connections_per_peer.set(Some(n), source.clone()),
+                            }
                         }
+                        _ => fail(
+                            key,
+                            format!("expected a whole number greater than zero, found {value}"),
+                        ),
                     }
-                    _ => fail(
-                        key,
-                        format!("expected a whole number greater than zero, found {value}"),
-                    ),
-                },
+                }
                 unknown => fail(
                     unknown,
                     format!(
@@ -279,6 +304,14 @@ impl AdminConfig {
                 &raw,
                 Source::Env("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT".into()),
                 &mut |e| fail("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT", e),
+            );
+        }
+        if let Some(raw) = env.get("GRACEFUL_ADMIN_LINGER") {
+            set_duration(
+                &mut self.linger,
+                &raw,
+                Source::Env("GRACEFUL_ADMIN_LINGER".into()),
+                &mut |e| fail("GRACEFUL_ADMIN_LINGER", e),
             );
         }
         let scopes = match env.get("GRACEFUL_ADMIN_API_KEY_SCOPES") {

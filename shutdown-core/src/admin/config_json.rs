@@ -46,6 +46,8 @@ pub(crate) fn config_json(core: &Config, admin: &AdminConfig) -> Value {
             "max_shutdown_timeout": d(&admin.max_shutdown_timeout),
             "body_limit": setting(&admin.body_limit, admin.body_limit.value),
             "max_connections": setting(&admin.max_connections, admin.max_connections.value),
+            "max_connections_per_peer": setting(&admin.max_connections_per_peer, admin.per_peer_limit()),
+            "linger": d(&admin.linger),
             "header_timeout": d(&admin.header_timeout),
             "body_timeout": d(&admin.body_timeout),
         },

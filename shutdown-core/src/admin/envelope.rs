@@ -121,6 +121,15 @@ pub(crate) fn error(e: &ApiError, request_id: &str) -> Response<Body> {
     r
 }
 
+/// The error of a connection the listener cannot serve now.
+pub(crate) fn too_many_connections() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "TOO_MANY_CONNECTIONS",
+        "the admin listener is serving its maximum number of connections; retry shortly",
+    )
+}
+
 /// The raw bytes of a 503 for a connection refused before hyper sees it (connection limit).
 pub(crate) fn busy_bytes() -> Vec<u8> {
     let id = request_id(&http::HeaderMap::new());

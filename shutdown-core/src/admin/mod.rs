@@ -41,8 +41,17 @@
 //! a message saying how to enable it; the probes stay open. Binding a non-loopback address
 //! without a key is refused at start-up. Keys are compared in constant time
 //! ([`auth::keys_match`]) and never logged. Each connection must send its headers within
-//! `header_timeout` and its body within `body_timeout`; at most `max_connections` are served
-//! at once (more get 503 and are closed); bodies over `body_limit` get 413.
+//! `header_timeout` (default 2 s) and its body within `body_timeout`; bodies over `body_limit`
+//! get 413.
+//!
+//! Nobody can starve the probes: at most `max_connections` connections are open at once, and
+//! when a new one arrives at the limit, the connection that has waited longest (an idle
+//! keep-alive connection, or a client still trickling its request head) is closed to make
+//! room. One peer (IP address) holds at most `max_connections_per_peer` (default half of
+//! `max_connections`); past that, its own longest-waiting connection makes room. A client
+//! without a key can only hold waiting connections (every route it may call answers at once),
+//! so only when every slot is busy answering (event streams, slow request bodies of a key
+//! holder) is a newcomer answered 503 and closed.
 
 pub mod auth;
 pub mod config;
@@ -182,7 +191,23 @@ impl AdminBuilder {
         self
     }
 
-    /// How long a client may take to send its request headers (default 5 s).
+    /// Connections one peer (IP address) may hold at once (default: half of
+    /// [`max_connections`](AdminBuilder::max_connections)).
+    pub fn max_connections_per_peer(mut self, n: usize) -> Self {
+        self.config
+            .max_connections_per_peer
+            .set(Some(n.max(1)), Source::Builder);
+        self
+    }
+
+    /// How long [`AdminHandle::linger`] keeps the API answering after the shutdown has
+    /// finished (default 0).
+    pub fn linger(mut self, d: Duration) -> Self {
+        self.config.linger.set(d, Source::Builder);
+        self
+    }
+
+    /// How long a client may take to send its request headers (default 2 s).
     pub fn header_timeout(mut self, d: Duration) -> Self {
         self.config.header_timeout.set(d, Source::Builder);
         self
@@ -290,8 +315,13 @@ impl AdminBuilder {
         }
         // At the very end, give open event streams the chance to deliver the final phase.
         shutdown.on_finished(state.streams.clone().all_closed());
+        let linger = state.config.linger.value;
         let task = tokio::spawn(server::serve(listener, Arc::new(state)));
-        Ok(AdminHandle { local_addr, task })
+        Ok(AdminHandle {
+            local_addr,
+            task,
+            linger,
+        })
     }
 }
 
@@ -300,12 +330,25 @@ impl AdminBuilder {
 pub struct AdminHandle {
     local_addr: SocketAddr,
     task: JoinHandle<()>,
+    linger: Duration,
 }
 
 impl AdminHandle {
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Keeps the API answering for the configured `linger` (default 0: returns at once).
+    /// Await it after the shutdown has finished (after [`Graceful::run`](crate::Graceful::run)
+    /// returns): meanwhile `/status` reports `STOPPED` and a stop request gets 404
+    /// `DAEMON_NOT_RUNNING`, so a client that polls the status sees the stop complete instead
+    /// of a refused connection.
+    pub async fn linger(&self) {
+        if !self.linger.is_zero() {
+            tracing::debug!(target: "graceful::admin", linger = ?self.linger, "admin API lingers after the shutdown");
+            tokio::time::sleep(self.linger).await;
+        }
     }
 
     /// Stops accepting connections. Connections already open finish their current request.
