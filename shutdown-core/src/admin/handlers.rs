@@ -104,6 +104,7 @@ pub(crate) fn progress(shutdown: &Shutdown) -> Value {
     let phase = phase_of(shutdown);
     json!({
         "phase": phase,
+        "status": phase.state(),
         "state": phase.state(),
         "reason": p.reason.as_ref().map(ToString::to_string),
         "forced": shutdown.is_forced(),
@@ -124,7 +125,13 @@ pub(crate) fn status(state: &State) -> Value {
     let shutdown = &state.shutdown;
     let phase = phase_of(shutdown);
     let previous = state.previous.as_ref().map(PreviousShutdown::to_json);
+    let p = shutdown.progress();
+    let ours = [
+        ("connections", p.in_flight as u64),
+        ("tasks", p.tasks.len() as u64),
+    ];
     json!({
+        "status": phase.state(),
         "state": phase.state(),
         "phase": phase,
         "ready": shutdown.is_ready(),
@@ -133,6 +140,8 @@ pub(crate) fn status(state: &State) -> Value {
         "uptime_seconds": shutdown.started_at().elapsed().as_secs_f64(),
         "in_flight": shutdown.in_flight(),
         "tasks": shutdown.running_tasks(),
+        "active_operations": state.operations.read(&ours),
+        "recovered": state.recovered,
         "resources": resources(shutdown),
         "shutdown": shutdown.is_shutting_down().then(|| progress(shutdown)),
         "report": shutdown.report().and_then(|r| serde_json::to_value(r).ok()),

@@ -58,6 +58,7 @@ pub mod config;
 mod config_json;
 mod envelope;
 mod handlers;
+mod operations;
 mod process;
 mod readers;
 mod report;
@@ -75,6 +76,7 @@ use tokio::task::JoinHandle;
 
 pub use auth::{ApiKey, Scope, Scopes};
 pub use config::{AdminConfig, Route};
+pub use operations::{Recovered, RecoveredFrom};
 
 use crate::config::{Config, ConfigError, Env, Source};
 use crate::shutdown::Shutdown;
@@ -125,6 +127,8 @@ impl Admin {
 #[derive(Default)]
 pub struct AdminBuilder {
     config: AdminConfig,
+    operations: operations::Operations,
+    recovered: Vec<Recovered>,
     env: Env,
     listener: Option<std::net::TcpListener>,
     #[cfg(feature = "metrics")]
@@ -219,6 +223,27 @@ impl AdminBuilder {
         self
     }
 
+    /// Reports a named count of the application's active operations (a daemon's
+    /// `processes`, `jobs`, `timers`), read at each request: it appears in `/status` and in
+    /// the stop response under `active_operations`, beside the engine's own `connections`
+    /// and `tasks` (a count with the same name replaces the engine's).
+    pub fn active_operation(
+        mut self,
+        name: impl Into<String>,
+        count: impl Fn() -> u64 + Send + Sync + 'static,
+    ) -> Self {
+        self.operations.insert(name.into(), Arc::new(count));
+        self
+    }
+
+    /// Reports what was recovered at start (a saved state's name, whether it came from a
+    /// snapshot, was fresh or was moved aside as corrupt, and what it held): `/status` shows
+    /// it under `recovered`.
+    pub fn recovered(mut self, recovered: Recovered) -> Self {
+        self.recovered.push(recovered);
+        self
+    }
+
     /// Where `GRACEFUL_ADMIN_*` variables are read from (default: the process environment).
     pub fn env(mut self, env: Env) -> Self {
         self.env = env;
@@ -289,8 +314,9 @@ impl AdminBuilder {
             error,
         })?;
         let previous = report::PreviousShutdown::read(shutdown.config());
-        #[cfg_attr(not(feature = "metrics"), allow(unused_mut))]
         let mut state = router::State::new(shutdown.clone(), config, previous);
+        state.operations = self.operations;
+        state.recovered = self.recovered;
         #[cfg(feature = "metrics")]
         {
             state.prometheus = match self.prometheus {

@@ -11,6 +11,7 @@ use super::auth::{self, Denied};
 use super::config::{AdminConfig, Route};
 use super::envelope::{self, ApiError, Body};
 use super::handlers;
+use super::operations::{Operations, Recovered};
 use super::report::PreviousShutdown;
 use super::{config_json, process, sse, stop};
 use crate::shutdown::Shutdown;
@@ -23,6 +24,10 @@ pub(crate) struct State {
     pub(crate) table: Vec<(String, Route)>,
     /// The report the previous process left in the state directory.
     pub(crate) previous: Option<PreviousShutdown>,
+    /// The application's named counts of active operations.
+    pub(crate) operations: Operations,
+    /// What the application recovered at start.
+    pub(crate) recovered: Vec<Recovered>,
     /// Event streams still being delivered.
     pub(crate) streams: Arc<sse::OpenStreams>,
     #[cfg(feature = "metrics")]
@@ -45,6 +50,8 @@ impl State {
             config,
             table,
             previous,
+            operations: Operations::default(),
+            recovered: Vec::new(),
             streams: sse::OpenStreams::new(),
             #[cfg(feature = "metrics")]
             prometheus: None,
@@ -131,7 +138,7 @@ where
             let mut ask =
                 stop::ShutdownRequest::parse(&body, state.config.max_shutdown_timeout.value)?;
             ask.force |= force;
-            Ok(stop::start_shutdown(state, ask, peer, id))
+            stop::start_shutdown(state, ask, peer, id)
         }
     }
 }

@@ -183,8 +183,19 @@ pub(crate) fn start_shutdown(
     ask: ShutdownRequest,
     peer: SocketAddr,
     id: &str,
-) -> Response<Body> {
+) -> Result<Response<Body>, ApiError> {
     let shutdown = &state.shutdown;
+    let current = phase_of(shutdown);
+    if current.is_finished() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "DAEMON_NOT_RUNNING",
+            format!(
+                "the service is not running: its shutdown has finished ({current}); there is nothing left to stop"
+            ),
+        )
+        .details(json!({ "current_status": current.state(), "phase": current })));
+    }
     let reason = ask
         .reason
         .clone()
@@ -192,7 +203,7 @@ pub(crate) fn start_shutdown(
     // A forced request may still escalate a graceful shutdown under way.
     let escalates = ask.force && !shutdown.is_forced();
     if shutdown.is_shutting_down() && !escalates {
-        return already(shutdown, id);
+        return Ok(already(shutdown, id));
     }
     tracing::info!(
         target: "graceful::admin",
@@ -213,7 +224,7 @@ pub(crate) fn start_shutdown(
         shutdown.trigger(reason.clone())
     };
     if !started && !ask.force {
-        return already(shutdown, id);
+        return Ok(already(shutdown, id));
     }
     let elapsed = shutdown.elapsed().unwrap_or_default();
     let initiated = SystemTime::now()
@@ -226,26 +237,48 @@ pub(crate) fn start_shutdown(
         .iter()
         .filter(|r| r.state == crate::resource::ResourceState::Ready)
         .count();
-    let mut sequence: Vec<&str> = Phase::SEQUENCE.iter().map(|p| p.as_str()).collect();
-    sequence.push(Phase::Completed.as_str());
-    envelope::ok(
-        StatusCode::ACCEPTED,
+    let ours = [
+        ("connections", p.in_flight as u64),
+        ("tasks", p.tasks.len() as u64),
+        ("resources", ready_resources as u64),
+    ];
+    let timeout = shutdown.timeout();
+    let estimate = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
+    Ok(envelope::ok(
+        StatusCode::OK,
         json!({
             "status": "STOPPING",
             "shutdown_initiated_at": humantime::format_rfc3339_millis(initiated).to_string(),
-            "estimated_shutdown_time_seconds": shutdown.timeout().as_secs_f64(),
-            "active_operations": {
-                "connections": p.in_flight,
-                "tasks": p.tasks.len(),
-                "resources": ready_resources,
-            },
-            "shutdown_sequence": sequence,
+            "estimated_shutdown_time_seconds": estimate,
+            "active_operations": state.operations.read(&ours),
+            "shutdown_sequence": sequence(),
             "reason": reason,
             "forced": ask.force,
             "started_shutdown": started,
         }),
         id,
-    )
+    ))
+}
+
+/// The steps of a shutdown, as a person reads them, in order.
+pub(crate) fn sequence() -> Vec<&'static str> {
+    Phase::SEQUENCE
+        .iter()
+        .map(|p| match p {
+            Phase::Initiated => "Shutdown requested: reason recorded, deadline started",
+            Phase::StoppingNewRequests => "Stop accepting new requests (readiness turns false)",
+            Phase::DrainingConnections => {
+                "Complete active operations (in-flight requests and tasks)"
+            }
+            Phase::SavingState => "Save state that must survive a restart",
+            Phase::ClosingResources => {
+                "Shut components down in priority order and close connections"
+            }
+            Phase::FlushingBuffers => "Flush buffers and telemetry, then exit",
+            Phase::Running | Phase::Completed | Phase::Forced => "",
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 fn already(shutdown: &Shutdown, id: &str) -> Response<Body> {
