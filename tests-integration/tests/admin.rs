@@ -998,7 +998,7 @@ fn post_shutdown_is_accepted_once_then_reports_progress() {
     ];
     let body = br#"{"timeout_seconds": 30, "force": false, "reason": "Maintenance shutdown"}"#;
     let r = request(f.addr, "POST", "/shutdown", &sys, Some(body));
-    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(r.status, 200, "{}", r.text());
     let d = r.envelope(true);
     assert_eq!(d["status"], "STOPPING");
     assert!(
@@ -1019,7 +1019,10 @@ fn post_shutdown_is_accepted_once_then_reports_progress() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    assert_eq!(seq, PHASES[1..]);
+    // One readable step per phase between running and the end, in order.
+    assert_eq!(seq.len(), PHASES.len() - 2, "{seq:?}");
+    assert!(seq[1].starts_with("Stop accepting new requests"), "{seq:?}");
+    assert!(seq.iter().all(|s| s.contains(' ')), "{seq:?}");
 
     // Readiness is gone from the first moment; a second POST reports progress instead.
     let ready = f.get("/health/ready", None);
@@ -1067,7 +1070,7 @@ fn delete_shutdown_forces() {
         &[("X-API-Key", SYSTEM_KEY)],
         None,
     );
-    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(r.status, 200, "{}", r.text());
     let d = r.envelope(true);
     assert_eq!(
         (d["status"].as_str(), d["forced"].as_bool()),
@@ -1190,18 +1193,42 @@ fn metrics_and_status_show_the_previous_shutdown_after_a_restart() {
     );
 }
 
+fn require(tool: &str) {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "{tool} is required for this test (apt-get install -y {tool})"
+    );
+}
+
 #[test]
 fn the_daemon_example_stops_with_the_documented_curl_loop() {
-    let curl = Command::new("curl").arg("--version").output();
-    assert!(
-        curl.is_ok_and(|o| o.status.success()),
-        "curl is required for this test (apt-get install -y curl)"
-    );
+    require("curl");
+    require("jq");
     let program = build_example("daemon");
-    let mut o = Options::new();
-    o.program = program;
-    o.env.push(("GRACEFUL_ADMIN_API_KEY", FULL_KEY.into()));
-    let mut daemon = o.start();
+    let state = tempfile::tempdir().expect("state dir");
+    let daemon = |linger: &str| {
+        let mut o = Options::new().state_dir(state.path());
+        o.program = program.clone();
+        o.env.push(("GRACEFUL_ADMIN_API_KEY", FULL_KEY.into()));
+        o.env.push(("GRACEFUL_ADMIN_LINGER", linger.into()));
+        o.start()
+    };
+    // The example's own linger (5 s) applies; the environment variable only overrides it.
+    let mut first = daemon("5s");
+    let status = started_status(&first);
+    assert_eq!(status["status"], "RUNNING", "{status}");
+    assert_eq!(
+        status["active_operations"]["processes"], 2,
+        "the application's named counts: {status}"
+    );
+    assert_eq!(status["active_operations"]["jobs"], 3, "{status}");
+    assert_eq!(status["active_operations"]["timers"], 1, "{status}");
+    assert_eq!(status["recovered"][0]["name"], "workflows", "{status}");
+    assert_eq!(status["recovered"][0]["from"], "fresh", "{status}");
 
     let source = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -1212,7 +1239,7 @@ fn the_daemon_example_stops_with_the_documented_curl_loop() {
     let out = Command::new("bash")
         .arg("-c")
         .arg(&script)
-        .env("ADDR", daemon.addr.to_string())
+        .env("ADDR", first.addr.to_string())
         .env("KEY", FULL_KEY)
         .output()
         .expect("run bash");
@@ -1222,16 +1249,92 @@ fn the_daemon_example_stops_with_the_documented_curl_loop() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let last = stdout.lines().last().unwrap_or_default();
+    let mut lines = stdout.lines();
+    // The stop response: every field of the documented 200 body.
+    let stop: Value = serde_json::from_str(lines.next().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("the stop response is JSON ({e}): {stdout}"));
+    assert_eq!(stop["success"], true, "{stop}");
+    assert!(stop["request_id"].is_string(), "{stop}");
+    let data = &stop["data"];
+    assert_eq!(data["status"], "STOPPING", "{stop}");
+    let at = data["shutdown_initiated_at"].as_str().unwrap_or_default();
     assert!(
-        last == "stopped: STOPPED" || last == "stopped: connection refused",
-        "the loop must end with STOPPED or refused: {stdout}"
+        humantime_like(at),
+        "shutdown_initiated_at is ISO-8601 with milliseconds: {at}"
     );
+    assert!(data["estimated_shutdown_time_seconds"].is_u64(), "{stop}");
+    for count in ["processes", "jobs", "timers"] {
+        assert!(data["active_operations"][count].is_u64(), "{count}: {stop}");
+    }
+    let steps = data["shutdown_sequence"].as_array().expect("steps");
     assert!(
-        stdout.contains("\"status\":\"STOPPING\""),
-        "the POST answered 202 STOPPING: {stdout}"
+        steps.len() >= 5
+            && steps
+                .iter()
+                .all(|s| s.as_str().is_some_and(|s| s.contains(' '))),
+        "readable steps: {stop}"
     );
-    assert!(daemon.wait().success(), "{}", daemon.stderr());
+    // Then the poller: STOPPING while it stops, STOPPED once done (the linger keeps the API
+    // answering), never anything else.
+    let seen: Vec<&str> = lines
+        .clone()
+        .filter_map(|l| l.strip_prefix("Stopping... Status: "))
+        .collect();
+    assert!(
+        seen.iter().all(|s| *s == "STOPPING" || *s == "STOPPED"),
+        "{stdout}"
+    );
+    assert_eq!(seen.last(), Some(&"STOPPED"), "{stdout}");
+    assert_eq!(lines.last(), Some("Stopped: STOPPED"), "{stdout}");
+    // A stop request now: the documented 404.
+    let again = request(
+        first.addr,
+        "POST",
+        "/api/v1/daemon/stop",
+        &[("X-API-Key", FULL_KEY)],
+        Some(b"{}"),
+    );
+    assert_eq!(again.status, 404, "{}", again.text());
+    let e = again.envelope(false);
+    assert_eq!(e["code"], "DAEMON_NOT_RUNNING", "{e}");
+    assert_eq!(e["details"]["current_status"], "STOPPED", "{e}");
+    assert!(first.wait().success(), "{}", first.stderr());
+
+    // The next start recovers what the first one saved, and says so.
+    let mut second = daemon("0");
+    let status = started_status(&second);
+    let recovered = &status["recovered"][0];
+    assert_eq!(recovered["from"], "snapshot", "{status}");
+    assert_eq!(recovered["counts"]["processes"], 2, "{status}");
+    assert_eq!(recovered["counts"]["jobs"], 3, "{status}");
+    assert_eq!(recovered["counts"]["timers"], 1, "{status}");
+    second.sigterm();
+    assert!(second.wait().success(), "{}", second.stderr());
+}
+
+/// The daemon's `/status` once its workflows are loaded (the admin API answers from before
+/// the run, while resources are still being built).
+fn started_status(daemon: &Fixture) -> Value {
+    let start = Instant::now();
+    loop {
+        let status = daemon
+            .get("/api/v1/daemon/status", Some(FULL_KEY))
+            .envelope(true);
+        if status["active_operations"]["processes"] != 0 {
+            return status;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the daemon never started: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `2026-11-25T16:29:21.123Z`: a date, a time with milliseconds, UTC.
+fn humantime_like(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 24 && b[10] == b'T' && b[19] == b'.' && b[23] == b'Z'
 }
 
 /// The first ```sh block after `marker` in the `//!` docs, without the `//! ` prefixes.

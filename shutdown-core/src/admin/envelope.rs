@@ -63,7 +63,16 @@ pub(crate) fn request_id(headers: &http::HeaderMap) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut h = SEED.get_or_init(Default::default).build_hasher();
     h.write_u64(n);
-    format!("{:016x}{:04x}", h.finish(), n & 0xffff)
+    // `req_<unix ms>_<unique>`: sortable by time like the classic daemon's `req_<ms>`, and
+    // unique within the process.
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!(
+        "req_{ms}_{:08x}{:04x}",
+        h.finish() & 0xffff_ffff,
+        n & 0xffff
+    )
 }
 
 pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {

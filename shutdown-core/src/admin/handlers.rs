@@ -1,6 +1,6 @@
 //! The handlers of the read-only routes: probes, status, progress, metrics.
 
-use http::{Response, StatusCode, header};
+use http::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 
 use super::envelope::{self, ApiError, Body};
@@ -127,7 +127,7 @@ pub(crate) fn status(state: &State) -> Value {
     let previous = state.previous.as_ref().map(PreviousShutdown::to_json);
     let p = shutdown.progress();
     let ours = [
-        ("connections", p.in_flight as u64),
+        ("connections", p.in_flight),
         ("tasks", p.tasks.len() as u64),
     ];
     json!({
@@ -141,7 +141,7 @@ pub(crate) fn status(state: &State) -> Value {
         "in_flight": shutdown.in_flight(),
         "tasks": shutdown.running_tasks(),
         "active_operations": state.operations.read(&ours),
-        "recovered": state.recovered,
+        "recovered": *state.recovered.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
         "resources": resources(shutdown),
         "shutdown": shutdown.is_shutting_down().then(|| progress(shutdown)),
         "report": shutdown.report().and_then(|r| serde_json::to_value(r).ok()),
@@ -163,7 +163,7 @@ pub(crate) fn metrics(state: &State) -> Result<Response<Body>, ApiError> {
     crate::metrics::refresh(&state.shutdown);
     let mut r = Response::new(envelope::full(handle.render()));
     r.headers_mut().insert(
-        header::CONTENT_TYPE,
+        http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     Ok(r)

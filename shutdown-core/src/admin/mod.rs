@@ -17,12 +17,12 @@
 //! | `/health/live` | GET | — | 200 while the process runs |
 //! | `/health/ready` | GET | — | 200 while running, 503 from the first moment of shutdown |
 //! | `/health` | GET | — | both, plus each resource's state (503 once shutting down) |
-//! | `/status` | GET | `read` | state, phase, uptime, in-flight work, resources, progress, previous shutdown |
+//! | `/status` | GET | `read` | `status` (`RUNNING`/`STOPPING`/`STOPPED`), phase, uptime, in-flight work, the application's active operations, what was recovered at start, resources, progress, previous shutdown |
 //! | `/process` | GET | `read` | pid, uptime, memory, CPU, threads, open fds |
 //! | `/config` | GET | `read` | effective configuration with the source of each value; keys redacted |
 //! | `/metrics` | GET | `read` | Prometheus text (feature `metrics`) |
 //! | `/events` | GET | `read` | Server-Sent Events: phase changes and resource closes |
-//! | `/shutdown` | POST | `system` | starts a graceful shutdown: `{"timeout_seconds", "force", "reason"}` |
+//! | `/shutdown` | POST | `system` | starts a graceful shutdown: `{"timeout_seconds", "force", "reason"}`; 404 `DAEMON_NOT_RUNNING` once stopped |
 //! | `/shutdown` | DELETE | `system` | forces an immediate shutdown |
 //!
 //! Every path is `prefix + route`; both are configurable (builder, `[admin]`,
@@ -316,7 +316,7 @@ impl AdminBuilder {
         let previous = report::PreviousShutdown::read(shutdown.config());
         let mut state = router::State::new(shutdown.clone(), config, previous);
         state.operations = self.operations;
-        state.recovered = self.recovered;
+        state.recovered = std::sync::Mutex::new(self.recovered);
         #[cfg(feature = "metrics")]
         {
             state.prometheus = match self.prometheus {
@@ -342,11 +342,13 @@ impl AdminBuilder {
         // At the very end, give open event streams the chance to deliver the final phase.
         shutdown.on_finished(state.streams.clone().all_closed());
         let linger = state.config.linger.value;
-        let task = tokio::spawn(server::serve(listener, Arc::new(state)));
+        let state = Arc::new(state);
+        let task = tokio::spawn(server::serve(listener, state.clone()));
         Ok(AdminHandle {
             local_addr,
             task,
             linger,
+            state,
         })
     }
 }
@@ -357,12 +359,33 @@ pub struct AdminHandle {
     local_addr: SocketAddr,
     task: JoinHandle<()>,
     linger: Duration,
+    state: Arc<router::State>,
+}
+
+impl std::fmt::Debug for router::State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("config", &self.config)
+            .field("operations", &self.operations)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AdminHandle {
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Reports what was recovered at start, once the application knows (its saved state is
+    /// restored when resources are built, which may be after the admin API started):
+    /// `/status` shows it under `recovered`.
+    pub fn recovered(&self, recovered: Recovered) {
+        self.state
+            .recovered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(recovered);
     }
 
     /// Keeps the API answering for the configured `linger` (default 0: returns at once).

@@ -27,7 +27,7 @@ pub(crate) struct State {
     /// The application's named counts of active operations.
     pub(crate) operations: Operations,
     /// What the application recovered at start.
-    pub(crate) recovered: Vec<Recovered>,
+    pub(crate) recovered: std::sync::Mutex<Vec<Recovered>>,
     /// Event streams still being delivered.
     pub(crate) streams: Arc<sse::OpenStreams>,
     #[cfg(feature = "metrics")]
@@ -51,7 +51,7 @@ impl State {
             table,
             previous,
             operations: Operations::default(),
-            recovered: Vec::new(),
+            recovered: std::sync::Mutex::new(Vec::new()),
             streams: sse::OpenStreams::new(),
             #[cfg(feature = "metrics")]
             prometheus: None,
