@@ -496,6 +496,13 @@ fn every_route_answers_with_a_key() {
     assert_eq!(status["resources"][0]["state"], "ready");
     assert!(status["shutdown"].is_null());
 
+    let overview = f.get("/overview", Some(READ_KEY)).envelope(true);
+    assert_eq!(overview["status"]["status"], "RUNNING", "{overview}");
+    assert_eq!(overview["health"]["ready"], true, "{overview}");
+    assert_eq!(overview["process"]["pid"], f.child.id(), "{overview}");
+    assert_eq!(overview["config"]["timeout"], "30s", "{overview}");
+    assert!(overview.get("previous_shutdown").is_some(), "{overview}");
+
     let process = f.get("/process", Some(READ_KEY)).envelope(true);
     assert_eq!(process["pid"], f.child.id());
     for field in ["uptime_seconds", "threads", "open_fds"] {
@@ -540,13 +547,7 @@ fn every_route_answers_with_a_key() {
         "{metrics:?}"
     );
     let families = parse_metrics(&metrics.text());
-    for name in [
-        "graceful_in_flight",
-        "graceful_ready",
-        "graceful_phase",
-        "graceful_shutdowns_successful_total",
-        "graceful_shutdowns_forced_total",
-    ] {
+    for name in ["graceful_in_flight", "graceful_ready", "graceful_phase"] {
         assert!(
             families.iter().any(|s| s.metric == name),
             "{name} missing: {}",
@@ -558,6 +559,21 @@ fn every_route_answers_with_a_key() {
         .find(|s| s.metric == "graceful_phase" && s.labels.get("phase") == Some("running"))
         .expect("graceful_phase{phase=running}");
     assert_eq!(value(running), 1.0);
+    // One counter with a `result` label, both results present from the start.
+    for result in ["completed", "forced"] {
+        let c = families
+            .iter()
+            .find(|s| {
+                s.metric == "graceful_shutdowns_total" && s.labels.get("result") == Some(result)
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "graceful_shutdowns_total{{result={result}}}: {}",
+                    metrics.text()
+                )
+            });
+        assert_eq!(value(c), 0.0);
+    }
 
     let mut sse = Sse::open(f.addr, READ_KEY);
     let (event, data) = sse.next().expect("first event");

@@ -149,6 +149,40 @@ pub(crate) fn status(state: &State) -> Value {
     })
 }
 
+/// `GET /overview`: one look at the running service.
+pub(crate) fn overview(state: &State) -> Value {
+    let shutdown = &state.shutdown;
+    let mut status = status(state);
+    let previous = status
+        .as_object_mut()
+        .and_then(|m| m.remove("previous_shutdown"))
+        .unwrap_or(Value::Null);
+    let phase = phase_of(shutdown);
+    let core = shutdown.config();
+    let admin = &state.config;
+    json!({
+        "status": status,
+        "health": {
+            "live": true,
+            "ready": shutdown.is_ready(),
+            "status": phase.state(),
+        },
+        "process": super::process::snapshot(shutdown.started_at().elapsed()),
+        "config": {
+            "timeout": crate::config::fmt_d(core.timeout.value),
+            "drain_timeout": crate::config::fmt_d(core.drain_timeout.value),
+            "resource_close_timeout": crate::config::fmt_d(core.resource_close_timeout.value),
+            "readiness_delay": crate::config::fmt_d(core.readiness_delay.value),
+            "signals": core.signals.value.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            "state_dir": core.state_dir.value.as_ref().map(|p| p.display().to_string()),
+            "admin_addr": admin.addr.value.to_string(),
+            "api_keys": admin.api_keys.len(),
+            "warnings": core.warnings(),
+        },
+        "previous_shutdown": previous,
+    })
+}
+
 /// `GET /metrics`.
 #[cfg(feature = "metrics")]
 pub(crate) fn metrics(state: &State) -> Result<Response<Body>, ApiError> {

@@ -18,6 +18,7 @@
 //! | `/health/ready` | GET | — | 200 while running, 503 from the first moment of shutdown |
 //! | `/health` | GET | — | both, plus each resource's state (503 once shutting down) |
 //! | `/status` | GET | `read` | `status` (`RUNNING`/`STOPPING`/`STOPPED`), phase, uptime, in-flight work, the application's active operations, what was recovered at start, resources, progress, previous shutdown |
+//! | `/overview` | GET | `read` | status, health, process, the configuration's summary and the previous shutdown at once |
 //! | `/process` | GET | `read` | pid, uptime, memory, CPU, threads, open fds |
 //! | `/config` | GET | `read` | effective configuration with the source of each value; keys redacted |
 //! | `/metrics` | GET | `read` | Prometheus text (feature `metrics`) |

@@ -54,6 +54,9 @@ routes! {
     /// `GET /status`: `status`, phase, uptime, in-flight work, the application's active
     /// operations, what was recovered at start, resources, progress. Scope `read`.
     Status { key: "status", path: "/status", methods: ["GET"], scope: Some(Scope::Read) }
+    /// `GET /overview`: status, health, process, the effective configuration's summary and
+    /// the previous shutdown in one response. Scope `read`.
+    Overview { key: "overview", path: "/overview", methods: ["GET"], scope: Some(Scope::Read) }
     /// `GET /process`: pid, uptime, memory, CPU, threads, open fds. Scope `read`.
     Process { key: "process", path: "/process", methods: ["GET"], scope: Some(Scope::Read) }
     /// `GET /config`: the effective configuration with sources, secrets redacted. Scope `read`.

@@ -120,6 +120,7 @@ where
         Route::Ready => handlers::ready(shutdown, id),
         Route::Health => handlers::health(shutdown, id),
         Route::Status => Ok(envelope::ok(StatusCode::OK, handlers::status(state), id)),
+        Route::Overview => Ok(envelope::ok(StatusCode::OK, handlers::overview(state), id)),
         Route::Process => Ok(envelope::ok(
             StatusCode::OK,
             process::snapshot(shutdown.started_at().elapsed()),
