@@ -1221,6 +1221,56 @@ fn require(tool: &str) {
 }
 
 #[test]
+fn memory_over_its_threshold_is_degraded_with_the_reason() {
+    let f = Options::keyed()
+        .env("GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB", "1")
+        .start();
+    let health = f.get("/health", None);
+    assert_eq!(
+        health.status,
+        200,
+        "degraded is not down: {}",
+        health.text()
+    );
+    let health = health.envelope(true);
+    assert_eq!(health["health"], "degraded", "{health}");
+    assert_eq!(health["degraded"][0]["reason"], "memory", "{health}");
+    assert!(
+        health["degraded"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("memory_threshold_mb")),
+        "{health}"
+    );
+    let metrics = f.get("/metrics", Some(READ_KEY));
+    let families = parse_metrics(&metrics.text());
+    let gauge = |reason: &str| {
+        families
+            .iter()
+            .find(|s| s.metric == "graceful_degraded" && s.labels.get("reason") == Some(reason))
+            .map(value)
+    };
+    assert_eq!(gauge("memory"), Some(1.0), "{}", metrics.text());
+    assert_eq!(gauge("cpu"), Some(0.0), "{}", metrics.text());
+    // CPU as a percentage over a recent window, once the sampler has two samples.
+    let start = Instant::now();
+    loop {
+        let p = f.get("/process", Some(READ_KEY)).envelope(true);
+        if p["cpu"]["percent"].is_number() {
+            assert!(
+                p["cpu"]["window_seconds"].as_f64().unwrap_or(0.0) > 0.0,
+                "{p}"
+            );
+            break;
+        }
+        assert!(start.elapsed() < PATIENCE, "no CPU percentage: {p}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Without a threshold, healthy.
+    let g = Options::keyed().start();
+    assert_eq!(g.get("/health", None).envelope(true)["health"], "ok");
+}
+
+#[test]
 fn the_daemon_example_stops_with_the_documented_curl_loop() {
     require("curl");
     require("jq");

@@ -26,6 +26,8 @@ pub const ENV_KEYS: &[&str] = &[
     "GRACEFUL_ADMIN_API_KEY_SCOPES",
     "GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT",
     "GRACEFUL_ADMIN_LINGER",
+    "GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB",
+    "GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT",
 ];
 
 /// The keys of the `[admin]` section.
@@ -41,6 +43,8 @@ const FILE_KEYS: &[&str] = &[
     "body_timeout",
     "max_connections_per_peer",
     "linger",
+    "memory_threshold_mb",
+    "cpu_threshold_percent",
 ];
 
 /// The effective admin configuration. Every value remembers where it came from, and `GET
@@ -73,6 +77,13 @@ pub struct AdminConfig {
     /// program awaits [`AdminHandle::linger`](super::AdminHandle::linger) (`GRACEFUL_ADMIN_LINGER`,
     /// `linger`; default 0: not at all), so that a client polling the status reads `STOPPED`.
     pub linger: Setting<Duration>,
+    /// Resident memory, in MB, above which `/health` and the metrics report the service as
+    /// degraded (`GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB`, `memory_threshold_mb`; default none).
+    pub memory_threshold_mb: Setting<Option<u64>>,
+    /// CPU use over the last ten seconds, in percent of one core, above which the service
+    /// is reported degraded (`GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT`, `cpu_threshold_percent`;
+    /// default none).
+    pub cpu_threshold_percent: Setting<Option<f64>>,
 }
 
 impl std::fmt::Debug for AdminConfig {
@@ -103,6 +114,8 @@ impl Default for AdminConfig {
             header_timeout: Setting::default_value(Duration::from_secs(2)),
             body_timeout: Setting::default_value(Duration::from_secs(5)),
             linger: Setting::default_value(Duration::ZERO),
+            memory_threshold_mb: Setting::default_value(None),
+            cpu_threshold_percent: Setting::default_value(None),
         }
     }
 }
@@ -264,6 +277,33 @@ impl AdminConfig {
                         ),
                     }
                 }
+                "memory_threshold_mb" => match value.as_integer() {
+                    Some(n) if n > 0 => self
+                        .memory_threshold_mb
+                        .set(u64::try_from(n).ok(), source.clone()),
+                    _ => fail(
+                        key,
+                        format!(
+                            "expected a whole number of megabytes greater than zero, found {value}"
+                        ),
+                    ),
+                },
+                "cpu_threshold_percent" => {
+                    match value
+                        .as_float()
+                        .or_else(|| value.as_integer().map(|i| i as f64))
+                    {
+                        Some(p) if p > 0.0 && p.is_finite() => {
+                            self.cpu_threshold_percent.set(Some(p), source.clone())
+                        }
+                        _ => fail(
+                            key,
+                            format!(
+                                "expected a percentage of one core greater than zero (e.g. 80 or 150 for one and a half cores), found {value}"
+                            ),
+                        ),
+                    }
+                }
                 unknown => fail(
                     unknown,
                     format!(
@@ -313,6 +353,32 @@ impl AdminConfig {
                 Source::Env("GRACEFUL_ADMIN_LINGER".into()),
                 &mut |e| fail("GRACEFUL_ADMIN_LINGER", e),
             );
+        }
+        if let Some(raw) = env.get("GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB") {
+            match raw.trim().parse::<u64>() {
+                Ok(n) if n > 0 => self.memory_threshold_mb.set(
+                    Some(n),
+                    Source::Env("GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB".into()),
+                ),
+                _ => fail(
+                    "GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB",
+                    format!(
+                        "`{raw}` is not a whole number of megabytes greater than zero, like 512"
+                    ),
+                ),
+            }
+        }
+        if let Some(raw) = env.get("GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT") {
+            match raw.trim().trim_end_matches('%').parse::<f64>() {
+                Ok(p) if p > 0.0 && p.is_finite() => self.cpu_threshold_percent.set(
+                    Some(p),
+                    Source::Env("GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT".into()),
+                ),
+                _ => fail(
+                    "GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT",
+                    format!("`{raw}` is not a percentage of one core greater than zero, like 80"),
+                ),
+            }
         }
         let scopes = match env.get("GRACEFUL_ADMIN_API_KEY_SCOPES") {
             None => Ok(Scopes::ALL),

@@ -39,12 +39,18 @@ pub(crate) fn ready(shutdown: &Shutdown, id: &str) -> Result<Response<Body>, Api
     }
 }
 
-/// `GET /health`.
-pub(crate) fn health(shutdown: &Shutdown, id: &str) -> Result<Response<Body>, ApiError> {
+/// `GET /health`: 503 when not ready; 200 otherwise, with `"health": "degraded"` and the
+/// reasons while a memory or CPU threshold is exceeded (degraded is not down: the service
+/// still takes traffic).
+pub(crate) fn health(state: &State, id: &str) -> Result<Response<Body>, ApiError> {
+    let shutdown = &state.shutdown;
     let (phase, ready) = (phase_of(shutdown), shutdown.is_ready());
+    let degraded = super::load::degraded(&state.config, &state.cpu);
     let data = json!({
         "live": true,
         "ready": ready,
+        "health": if degraded.is_empty() { "ok" } else { "degraded" },
+        "degraded": degraded,
         "phase": phase,
         "state": phase.state(),
         "resources": resources(shutdown),
@@ -166,8 +172,9 @@ pub(crate) fn overview(state: &State) -> Value {
             "live": true,
             "ready": shutdown.is_ready(),
             "status": phase.state(),
+            "degraded": super::load::degraded(&state.config, &state.cpu),
         },
-        "process": super::process::snapshot(shutdown.started_at().elapsed()),
+        "process": super::process::snapshot(shutdown.started_at().elapsed(), state.cpu.percent()),
         "config": {
             "timeout": crate::config::fmt_d(core.timeout.value),
             "drain_timeout": crate::config::fmt_d(core.drain_timeout.value),
@@ -195,6 +202,11 @@ pub(crate) fn metrics(state: &State) -> Result<Response<Body>, ApiError> {
         ));
     };
     crate::metrics::refresh(&state.shutdown);
+    let degraded = super::load::degraded(&state.config, &state.cpu);
+    for reason in ["memory", "cpu"] {
+        let on = degraded.iter().any(|d| d["reason"] == reason);
+        metrics::gauge!("graceful_degraded", "reason" => reason).set(if on { 1.0 } else { 0.0 });
+    }
     let mut r = Response::new(envelope::full(handle.render()));
     r.headers_mut().insert(
         http::header::CONTENT_TYPE,

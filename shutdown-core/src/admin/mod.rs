@@ -59,6 +59,7 @@ pub mod config;
 mod config_json;
 mod envelope;
 mod handlers;
+mod load;
 mod operations;
 mod process;
 mod readers;
@@ -212,6 +213,23 @@ impl AdminBuilder {
         self
     }
 
+    /// Resident memory, in MB, above which `/health` and the metrics report `degraded`.
+    pub fn memory_threshold_mb(mut self, mb: u64) -> Self {
+        self.config
+            .memory_threshold_mb
+            .set(Some(mb.max(1)), Source::Builder);
+        self
+    }
+
+    /// CPU use over the last ten seconds, in percent of one core, above which `/health` and
+    /// the metrics report `degraded`.
+    pub fn cpu_threshold_percent(mut self, percent: f64) -> Self {
+        self.config
+            .cpu_threshold_percent
+            .set(Some(percent), Source::Builder);
+        self
+    }
+
     /// How long a client may take to send its request headers (default 2 s).
     pub fn header_timeout(mut self, d: Duration) -> Self {
         self.config.header_timeout.set(d, Source::Builder);
@@ -344,7 +362,12 @@ impl AdminBuilder {
         shutdown.on_finished(state.streams.clone().all_closed());
         let linger = state.config.linger.value;
         let state = Arc::new(state);
-        let task = tokio::spawn(server::serve(listener, state.clone()));
+        let state_for_server = state.clone();
+        let cpu = state.cpu.clone();
+        let task = tokio::spawn(async move {
+            // The CPU sampler lives as long as the server: aborting the task ends both.
+            tokio::join!(server::serve(listener, state_for_server), cpu.run());
+        });
         Ok(AdminHandle {
             local_addr,
             task,

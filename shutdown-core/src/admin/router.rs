@@ -26,6 +26,8 @@ pub(crate) struct State {
     pub(crate) previous: Option<PreviousShutdown>,
     /// The application's named counts of active operations.
     pub(crate) operations: Operations,
+    /// Recent CPU samples, for the CPU percentage and its threshold.
+    pub(crate) cpu: Arc<super::load::CpuWindow>,
     /// What the application recovered at start.
     pub(crate) recovered: std::sync::Mutex<Vec<Recovered>>,
     /// Event streams still being delivered.
@@ -51,6 +53,7 @@ impl State {
             table,
             previous,
             operations: Operations::default(),
+            cpu: Arc::default(),
             recovered: std::sync::Mutex::new(Vec::new()),
             streams: sse::OpenStreams::new(),
             #[cfg(feature = "metrics")]
@@ -118,12 +121,12 @@ where
     match route {
         Route::Live => Ok(handlers::live(shutdown, id)),
         Route::Ready => handlers::ready(shutdown, id),
-        Route::Health => handlers::health(shutdown, id),
+        Route::Health => handlers::health(state, id),
         Route::Status => Ok(envelope::ok(StatusCode::OK, handlers::status(state), id)),
         Route::Overview => Ok(envelope::ok(StatusCode::OK, handlers::overview(state), id)),
         Route::Process => Ok(envelope::ok(
             StatusCode::OK,
-            process::snapshot(shutdown.started_at().elapsed()),
+            process::snapshot(shutdown.started_at().elapsed(), state.cpu.percent()),
             id,
         )),
         Route::Config => Ok(envelope::ok(
