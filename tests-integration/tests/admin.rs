@@ -44,6 +44,8 @@ struct Fixture {
     addr: SocketAddr,
     /// The application's own port, with `FIXTURE_APP=1`.
     app: Option<SocketAddr>,
+    /// The metrics-only listener, with `GRACEFUL_ADMIN_METRICS_ADDR`.
+    metrics: Option<SocketAddr>,
     dir: tempfile::TempDir,
 }
 
@@ -120,6 +122,7 @@ impl<'a> Options<'a> {
         let mut out = BufReader::new(child.stdout.take().expect("stdout"));
         let mut addr = None;
         let mut app = None;
+        let mut metrics = None;
         let mut line = String::new();
         loop {
             line.clear();
@@ -131,6 +134,8 @@ impl<'a> Options<'a> {
             let l = line.trim();
             if let Some(a) = l.strip_prefix("app=") {
                 app = Some(a.parse().expect("app address"));
+            } else if let Some(a) = l.strip_prefix("metrics=") {
+                metrics = Some(a.parse().expect("metrics address"));
             } else if let Some(a) = l.strip_prefix("admin=") {
                 addr = Some(a.parse().expect("address"));
             } else if let Some(a) = l.strip_prefix("daemon admin API on http://") {
@@ -147,6 +152,7 @@ impl<'a> Options<'a> {
             child,
             addr: addr.expect("the fixture printed its address"),
             app,
+            metrics,
             dir,
         })
     }
@@ -1268,6 +1274,29 @@ fn memory_over_its_threshold_is_degraded_with_the_reason() {
     // Without a threshold, healthy.
     let g = Options::keyed().start();
     assert_eq!(g.get("/health", None).envelope(true)["health"], "ok");
+}
+
+#[test]
+fn a_metrics_listener_serves_only_metrics_without_a_key() {
+    let f = Options::keyed()
+        .env("GRACEFUL_ADMIN_METRICS_ADDR", "127.0.0.1:0")
+        .start();
+    let m = f.metrics.expect("the fixture printed the metrics address");
+    let r = request(m, "GET", "/metrics", &[], None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        parse_metrics(&r.text())
+            .iter()
+            .any(|s| s.metric == "graceful_phase"),
+        "{}",
+        r.text()
+    );
+    // Nothing else is there, and the admin listener still wants its key.
+    for path in ["/status", "/config", "/shutdown", "/health/live"] {
+        let r = request(m, "GET", path, &[], None);
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+    }
+    assert_eq!(f.get("/metrics", None).status, 401);
 }
 
 #[test]

@@ -28,6 +28,7 @@ pub const ENV_KEYS: &[&str] = &[
     "GRACEFUL_ADMIN_LINGER",
     "GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB",
     "GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT",
+    "GRACEFUL_ADMIN_METRICS_ADDR",
 ];
 
 /// The keys of the `[admin]` section.
@@ -45,6 +46,7 @@ const FILE_KEYS: &[&str] = &[
     "linger",
     "memory_threshold_mb",
     "cpu_threshold_percent",
+    "metrics_addr",
 ];
 
 /// The effective admin configuration. Every value remembers where it came from, and `GET
@@ -84,6 +86,9 @@ pub struct AdminConfig {
     /// is reported degraded (`GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT`, `cpu_threshold_percent`;
     /// default none).
     pub cpu_threshold_percent: Setting<Option<f64>>,
+    /// A second listener that serves only the metrics route, without a key, for scrapers
+    /// that cannot send one (`GRACEFUL_ADMIN_METRICS_ADDR`, `metrics_addr`; default none).
+    pub metrics_addr: Setting<Option<SocketAddr>>,
 }
 
 impl std::fmt::Debug for AdminConfig {
@@ -116,6 +121,7 @@ impl Default for AdminConfig {
             linger: Setting::default_value(Duration::ZERO),
             memory_threshold_mb: Setting::default_value(None),
             cpu_threshold_percent: Setting::default_value(None),
+            metrics_addr: Setting::default_value(None),
         }
     }
 }
@@ -168,6 +174,17 @@ impl AdminConfig {
         };
         for (key, value) in table {
             match key.as_str() {
+                "metrics_addr" => match value.as_str().map(parse_addr) {
+                    Some(Ok(a)) => self.metrics_addr.set(Some(a), source.clone()),
+                    Some(Err(e)) => fail(key, e),
+                    None => fail(
+                        key,
+                        format!(
+                            "expected a string like \"0.0.0.0:9091\", found {}",
+                            value.type_str()
+                        ),
+                    ),
+                },
                 "addr" => match value.as_str().map(parse_addr) {
                     Some(Ok(a)) => self.addr.set(a, source.clone()),
                     Some(Err(e)) => fail(key, e),
@@ -328,6 +345,14 @@ impl AdminConfig {
             match parse_addr(&raw) {
                 Ok(a) => self.addr.set(a, Source::Env("GRACEFUL_ADMIN_ADDR".into())),
                 Err(e) => fail("GRACEFUL_ADMIN_ADDR", e),
+            }
+        }
+        if let Some(raw) = env.get("GRACEFUL_ADMIN_METRICS_ADDR") {
+            match parse_addr(&raw) {
+                Ok(a) => self
+                    .metrics_addr
+                    .set(Some(a), Source::Env("GRACEFUL_ADMIN_METRICS_ADDR".into())),
+                Err(e) => fail("GRACEFUL_ADMIN_METRICS_ADDR", e),
             }
         }
         if let Some(raw) = env.get("GRACEFUL_ADMIN_PREFIX") {

@@ -48,6 +48,7 @@ pub(crate) fn config_json(core: &Config, admin: &AdminConfig) -> Value {
             "max_connections": setting(&admin.max_connections, admin.max_connections.value),
             "max_connections_per_peer": setting(&admin.max_connections_per_peer, admin.per_peer_limit()),
             "linger": d(&admin.linger),
+            "metrics_addr": setting(&admin.metrics_addr, admin.metrics_addr.value.map(|a| a.to_string())),
             "memory_threshold_mb": setting(&admin.memory_threshold_mb, admin.memory_threshold_mb.value),
             "cpu_threshold_percent": setting(&admin.cpu_threshold_percent, admin.cpu_threshold_percent.value),
             "header_timeout": d(&admin.header_timeout),

@@ -213,6 +213,16 @@ impl AdminBuilder {
         self
     }
 
+    /// Also serves the metrics route, and only it, on `addr` without a key (for a
+    /// Prometheus whose scrape configuration cannot send one). What it reveals — resource
+    /// names, phase, in-flight counts — is then readable by anyone who reaches `addr`.
+    pub fn metrics_addr(mut self, addr: impl Into<SocketAddr>) -> Self {
+        self.config
+            .metrics_addr
+            .set(Some(addr.into()), Source::Builder);
+        self
+    }
+
     /// Resident memory, in MB, above which `/health` and the metrics report `degraded`.
     pub fn memory_threshold_mb(mut self, mb: u64) -> Self {
         self.config
@@ -361,15 +371,31 @@ impl AdminBuilder {
         // At the very end, give open event streams the chance to deliver the final phase.
         shutdown.on_finished(state.streams.clone().all_closed());
         let linger = state.config.linger.value;
+        let metrics = match state.config.metrics_addr.value {
+            Some(addr) => Some(metrics_listener(shutdown, &state, addr).await?),
+            None => None,
+        };
+        let metrics_addr = metrics.as_ref().map(|(a, _)| *a);
         let state = Arc::new(state);
         let state_for_server = state.clone();
         let cpu = state.cpu.clone();
         let task = tokio::spawn(async move {
-            // The CPU sampler lives as long as the server: aborting the task ends both.
-            tokio::join!(server::serve(listener, state_for_server), cpu.run());
+            // The CPU sampler and the metrics listener live as long as the server: aborting
+            // the task ends all three.
+            let metrics = async move {
+                if let Some((_, serve)) = metrics {
+                    serve.await;
+                }
+            };
+            tokio::join!(
+                server::serve(listener, state_for_server),
+                cpu.run(),
+                metrics
+            );
         });
         Ok(AdminHandle {
             local_addr,
+            metrics_addr,
             task,
             linger,
             state,
@@ -377,10 +403,38 @@ impl AdminBuilder {
     }
 }
 
+/// Binds the metrics-only listener: the metrics route at its configured path, no key.
+async fn metrics_listener(
+    shutdown: &Shutdown,
+    admin: &router::State,
+    addr: SocketAddr,
+) -> Result<(SocketAddr, impl std::future::Future<Output = ()> + use<>), AdminError> {
+    let bind_error = |error| AdminError::Bind {
+        addr,
+        source: admin.config.metrics_addr.source.clone(),
+        error,
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(bind_error)?;
+    let local = listener.local_addr().map_err(bind_error)?;
+    let mut state = router::State::new(shutdown.clone(), admin.config.clone(), None);
+    state.table = vec![(admin.config.path(Route::Metrics), Route::Metrics)];
+    state.open = true;
+    state.cpu = admin.cpu.clone();
+    #[cfg(feature = "metrics")]
+    {
+        state.prometheus = admin.prometheus.clone();
+    }
+    tracing::info!(target: "graceful::admin", addr = %local, "metrics listener (no key) listening");
+    Ok((local, server::serve(listener, Arc::new(state))))
+}
+
 /// The running admin API.
 #[derive(Debug)]
 pub struct AdminHandle {
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     task: JoinHandle<()>,
     linger: Duration,
     state: Arc<router::State>,
@@ -399,6 +453,11 @@ impl AdminHandle {
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The metrics-only listener's address, when `metrics_addr` is configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Reports what was recovered at start, once the application knows (its saved state is

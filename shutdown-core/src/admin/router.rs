@@ -26,6 +26,8 @@ pub(crate) struct State {
     pub(crate) previous: Option<PreviousShutdown>,
     /// The application's named counts of active operations.
     pub(crate) operations: Operations,
+    /// A listener whose routes need no key (the metrics-only listener).
+    pub(crate) open: bool,
     /// Recent CPU samples, for the CPU percentage and its threshold.
     pub(crate) cpu: Arc<super::load::CpuWindow>,
     /// What the application recovered at start.
@@ -54,6 +56,7 @@ impl State {
             previous,
             operations: Operations::default(),
             cpu: Arc::default(),
+            open: false,
             recovered: std::sync::Mutex::new(Vec::new()),
             streams: sse::OpenStreams::new(),
             #[cfg(feature = "metrics")]
@@ -113,7 +116,9 @@ where
         e.allow = Some(allow);
         return Err(e);
     }
-    if let Some(scope) = route.scope() {
+    if let Some(scope) = route.scope()
+        && !state.open
+    {
         auth::authorize(&state.config.api_keys, req.headers(), scope)
             .map_err(|d| denied(d, path))?;
     }
