@@ -553,7 +553,15 @@ fn every_route_answers_with_a_key() {
         "{metrics:?}"
     );
     let families = parse_metrics(&metrics.text());
-    for name in ["graceful_in_flight", "graceful_ready", "graceful_phase"] {
+    for name in [
+        "graceful_in_flight",
+        "graceful_ready",
+        "graceful_phase",
+        // The standard process metrics dashboards know.
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_start_time_seconds",
+    ] {
         assert!(
             families.iter().any(|s| s.metric == name),
             "{name} missing: {}",

@@ -202,6 +202,7 @@ pub(crate) fn metrics(state: &State) -> Result<Response<Body>, ApiError> {
         ));
     };
     crate::metrics::refresh(&state.shutdown);
+    state.process_metrics.collect();
     let degraded = super::load::degraded(&state.config, &state.cpu);
     for reason in ["memory", "cpu"] {
         let on = degraded.iter().any(|d| d["reason"] == reason);

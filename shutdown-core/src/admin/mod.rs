@@ -359,6 +359,7 @@ impl AdminBuilder {
                 },
             };
             crate::metrics::attach(shutdown);
+            state.process_metrics.describe();
         }
         let keys = state.config.api_keys.len();
         tracing::info!(target: "graceful::admin", addr = %local_addr, api_keys = keys, "admin API listening");

@@ -36,6 +36,9 @@ pub(crate) struct State {
     pub(crate) streams: Arc<sse::OpenStreams>,
     #[cfg(feature = "metrics")]
     pub(crate) prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The standard `process_*` metrics, read at each scrape.
+    #[cfg(feature = "metrics")]
+    pub(crate) process_metrics: metrics_process::Collector,
 }
 
 impl State {
@@ -61,6 +64,8 @@ impl State {
             streams: sse::OpenStreams::new(),
             #[cfg(feature = "metrics")]
             prometheus: None,
+            #[cfg(feature = "metrics")]
+            process_metrics: metrics_process::Collector::default(),
         }
     }
 }
