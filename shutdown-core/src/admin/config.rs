@@ -11,7 +11,7 @@ use crate::config::{
 
 use super::auth::ApiKey;
 use super::auth::Scopes;
-use super::readers::{file_key, parse_addr, parse_prefix, parse_route_path, read_key_file};
+use super::readers::{file_key, parse_addr, parse_prefix, parse_route_path, read_key_file, shown};
 pub use super::route::Route;
 
 /// The default address: loopback only.
@@ -290,7 +290,10 @@ impl AdminConfig {
                         }
                         _ => fail(
                             key,
-                            format!("expected a whole number greater than zero, found {value}"),
+                            format!(
+                                "expected a whole number greater than zero, found {}",
+                                shown(value)
+                            ),
                         ),
                     }
                 }
@@ -301,7 +304,8 @@ impl AdminConfig {
                     _ => fail(
                         key,
                         format!(
-                            "expected a whole number of megabytes greater than zero, found {value}"
+                            "expected a whole number of megabytes greater than zero, found {}",
+                            shown(value)
                         ),
                     ),
                 },
@@ -316,7 +320,8 @@ impl AdminConfig {
                         _ => fail(
                             key,
                             format!(
-                                "expected a percentage of one core greater than zero (e.g. 80 or 150 for one and a half cores), found {value}"
+                                "expected a percentage of one core greater than zero (e.g. 80 or 150 for one and a half cores), found {}",
+                                shown(value)
                             ),
                         ),
                     }

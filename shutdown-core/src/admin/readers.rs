@@ -8,6 +8,17 @@ use super::auth::{ApiKey, Scopes};
 use super::config::DEFAULT_ADDR;
 use crate::config::Source;
 
+/// A TOML value as an error message shows it: scalars as written, others by their type.
+pub(crate) fn shown(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => format!("{s:?}"),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        other => other.type_str().to_string(),
+    }
+}
+
 pub(crate) fn parse_addr(raw: &str) -> Result<SocketAddr, String> {
     raw.trim().parse::<SocketAddr>().map_err(|_| {
         format!("`{raw}` is not a socket address; expected an IP and a port like \"{DEFAULT_ADDR}\" or \"[::1]:9090\"")
@@ -86,7 +97,7 @@ pub(crate) fn file_key(entry: &toml::Value, file: &Path, source: Source) -> Resu
                 .iter()
                 .map(|v| {
                     v.as_str()
-                        .ok_or_else(|| format!("scope {v} is not a string"))
+                        .ok_or_else(|| format!("scope {} is not a string", shown(v)))
                 })
                 .collect();
             Scopes::parse(names?.into_iter())?
