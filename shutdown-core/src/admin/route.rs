@@ -81,6 +81,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_operations_guide_documents_every_route_with_its_methods_and_scope() {
+        let docs = include_str!("../../../docs/operations.md");
+        for r in Route::ALL {
+            let scope = r.scope().map_or("—", |s| s.as_str());
+            for m in r.methods() {
+                let row = format!("| `{}` | {m} | ", r.default_path());
+                let line = docs
+                    .lines()
+                    .find(|l| l.starts_with(&row))
+                    .unwrap_or_else(|| panic!("docs/operations.md has no row `{row}…`"));
+                assert!(
+                    line.contains(&format!("| {scope} |"))
+                        || line.contains(&format!("| `{scope}` |")),
+                    "{line}: scope {scope}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn keys_and_paths_are_unique() {
         let mut keys: Vec<_> = Route::ALL.iter().map(|r| r.key()).collect();
         let mut paths: Vec<_> = Route::ALL.iter().map(|r| r.default_path()).collect();
