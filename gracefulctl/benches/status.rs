@@ -68,7 +68,7 @@ fn write_manifest(dir: &Path, fleet: &mut Fleet) -> Option<()> {
             "[[process]]\nname = \"svc{i}\"\npid_file = \"svc{i}.pid\"\npattern = \"sleep {secs}\"\npriority = {i}\ncritical = true\n\n"
         );
     }
-    fs::write(dir.join("graceful.toml"), toml).ok()
+    fs::write(dir.join("gracefulctl.toml"), toml).ok()
 }
 
 fn main() {
@@ -81,7 +81,7 @@ fn main() {
             break;
         }
     }
-    let manifest = Manifest::load(&dir.path().join("graceful.toml")).expect("manifest");
+    let manifest = Manifest::load(&dir.path().join("gracefulctl.toml")).expect("manifest");
     let snap = Snapshot::capture();
     let report = status::collect(&manifest, &snap);
     assert!(
@@ -138,7 +138,7 @@ fn main() {
         });
     });
     let bin = env!("CARGO_BIN_EXE_gracefulctl");
-    let config = dir.path().join("graceful.toml");
+    let config = dir.path().join("gracefulctl.toml");
     group.bench_function("binary_status_json", |b| {
         b.iter(|| {
             let out = Command::new(bin)

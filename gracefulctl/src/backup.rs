@@ -141,7 +141,7 @@ mod tests {
         fs::write(base.join("data/a.db"), "A").unwrap();
         fs::write(base.join("data/sub/b"), "B").unwrap();
         let m = Manifest::parse(
-            &base.join("graceful.toml"),
+            &base.join("gracefulctl.toml"),
             "[[process]]\nname='w'\npattern='w'\nbackup=['data', 'ghost.db']\n",
         )
         .unwrap();

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 /// Stop (and start) a whole set of cooperating processes safely, in order.
 ///
-/// Processes are declared in a manifest (`graceful.toml`). Exit status: 0 when everything
+/// Processes are declared in a manifest (`gracefulctl.toml`). Exit status: 0 when everything
 /// went as asked, 1 when something did not (a critical process is down, a process
 /// survived `stop`, a readiness check failed), 2 for a usage or manifest error.
 #[derive(Debug, Parser)]
@@ -19,7 +19,7 @@ pub struct Cli {
         long,
         value_name = "PATH",
         env = "GRACEFULCTL_CONFIG",
-        default_value = "graceful.toml",
+        default_value = crate::manifest::DEFAULT_MANIFEST,
         global = true
     )]
     pub config: PathBuf,
@@ -45,6 +45,10 @@ pub enum Command {
         /// Refresh every SECS seconds until interrupted.
         #[arg(long, value_name = "SECS")]
         watch: Option<u64>,
+        /// Also show each process's command line, PID source, children, listening ports and
+        /// the last lines of its log (`log = "…"` in the manifest).
+        #[arg(long)]
+        detailed: bool,
     },
     /// Back up the declared files, then stop the processes in order.
     Stop(StopArgs),
@@ -71,6 +75,19 @@ pub enum Command {
         #[arg(long, num_args = 1.., value_delimiter = ',', value_name = "NAME")]
         only: Vec<String>,
     },
+    /// Wait until the named processes are all stopped, or all ready, for scripts. Exits 0
+    /// when they are, 1 when the timeout passes first (naming those that are not).
+    Wait {
+        /// The processes (manifest names).
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        /// What to wait for.
+        #[arg(long, value_enum)]
+        until: Until,
+        /// How long to wait at most (`30`, `30s`, `1m30s`).
+        #[arg(long, value_parser = parse_duration_arg, value_name = "DURATION")]
+        timeout: Duration,
+    },
     /// Show gracefulctl's own action log.
     Logs {
         /// Keep printing new lines as they are written.
@@ -80,6 +97,15 @@ pub enum Command {
         #[arg(short = 'n', long, default_value_t = 50)]
         lines: usize,
     },
+}
+
+/// What `wait` waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Until {
+    /// None of the processes runs.
+    Stopped,
+    /// Every process passes its readiness check.
+    Ready,
 }
 
 /// Options shared by `stop` and `restart`.

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::backup;
-use crate::cli::{Cli, Command, StopArgs};
+use crate::cli::{Cli, Command, StopArgs, Until};
 use crate::log::{ActionLog, LOG_FILE};
 use crate::manifest::{Manifest, Process};
 use crate::output::Progress;
@@ -46,7 +46,11 @@ fn dispatch(cli: &Cli) -> Result<bool> {
     let manifest = Manifest::load(&cli.config)?;
     let guard = Guard::current(cli.allow_other_users);
     match &cli.command {
-        Command::Status { json, watch } => status_cmd(&manifest, *json, *watch),
+        Command::Status {
+            json,
+            watch,
+            detailed,
+        } => status_cmd(&manifest, *json, *watch, *detailed),
         Command::Stop(args) => {
             let log = if args.dry_run {
                 ActionLog::disabled()
@@ -67,22 +71,34 @@ fn dispatch(cli: &Cli) -> Result<bool> {
                 plan::select(plan::stop_order(&manifest), only).map_err(anyhow::Error::msg)?;
             backup_cmd(&manifest, &order, &log, false)
         }
+        Command::Wait {
+            names,
+            until,
+            timeout,
+        } => wait_cmd(&manifest, names, *until, *timeout),
         Command::Logs { follow, lines } => {
             logs_cmd(&manifest.logs_dir.join(LOG_FILE), *follow, *lines)
         }
     }
 }
 
-fn status_cmd(manifest: &Manifest, json: bool, watch: Option<u64>) -> Result<bool> {
+fn status_cmd(manifest: &Manifest, json: bool, watch: Option<u64>, detailed: bool) -> Result<bool> {
     loop {
         let snap = Snapshot::capture();
-        let report = status::collect(manifest, &snap);
+        let mut report = status::collect(manifest, &snap);
+        if detailed {
+            report.details = Some(crate::detail::collect(manifest, &snap));
+        }
         let text = if json {
             let mut s = serde_json::to_string_pretty(&report)?;
             s.push('\n');
             s
         } else {
-            status::render_table(&report)
+            let mut t = status::render_table(&report);
+            if let Some(d) = &report.details {
+                t.push_str(&crate::detail::render(d));
+            }
+            t
         };
         let mut out = io::stdout().lock();
         if watch.is_some() && out.is_terminal() {
@@ -198,6 +214,17 @@ fn stop_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard, log: &ActionLog
     }
 
     log.record("stop", "-", &format!("begin: {} process(es)", steps.len()));
+    match write_status_snapshot(manifest, &order, &snap) {
+        Ok(path) => {
+            println!("status before stop: {}", path.display());
+            log.record("stop", "-", &format!("status snapshot {}", path.display()));
+        }
+        Err(e) => {
+            // The snapshot documents the stop; failing to write it must not prevent it.
+            println!("status before stop: warning: {e:#}");
+            log.record("stop", "-", &format!("status snapshot failed: {e:#}"));
+        }
+    }
     if !args.no_backup && !backup_cmd(manifest, &order, log, true)? {
         println!("not stopping anything: the backup failed (use --no-backup to stop anyway)");
         log.record("stop", "-", "aborted: backup failed");
@@ -208,6 +235,50 @@ fn stop_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard, log: &ActionLog
     println!("{}", summary.line());
     log.record("stop", "-", &summary.line());
     Ok(summary.success())
+}
+
+/// Writes the status of the processes about to be stopped to
+/// `<logs_dir>/system_status_YYYYMMDD_HHMMSS.json` (a suffix keeps two stops in the same
+/// second apart).
+fn write_status_snapshot(
+    manifest: &Manifest,
+    order: &[&Process],
+    snap: &Snapshot,
+) -> Result<std::path::PathBuf> {
+    let mut report = status::collect(manifest, snap);
+    report
+        .processes
+        .retain(|row| order.iter().any(|p| p.name == row.name));
+    let text = serde_json::to_string_pretty(&report)?;
+    fs::create_dir_all(&manifest.logs_dir)
+        .with_context(|| format!("cannot create {}", manifest.logs_dir.display()))?;
+    let stamp = chrono::Local::now().format("%Y%m%d_%H%M%S");
+    for n in 0..100 {
+        let name = if n == 0 {
+            format!("system_status_{stamp}.json")
+        } else {
+            format!("system_status_{stamp}_{n}.json")
+        };
+        let path = manifest.logs_dir.join(name);
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                f.write_all(text.as_bytes())
+                    .and_then(|()| f.write_all(b"\n"))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+        }
+    }
+    bail!(
+        "too many status snapshots in {} this second",
+        manifest.logs_dir.display()
+    )
 }
 
 fn restart_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard) -> Result<bool> {
@@ -284,6 +355,60 @@ fn health_cmd(manifest: &Manifest, only: &[String], json: bool) -> Result<bool> 
         }
     }
     Ok(ok)
+}
+
+/// Polls until every named process is stopped (or ready), or the timeout passes.
+fn wait_cmd(
+    manifest: &Manifest,
+    names: &[String],
+    until: Until,
+    timeout: Duration,
+) -> Result<bool> {
+    let procs: Vec<&Process> = manifest.processes.iter().collect();
+    let procs = plan::select(procs, names).map_err(anyhow::Error::msg)?;
+    let deadline = std::time::Instant::now() + timeout;
+    let word = match until {
+        Until::Stopped => "stopped",
+        Until::Ready => "ready",
+    };
+    loop {
+        let snap = Snapshot::capture();
+        let pending: Vec<(&str, String)> = procs
+            .iter()
+            .filter_map(|p| {
+                let not_yet = match until {
+                    Until::Stopped => match crate::locate::locate(p, &snap).found {
+                        crate::locate::Found::NotRunning => None,
+                        crate::locate::Found::Running { targets, .. } => Some(format!(
+                            "still running (PID {})",
+                            targets.first().map_or(0, |t| t.pid)
+                        )),
+                        crate::locate::Found::Ambiguous { pids } => {
+                            Some(format!("{} matching processes still run", pids.len()))
+                        }
+                    },
+                    Until::Ready => ready::probe(p, &snap).err(),
+                };
+                not_yet.map(|why| (p.name.as_str(), why))
+            })
+            .collect();
+        if pending.is_empty() {
+            for p in &procs {
+                println!("{}: {word}", p.name);
+            }
+            return Ok(true);
+        }
+        if std::time::Instant::now() >= deadline {
+            for (name, why) in &pending {
+                println!(
+                    "{name}: not {word} after {}: {why}",
+                    humantime::format_duration(timeout)
+                );
+            }
+            return Ok(false);
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn logs_cmd(path: &Path, follow: bool, lines: usize) -> Result<bool> {

@@ -2,10 +2,10 @@
 //! order, from the command line.
 //!
 //! The binary is a thin wrapper around [`run`]. The pieces, one job each:
-//! [`manifest`] (reading and checking `graceful.toml`), [`procs`] (one snapshot of `/proc`
+//! [`manifest`] (reading and checking `gracefulctl.toml`), [`procs`] (one snapshot of `/proc`
 //! per command), [`locate`] (PID file / pattern lookup, stale and reused PIDs),
-//! [`safety`] (what is never signalled), [`plan`] (ordering), [`stop`], [`start`],
-//! [`status`], [`ready`], [`backup`], [`log`] (the action log) and [`output`].
+//! [`safety`] (what is never signalled), [`signal`] (delivery through a pidfd), [`plan`] (ordering), [`stop`], [`start`],
+//! [`status`] and [`detail`] (`status --detailed`), [`ready`], [`backup`], [`log`] (the action log) and [`output`].
 //! See the crate README for the manifest format and the commands.
 
 // Unit tests may unwrap: a panic is the failure report there.
@@ -14,6 +14,7 @@
 pub mod backup;
 pub mod cli;
 mod commands;
+pub mod detail;
 pub mod duration;
 pub mod locate;
 pub mod log;
@@ -23,6 +24,7 @@ pub mod plan;
 pub mod procs;
 pub mod ready;
 pub mod safety;
+pub mod signal;
 pub mod start;
 pub mod status;
 pub mod stop;

@@ -198,7 +198,7 @@ mod tests {
     }
 
     fn manifest(dir: &Path, body: &str) -> Manifest {
-        Manifest::parse(&dir.join("graceful.toml"), body).unwrap()
+        Manifest::parse(&dir.join("gracefulctl.toml"), body).unwrap()
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The manifest (`graceful.toml`): which processes exist, how to find, stop, start and
+//! The manifest (`gracefulctl.toml`): which processes exist, how to find, stop, start and
 //! back up each one. Loading checks syntax (with serde + toml spans) and meaning
 //! (duplicate names, unknown or cyclic `depends_on`, missing ways to find a process), and
 //! every error names the file, the line and the key.
@@ -13,6 +13,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::duration::serde_duration;
+
+/// The manifest read when no `--config` is given. Deliberately not `graceful.toml`, the
+/// name of a graceful service's own configuration file.
+pub const DEFAULT_MANIFEST: &str = "gracefulctl.toml";
 
 /// Default `stop_timeout` when a process declares none.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -90,6 +94,8 @@ pub struct Process {
     pub ready: Ready,
     /// Files or directories copied before stopping (absolute).
     pub backup: Vec<PathBuf>,
+    /// The process's own log file (absolute), whose last lines `status --detailed` shows.
+    pub log: Option<PathBuf>,
 }
 
 /// How to start a process.
@@ -151,6 +157,34 @@ fn parse_ready(text: &str) -> Result<Ready, String> {
     } else {
         Err(format!("unknown readiness check `{text}`; {FORMS}"))
     }
+}
+
+/// A top-level key of a file with no `[[process]]` entry that a manifest never has (so the
+/// file is something else, typically a service's `graceful.toml`), with its offset.
+fn foreign_key(text: &str) -> Option<(String, usize)> {
+    let table: toml::Table = text.parse().ok()?;
+    if table.contains_key("process") {
+        return None;
+    }
+    // A misspelt `[[process]]` or `[settings]` is left to the ordinary unknown-key error.
+    let foreign =
+        |k: &str| !k.starts_with("proc") && !k.starts_with("sett") && table.contains_key(k);
+    // The first such key in the file's order (the table itself is sorted by name).
+    let mut pos = 0usize;
+    for line in text.lines() {
+        let start = pos;
+        pos += line.len() + 1;
+        let l = line.trim_start().trim_start_matches('[').trim_start();
+        let key: String = l
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        if !key.is_empty() && foreign(&key) {
+            return Some((key, start));
+        }
+    }
+    let key = table.keys().find(|k| foreign(k))?;
+    Some((key.clone(), 0))
 }
 
 /// Parses a signal name: `SIGTERM`, `TERM`, `term` or a number (`15`).
@@ -221,6 +255,7 @@ struct RawProcess {
     ready: Option<Ready>,
     #[serde(default)]
     backup: Vec<String>,
+    log: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -300,6 +335,18 @@ impl Manifest {
             }
         };
 
+        if let Some((key, offset)) = foreign_key(text) {
+            return Err(invalid(
+                offset,
+                key.clone(),
+                format!(
+                    "this is not a gracefulctl manifest: it has no `[[process]]` entry and has `{key}`, which \
+                     gracefulctl does not know (a graceful service's own configuration file, `graceful.toml`, \
+                     has keys like this one); gracefulctl reads its manifest from `{DEFAULT_MANIFEST}` in the \
+                     current directory, or from `--config PATH` / GRACEFULCTL_CONFIG"
+                ),
+            ));
+        }
         let de = toml::Deserializer::parse(text).map_err(|err| {
             let offset = err.span().map_or(0, |s| s.start);
             invalid(
@@ -469,6 +516,7 @@ impl Manifest {
                     }),
                     ready,
                     backup: p.backup.iter().map(|b| resolve(b)).collect(),
+                    log: p.log.as_deref().map(resolve),
                 }
             })
             .collect();
@@ -556,7 +604,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Manifest, ManifestError> {
-        Manifest::parse(Path::new("/srv/app/graceful.toml"), text)
+        Manifest::parse(Path::new("/srv/app/gracefulctl.toml"), text)
     }
 
     fn err(text: &str) -> String {
@@ -614,14 +662,14 @@ ready = "tcp://127.0.0.1:5432"
     #[test]
     fn unknown_key_names_file_line_and_key() {
         let e = err("[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nstop_timout = \"3s\"\n");
-        assert!(e.starts_with("/srv/app/graceful.toml:4:"), "{e}");
+        assert!(e.starts_with("/srv/app/gracefulctl.toml:4:"), "{e}");
         assert!(e.contains("stop_timout"), "{e}");
     }
 
     #[test]
     fn bad_duration_names_key_and_forms() {
         let e = err("[[process]]\nname = \"a\"\npid_file = \"a.pid\"\n\nstop_timeout = \"10x\"\n");
-        assert!(e.starts_with("/srv/app/graceful.toml:5:"), "{e}");
+        assert!(e.starts_with("/srv/app/gracefulctl.toml:5:"), "{e}");
         assert!(e.contains("process[0].stop_timeout"), "{e}");
         assert!(e.contains("1m30s"), "{e}");
     }
@@ -672,7 +720,7 @@ ready = "tcp://127.0.0.1:5432"
     #[test]
     fn syntax_errors_have_a_line() {
         let e = err("[[process]]\nname = \"a\npattern = \"x\"\n");
-        assert!(e.starts_with("/srv/app/graceful.toml:2:"), "{e}");
+        assert!(e.starts_with("/srv/app/gracefulctl.toml:2:"), "{e}");
     }
 
     #[test]

@@ -206,6 +206,17 @@ impl Snapshot {
         found
     }
 
+    /// Live (non-zombie) direct children of `pid`, by PID.
+    pub fn children_of(&self, pid: i32) -> Vec<&ProcInfo> {
+        let mut found: Vec<&ProcInfo> = self
+            .procs
+            .values()
+            .filter(|p| p.ppid == pid && !p.is_zombie())
+            .collect();
+        found.sort_by_key(|p| p.pid);
+        found
+    }
+
     /// Live (non-zombie) members of process group `pgid`.
     pub fn group_members(&self, pgid: i32) -> Vec<&ProcInfo> {
         let mut found: Vec<&ProcInfo> = self

@@ -69,6 +69,9 @@ pub struct Report {
     pub all_critical_running: bool,
     /// One row per process, in manifest order.
     pub processes: Vec<Row>,
+    /// With `--detailed`: command lines, children, listening ports, log tails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<crate::detail::Detail>>,
 }
 
 /// Builds the report from one snapshot (no further `/proc` reads).
@@ -131,6 +134,7 @@ pub fn collect(manifest: &Manifest, snap: &Snapshot) -> Report {
             .iter()
             .all(|r| !r.critical || r.state == State::Running),
         processes,
+        details: None,
     }
 }
 

@@ -9,8 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::sys::signal::{Signal, kill, killpg};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 
 use crate::locate::{Found, Source, StalePidFile, locate};
 use crate::log::ActionLog;
@@ -18,6 +17,7 @@ use crate::manifest::Process;
 use crate::output::Progress;
 use crate::procs::{ProcInfo, Snapshot};
 use crate::safety::Guard;
+use crate::signal::Delivery;
 use crate::status::join_pids;
 
 /// How long to wait for a SIGKILLed process to disappear before calling it a survivor.
@@ -267,7 +267,7 @@ pub fn execute(
             }
             Step::NotRunning { process, stale } => {
                 if let Some(s) = stale {
-                    remove_pid_file(process, &s.path, log, progress);
+                    remove_pid_file(process, &s.path, Some(&s.reason), log, progress);
                 }
                 progress.line(&format!("{name}: not running"));
                 log.record("stop", &name, "not running");
@@ -292,11 +292,11 @@ pub fn execute(
                                 progress.line(&format!("{name}: {msg}"));
                                 log.record("remove-pid-file", &name, &msg);
                             }
-                            None => remove_pid_file(process, pf, log, progress),
+                            None => remove_pid_file(process, pf, None, log, progress),
                         }
                     }
                 } else if let Some(s) = stale {
-                    remove_pid_file(process, &s.path, log, progress);
+                    remove_pid_file(process, &s.path, Some(&s.reason), log, progress);
                 }
                 outcome
             }
@@ -321,31 +321,31 @@ fn rewritten_by_another(
     (!known && pid > 0 && crate::procs::is_alive(pid)).then_some(pid)
 }
 
-fn remove_pid_file(process: &Process, path: &PathBuf, log: &ActionLog, progress: &Progress) {
+/// Removes a PID file; `stale` is why it was stale (reported with the removal), `None` for
+/// the file of a process just stopped.
+fn remove_pid_file(
+    process: &Process,
+    path: &PathBuf,
+    stale: Option<&str>,
+    log: &ActionLog,
+    progress: &Progress,
+) {
+    let what = match stale {
+        Some(reason) => format!("stale PID file {} ({reason})", path.display()),
+        None => format!("PID file {}", path.display()),
+    };
     match fs::remove_file(path) {
         Ok(()) => {
-            progress.line(&format!(
-                "{}: removed PID file {}",
-                process.name,
-                path.display()
-            ));
-            log.record(
-                "remove-pid-file",
-                &process.name,
-                &format!("{} removed", path.display()),
-            );
+            progress.line(&format!("{}: removed {what}", process.name));
+            log.record("remove-pid-file", &process.name, &format!("{what} removed"));
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => {
-            progress.line(&format!(
-                "{}: cannot remove PID file {}: {e}",
-                process.name,
-                path.display()
-            ));
+            progress.line(&format!("{}: cannot remove {what}: {e}", process.name));
             log.record(
                 "remove-pid-file",
                 &process.name,
-                &format!("{} failed: {e}", path.display()),
+                &format!("{what} not removed: {e}"),
             );
         }
     }
@@ -354,8 +354,7 @@ fn remove_pid_file(process: &Process, path: &PathBuf, log: &ActionLog, progress:
 /// Whether `target` still runs as the same process: a PID that now belongs to a process
 /// with another start time has gone.
 fn same_process_alive(target: &ProcInfo) -> bool {
-    ProcInfo::read(target.pid)
-        .is_some_and(|p| !p.is_zombie() && p.start_ticks == target.start_ticks)
+    crate::signal::same_process(target)
 }
 
 /// The live PIDs of a target (for groups, every live member of its group).
@@ -369,15 +368,11 @@ fn alive(target: &ProcInfo, group: bool) -> Vec<i32> {
     }
 }
 
-fn send(target: &ProcInfo, group: bool, sig: Signal) -> Result<(), Errno> {
-    let result = if group {
-        killpg(Pid::from_raw(target.pgid), sig)
+fn send(target: &ProcInfo, group: bool, sig: Signal) -> Result<Delivery, Errno> {
+    if group {
+        crate::signal::to_group(target.pgid, sig)
     } else {
-        kill(Pid::from_raw(target.pid), sig)
-    };
-    match result {
-        Err(Errno::ESRCH) => Ok(()), // already gone
-        other => other,
+        crate::signal::to_process(target, sig)
     }
 }
 
@@ -439,13 +434,19 @@ fn stop_one(
     let mut refused = Vec::new();
     for t in &targets {
         match send(t, group, sig) {
-            Ok(()) => {
-                progress.line(&format!("{name}: sent {} to {}", sig.as_str(), whom(t)));
-                log.record(
-                    "signal",
-                    name,
-                    &format!("{} sent to {}", sig.as_str(), whom(t)),
+            Ok(Delivery::Gone) => {
+                let what = format!(
+                    "{} not sent to {}: it had already exited",
+                    sig.as_str(),
+                    whom(t)
                 );
+                progress.line(&format!("{name}: {what}"));
+                log.record("signal", name, &what);
+            }
+            Ok(how) => {
+                let (sig, whom, how) = (sig.as_str(), whom(t), how.describe());
+                progress.line(&format!("{name}: sent {sig} to {whom} ({how})"));
+                log.record("signal", name, &format!("{sig} sent to {whom} {how}"));
             }
             Err(e) => {
                 let msg = format!("cannot send {} to {}: {e}", sig.as_str(), whom(t));
@@ -491,12 +492,13 @@ fn stop_one(
     };
     for t in &targets {
         match send(t, group, Signal::SIGKILL) {
-            Ok(()) => {
-                progress.line(&format!("{name}: sent SIGKILL to {} ({reason})", whom(t)));
+            Ok(how) => {
+                let (whom, how) = (whom(t), how.describe());
+                progress.line(&format!("{name}: sent SIGKILL to {whom} ({reason}), {how}"));
                 log.record(
                     "signal",
                     name,
-                    &format!("SIGKILL sent to {} ({reason})", whom(t)),
+                    &format!("SIGKILL sent to {whom} ({reason}), {how}"),
                 );
             }
             Err(e) => {

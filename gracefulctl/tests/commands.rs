@@ -309,7 +309,7 @@ fn invalid_manifests_name_file_line_and_key() {
         ("[settings]\nlog_dir = \"x\"\n", ":2:", "log_dir"),
     ];
     for (text, line, key) in cases {
-        w.write("graceful.toml", text);
+        w.write("gracefulctl.toml", text);
         let out = w.ctl().arg("status").output().expect("run");
         assert_eq!(out.status.code(), Some(2), "{text}");
         let err = stderr(&out);
@@ -352,4 +352,105 @@ fn restart_dry_run_prints_both_plans_and_touches_nothing() {
     assert!(alive(db));
     assert!(w.order().is_empty());
     assert!(!w.path("logs").exists());
+}
+
+#[test]
+fn the_default_manifest_is_not_the_services_config_file() {
+    let mut w = World::new();
+    // A service's own configuration file, named as the service expects it.
+    w.write(
+        "graceful.toml",
+        "timeout = \"30s\"\n\n[admin]\naddr = \"127.0.0.1:9090\"\n",
+    );
+    // Without --config, gracefulctl reads gracefulctl.toml, never graceful.toml.
+    let out = ctl_bare()
+        .current_dir(w.dir.path())
+        .arg("status")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("gracefulctl.toml: cannot read the manifest"),
+        "{}",
+        stderr(&out)
+    );
+    // Pointed at the service's file, it says what the file is and what it reads instead.
+    let out = ctl_bare()
+        .arg("--config")
+        .arg(w.path("graceful.toml"))
+        .arg("status")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("graceful.toml:1:")
+            && err.contains("not a gracefulctl manifest")
+            && err.contains("gracefulctl.toml"),
+        "{err}"
+    );
+    // The default name works.
+    w.manifest("[[process]]\nname = \"web\"\npid_file = \"web.pid\"\n");
+    w.graceful("web", "0");
+    let out = ctl_bare()
+        .current_dir(w.dir.path())
+        .arg("status")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+}
+
+#[test]
+fn wait_until_stopped_and_until_ready() {
+    let mut w = World::new();
+    w.manifest(
+        "[[process]]\nname = \"web\"\npid_file = \"web.pid\"\n\n[[process]]\nname = \"bot\"\npid_file = \"bot.pid\"\n",
+    );
+    let web = w.graceful("web", "0");
+    w.graceful("bot", "0");
+
+    // Ready now.
+    let out = w
+        .ctl()
+        .args(["wait", "web", "bot", "--until", "ready", "--timeout", "5s"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("web: ready"), "{}", stdout(&out));
+
+    // Not stopped: the timeout passes, exit 1, naming the process.
+    let out = w
+        .ctl()
+        .args(["wait", "web", "--until", "stopped", "--timeout", "300ms"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("web: not stopped after 300ms: still running"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Stopped once it has stopped: a wait started before the stop returns after it.
+    let waiter = std::thread::spawn({
+        let mut cmd = w.ctl();
+        cmd.args(["wait", "web", "--until", "stopped", "--timeout", "60s"]);
+        move || cmd.output().expect("run")
+    });
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(web),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    w.reap(web);
+    let out = waiter.join().expect("waiter");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("web: stopped"), "{}", stdout(&out));
+
+    // An unknown name is a usage error.
+    let out = w
+        .ctl()
+        .args(["wait", "nope", "--until", "ready", "--timeout", "1s"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }

@@ -19,7 +19,7 @@ fn the_readme_manifest_parses() {
         .expect("a toml block in the README");
     // `depends_on = ["api"]` needs an `api`; the README shows one process.
     let block = format!("{block}\n[[process]]\nname = \"api\"\npattern = \"api\"\n");
-    let m = Manifest::parse(Path::new("/srv/app/graceful.toml"), &block)
+    let m = Manifest::parse(Path::new("/srv/app/gracefulctl.toml"), &block)
         .unwrap_or_else(|e| panic!("README manifest: {e}"));
     let web = m.process("web").expect("web");
     assert_eq!(
@@ -33,7 +33,7 @@ fn the_readme_manifest_parses() {
 #[test]
 fn the_readme_error_example_is_what_gracefulctl_says() {
     let err = Manifest::parse(
-        Path::new("graceful.toml"),
+        Path::new("gracefulctl.toml"),
         "[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nstop_timeout = \"3x\"\n",
     )
     .err()
@@ -41,7 +41,7 @@ fn the_readme_error_example_is_what_gracefulctl_says() {
     .expect("an error");
     let shown = readme()
         .lines()
-        .find(|l| l.starts_with("error: graceful.toml:4:16"))
+        .find(|l| l.starts_with("error: gracefulctl.toml:4:16"))
         .expect("the error example")
         .replace("error: ", "");
     let (head, tail) = shown.split_once('…').expect("elided part");

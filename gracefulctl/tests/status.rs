@@ -157,3 +157,83 @@ fn watch_refreshes_until_interrupted() {
     let _ = child.wait();
     assert_eq!(headers, 2, "the table was printed twice");
 }
+
+#[test]
+fn detailed_shows_command_line_source_children_ports_and_log() {
+    use std::os::fd::AsRawFd;
+
+    let mut w = World::new();
+    w.manifest("[[process]]\nname = \"web\"\npid_file = \"web.pid\"\nlog = \"web.log\"\n");
+    let log: String = (1..=12).map(|i| format!("entry-{i:02}\n")).collect();
+    w.write("web.log", &log);
+    // The service inherits a listening socket (as from a supervisor) and has a child.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    nix::fcntl::fcntl(
+        listener.as_raw_fd(),
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+    )
+    .expect("let the child inherit the socket");
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(format!(
+        "sleep 1000 & echo $$ > {dir}/web.pid; wait",
+        dir = w.dir_str()
+    ));
+    let pid = w.spawn(cmd);
+    drop(listener);
+    w.wait_for(|| w.path("web.pid").exists(), "web.pid");
+
+    let out = w
+        .ctl()
+        .args(["status", "--detailed", "--json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let d = &v["details"][0];
+    assert_eq!(d["name"], "web", "{v}");
+    assert!(
+        d["pid_source"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("pid-file ") && s.ends_with("web.pid")),
+        "{d}"
+    );
+    let p = &d["processes"][0];
+    assert_eq!(p["pid"], pid, "{d}");
+    assert!(
+        p["command_line"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("sh -c sleep 1000")),
+        "{d}"
+    );
+    assert!(
+        p["children"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c[1] == "sleep 1000")),
+        "{d}"
+    );
+    assert!(
+        p["listening"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|a| a == &format!("127.0.0.1:{port}"))),
+        "{d}"
+    );
+    let lines = d["log"]["lines"].as_array().expect("log lines");
+    assert_eq!(lines.len(), 10, "{d}");
+    assert_eq!(lines[0], "entry-03");
+    assert_eq!(lines[9], "entry-12");
+
+    // The text form says the same.
+    let out = w
+        .ctl()
+        .args(["status", "--detailed"])
+        .output()
+        .expect("run");
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("PID {pid}: sh -c sleep 1000"))
+            && text.contains(&format!("listening: 127.0.0.1:{port}"))
+            && text.contains("| entry-12"),
+        "{text}"
+    );
+}

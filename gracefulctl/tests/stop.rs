@@ -302,10 +302,11 @@ pid_file = "gone.pid"
     let a = w.graceful("a", "0");
     let b = w.graceful("b", "0");
     w.write("gone.pid", "999999999\n");
-    let before: Vec<(String, String)> = ["a.pid", "b.pid", "gone.pid", "data.db", "graceful.toml"]
-        .iter()
-        .map(|f| (f.to_string(), w.read(f)))
-        .collect();
+    let before: Vec<(String, String)> =
+        ["a.pid", "b.pid", "gone.pid", "data.db", "gracefulctl.toml"]
+            .iter()
+            .map(|f| (f.to_string(), w.read(f)))
+            .collect();
 
     let out = w.ctl().args(["stop", "--dry-run"]).output().expect("run");
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
@@ -463,4 +464,56 @@ fn a_pid_file_rewritten_for_a_new_process_is_kept() {
     );
     assert_eq!(w.pid_file("svc"), successor);
     assert!(alive(successor));
+}
+
+#[test]
+fn stop_writes_a_status_snapshot_first_and_signals_through_a_pidfd() {
+    let mut w = World::new();
+    w.manifest(
+        "[[process]]\nname = \"web\"\npid_file = \"web.pid\"\n\n[[process]]\nname = \"bot\"\npid_file = \"bot.pid\"\n",
+    );
+    let web = w.graceful("web", "0");
+    // bot's PID file names a process that is gone: stale.
+    w.write("bot.pid", "999999\n");
+
+    let out = w.ctl().arg("stop").output().expect("run");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    w.reap(web);
+    let text = stdout(&out);
+
+    // The snapshot was written before anything was signalled, and holds the state then.
+    let snapshot_line = text.find("status before stop: ").expect("snapshot line");
+    let signal_line = text.find("sent SIGTERM").expect("signal line");
+    assert!(snapshot_line < signal_line, "{text}");
+    let snapshots: Vec<_> = fs::read_dir(w.path("logs"))
+        .expect("logs dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("system_status_") && n.ends_with(".json"))
+        .collect();
+    assert_eq!(snapshots.len(), 1, "{snapshots:?}");
+    let snap: serde_json::Value =
+        serde_json::from_str(&w.read(&format!("logs/{}", snapshots[0]))).expect("json");
+    let web_row = snap["processes"]
+        .as_array()
+        .and_then(|p| p.iter().find(|r| r["name"] == "web"))
+        .expect("web in the snapshot");
+    assert_eq!(web_row["state"], "running", "{snap}");
+    assert_eq!(web_row["pid"], web, "{snap}");
+
+    // Linux ≥ 5.3 offers pidfds: the signal went through one.
+    assert!(
+        text.contains(&format!("sent SIGTERM to PID {web} (through a pidfd)")),
+        "{text}"
+    );
+    // The stale PID file is removed, with the reason.
+    assert!(
+        text.contains("bot: removed stale PID file") && text.contains("PID 999999 is not running"),
+        "{text}"
+    );
+    assert!(
+        w.read("logs/gracefulctl.log")
+            .contains("PID 999999 is not running"),
+        "the action log keeps the reason"
+    );
 }

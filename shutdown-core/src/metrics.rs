@@ -14,8 +14,8 @@
 //! | `graceful_phase{phase}` | gauge | 1 for the current phase, 0 for the others |
 //! | `graceful_shutdown_duration_seconds` | gauge | time since the shutdown started (final value at the end) |
 //! | `graceful_resource_close_duration_seconds{resource,outcome}` | gauge | how long each close took |
-//! | `graceful_shutdowns_successful_total` | counter | shutdowns that completed within every deadline |
-//! | `graceful_shutdowns_forced_total` | counter | shutdowns that hit a deadline or were forced |
+//! | `graceful_degraded{reason}` | gauge | 1 while `reason` (`memory`, `cpu`) is over its admin threshold (set when `/metrics` is read) |
+//! | `graceful_shutdowns_total{result}` | counter | shutdowns by result: `completed` (within every deadline) or `forced` (a deadline was hit, or forced) |
 //! | `graceful_previous_shutdown_duration_seconds` | gauge | the previous process's shutdown, from the state directory |
 //! | `graceful_previous_shutdown_forced` | gauge | 1 if the previous shutdown was forced |
 //!
@@ -91,8 +91,9 @@ pub fn attach(shutdown: &Shutdown) {
             None => {}
         }
     }
-    metrics::counter!("graceful_shutdowns_successful_total").increment(0);
-    metrics::counter!("graceful_shutdowns_forced_total").increment(0);
+    for result in [Phase::Completed, Phase::Forced] {
+        metrics::counter!("graceful_shutdowns_total", "result" => result.as_str()).increment(0);
+    }
     set_phase(shutdown.current_phase());
     refresh(shutdown);
     let mut events = shutdown.events();
@@ -107,12 +108,8 @@ pub fn attach(shutdown: &Shutdown) {
                     set_phase(phase);
                     refresh(&shutdown);
                     if phase.is_finished() {
-                        let name = if phase == Phase::Forced {
-                            "graceful_shutdowns_forced_total"
-                        } else {
-                            "graceful_shutdowns_successful_total"
-                        };
-                        metrics::counter!(name).increment(1);
+                        metrics::counter!("graceful_shutdowns_total", "result" => phase.as_str())
+                            .increment(1);
                         if let Some(r) = shutdown.report() {
                             metrics::gauge!("graceful_shutdown_duration_seconds")
                                 .set(r.total.as_secs_f64());
@@ -189,13 +186,13 @@ fn describe() {
         Unit::Seconds,
         "How long each resource took to close."
     );
-    describe_counter!(
-        "graceful_shutdowns_successful_total",
-        "Shutdowns that completed within every deadline."
+    describe_gauge!(
+        "graceful_degraded",
+        "1 while the reason (memory, cpu) is over its admin threshold."
     );
     describe_counter!(
-        "graceful_shutdowns_forced_total",
-        "Shutdowns that hit a deadline or were forced."
+        "graceful_shutdowns_total",
+        "Shutdowns by result: completed (within every deadline) or forced."
     );
     describe_gauge!(
         "graceful_previous_shutdown_duration_seconds",

@@ -359,7 +359,11 @@ where
     let graceful = graceful.registered_states();
     let shutdown = graceful.shutdown();
     // Kept alive until the process exits; the listener stops with the runtime.
-    let _admin = match start_admin(&runtime, &shutdown, args.admin) {
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(unused_variables, reason = "only the admin API lingers")
+    )]
+    let admin = match start_admin(&runtime, &shutdown, args.admin) {
         Ok(admin) => admin,
         Err(e) => {
             eprintln!("graceful: {e}");
@@ -370,6 +374,11 @@ where
         *g = Some(shutdown.clone());
     }
     let outcome = runtime.block_on(graceful.run(main));
+    #[cfg(feature = "admin")]
+    if let Some(admin) = &admin {
+        // `[admin] linger` / GRACEFUL_ADMIN_LINGER: keep answering `STOPPED` (default 0).
+        runtime.block_on(admin.linger());
+    }
     if let Some(e) = &outcome.report.startup_error {
         eprintln!("graceful: start-up failed: {e}");
     }

@@ -28,6 +28,7 @@ body_limit = 256
 body_timeout = "1s"
 header_timeout = "1s"
 max_connections = 4
+max_connections_per_peer = 4
 
 [[admin.api_keys]]
 key = "{READ_KEY}"
@@ -43,6 +44,10 @@ scopes = ["system"]
 struct Fixture {
     child: Child,
     addr: SocketAddr,
+    /// The application's own port, with `FIXTURE_APP=1`.
+    app: Option<SocketAddr>,
+    /// The metrics-only listener, with `GRACEFUL_ADMIN_METRICS_ADDR`.
+    metrics: Option<SocketAddr>,
     dir: tempfile::TempDir,
 }
 
@@ -118,6 +123,8 @@ impl<'a> Options<'a> {
             .expect("spawn the fixture");
         let mut out = BufReader::new(child.stdout.take().expect("stdout"));
         let mut addr = None;
+        let mut app = None;
+        let mut metrics = None;
         let mut line = String::new();
         loop {
             line.clear();
@@ -127,7 +134,11 @@ impl<'a> Options<'a> {
                 return Err((status, err));
             }
             let l = line.trim();
-            if let Some(a) = l.strip_prefix("admin=") {
+            if let Some(a) = l.strip_prefix("app=") {
+                app = Some(a.parse().expect("app address"));
+            } else if let Some(a) = l.strip_prefix("metrics=") {
+                metrics = Some(a.parse().expect("metrics address"));
+            } else if let Some(a) = l.strip_prefix("admin=") {
                 addr = Some(a.parse().expect("address"));
             } else if let Some(a) = l.strip_prefix("daemon admin API on http://") {
                 let a = a.split('/').next().unwrap_or_default();
@@ -142,6 +153,8 @@ impl<'a> Options<'a> {
         Ok(Fixture {
             child,
             addr: addr.expect("the fixture printed its address"),
+            app,
+            metrics,
             dir,
         })
     }
@@ -491,6 +504,13 @@ fn every_route_answers_with_a_key() {
     assert_eq!(status["resources"][0]["state"], "ready");
     assert!(status["shutdown"].is_null());
 
+    let overview = f.get("/overview", Some(READ_KEY)).envelope(true);
+    assert_eq!(overview["status"]["status"], "RUNNING", "{overview}");
+    assert_eq!(overview["health"]["ready"], true, "{overview}");
+    assert_eq!(overview["process"]["pid"], f.child.id(), "{overview}");
+    assert_eq!(overview["config"]["timeout"], "30s", "{overview}");
+    assert!(overview.get("previous_shutdown").is_some(), "{overview}");
+
     let process = f.get("/process", Some(READ_KEY)).envelope(true);
     assert_eq!(process["pid"], f.child.id());
     for field in ["uptime_seconds", "threads", "open_fds"] {
@@ -539,8 +559,10 @@ fn every_route_answers_with_a_key() {
         "graceful_in_flight",
         "graceful_ready",
         "graceful_phase",
-        "graceful_shutdowns_successful_total",
-        "graceful_shutdowns_forced_total",
+        // The standard process metrics dashboards know.
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_start_time_seconds",
     ] {
         assert!(
             families.iter().any(|s| s.metric == name),
@@ -553,6 +575,21 @@ fn every_route_answers_with_a_key() {
         .find(|s| s.metric == "graceful_phase" && s.labels.get("phase") == Some("running"))
         .expect("graceful_phase{phase=running}");
     assert_eq!(value(running), 1.0);
+    // One counter with a `result` label, both results present from the start.
+    for result in ["completed", "forced"] {
+        let c = families
+            .iter()
+            .find(|s| {
+                s.metric == "graceful_shutdowns_total" && s.labels.get("result") == Some(result)
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "graceful_shutdowns_total{{result={result}}}: {}",
+                    metrics.text()
+                )
+            });
+        assert_eq!(value(c), 0.0);
+    }
 
     let mut sse = Sse::open(f.addr, READ_KEY);
     let (event, data) = sse.next().expect("first event");
@@ -570,6 +607,28 @@ fn every_route_answers_with_a_key() {
         None,
     );
     assert_eq!(r.status, 200);
+}
+
+#[test]
+fn every_route_of_the_table_is_served() {
+    // The route list is one table; each entry must reach the router (never a silent 404):
+    // OPTIONS is no route's method, so a routed path answers 405 with its methods.
+    let f = Options::keyed().start();
+    for route in graceful::admin::Route::ALL {
+        let r = request(
+            f.addr,
+            "OPTIONS",
+            route.default_path(),
+            &[("X-API-Key", FULL_KEY)],
+            None,
+        );
+        assert_eq!(r.status, 405, "{route:?}: {}", r.text());
+        assert_eq!(
+            r.header("allow"),
+            Some(route.methods().join(", ").as_str()),
+            "{route:?}"
+        );
+    }
 }
 
 fn parse_metrics(text: &str) -> Vec<prometheus_parse::Sample> {
@@ -773,6 +832,190 @@ fn slow_and_half_open_clients_cannot_hold_the_listener() {
     );
 }
 
+// ---- probes nobody can starve -------------------------------------------------------------
+
+/// How many probes each load test sends; every one must get 200.
+const PROBES: usize = 40;
+
+/// A background load on the admin port, run until dropped.
+struct Load {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    rounds: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(work: impl FnMut() + Send + 'static) -> Load {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let rounds = std::sync::Arc::new(AtomicUsize::new(0));
+        let (s, r) = (stop.clone(), rounds.clone());
+        let mut work = work;
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                work();
+                r.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        Load {
+            stop,
+            rounds,
+            thread: Some(thread),
+        }
+    }
+
+    /// Waits until the load has run `n` full rounds (so it holds its connections).
+    fn warmed(&self, n: usize) {
+        let start = Instant::now();
+        while self.rounds.load(std::sync::atomic::Ordering::Relaxed) < n {
+            assert!(start.elapsed() < PATIENCE, "the load never got going");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A keep-alive client's request and response on an open connection; `false` when the
+/// server has closed it.
+fn keep_alive_probe(s: &mut TcpStream) -> bool {
+    if s.write_all(b"GET /health/live HTTP/1.1\r\nHost: admin\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+        if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if raw.len() >= split + 4 + len {
+                return head.starts_with("http/1.1 200");
+            }
+        }
+    }
+}
+
+/// Sends `PROBES` liveness probes on fresh connections and a request to the application's
+/// port beside each; returns the statuses that were not 200.
+fn probe_both_ports(f: &Fixture) -> Vec<String> {
+    let app = f.app.expect("the fixture serves an application port");
+    let mut failures = Vec::new();
+    let mut slowest = Duration::ZERO;
+    for i in 0..PROBES {
+        let began = Instant::now();
+        let r = f.get("/health/live", None);
+        slowest = slowest.max(began.elapsed());
+        if r.status != 200 {
+            failures.push(format!("probe {i}: {} {}", r.status, r.text()));
+        }
+        let a = request(app, "GET", "/", &[], None);
+        if a.status != 200 {
+            failures.push(format!("app {i}: {}", a.status));
+        }
+    }
+    // Reported, not asserted (no timing thresholds in tests): `--nocapture` shows it.
+    eprintln!("slowest of {PROBES} probes: {slowest:?}");
+    failures
+}
+
+#[test]
+fn idle_keep_alive_clients_cannot_starve_the_probes() {
+    // 40 keep-alive clients (more than the 32 slots) that each send a liveness probe, then
+    // sit idle on their connection and ask again: a closed connection is reopened.
+    let f = Options::new().env("FIXTURE_APP", "1").start();
+    let addr = f.addr;
+    let mut clients: Vec<Option<TcpStream>> = (0..40).map(|_| None).collect();
+    let load = Load::start(move || {
+        for c in &mut clients {
+            let alive = match c {
+                Some(s) => keep_alive_probe(s),
+                None => false,
+            };
+            if !alive {
+                *c = TcpStream::connect(addr).ok().inspect(|s| {
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                });
+                if let Some(s) = c {
+                    let _ = keep_alive_probe(s);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    });
+    load.warmed(2);
+    let failures = probe_both_ports(&f);
+    drop(load);
+    assert!(
+        failures.is_empty(),
+        "{} of {PROBES} probes failed under idle keep-alive load: {failures:#?}",
+        failures.len()
+    );
+}
+
+#[test]
+fn slow_loris_clients_cannot_starve_the_probes() {
+    // 200 connections that trickle a request head one byte at a time and never finish it;
+    // a closed one is reopened at once.
+    let f = Options::new().env("FIXTURE_APP", "1").start();
+    let addr = f.addr;
+    let open = move || {
+        let s = TcpStream::connect(addr).ok()?;
+        s.set_nonblocking(true).ok()?;
+        Some((s, 0usize))
+    };
+    let mut slow: Vec<Option<(TcpStream, usize)>> = (0..200).map(|_| open()).collect();
+    let head = b"GET /health/live HTTP/1.1\r\nX-Slow: ";
+    let load = Load::start(move || {
+        for c in &mut slow {
+            let ok = match c {
+                Some((s, sent)) => {
+                    let byte = if *sent < head.len() {
+                        head[*sent]
+                    } else {
+                        b'a'
+                    };
+                    let ok = matches!(s.write(&[byte]), Ok(1));
+                    // A server that closed the connection answers with EOF or a reset.
+                    let mut sink = [0u8; 512];
+                    let closed = s.read(&mut sink).is_ok();
+                    *sent += 1;
+                    ok && !closed
+                }
+                None => false,
+            };
+            if !ok {
+                *c = open();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    });
+    load.warmed(2);
+    let failures = probe_both_ports(&f);
+    drop(load);
+    assert!(
+        failures.is_empty(),
+        "{} of {PROBES} probes failed under slow-loris load: {failures:#?}",
+        failures.len()
+    );
+}
+
 #[test]
 fn post_shutdown_is_accepted_once_then_reports_progress() {
     let state = tempfile::tempdir().expect("state dir");
@@ -787,7 +1030,7 @@ fn post_shutdown_is_accepted_once_then_reports_progress() {
     ];
     let body = br#"{"timeout_seconds": 30, "force": false, "reason": "Maintenance shutdown"}"#;
     let r = request(f.addr, "POST", "/shutdown", &sys, Some(body));
-    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(r.status, 200, "{}", r.text());
     let d = r.envelope(true);
     assert_eq!(d["status"], "STOPPING");
     assert!(
@@ -808,7 +1051,10 @@ fn post_shutdown_is_accepted_once_then_reports_progress() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    assert_eq!(seq, PHASES[1..]);
+    // One readable step per phase between running and the end, in order.
+    assert_eq!(seq.len(), PHASES.len() - 2, "{seq:?}");
+    assert!(seq[1].starts_with("Stop accepting new requests"), "{seq:?}");
+    assert!(seq.iter().all(|s| s.contains(' ')), "{seq:?}");
 
     // Readiness is gone from the first moment; a second POST reports progress instead.
     let ready = f.get("/health/ready", None);
@@ -856,7 +1102,7 @@ fn delete_shutdown_forces() {
         &[("X-API-Key", SYSTEM_KEY)],
         None,
     );
-    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(r.status, 200, "{}", r.text());
     let d = r.envelope(true);
     assert_eq!(
         (d["status"].as_str(), d["forced"].as_bool()),
@@ -979,18 +1225,115 @@ fn metrics_and_status_show_the_previous_shutdown_after_a_restart() {
     );
 }
 
+fn require(tool: &str) {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "{tool} is required for this test (apt-get install -y {tool})"
+    );
+}
+
+#[test]
+fn memory_over_its_threshold_is_degraded_with_the_reason() {
+    let f = Options::keyed()
+        .env("GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB", "1")
+        .start();
+    let health = f.get("/health", None);
+    assert_eq!(
+        health.status,
+        200,
+        "degraded is not down: {}",
+        health.text()
+    );
+    let health = health.envelope(true);
+    assert_eq!(health["health"], "degraded", "{health}");
+    assert_eq!(health["degraded"][0]["reason"], "memory", "{health}");
+    assert!(
+        health["degraded"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("memory_threshold_mb")),
+        "{health}"
+    );
+    let metrics = f.get("/metrics", Some(READ_KEY));
+    let families = parse_metrics(&metrics.text());
+    let gauge = |reason: &str| {
+        families
+            .iter()
+            .find(|s| s.metric == "graceful_degraded" && s.labels.get("reason") == Some(reason))
+            .map(value)
+    };
+    assert_eq!(gauge("memory"), Some(1.0), "{}", metrics.text());
+    assert_eq!(gauge("cpu"), Some(0.0), "{}", metrics.text());
+    // CPU as a percentage over a recent window, once the sampler has two samples.
+    let start = Instant::now();
+    loop {
+        let p = f.get("/process", Some(READ_KEY)).envelope(true);
+        if p["cpu"]["percent"].is_number() {
+            assert!(
+                p["cpu"]["window_seconds"].as_f64().unwrap_or(0.0) > 0.0,
+                "{p}"
+            );
+            break;
+        }
+        assert!(start.elapsed() < PATIENCE, "no CPU percentage: {p}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Without a threshold, healthy.
+    let g = Options::keyed().start();
+    assert_eq!(g.get("/health", None).envelope(true)["health"], "ok");
+}
+
+#[test]
+fn a_metrics_listener_serves_only_metrics_without_a_key() {
+    let f = Options::keyed()
+        .env("GRACEFUL_ADMIN_METRICS_ADDR", "127.0.0.1:0")
+        .start();
+    let m = f.metrics.expect("the fixture printed the metrics address");
+    let r = request(m, "GET", "/metrics", &[], None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        parse_metrics(&r.text())
+            .iter()
+            .any(|s| s.metric == "graceful_phase"),
+        "{}",
+        r.text()
+    );
+    // Nothing else is there, and the admin listener still wants its key.
+    for path in ["/status", "/config", "/shutdown", "/health/live"] {
+        let r = request(m, "GET", path, &[], None);
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+    }
+    assert_eq!(f.get("/metrics", None).status, 401);
+}
+
 #[test]
 fn the_daemon_example_stops_with_the_documented_curl_loop() {
-    let curl = Command::new("curl").arg("--version").output();
-    assert!(
-        curl.is_ok_and(|o| o.status.success()),
-        "curl is required for this test (apt-get install -y curl)"
-    );
+    require("curl");
+    require("jq");
     let program = build_example("daemon");
-    let mut o = Options::new();
-    o.program = program;
-    o.env.push(("GRACEFUL_ADMIN_API_KEY", FULL_KEY.into()));
-    let mut daemon = o.start();
+    let state = tempfile::tempdir().expect("state dir");
+    let daemon = |linger: &str| {
+        let mut o = Options::new().state_dir(state.path());
+        o.program = program.clone();
+        o.env.push(("GRACEFUL_ADMIN_API_KEY", FULL_KEY.into()));
+        o.env.push(("GRACEFUL_ADMIN_LINGER", linger.into()));
+        o.start()
+    };
+    // The example's own linger (5 s) applies; the environment variable only overrides it.
+    let mut first = daemon("5s");
+    let status = started_status(&first);
+    assert_eq!(status["status"], "RUNNING", "{status}");
+    assert_eq!(
+        status["active_operations"]["processes"], 2,
+        "the application's named counts: {status}"
+    );
+    assert_eq!(status["active_operations"]["jobs"], 3, "{status}");
+    assert_eq!(status["active_operations"]["timers"], 1, "{status}");
+    assert_eq!(status["recovered"][0]["name"], "workflows", "{status}");
+    assert_eq!(status["recovered"][0]["from"], "fresh", "{status}");
 
     let source = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -1001,7 +1344,7 @@ fn the_daemon_example_stops_with_the_documented_curl_loop() {
     let out = Command::new("bash")
         .arg("-c")
         .arg(&script)
-        .env("ADDR", daemon.addr.to_string())
+        .env("ADDR", first.addr.to_string())
         .env("KEY", FULL_KEY)
         .output()
         .expect("run bash");
@@ -1011,16 +1354,92 @@ fn the_daemon_example_stops_with_the_documented_curl_loop() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let last = stdout.lines().last().unwrap_or_default();
+    let mut lines = stdout.lines();
+    // The stop response: every field of the documented 200 body.
+    let stop: Value = serde_json::from_str(lines.next().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("the stop response is JSON ({e}): {stdout}"));
+    assert_eq!(stop["success"], true, "{stop}");
+    assert!(stop["request_id"].is_string(), "{stop}");
+    let data = &stop["data"];
+    assert_eq!(data["status"], "STOPPING", "{stop}");
+    let at = data["shutdown_initiated_at"].as_str().unwrap_or_default();
     assert!(
-        last == "stopped: STOPPED" || last == "stopped: connection refused",
-        "the loop must end with STOPPED or refused: {stdout}"
+        humantime_like(at),
+        "shutdown_initiated_at is ISO-8601 with milliseconds: {at}"
     );
+    assert!(data["estimated_shutdown_time_seconds"].is_u64(), "{stop}");
+    for count in ["processes", "jobs", "timers"] {
+        assert!(data["active_operations"][count].is_u64(), "{count}: {stop}");
+    }
+    let steps = data["shutdown_sequence"].as_array().expect("steps");
     assert!(
-        stdout.contains("\"status\":\"STOPPING\""),
-        "the POST answered 202 STOPPING: {stdout}"
+        steps.len() >= 5
+            && steps
+                .iter()
+                .all(|s| s.as_str().is_some_and(|s| s.contains(' '))),
+        "readable steps: {stop}"
     );
-    assert!(daemon.wait().success(), "{}", daemon.stderr());
+    // Then the poller: STOPPING while it stops, STOPPED once done (the linger keeps the API
+    // answering), never anything else.
+    let seen: Vec<&str> = lines
+        .clone()
+        .filter_map(|l| l.strip_prefix("Stopping... Status: "))
+        .collect();
+    assert!(
+        seen.iter().all(|s| *s == "STOPPING" || *s == "STOPPED"),
+        "{stdout}"
+    );
+    assert_eq!(seen.last(), Some(&"STOPPED"), "{stdout}");
+    assert_eq!(lines.last(), Some("Stopped: STOPPED"), "{stdout}");
+    // A stop request now: the documented 404.
+    let again = request(
+        first.addr,
+        "POST",
+        "/api/v1/daemon/stop",
+        &[("X-API-Key", FULL_KEY)],
+        Some(b"{}"),
+    );
+    assert_eq!(again.status, 404, "{}", again.text());
+    let e = again.envelope(false);
+    assert_eq!(e["code"], "DAEMON_NOT_RUNNING", "{e}");
+    assert_eq!(e["details"]["current_status"], "STOPPED", "{e}");
+    assert!(first.wait().success(), "{}", first.stderr());
+
+    // The next start recovers what the first one saved, and says so.
+    let mut second = daemon("0");
+    let status = started_status(&second);
+    let recovered = &status["recovered"][0];
+    assert_eq!(recovered["from"], "snapshot", "{status}");
+    assert_eq!(recovered["counts"]["processes"], 2, "{status}");
+    assert_eq!(recovered["counts"]["jobs"], 3, "{status}");
+    assert_eq!(recovered["counts"]["timers"], 1, "{status}");
+    second.sigterm();
+    assert!(second.wait().success(), "{}", second.stderr());
+}
+
+/// The daemon's `/status` once its workflows are loaded (the admin API answers from before
+/// the run, while resources are still being built).
+fn started_status(daemon: &Fixture) -> Value {
+    let start = Instant::now();
+    loop {
+        let status = daemon
+            .get("/api/v1/daemon/status", Some(FULL_KEY))
+            .envelope(true);
+        if status["active_operations"]["processes"] != 0 {
+            return status;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the daemon never started: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `2026-11-25T16:29:21.123Z`: a date, a time with milliseconds, UTC.
+fn humantime_like(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 24 && b[10] == b'T' && b[19] == b'.' && b[23] == b'Z'
 }
 
 /// The first ```sh block after `marker` in the `//!` docs, without the `//! ` prefixes.

@@ -182,3 +182,40 @@ fn the_kubernetes_grace_period_covers_pre_stop_and_the_whole_shutdown() {
         "preStop ({pre_stop:?}) + SHUTDOWN_TIMEOUT ({timeout:?}) fit in terminationGracePeriodSeconds ({grace:?})"
     );
 }
+
+#[test]
+fn the_kubernetes_probes_use_the_admin_listener_and_the_scrape_needs_no_key() {
+    let docs = yaml(DEPLOYMENT, "deployment.yaml");
+    let deployment = docs
+        .iter()
+        .find(|d| d["kind"].as_str() == Some("Deployment"))
+        .expect("a Deployment");
+    let template = &deployment["spec"]["template"];
+    let container = &template["spec"]["containers"][0];
+    // Probes on the admin listener, which idle and slow clients cannot starve.
+    for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        let p = &container[probe];
+        assert_eq!(p["httpGet"]["port"].as_str(), Some("admin"), "{probe}");
+        let path = p["httpGet"]["path"].as_str().expect("path");
+        assert!(path.starts_with("/health/"), "{probe}: {path}");
+    }
+    assert_eq!(
+        container["readinessProbe"]["httpGet"]["path"].as_str(),
+        Some("/health/ready")
+    );
+    // The scrape annotations cannot send a key: they name the metrics-only listener.
+    let port = template["metadata"]["annotations"]["prometheus.io/port"]
+        .as_str()
+        .expect("prometheus.io/port");
+    let metrics_addr = container["env"]
+        .as_vec()
+        .into_iter()
+        .flatten()
+        .find(|e| e["name"].as_str() == Some("GRACEFUL_ADMIN_METRICS_ADDR"))
+        .and_then(|e| e["value"].as_str())
+        .expect("GRACEFUL_ADMIN_METRICS_ADDR");
+    assert!(
+        metrics_addr.ends_with(&format!(":{port}")),
+        "{metrics_addr} vs prometheus.io/port {port}"
+    );
+}

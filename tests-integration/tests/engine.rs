@@ -346,3 +346,49 @@ fn the_admin_argument_starts_the_admin_api_or_says_which_feature_it_needs() {
     p.signal(Signal::SIGTERM);
     assert_eq!(p.wait().code(), Some(0), "{:?}", p.stderr());
 }
+
+#[test]
+#[cfg(feature = "admin")]
+fn the_admin_argument_lingers_when_configured_so_a_poller_reads_stopped() {
+    use std::io::{Read, Write};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut p = Proc::start(
+        FIXTURE,
+        &["admin-arg"],
+        &[
+            ("FIXTURE_ADMIN_ADDR", addr.as_str()),
+            ("GRACEFUL_ADMIN_LINGER", "60s"),
+        ],
+    );
+    p.wait_line("ready");
+    p.signal(Signal::SIGTERM);
+    // The liveness route names the state without a key; after the shutdown has finished,
+    // the macro path keeps it answering for the linger instead of exiting at once.
+    let start = std::time::Instant::now();
+    loop {
+        let mut answer = String::new();
+        let got = std::net::TcpStream::connect(&addr).and_then(|mut c| {
+            c.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+            c.read_to_string(&mut answer)
+        });
+        assert!(
+            got.is_ok(),
+            "the admin API went away before answering STOPPED: {:?}",
+            p.stderr()
+        );
+        if answer.contains("\"state\":\"STOPPED\"") {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "never STOPPED: {answer}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    p.signal(Signal::SIGKILL);
+    let _ = p.wait();
+}

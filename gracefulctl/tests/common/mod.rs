@@ -48,10 +48,10 @@ impl World {
     }
 
     pub fn manifest_path(&self) -> PathBuf {
-        self.path("graceful.toml")
+        self.path("gracefulctl.toml")
     }
 
-    /// Writes `graceful.toml`; `{dir}` and `{fixtures}` are replaced.
+    /// Writes `gracefulctl.toml`; `{dir}` and `{fixtures}` are replaced.
     pub fn manifest(&self, text: &str) {
         let text = text
             .replace("{dir}", &self.dir_str())
@@ -143,7 +143,7 @@ impl World {
         }
     }
 
-    /// `gracefulctl --config <dir>/graceful.toml ARGS…`
+    /// `gracefulctl --config <dir>/gracefulctl.toml ARGS…`
     pub fn ctl(&self) -> assert_cmd::Command {
         let mut cmd = ctl_bare();
         cmd.arg("--config").arg(self.manifest_path());

@@ -2,14 +2,17 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::config::{
     Config, ConfigError, ConfigIssue, Env, Setting, Source, did_you_mean, set_duration,
 };
 
-use super::auth::{ApiKey, Scope, Scopes};
+use super::auth::ApiKey;
+use super::auth::Scopes;
+use super::readers::{file_key, parse_addr, parse_prefix, parse_route_path, read_key_file, shown};
+pub use super::route::Route;
 
 /// The default address: loopback only.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:9090";
@@ -22,6 +25,10 @@ pub const ENV_KEYS: &[&str] = &[
     "GRACEFUL_ADMIN_API_KEY_FILE",
     "GRACEFUL_ADMIN_API_KEY_SCOPES",
     "GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT",
+    "GRACEFUL_ADMIN_LINGER",
+    "GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB",
+    "GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT",
+    "GRACEFUL_ADMIN_METRICS_ADDR",
 ];
 
 /// The keys of the `[admin]` section.
@@ -35,97 +42,12 @@ const FILE_KEYS: &[&str] = &[
     "max_connections",
     "header_timeout",
     "body_timeout",
+    "max_connections_per_peer",
+    "linger",
+    "memory_threshold_mb",
+    "cpu_threshold_percent",
+    "metrics_addr",
 ];
-
-/// One of the admin API's routes. Its path is `prefix + name`; see [`AdminConfig::routes`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Route {
-    /// `GET /health/live`: 200 while the process runs. No key.
-    Live,
-    /// `GET /health/ready`: 200 while running, 503 from the first moment of shutdown. No key.
-    Ready,
-    /// `GET /health`: both, plus resource states. No key.
-    Health,
-    /// `GET /status`: phase, state, uptime, in-flight work, resources, progress. Scope `read`.
-    Status,
-    /// `GET /process`: pid, uptime, memory, CPU, threads, open fds. Scope `read`.
-    Process,
-    /// `GET /config`: the effective configuration with sources, secrets redacted. Scope `read`.
-    Config,
-    /// `GET /metrics`: Prometheus text. Scope `read`.
-    Metrics,
-    /// `GET /events`: Server-Sent Events of phase changes and resource closes. Scope `read`.
-    Events,
-    /// `POST /shutdown` starts a graceful shutdown, `DELETE /shutdown` forces one. Scope `system`.
-    Shutdown,
-}
-
-impl Route {
-    /// Every route.
-    pub const ALL: [Route; 9] = [
-        Route::Live,
-        Route::Ready,
-        Route::Health,
-        Route::Status,
-        Route::Process,
-        Route::Config,
-        Route::Metrics,
-        Route::Events,
-        Route::Shutdown,
-    ];
-
-    /// The key of the route in `[admin.routes]`.
-    pub fn key(self) -> &'static str {
-        match self {
-            Route::Live => "live",
-            Route::Ready => "ready",
-            Route::Health => "health",
-            Route::Status => "status",
-            Route::Process => "process",
-            Route::Config => "config",
-            Route::Metrics => "metrics",
-            Route::Events => "events",
-            Route::Shutdown => "shutdown",
-        }
-    }
-
-    /// The default path (before the prefix).
-    pub fn default_path(self) -> &'static str {
-        match self {
-            Route::Live => "/health/live",
-            Route::Ready => "/health/ready",
-            Route::Health => "/health",
-            Route::Status => "/status",
-            Route::Process => "/process",
-            Route::Config => "/config",
-            Route::Metrics => "/metrics",
-            Route::Events => "/events",
-            Route::Shutdown => "/shutdown",
-        }
-    }
-
-    /// The methods the route answers.
-    pub fn methods(self) -> &'static [&'static str] {
-        match self {
-            Route::Shutdown => &["POST", "DELETE"],
-            _ => &["GET"],
-        }
-    }
-
-    /// The scope a key needs, or `None` for the probes.
-    pub fn scope(self) -> Option<Scope> {
-        match self {
-            Route::Live | Route::Ready | Route::Health => None,
-            Route::Shutdown => Some(Scope::System),
-            _ => Some(Scope::Read),
-        }
-    }
-
-    fn parse(key: &str) -> Option<Route> {
-        Route::ALL.into_iter().find(|r| r.key() == key)
-    }
-}
 
 /// The effective admin configuration. Every value remembers where it came from, and `GET
 /// /config` shows it (API keys redacted).
@@ -146,10 +68,27 @@ pub struct AdminConfig {
     pub body_limit: Setting<usize>,
     /// Connections served at once (default 32); more are answered 503 and closed.
     pub max_connections: Setting<usize>,
-    /// How long a client may take to send its request headers (default 5s).
+    /// Connections one peer (IP address) may hold at once (default: half of
+    /// `max_connections`); past it, that peer's longest-waiting connection is closed.
+    pub max_connections_per_peer: Setting<Option<usize>>,
+    /// How long a client may take to send its request headers (default 2s).
     pub header_timeout: Setting<Duration>,
     /// How long a client may take to send its request body (default 5s).
     pub body_timeout: Setting<Duration>,
+    /// How long the admin API keeps answering after the shutdown has finished, when the
+    /// program awaits [`AdminHandle::linger`](super::AdminHandle::linger) (`GRACEFUL_ADMIN_LINGER`,
+    /// `linger`; default 0: not at all), so that a client polling the status reads `STOPPED`.
+    pub linger: Setting<Duration>,
+    /// Resident memory, in MB, above which `/health` and the metrics report the service as
+    /// degraded (`GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB`, `memory_threshold_mb`; default none).
+    pub memory_threshold_mb: Setting<Option<u64>>,
+    /// CPU use over the last ten seconds, in percent of one core, above which the service
+    /// is reported degraded (`GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT`, `cpu_threshold_percent`;
+    /// default none).
+    pub cpu_threshold_percent: Setting<Option<f64>>,
+    /// A second listener that serves only the metrics route, without a key, for scrapers
+    /// that cannot send one (`GRACEFUL_ADMIN_METRICS_ADDR`, `metrics_addr`; default none).
+    pub metrics_addr: Setting<Option<SocketAddr>>,
 }
 
 impl std::fmt::Debug for AdminConfig {
@@ -168,20 +107,36 @@ impl Default for AdminConfig {
             addr: Setting::default_value(SocketAddr::from(([127, 0, 0, 1], 9090))),
             prefix: Setting::default_value(String::new()),
             routes: Route::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .map(|r| (r, Setting::default_value(r.default_path().to_string())))
                 .collect(),
             api_keys: Vec::new(),
             max_shutdown_timeout: Setting::default_value(Duration::from_secs(600)),
             body_limit: Setting::default_value(4096),
             max_connections: Setting::default_value(32),
-            header_timeout: Setting::default_value(Duration::from_secs(5)),
+            max_connections_per_peer: Setting::default_value(None),
+            header_timeout: Setting::default_value(Duration::from_secs(2)),
             body_timeout: Setting::default_value(Duration::from_secs(5)),
+            linger: Setting::default_value(Duration::ZERO),
+            memory_threshold_mb: Setting::default_value(None),
+            cpu_threshold_percent: Setting::default_value(None),
+            metrics_addr: Setting::default_value(None),
         }
     }
 }
 
 impl AdminConfig {
+    /// The connections one peer may hold: `max_connections_per_peer`, else half of
+    /// `max_connections` (at least one).
+    pub fn per_peer_limit(&self) -> usize {
+        let max = self.max_connections.value.max(1);
+        self.max_connections_per_peer
+            .value
+            .unwrap_or(max.div_ceil(2))
+            .clamp(1, max)
+    }
+
     /// The full path of `route`: prefix + route name.
     pub fn path(&self, route: Route) -> String {
         let name = self
@@ -219,6 +174,17 @@ impl AdminConfig {
         };
         for (key, value) in table {
             match key.as_str() {
+                "metrics_addr" => match value.as_str().map(parse_addr) {
+                    Some(Ok(a)) => self.metrics_addr.set(Some(a), source.clone()),
+                    Some(Err(e)) => fail(key, e),
+                    None => fail(
+                        key,
+                        format!(
+                            "expected a string like \"0.0.0.0:9091\", found {}",
+                            value.type_str()
+                        ),
+                    ),
+                },
                 "addr" => match value.as_str().map(parse_addr) {
                     Some(Ok(a)) => self.addr.set(a, source.clone()),
                     Some(Err(e)) => fail(key, e),
@@ -299,32 +265,67 @@ impl AdminConfig {
                         ),
                     ),
                 },
-                "max_shutdown_timeout" | "header_timeout" | "body_timeout" => {
+                "max_shutdown_timeout" | "header_timeout" | "body_timeout" | "linger" => {
                     match crate::config::duration_value(value) {
                         Ok(d) => match key.as_str() {
                             "max_shutdown_timeout" => {
                                 self.max_shutdown_timeout.set(d, source.clone())
                             }
                             "header_timeout" => self.header_timeout.set(d, source.clone()),
+                            "linger" => self.linger.set(d, source.clone()),
                             _ => self.body_timeout.set(d, source.clone()),
                         },
                         Err(e) => fail(key, e),
                     }
                 }
-                "body_limit" | "max_connections" => match value.as_integer() {
-                    Some(n) if n > 0 => {
-                        let n = usize::try_from(n).unwrap_or(usize::MAX);
-                        if key == "body_limit" {
-                            self.body_limit.set(n, source.clone());
-                        } else {
-                            self.max_connections.set(n, source.clone());
+                "body_limit" | "max_connections" | "max_connections_per_peer" => {
+                    match value.as_integer() {
+                        Some(n) if n > 0 => {
+                            let n = usize::try_from(n).unwrap_or(usize::MAX);
+                            match key.as_str() {
+                                "body_limit" => self.body_limit.set(n, source.clone()),
+                                "max_connections" => self.max_connections.set(n, source.clone()),
+                                _ => self.max_connections_per_peer.set(Some(n), source.clone()),
+                            }
                         }
+                        _ => fail(
+                            key,
+                            format!(
+                                "expected a whole number greater than zero, found {}",
+                                shown(value)
+                            ),
+                        ),
                     }
+                }
+                "memory_threshold_mb" => match value.as_integer() {
+                    Some(n) if n > 0 => self
+                        .memory_threshold_mb
+                        .set(u64::try_from(n).ok(), source.clone()),
                     _ => fail(
                         key,
-                        format!("expected a whole number greater than zero, found {value}"),
+                        format!(
+                            "expected a whole number of megabytes greater than zero, found {}",
+                            shown(value)
+                        ),
                     ),
                 },
+                "cpu_threshold_percent" => {
+                    match value
+                        .as_float()
+                        .or_else(|| value.as_integer().map(|i| i as f64))
+                    {
+                        Some(p) if p > 0.0 && p.is_finite() => {
+                            self.cpu_threshold_percent.set(Some(p), source.clone())
+                        }
+                        _ => fail(
+                            key,
+                            format!(
+                                "expected a percentage of one core greater than zero (e.g. 80 or 150 for one and a half cores), found {}",
+                                shown(value)
+                            ),
+                        ),
+                    }
+                }
                 unknown => fail(
                     unknown,
                     format!(
@@ -351,6 +352,14 @@ impl AdminConfig {
                 Err(e) => fail("GRACEFUL_ADMIN_ADDR", e),
             }
         }
+        if let Some(raw) = env.get("GRACEFUL_ADMIN_METRICS_ADDR") {
+            match parse_addr(&raw) {
+                Ok(a) => self
+                    .metrics_addr
+                    .set(Some(a), Source::Env("GRACEFUL_ADMIN_METRICS_ADDR".into())),
+                Err(e) => fail("GRACEFUL_ADMIN_METRICS_ADDR", e),
+            }
+        }
         if let Some(raw) = env.get("GRACEFUL_ADMIN_PREFIX") {
             match parse_prefix(&raw) {
                 Ok(p) => self
@@ -366,6 +375,40 @@ impl AdminConfig {
                 Source::Env("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT".into()),
                 &mut |e| fail("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT", e),
             );
+        }
+        if let Some(raw) = env.get("GRACEFUL_ADMIN_LINGER") {
+            set_duration(
+                &mut self.linger,
+                &raw,
+                Source::Env("GRACEFUL_ADMIN_LINGER".into()),
+                &mut |e| fail("GRACEFUL_ADMIN_LINGER", e),
+            );
+        }
+        if let Some(raw) = env.get("GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB") {
+            match raw.trim().parse::<u64>() {
+                Ok(n) if n > 0 => self.memory_threshold_mb.set(
+                    Some(n),
+                    Source::Env("GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB".into()),
+                ),
+                _ => fail(
+                    "GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB",
+                    format!(
+                        "`{raw}` is not a whole number of megabytes greater than zero, like 512"
+                    ),
+                ),
+            }
+        }
+        if let Some(raw) = env.get("GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT") {
+            match raw.trim().trim_end_matches('%').parse::<f64>() {
+                Ok(p) if p > 0.0 && p.is_finite() => self.cpu_threshold_percent.set(
+                    Some(p),
+                    Source::Env("GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT".into()),
+                ),
+                _ => fail(
+                    "GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT",
+                    format!("`{raw}` is not a percentage of one core greater than zero, like 80"),
+                ),
+            }
         }
         let scopes = match env.get("GRACEFUL_ADMIN_API_KEY_SCOPES") {
             None => Ok(Scopes::ALL),
@@ -425,7 +468,7 @@ impl AdminConfig {
             }
         }
         let mut seen: BTreeMap<String, Route> = BTreeMap::new();
-        for route in Route::ALL {
+        for &route in Route::ALL {
             let path = self.path(route);
             if let Some(other) = seen.insert(path.clone(), route) {
                 let source = self
@@ -452,102 +495,10 @@ impl AdminConfig {
     }
 }
 
-pub(crate) fn parse_addr(raw: &str) -> Result<SocketAddr, String> {
-    raw.trim().parse::<SocketAddr>().map_err(|_| {
-        format!("`{raw}` is not a socket address; expected an IP and a port like \"{DEFAULT_ADDR}\" or \"[::1]:9090\"")
-    })
-}
-
-pub(crate) fn parse_prefix(raw: &str) -> Result<String, String> {
-    let p = raw.trim().trim_end_matches('/');
-    if p.is_empty() {
-        return Ok(String::new());
-    }
-    if !p.starts_with('/') || p.contains(char::is_whitespace) || p.contains(['?', '#']) {
-        return Err(format!(
-            "`{raw}` is not a path prefix; expected empty or a path starting with `/`, like \"/api/v1/daemon\""
-        ));
-    }
-    Ok(p.to_string())
-}
-
-fn parse_route_path(raw: &str) -> Result<String, String> {
-    let p = raw.trim();
-    if !p.starts_with('/')
-        || p.len() < 2
-        || p.ends_with('/')
-        || p.contains(char::is_whitespace)
-        || p.contains(['?', '#'])
-    {
-        return Err(format!(
-            "`{raw}` is not a route path; expected a path like \"/stop\" or \"/health/live\""
-        ));
-    }
-    Ok(p.to_string())
-}
-
-fn read_key_file(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path)
-        .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
-        .map_err(|e| format!("cannot read the API key file {}: {e}", path.display()))
-}
-
-fn file_key(entry: &toml::Value, file: &Path, source: Source) -> Result<ApiKey, String> {
-    let Some(t) = entry.as_table() else {
-        return Err(format!(
-            "expected a table with `key` or `key_file` and `scopes`, found {}",
-            entry.type_str()
-        ));
-    };
-    for k in t.keys() {
-        if !["key", "key_file", "scopes"].contains(&k.as_str()) {
-            return Err(format!(
-                "unknown key `{k}`; accepted keys: key, key_file, scopes"
-            ));
-        }
-    }
-    let secret = match (t.get("key"), t.get("key_file")) {
-        (Some(_), Some(_)) => return Err("set either `key` or `key_file`, not both".into()),
-        (Some(toml::Value::String(s)), None) => s.clone(),
-        (None, Some(toml::Value::String(p))) => {
-            let p = PathBuf::from(p);
-            let p = if p.is_relative() {
-                file.parent().map_or(p.clone(), |d| d.join(&p))
-            } else {
-                p
-            };
-            read_key_file(&p)?
-        }
-        (None, None) => {
-            return Err("missing `key` or `key_file` (a file holding the key is preferred)".into());
-        }
-        _ => return Err("`key` and `key_file` must be strings".into()),
-    };
-    let scopes = match t.get("scopes") {
-        None => Scopes::ALL,
-        Some(toml::Value::Array(items)) => {
-            let names: Result<Vec<&str>, String> = items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .ok_or_else(|| format!("scope {v} is not a string"))
-                })
-                .collect();
-            Scopes::parse(names?.into_iter())?
-        }
-        Some(other) => {
-            return Err(format!(
-                "`scopes` must be an array like [\"read\", \"system\"], found {}",
-                other.type_str()
-            ));
-        }
-    };
-    ApiKey::new(secret, scopes, source)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::admin::auth::Scope;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
         Env::Map(

@@ -63,7 +63,16 @@ pub(crate) fn request_id(headers: &http::HeaderMap) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut h = SEED.get_or_init(Default::default).build_hasher();
     h.write_u64(n);
-    format!("{:016x}{:04x}", h.finish(), n & 0xffff)
+    // `req_<unix ms>_<unique>`: sortable by time like the classic daemon's `req_<ms>`, and
+    // unique within the process.
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!(
+        "req_{ms}_{:08x}{:04x}",
+        h.finish() & 0xffff_ffff,
+        n & 0xffff
+    )
 }
 
 pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
@@ -119,6 +128,15 @@ pub(crate) fn error(e: &ApiError, request_id: &str) -> Response<Body> {
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     r
+}
+
+/// The error of a connection the listener cannot serve now.
+pub(crate) fn too_many_connections() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "TOO_MANY_CONNECTIONS",
+        "the admin listener is serving its maximum number of connections; retry shortly",
+    )
 }
 
 /// The raw bytes of a 503 for a connection refused before hyper sees it (connection limit).

@@ -17,12 +17,13 @@
 //! | `/health/live` | GET | — | 200 while the process runs |
 //! | `/health/ready` | GET | — | 200 while running, 503 from the first moment of shutdown |
 //! | `/health` | GET | — | both, plus each resource's state (503 once shutting down) |
-//! | `/status` | GET | `read` | state, phase, uptime, in-flight work, resources, progress, previous shutdown |
+//! | `/status` | GET | `read` | `status` (`RUNNING`/`STOPPING`/`STOPPED`), phase, uptime, in-flight work, the application's active operations, what was recovered at start, resources, progress, previous shutdown |
+//! | `/overview` | GET | `read` | status, health, process, the configuration's summary and the previous shutdown at once |
 //! | `/process` | GET | `read` | pid, uptime, memory, CPU, threads, open fds |
 //! | `/config` | GET | `read` | effective configuration with the source of each value; keys redacted |
 //! | `/metrics` | GET | `read` | Prometheus text (feature `metrics`) |
 //! | `/events` | GET | `read` | Server-Sent Events: phase changes and resource closes |
-//! | `/shutdown` | POST | `system` | starts a graceful shutdown: `{"timeout_seconds", "force", "reason"}` |
+//! | `/shutdown` | POST | `system` | starts a graceful shutdown: `{"timeout_seconds", "force", "reason"}`; 404 `DAEMON_NOT_RUNNING` once stopped |
 //! | `/shutdown` | DELETE | `system` | forces an immediate shutdown |
 //!
 //! Every path is `prefix + route`; both are configurable (builder, `[admin]`,
@@ -41,16 +42,33 @@
 //! a message saying how to enable it; the probes stay open. Binding a non-loopback address
 //! without a key is refused at start-up. Keys are compared in constant time
 //! ([`auth::keys_match`]) and never logged. Each connection must send its headers within
-//! `header_timeout` and its body within `body_timeout`; at most `max_connections` are served
-//! at once (more get 503 and are closed); bodies over `body_limit` get 413.
+//! `header_timeout` (default 2 s) and its body within `body_timeout`; bodies over `body_limit`
+//! get 413.
+//!
+//! Nobody can starve the probes: at most `max_connections` connections are open at once, and
+//! when a new one arrives at the limit, the connection that has waited longest (an idle
+//! keep-alive connection, or a client still trickling its request head) is closed to make
+//! room. One peer (IP address) holds at most `max_connections_per_peer` (default half of
+//! `max_connections`); past that, its own longest-waiting connection makes room. A client
+//! without a key can only hold waiting connections (every route it may call answers at once),
+//! so only when every slot is busy answering (event streams, slow request bodies of a key
+//! holder) is a newcomer answered 503 and closed.
 
 pub mod auth;
 pub mod config;
+mod config_json;
 mod envelope;
+mod handlers;
+mod load;
+mod operations;
 mod process;
-mod routes;
+mod readers;
+mod report;
+pub mod route;
+mod router;
 mod server;
 mod sse;
+mod stop;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -60,6 +78,7 @@ use tokio::task::JoinHandle;
 
 pub use auth::{ApiKey, Scope, Scopes};
 pub use config::{AdminConfig, Route};
+pub use operations::{Recovered, RecoveredFrom};
 
 use crate::config::{Config, ConfigError, Env, Source};
 use crate::shutdown::Shutdown;
@@ -110,6 +129,8 @@ impl Admin {
 #[derive(Default)]
 pub struct AdminBuilder {
     config: AdminConfig,
+    operations: operations::Operations,
+    recovered: Vec<Recovered>,
     env: Env,
     listener: Option<std::net::TcpListener>,
     #[cfg(feature = "metrics")]
@@ -176,7 +197,50 @@ impl AdminBuilder {
         self
     }
 
-    /// How long a client may take to send its request headers (default 5 s).
+    /// Connections one peer (IP address) may hold at once (default: half of
+    /// [`max_connections`](AdminBuilder::max_connections)).
+    pub fn max_connections_per_peer(mut self, n: usize) -> Self {
+        self.config
+            .max_connections_per_peer
+            .set(Some(n.max(1)), Source::Builder);
+        self
+    }
+
+    /// How long [`AdminHandle::linger`] keeps the API answering after the shutdown has
+    /// finished (default 0).
+    pub fn linger(mut self, d: Duration) -> Self {
+        self.config.linger.set(d, Source::Builder);
+        self
+    }
+
+    /// Also serves the metrics route, and only it, on `addr` without a key (for a
+    /// Prometheus whose scrape configuration cannot send one). What it reveals — resource
+    /// names, phase, in-flight counts — is then readable by anyone who reaches `addr`.
+    pub fn metrics_addr(mut self, addr: impl Into<SocketAddr>) -> Self {
+        self.config
+            .metrics_addr
+            .set(Some(addr.into()), Source::Builder);
+        self
+    }
+
+    /// Resident memory, in MB, above which `/health` and the metrics report `degraded`.
+    pub fn memory_threshold_mb(mut self, mb: u64) -> Self {
+        self.config
+            .memory_threshold_mb
+            .set(Some(mb.max(1)), Source::Builder);
+        self
+    }
+
+    /// CPU use over the last ten seconds, in percent of one core, above which `/health` and
+    /// the metrics report `degraded`.
+    pub fn cpu_threshold_percent(mut self, percent: f64) -> Self {
+        self.config
+            .cpu_threshold_percent
+            .set(Some(percent), Source::Builder);
+        self
+    }
+
+    /// How long a client may take to send its request headers (default 2 s).
     pub fn header_timeout(mut self, d: Duration) -> Self {
         self.config.header_timeout.set(d, Source::Builder);
         self
@@ -185,6 +249,27 @@ impl AdminBuilder {
     /// How long a client may take to send its request body (default 5 s).
     pub fn body_timeout(mut self, d: Duration) -> Self {
         self.config.body_timeout.set(d, Source::Builder);
+        self
+    }
+
+    /// Reports a named count of the application's active operations (a daemon's
+    /// `processes`, `jobs`, `timers`), read at each request: it appears in `/status` and in
+    /// the stop response under `active_operations`, beside the engine's own `connections`
+    /// and `tasks` (a count with the same name replaces the engine's).
+    pub fn active_operation(
+        mut self,
+        name: impl Into<String>,
+        count: impl Fn() -> u64 + Send + Sync + 'static,
+    ) -> Self {
+        self.operations.insert(name.into(), Arc::new(count));
+        self
+    }
+
+    /// Reports what was recovered at start (a saved state's name, whether it came from a
+    /// snapshot, was fresh or was moved aside as corrupt, and what it held): `/status` shows
+    /// it under `recovered`.
+    pub fn recovered(mut self, recovered: Recovered) -> Self {
+        self.recovered.push(recovered);
         self
     }
 
@@ -257,9 +342,10 @@ impl AdminBuilder {
             source: config.addr.source.clone(),
             error,
         })?;
-        let previous = previous_report(shutdown.config());
-        #[cfg_attr(not(feature = "metrics"), allow(unused_mut))]
-        let mut state = routes::State::new(shutdown.clone(), config, previous);
+        let previous = report::PreviousShutdown::read(shutdown.config());
+        let mut state = router::State::new(shutdown.clone(), config, previous);
+        state.operations = self.operations;
+        state.recovered = std::sync::Mutex::new(self.recovered);
         #[cfg(feature = "metrics")]
         {
             state.prometheus = match self.prometheus {
@@ -273,6 +359,7 @@ impl AdminBuilder {
                 },
             };
             crate::metrics::attach(shutdown);
+            state.process_metrics.describe();
         }
         let keys = state.config.api_keys.len();
         tracing::info!(target: "graceful::admin", addr = %local_addr, api_keys = keys, "admin API listening");
@@ -284,33 +371,117 @@ impl AdminBuilder {
         }
         // At the very end, give open event streams the chance to deliver the final phase.
         shutdown.on_finished(state.streams.clone().all_closed());
-        let task = tokio::spawn(server::serve(listener, Arc::new(state)));
-        Ok(AdminHandle { local_addr, task })
+        let linger = state.config.linger.value;
+        let metrics = match state.config.metrics_addr.value {
+            Some(addr) => Some(metrics_listener(shutdown, &state, addr).await?),
+            None => None,
+        };
+        let metrics_addr = metrics.as_ref().map(|(a, _)| *a);
+        let state = Arc::new(state);
+        let state_for_server = state.clone();
+        let cpu = state.cpu.clone();
+        let task = tokio::spawn(async move {
+            // The CPU sampler and the metrics listener live as long as the server: aborting
+            // the task ends all three.
+            let metrics = async move {
+                if let Some((_, serve)) = metrics {
+                    serve.await;
+                }
+            };
+            tokio::join!(
+                server::serve(listener, state_for_server),
+                cpu.run(),
+                metrics
+            );
+        });
+        Ok(AdminHandle {
+            local_addr,
+            metrics_addr,
+            task,
+            linger,
+            state,
+        })
     }
 }
 
-fn previous_report(config: &Config) -> Option<serde_json::Value> {
-    let dir = config.state_dir.value.as_ref()?;
-    match crate::report::read_last(dir)? {
-        Ok(v) => Some(v),
-        Err(e) => {
-            tracing::warn!(target: "graceful::admin", "previous shutdown report ignored: {e}");
-            None
-        }
+/// Binds the metrics-only listener: the metrics route at its configured path, no key.
+async fn metrics_listener(
+    shutdown: &Shutdown,
+    admin: &router::State,
+    addr: SocketAddr,
+) -> Result<(SocketAddr, impl std::future::Future<Output = ()> + use<>), AdminError> {
+    let bind_error = |error| AdminError::Bind {
+        addr,
+        source: admin.config.metrics_addr.source.clone(),
+        error,
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(bind_error)?;
+    let local = listener.local_addr().map_err(bind_error)?;
+    let mut state = router::State::new(shutdown.clone(), admin.config.clone(), None);
+    state.table = vec![(admin.config.path(Route::Metrics), Route::Metrics)];
+    state.open = true;
+    state.cpu = admin.cpu.clone();
+    #[cfg(feature = "metrics")]
+    {
+        state.prometheus = admin.prometheus.clone();
     }
+    tracing::info!(target: "graceful::admin", addr = %local, "metrics listener (no key) listening");
+    Ok((local, server::serve(listener, Arc::new(state))))
 }
 
 /// The running admin API.
 #[derive(Debug)]
 pub struct AdminHandle {
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     task: JoinHandle<()>,
+    linger: Duration,
+    state: Arc<router::State>,
+}
+
+impl std::fmt::Debug for router::State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("config", &self.config)
+            .field("operations", &self.operations)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AdminHandle {
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The metrics-only listener's address, when `metrics_addr` is configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// Reports what was recovered at start, once the application knows (its saved state is
+    /// restored when resources are built, which may be after the admin API started):
+    /// `/status` shows it under `recovered`.
+    pub fn recovered(&self, recovered: Recovered) {
+        self.state
+            .recovered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(recovered);
+    }
+
+    /// Keeps the API answering for the configured `linger` (default 0: returns at once).
+    /// Await it after the shutdown has finished (after [`Graceful::run`](crate::Graceful::run)
+    /// returns): meanwhile `/status` reports `STOPPED` and a stop request gets 404
+    /// `DAEMON_NOT_RUNNING`, so a client that polls the status sees the stop complete instead
+    /// of a refused connection.
+    pub async fn linger(&self) {
+        if !self.linger.is_zero() {
+            tracing::debug!(target: "graceful::admin", linger = ?self.linger, "admin API lingers after the shutdown");
+            tokio::time::sleep(self.linger).await;
+        }
     }
 
     /// Stops accepting connections. Connections already open finish their current request.

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 const USER_HZ: f64 = 100.0;
 
 /// A snapshot of the process.
-pub(crate) fn snapshot(uptime: Duration) -> Value {
+pub(crate) fn snapshot(uptime: Duration, recent: Option<(f64, Duration)>) -> Value {
     let status = std::fs::read_to_string("/proc/self/status").ok();
     let field = |name: &str| -> Option<u64> {
         let s = status.as_deref()?;
@@ -31,10 +31,29 @@ pub(crate) fn snapshot(uptime: Duration) -> Value {
             "user_seconds": cpu.map(|c| c.0),
             "system_seconds": cpu.map(|c| c.1),
             "total_seconds": cpu.map(|c| c.0 + c.1),
+            "percent": recent.map(|r| r.0),
+            "window_seconds": recent.map(|r| r.1.as_secs_f64()),
         },
         "threads": field("Threads:"),
         "open_fds": open_fds(),
     })
+}
+
+/// Resident memory in bytes.
+pub(crate) fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line["VmRSS:".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// User + system CPU seconds so far.
+pub(crate) fn cpu_total_seconds() -> Option<f64> {
+    cpu_seconds().map(|(u, s)| u + s)
 }
 
 /// User and system CPU seconds, from fields 14 and 15 of `/proc/self/stat`.
@@ -63,7 +82,7 @@ mod tests {
     #[test]
     #[cfg(target_os = "linux")]
     fn reads_proc_self() {
-        let v = snapshot(Duration::from_secs(3));
+        let v = snapshot(Duration::from_secs(3), None);
         assert_eq!(v["pid"], std::process::id());
         assert!(v["memory"]["rss_bytes"].as_u64().unwrap_or(0) > 0, "{v}");
         assert!(v["threads"].as_u64().unwrap_or(0) >= 1, "{v}");

@@ -259,7 +259,9 @@ fn configured_on_corrupt(graceful: &Graceful) -> Result<Option<OnCorrupt>, Strin
         Some(toml::Value::String(s)) if s == "refuse" => Ok(Some(OnCorrupt::Refuse)),
         Some(toml::Value::String(s)) if s == "move_aside" => Ok(Some(OnCorrupt::MoveAside)),
         Some(v) => Err(format!(
-            "[state] on_corrupt = {v} in {}: accepted values are \"move_aside\" and \"refuse\"",
+            "[state] on_corrupt = {} in {}: accepted values are \"move_aside\" and \"refuse\"",
+            v.as_str()
+                .map_or_else(|| v.type_str().to_string(), |s| format!("{s:?}")),
             path.display()
         )),
     }
