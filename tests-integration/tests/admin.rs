@@ -1493,3 +1493,70 @@ fn build_example(name: &str) -> PathBuf {
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
         .expect("the example's executable")
 }
+
+// ---- signals on the builder path ---------------------------------------------------------
+
+impl Fixture {
+    fn signal(&self, sig: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).expect("pid"));
+        nix::sys::signal::kill(pid, sig).expect("kill");
+    }
+
+    /// Polls `/health/ready` until it answers 503: the engine has seen the shutdown.
+    fn wait_not_ready(&self) {
+        let start = Instant::now();
+        while self.get("/health/ready", None).status != 503 {
+            assert!(start.elapsed() < PATIENCE, "readiness never turned false");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+#[test]
+fn a_copy_of_the_first_sigterm_does_not_abort_the_shutdown() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let hold = state.path().join("release");
+    let mut f = Options::new()
+        .env("FIXTURE_HOLD_FILE", hold.to_string_lossy())
+        // Wide, so the copy lands in it however slow this machine is.
+        .env("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "30s")
+        .state_dir(state.path())
+        .start();
+    f.sigterm();
+    f.wait_not_ready();
+    f.sigterm();
+    std::fs::write(&hold, b"").expect("release the drain");
+    let exit = f.wait();
+    assert!(exit.success(), "{exit}: {}", f.stderr());
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(state.path().join("last-shutdown.json")).expect("report"),
+    )
+    .expect("report JSON");
+    assert_eq!(report["result"], "completed", "{report}");
+    for r in report["resources"].as_array().expect("resources") {
+        assert_eq!(r["outcome"]["status"], "closed", "{report}");
+    }
+}
+
+#[test]
+fn the_same_signal_after_the_repeat_window_exits_at_once() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let hold = state.path().join("never");
+    let mut f = Options::new()
+        .env("FIXTURE_HOLD_FILE", hold.to_string_lossy())
+        .env("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "100ms")
+        .start();
+    f.signal(nix::sys::signal::Signal::SIGINT);
+    f.wait_not_ready();
+    // Later than the window after the first press, which the engine saw before readiness
+    // turned false.
+    std::thread::sleep(Duration::from_millis(300));
+    f.signal(nix::sys::signal::Signal::SIGINT);
+    let exit = f.wait();
+    assert_eq!(exit.code(), Some(130), "{}", f.stderr());
+    assert!(
+        f.stderr().contains("second signal SIGINT during shutdown"),
+        "{}",
+        f.stderr()
+    );
+}

@@ -10,11 +10,13 @@ use nix::sys::signal::Signal;
 const FIXTURE: &str = env!("CARGO_BIN_EXE_graceful-fixture");
 
 fn start(scenario: &str, state: &std::path::Path) -> Proc {
-    Proc::start(
-        FIXTURE,
-        &[scenario],
-        &[("SHUTDOWN_STATE_DIR", state.to_str().expect("utf8"))],
-    )
+    start_with(scenario, state, &[])
+}
+
+fn start_with(scenario: &str, state: &std::path::Path, env: &[(&str, &str)]) -> Proc {
+    let mut all = vec![("SHUTDOWN_STATE_DIR", state.to_str().expect("utf8"))];
+    all.extend_from_slice(env);
+    Proc::start(FIXTURE, &[scenario], &all)
 }
 
 #[test]
@@ -158,10 +160,17 @@ fn erroring_and_panicking_closes_are_reported_by_name_and_the_rest_close() {
 #[test]
 fn a_second_sigint_during_a_slow_shutdown_exits_at_once_with_130() {
     let dir = temp_dir();
-    let mut p = start("slow", dir.path());
+    let mut p = start_with(
+        "slow",
+        dir.path(),
+        &[("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "100ms")],
+    );
     p.wait_line("ready");
     p.signal(Signal::SIGINT);
     p.wait_line("close-start slow");
+    // A person pressing Ctrl-C again: later than the repeat window after the first press
+    // (which the process saw before it printed the line above).
+    std::thread::sleep(std::time::Duration::from_millis(300));
     p.signal(Signal::SIGINT);
     let status = p.wait();
     assert_eq!(status.code(), Some(130), "stderr: {:?}", p.stderr());
@@ -173,6 +182,61 @@ fn a_second_sigint_during_a_slow_shutdown_exits_at_once_with_130() {
     assert!(
         stderr.contains("resources closed 0/1"),
         "what was pending is logged: {stderr}"
+    );
+}
+
+#[test]
+fn a_copy_of_the_first_sigterm_is_the_same_request_and_the_shutdown_completes() {
+    // A process-group SIGTERM plus the copy a forwarding wrapper sends. The window is wide so
+    // that the copy lands in it however slow this machine is.
+    for back_to_back in [true, false] {
+        let dir = temp_dir();
+        let mut p = start_with(
+            "order",
+            dir.path(),
+            &[("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "30s")],
+        );
+        p.wait_line("ready");
+        p.signal(Signal::SIGTERM);
+        if !back_to_back {
+            // The copy arrives while the shutdown already runs.
+            p.wait_line("phase initiated");
+        }
+        p.signal(Signal::SIGTERM);
+        let status = p.wait();
+        assert_eq!(status.code(), Some(0), "stderr: {:?}", p.stderr());
+        let report = read_report(dir.path());
+        assert_eq!(report["result"], "completed", "{report}");
+        let closed: Vec<&str> = report["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .filter(|r| r["outcome"]["status"] == "closed")
+            .filter_map(|r| r["name"].as_str())
+            .collect();
+        assert_eq!(closed.len(), 4, "every resource closed: {report}");
+    }
+}
+
+#[test]
+fn the_same_signal_after_the_repeat_window_is_a_second_signal_and_exits_143() {
+    let dir = temp_dir();
+    let mut p = start_with(
+        "slow",
+        dir.path(),
+        &[("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "100ms")],
+    );
+    p.wait_line("ready");
+    p.signal(Signal::SIGTERM);
+    p.wait_line("close-start slow");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.signal(Signal::SIGTERM);
+    let status = p.wait();
+    assert_eq!(status.code(), Some(143), "stderr: {:?}", p.stderr());
+    let stderr = p.stderr().join("\n");
+    assert!(
+        stderr.contains("second signal SIGTERM during shutdown"),
+        "{stderr}"
     );
 }
 
