@@ -38,6 +38,7 @@ pub mod supervise;
 #[cfg(feature = "systemd")]
 #[cfg_attr(docsrs, doc(cfg(feature = "systemd")))]
 pub mod systemd;
+mod task;
 mod tracker;
 
 #[doc(hidden)]
@@ -58,6 +59,7 @@ pub use resource::{
 };
 pub use shutdown::{Event, Shutdown};
 pub use supervise::{Supervise, Supervised, TaskState};
+pub use task::{TaskBuilder, TaskOutput, TaskRecord};
 pub use tracker::TrackGuard;
 
 /// A handle to the resource of type `T` built by the engine that `#[graceful::main]` started.

@@ -328,8 +328,20 @@ impl Shutdown {
 
     /// Spawns a named, tracked task. It counts as in flight until it finishes; it should
     /// watch [`requested`](Shutdown::requested) and stop. If it is still running when
-    /// `drain_timeout` expires it is aborted and named in the report.
+    /// `drain_timeout` expires it is aborted and named in the report. If it panics or returns
+    /// `Err`, the failure is recorded by name in the report and starts an orderly shutdown
+    /// whose exit code is non-zero; [`Shutdown::task`] spawns one whose failure is only
+    /// recorded.
     pub fn spawn<F>(&self, name: impl Into<String>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: crate::TaskOutput,
+    {
+        self.task(name).spawn(future)
+    }
+
+    /// Spawns `future` as a named entry of the task table, holding an in-flight guard.
+    pub(crate) fn spawn_tracked<F>(&self, name: String, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -345,7 +357,7 @@ impl Shutdown {
             let _entry = TaskEntry { inner, id };
             future.await
         });
-        tasks.insert(id, (name.into(), handle.abort_handle()));
+        tasks.insert(id, (name, handle.abort_handle()));
         handle
     }
 

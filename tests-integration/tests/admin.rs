@@ -1560,3 +1560,34 @@ fn the_same_signal_after_the_repeat_window_exits_at_once() {
         f.stderr()
     );
 }
+
+// ---- failing tracked tasks on the builder path --------------------------------------------
+
+#[test]
+fn a_panicking_tracked_task_is_named_and_stops_the_service_non_zero() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let mut f = Options::new()
+        .env("FIXTURE_TASK", "panic")
+        .state_dir(state.path())
+        .start();
+    let exit = f.wait();
+    assert_eq!(
+        exit.code(),
+        Some(i32::from(graceful::exit::MAIN_ERROR)),
+        "{}",
+        f.stderr()
+    );
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(state.path().join("last-shutdown.json")).expect("report"),
+    )
+    .expect("report JSON");
+    assert_eq!(report["reason"]["kind"], "task_failed", "{report}");
+    assert_eq!(report["tasks"][0]["name"], "ingest", "{report}");
+    assert_eq!(
+        report["tasks"][0]["outcome"]["status"], "panicked",
+        "{report}"
+    );
+    for r in report["resources"].as_array().expect("resources") {
+        assert_eq!(r["outcome"]["status"], "closed", "orderly: {report}");
+    }
+}

@@ -241,6 +241,50 @@ fn the_same_signal_after_the_repeat_window_is_a_second_signal_and_exits_143() {
 }
 
 #[test]
+fn a_failing_tracked_task_is_named_and_starts_an_orderly_shutdown_that_exits_non_zero() {
+    for (how, status, detail) in [
+        ("panic", "panicked", "ingest exploded"),
+        ("error", "failed", "\"lost the broker connection\""),
+    ] {
+        let dir = temp_dir();
+        let mut p = start_with("task-fails", dir.path(), &[("FIXTURE_TASK", how)]);
+        let exit = p.wait();
+        assert_eq!(
+            exit.code(),
+            Some(i32::from(graceful::exit::MAIN_ERROR)),
+            "{how}: {:?}",
+            p.stderr()
+        );
+        let report = read_report(dir.path());
+        assert_eq!(report["reason"]["kind"], "task_failed", "{how}: {report}");
+        assert_eq!(report["reason"]["task"], "ingest", "{report}");
+        assert_eq!(report["tasks"][0]["name"], "ingest", "{report}");
+        assert_eq!(report["tasks"][0]["outcome"]["status"], status, "{report}");
+        assert_eq!(report["tasks"][0]["outcome"]["detail"], detail, "{report}");
+        assert_eq!(report["tasks"][0]["fatal"], true, "{report}");
+        assert_eq!(
+            report["resources"][0]["outcome"]["status"], "closed",
+            "an orderly shutdown: {report}"
+        );
+        assert!(p.stdout().iter().any(|l| l == "close-end db"));
+    }
+}
+
+#[test]
+fn a_task_spawned_non_fatal_is_recorded_and_the_service_goes_on() {
+    let dir = temp_dir();
+    let mut p = start_with("task-fails", dir.path(), &[("FIXTURE_TASK", "nonfatal")]);
+    p.wait_line("task-done");
+    p.signal(Signal::SIGTERM);
+    let exit = p.wait();
+    assert_eq!(exit.code(), Some(0), "{:?}", p.stderr());
+    let report = read_report(dir.path());
+    assert_eq!(report["reason"]["kind"], "signal", "{report}");
+    assert_eq!(report["tasks"][0]["name"], "ingest", "{report}");
+    assert_eq!(report["tasks"][0]["fatal"], false, "{report}");
+}
+
+#[test]
 fn a_failing_constructor_closes_only_what_was_built_and_names_file_and_line() {
     let dir = temp_dir();
     let mut p = start("failing-startup", dir.path());

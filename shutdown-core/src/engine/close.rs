@@ -17,7 +17,11 @@ pub(crate) fn panic_message(join: JoinError) -> String {
     if !join.is_panic() {
         return "cancelled".to_string();
     }
-    let payload = join.into_panic();
+    payload_message(&*join.into_panic())
+}
+
+/// Formats a panic payload caught with `catch_unwind`.
+pub(crate) fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -235,6 +235,7 @@ async fn phases(
         phases: std::mem::take(&mut rec.phases),
         resources,
         hooks,
+        tasks: shutdown.extension::<crate::task::TaskFailures>().list(),
         abandoned,
         deadlines: std::mem::take(&mut rec.deadlines),
         main,
