@@ -27,6 +27,7 @@ mod phase;
 #[cfg(feature = "process")]
 #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 pub mod process;
+pub mod readiness;
 mod reason;
 pub mod report;
 mod resource;
@@ -51,6 +52,7 @@ pub use config::{Config, ConfigError, Env, Setting, Source};
 pub use engine::{Graceful, GracefulBuilder, MainExit, MainOutput, RunOutcome};
 pub use error::{BoxError, GetError, Location, StartupError};
 pub use phase::Phase;
+pub use readiness::{Readiness, ReadinessHold};
 pub use reason::{ShutdownReason, Signal};
 pub use report::{CloseOutcome, MainOutcome, Progress, ShutdownReport};
 pub use resource::{

@@ -398,11 +398,6 @@ impl Shutdown {
         *self.inner.phase.borrow()
     }
 
-    /// Readiness: `true` only while [`Phase::Running`] and no shutdown was requested.
-    pub fn is_ready(&self) -> bool {
-        !self.is_shutting_down() && self.current_phase() == Phase::Running
-    }
-
     /// A stream of [`Event`]s (phase changes, resource closes, deadlines) from now on.
     pub fn events(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()

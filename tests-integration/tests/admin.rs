@@ -1591,3 +1591,34 @@ fn a_panicking_tracked_task_is_named_and_stops_the_service_non_zero() {
         assert_eq!(r["outcome"]["status"], "closed", "orderly: {report}");
     }
 }
+
+// ---- readiness held down by the program ----------------------------------------------------
+
+#[test]
+fn a_readiness_hold_keeps_health_ready_503_and_names_itself() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let warm = dir.path().join("warm");
+    let mut f = Options::new()
+        .env("FIXTURE_WARM_FILE", warm.to_string_lossy())
+        .start();
+    let r = f.get("/health/ready", None);
+    assert_eq!(r.status, 503, "{}", r.text());
+    let e = r.envelope(false);
+    assert_eq!(e["code"], "NOT_READY", "{e}");
+    assert_eq!(e["message"], "not ready: warming cache", "{e}");
+    assert_eq!(
+        e["details"]["reasons"],
+        serde_json::json!(["warming cache"])
+    );
+    assert_eq!(f.get("/health", None).status, 503, "the same answer");
+    std::fs::write(&warm, b"").expect("warm");
+    let start = Instant::now();
+    while f.get("/health/ready", None).status != 200 {
+        assert!(start.elapsed() < PATIENCE, "readiness never came back");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let d = f.get("/health/ready", None).envelope(true);
+    assert_eq!(d["reasons"], serde_json::json!([]), "{d}");
+    f.sigterm();
+    assert!(f.wait().success(), "{}", f.stderr());
+}

@@ -500,3 +500,54 @@ fn the_admin_argument_lingers_when_configured_so_a_poller_reads_stopped() {
     p.signal(Signal::SIGKILL);
     let _ = p.wait();
 }
+
+/// `GET path` on 127.0.0.1 with plain TCP: the status code and the body.
+#[cfg(feature = "admin")]
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(addr).expect("admin listener accepts");
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).expect("read");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
+}
+
+#[test]
+#[cfg(feature = "admin")]
+fn readiness_waits_for_start_up_and_for_the_programs_holds() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let dir = temp_dir();
+    let mut p = start_with(
+        "admin-readiness",
+        dir.path(),
+        &[("FIXTURE_ADMIN_ADDR", addr.as_str())],
+    );
+    p.wait_line("constructing db");
+    let (status, body) = http_get(&addr, "/health/ready");
+    assert_eq!(status, 503, "not ready while a constructor runs: {body}");
+    assert!(body.contains("\"starting\""), "{body}");
+    p.send_line("connected");
+    p.wait_line("ready");
+    let (status, body) = http_get(&addr, "/health/ready");
+    assert_eq!(status, 503, "held down by main: {body}");
+    assert!(body.contains("warming cache"), "the hold is named: {body}");
+    p.send_line("warmed");
+    p.wait_line("warmed");
+    let (status, body) = http_get(&addr, "/health/ready");
+    assert_eq!(status, 200, "{body}");
+    p.signal(Signal::SIGTERM);
+    assert_eq!(p.wait().code(), Some(0), "{:?}", p.stderr());
+}
