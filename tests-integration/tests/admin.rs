@@ -1622,3 +1622,92 @@ fn a_readiness_hold_keeps_health_ready_503_and_names_itself() {
     f.sigterm();
     assert!(f.wait().success(), "{}", f.stderr());
 }
+
+// ---- a forced shutdown still saves state ---------------------------------------------------
+
+fn hook_outcome(state: &Path, name: &str) -> Value {
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(state.join("last-shutdown.json")).expect("report"),
+    )
+    .expect("report JSON");
+    report["hooks"]
+        .as_array()
+        .expect("hooks")
+        .iter()
+        .find(|h| h["name"] == name)
+        .unwrap_or_else(|| panic!("no hook {name}: {report}"))["outcome"]
+        .clone()
+}
+
+#[test]
+fn delete_shutdown_still_runs_the_state_save_and_zero_disables_it() {
+    // The budget is wide: it only has to cover a 50 ms save however slow this machine is.
+    for (budget, saved) in [("20s", true), ("0", false)] {
+        let state = tempfile::tempdir().expect("tempdir");
+        let file = state.path().join("jobs.saved");
+        let mut f = Options::keyed()
+            .env("FIXTURE_WORK_MS", "600000")
+            .env("FIXTURE_SAVE_FILE", file.to_string_lossy())
+            .env("SHUTDOWN_FORCED_SAVE_TIMEOUT", budget)
+            .state_dir(state.path())
+            .start();
+        let r = request(
+            f.addr,
+            "DELETE",
+            "/shutdown",
+            &[("X-API-Key", SYSTEM_KEY)],
+            None,
+        );
+        assert_eq!(r.status, 202, "{}", r.text());
+        let exit = f.wait();
+        assert_eq!(
+            exit.code(),
+            Some(i32::from(graceful::exit::FORCED)),
+            "{}",
+            f.stderr()
+        );
+        let outcome = hook_outcome(state.path(), "save jobs");
+        if saved {
+            assert_eq!(outcome["status"], "closed", "{outcome}");
+            assert_eq!(std::fs::read(&file).expect("saved"), b"saved");
+        } else {
+            assert_eq!(outcome["status"], "timed_out", "{outcome}");
+            assert!(!file.exists(), "0 disables the forced save");
+        }
+    }
+}
+
+#[test]
+fn a_shutdown_whose_deadline_expires_in_the_drain_still_saves_state() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let file = state.path().join("jobs.saved");
+    let mut f = Options::keyed()
+        .env("FIXTURE_WORK_MS", "600000")
+        .env("FIXTURE_SAVE_FILE", file.to_string_lossy())
+        .env("SHUTDOWN_FORCED_SAVE_TIMEOUT", "5s")
+        .state_dir(state.path())
+        .start();
+    // The operator's deadline (4 s) is shorter than the drain (10 s): the drain is cut early
+    // enough to leave the save its budget (at most half the deadline).
+    let sys = [
+        ("X-API-Key", SYSTEM_KEY),
+        ("Content-Type", "application/json"),
+    ];
+    let r = request(
+        f.addr,
+        "POST",
+        "/shutdown",
+        &sys,
+        Some(br#"{"timeout_seconds": 4}"#),
+    );
+    assert_eq!(r.status, 202, "{}", r.text());
+    let exit = f.wait();
+    assert_eq!(
+        exit.code(),
+        Some(i32::from(graceful::exit::FORCED)),
+        "{}",
+        f.stderr()
+    );
+    assert_eq!(hook_outcome(state.path(), "save jobs")["status"], "closed");
+    assert_eq!(std::fs::read(&file).expect("saved"), b"saved");
+}

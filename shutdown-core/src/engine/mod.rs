@@ -7,6 +7,7 @@ mod graph;
 mod outcome;
 mod recorder;
 mod run;
+mod save;
 mod signals;
 mod watchdog;
 
