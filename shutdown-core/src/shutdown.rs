@@ -284,8 +284,11 @@ impl Shutdown {
             .unwrap_or_default()
     }
 
-    /// Starts a shutdown (if none is running) and skips every remaining wait: drains and
-    /// closes still in progress are abandoned and the result is [`Phase::Forced`].
+    /// Starts a shutdown (if none is running) and skips every remaining wait: the readiness
+    /// delay and the drain end (tracked tasks are aborted), hooks other than the save are cut,
+    /// resource closes are skipped or abandoned, and the result is [`Phase::Forced`]. The
+    /// [`SavingState`](Phase::SavingState) hooks still run, for at most
+    /// [`forced_save_timeout`](crate::Config::forced_save_timeout) (`0` skips them too).
     pub fn force(&self, reason: impl Into<ShutdownReason>) {
         self.trigger(reason);
         self.inner.force.cancel();

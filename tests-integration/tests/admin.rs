@@ -1658,7 +1658,7 @@ fn delete_shutdown_still_runs_the_state_save_and_zero_disables_it() {
             &[("X-API-Key", SYSTEM_KEY)],
             None,
         );
-        assert_eq!(r.status, 202, "{}", r.text());
+        assert_eq!(r.status, 200, "{}", r.text());
         let exit = f.wait();
         assert_eq!(
             exit.code(),
