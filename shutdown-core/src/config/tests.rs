@@ -268,16 +268,22 @@ fn repeat_window_and_forced_save_are_read_from_file_and_env_and_checked() {
     assert_eq!(c.signal_repeat_window.value, Duration::ZERO);
     assert_eq!(c.forced_save_timeout.value, Duration::ZERO);
     // The default fits any timeout; a chosen budget as long as the timeout does not.
-    assert!(
-        Config::default()
-            .load(None, &env(&[("SHUTDOWN_TIMEOUT", "1s")]))
-            .is_ok()
+    let short = Config::default().load(
+        None,
+        &env(&[
+            ("SHUTDOWN_TIMEOUT", "1s"),
+            ("SHUTDOWN_DRAIN_TIMEOUT", "500ms"),
+            ("SHUTDOWN_RESOURCE_CLOSE_TIMEOUT", "500ms"),
+        ]),
     );
+    assert!(short.is_ok(), "{short:?}");
     let err = Config::default()
         .load(
             None,
             &env(&[
                 ("SHUTDOWN_TIMEOUT", "1s"),
+                ("SHUTDOWN_DRAIN_TIMEOUT", "500ms"),
+                ("SHUTDOWN_RESOURCE_CLOSE_TIMEOUT", "500ms"),
                 ("SHUTDOWN_FORCED_SAVE_TIMEOUT", "1s"),
             ]),
         )
