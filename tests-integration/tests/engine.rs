@@ -285,6 +285,36 @@ fn a_task_spawned_non_fatal_is_recorded_and_the_service_goes_on() {
 }
 
 #[test]
+fn a_forced_shutdown_still_runs_the_state_save_and_skips_the_closes() {
+    let dir = temp_dir();
+    let mut p = start("forced-save", dir.path());
+    p.wait_line("ready");
+    p.send_line("force");
+    let exit = p.wait();
+    assert_eq!(
+        exit.code(),
+        Some(i32::from(graceful::exit::FORCED)),
+        "{:?}",
+        p.stderr()
+    );
+    assert!(p.stdout().iter().any(|l| l == "saved"), "{:?}", p.stdout());
+    let report = read_report(dir.path());
+    assert_eq!(report["hooks"][0]["name"], "save jobs", "{report}");
+    assert_eq!(
+        report["hooks"][0]["outcome"]["status"], "closed",
+        "{report}"
+    );
+    assert_eq!(
+        report["resources"][0]["outcome"]["status"], "skipped",
+        "{report}"
+    );
+    assert!(
+        !p.stdout().iter().any(|l| l == "close-start db"),
+        "closes are skipped"
+    );
+}
+
+#[test]
 fn a_failing_constructor_closes_only_what_was_built_and_names_file_and_line() {
     let dir = temp_dir();
     let mut p = start("failing-startup", dir.path());
