@@ -1700,7 +1700,7 @@ fn a_shutdown_whose_deadline_expires_in_the_drain_still_saves_state() {
         &sys,
         Some(br#"{"timeout_seconds": 4}"#),
     );
-    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(r.status, 200, "{}", r.text());
     let exit = f.wait();
     assert_eq!(
         exit.code(),
