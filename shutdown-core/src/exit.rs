@@ -3,7 +3,7 @@
 //! | code | when |
 //! |---|---|
 //! | `0` | the shutdown completed and `main` returned `()`/`Ok(())` |
-//! | `1` | `main` returned `Err` (resources are still closed first) |
+//! | `1` | `main` returned `Err`, or a tracked task ([`Shutdown::spawn`](crate::Shutdown::spawn)) panicked or returned `Err` (resources are still closed first) |
 //! | `main`'s own | `main` returned an [`std::process::ExitCode`]: it wins over `0` |
 //! | [`STARTUP_FAILED`] (70) | a resource constructor failed; what was built is closed |
 //! | [`CONFIG_ERROR`] (78) | the configuration was invalid; nothing was started |

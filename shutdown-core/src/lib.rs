@@ -27,6 +27,7 @@ mod phase;
 #[cfg(feature = "process")]
 #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 pub mod process;
+pub mod readiness;
 mod reason;
 pub mod report;
 mod resource;
@@ -38,6 +39,7 @@ pub mod supervise;
 #[cfg(feature = "systemd")]
 #[cfg_attr(docsrs, doc(cfg(feature = "systemd")))]
 pub mod systemd;
+mod task;
 mod tracker;
 
 #[doc(hidden)]
@@ -50,6 +52,7 @@ pub use config::{Config, ConfigError, Env, Setting, Source};
 pub use engine::{Graceful, GracefulBuilder, MainExit, MainOutput, RunOutcome};
 pub use error::{BoxError, GetError, Location, StartupError};
 pub use phase::Phase;
+pub use readiness::{Readiness, ReadinessHold};
 pub use reason::{ShutdownReason, Signal};
 pub use report::{CloseOutcome, MainOutcome, Progress, ShutdownReport};
 pub use resource::{
@@ -58,6 +61,7 @@ pub use resource::{
 };
 pub use shutdown::{Event, Shutdown};
 pub use supervise::{Supervise, Supervised, TaskState};
+pub use task::{TaskBuilder, TaskOutput, TaskRecord};
 pub use tracker::TrackGuard;
 
 /// A handle to the resource of type `T` built by the engine that `#[graceful::main]` started.

@@ -10,7 +10,7 @@
 //! | metric | type | meaning |
 //! |---|---|---|
 //! | `graceful_in_flight` | gauge | tracked units of work in flight (requests, tasks) |
-//! | `graceful_ready` | gauge | 1 while ready, 0 from the first moment of shutdown |
+//! | `graceful_ready` | gauge | 1 while ready ([`Shutdown::readiness`](crate::Shutdown::readiness)), 0 during start-up, under a readiness hold, and from the first moment of shutdown |
 //! | `graceful_phase{phase}` | gauge | 1 for the current phase, 0 for the others |
 //! | `graceful_shutdown_duration_seconds` | gauge | time since the shutdown started (final value at the end) |
 //! | `graceful_resource_close_duration_seconds{resource,outcome}` | gauge | how long each close took |
@@ -170,7 +170,7 @@ fn describe() {
     describe_gauge!("graceful_in_flight", "Tracked units of work in flight.");
     describe_gauge!(
         "graceful_ready",
-        "1 while the service is ready, 0 once shutting down."
+        "1 while the service is ready, 0 during start-up, under a readiness hold and once shutting down."
     );
     describe_gauge!(
         "graceful_phase",

@@ -124,6 +124,14 @@ pub enum ShutdownReason {
         /// The error, formatted.
         error: String,
     },
+    /// A tracked task ([`Shutdown::spawn`](crate::Shutdown::spawn)) panicked or returned an
+    /// error.
+    TaskFailed {
+        /// The task's name.
+        task: String,
+        /// What happened (`panicked: …` or `returned an error: …`).
+        error: String,
+    },
     /// Start-up failed: a resource could not be built.
     StartupFailed {
         /// The error, formatted.
@@ -168,6 +176,7 @@ impl fmt::Display for ShutdownReason {
             ShutdownReason::ResourceFailed { resource, error } => {
                 write!(f, "resource `{resource}` failed: {error}")
             }
+            ShutdownReason::TaskFailed { task, error } => write!(f, "task `{task}` {error}"),
             ShutdownReason::StartupFailed { error } => write!(f, "start-up failed: {error}"),
         }
     }

@@ -156,6 +156,8 @@ pub struct ShutdownReport {
     pub resources: Vec<ResourceRecord>,
     /// Each phase hook.
     pub hooks: Vec<HookRecord>,
+    /// Each tracked task that panicked or returned an error, in the order they failed.
+    pub tasks: Vec<crate::TaskRecord>,
     /// Work still in flight when the drain deadline expired (task names, then a count of
     /// anonymous guards); cancelled.
     pub abandoned: Vec<String>,
@@ -174,6 +176,12 @@ impl ShutdownReport {
     /// `true` when the result is [`Phase::Forced`].
     pub fn is_forced(&self) -> bool {
         self.result == Phase::Forced
+    }
+
+    /// The first tracked task whose failure was fatal (it started, or joined, the shutdown):
+    /// the run failed even if every phase met its deadline.
+    pub fn failed_task(&self) -> Option<&crate::TaskRecord> {
+        self.tasks.iter().find(|t| t.fatal)
     }
 
     /// The record of the resource called `name`.
@@ -202,6 +210,12 @@ impl ShutdownReport {
                     out.push(format!("resource `{}` did not close in time", r.name))
                 }
                 CloseOutcome::Closed | CloseOutcome::Skipped => {}
+            }
+        }
+        for t in &self.tasks {
+            match &t.outcome {
+                CloseOutcome::Panicked(e) => out.push(format!("task `{}` panicked: {e}", t.name)),
+                other => out.push(format!("task `{}` failed: {other:?}", t.name)),
             }
         }
         for h in &self.hooks {

@@ -284,8 +284,11 @@ impl Shutdown {
             .unwrap_or_default()
     }
 
-    /// Starts a shutdown (if none is running) and skips every remaining wait: drains and
-    /// closes still in progress are abandoned and the result is [`Phase::Forced`].
+    /// Starts a shutdown (if none is running) and skips every remaining wait: the readiness
+    /// delay and the drain end (tracked tasks are aborted), hooks other than the save are cut,
+    /// resource closes are skipped or abandoned, and the result is [`Phase::Forced`]. The
+    /// [`SavingState`](Phase::SavingState) hooks still run, for at most
+    /// [`forced_save_timeout`](crate::Config::forced_save_timeout) (`0` skips them too).
     pub fn force(&self, reason: impl Into<ShutdownReason>) {
         self.trigger(reason);
         self.inner.force.cancel();
@@ -328,8 +331,20 @@ impl Shutdown {
 
     /// Spawns a named, tracked task. It counts as in flight until it finishes; it should
     /// watch [`requested`](Shutdown::requested) and stop. If it is still running when
-    /// `drain_timeout` expires it is aborted and named in the report.
+    /// `drain_timeout` expires it is aborted and named in the report. If it panics or returns
+    /// `Err`, the failure is recorded by name in the report and starts an orderly shutdown
+    /// whose exit code is non-zero; [`Shutdown::task`] spawns one whose failure is only
+    /// recorded.
     pub fn spawn<F>(&self, name: impl Into<String>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: crate::TaskOutput,
+    {
+        self.task(name).spawn(future)
+    }
+
+    /// Spawns `future` as a named entry of the task table, holding an in-flight guard.
+    pub(crate) fn spawn_tracked<F>(&self, name: String, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -345,7 +360,7 @@ impl Shutdown {
             let _entry = TaskEntry { inner, id };
             future.await
         });
-        tasks.insert(id, (name.into(), handle.abort_handle()));
+        tasks.insert(id, (name, handle.abort_handle()));
         handle
     }
 
@@ -384,11 +399,6 @@ impl Shutdown {
     /// The current phase.
     pub fn current_phase(&self) -> Phase {
         *self.inner.phase.borrow()
-    }
-
-    /// Readiness: `true` only while [`Phase::Running`] and no shutdown was requested.
-    pub fn is_ready(&self) -> bool {
-        !self.is_shutting_down() && self.current_phase() == Phase::Running
     }
 
     /// A stream of [`Event`]s (phase changes, resource closes, deadlines) from now on.

@@ -1493,3 +1493,221 @@ fn build_example(name: &str) -> PathBuf {
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
         .expect("the example's executable")
 }
+
+// ---- signals on the builder path ---------------------------------------------------------
+
+impl Fixture {
+    fn signal(&self, sig: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).expect("pid"));
+        nix::sys::signal::kill(pid, sig).expect("kill");
+    }
+
+    /// Polls `/health/ready` until it answers 503: the engine has seen the shutdown.
+    fn wait_not_ready(&self) {
+        let start = Instant::now();
+        while self.get("/health/ready", None).status != 503 {
+            assert!(start.elapsed() < PATIENCE, "readiness never turned false");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+#[test]
+fn a_copy_of_the_first_sigterm_does_not_abort_the_shutdown() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let hold = state.path().join("release");
+    let mut f = Options::new()
+        .env("FIXTURE_HOLD_FILE", hold.to_string_lossy())
+        // Wide, so the copy lands in it however slow this machine is.
+        .env("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "30s")
+        .state_dir(state.path())
+        .start();
+    f.sigterm();
+    f.wait_not_ready();
+    f.sigterm();
+    std::fs::write(&hold, b"").expect("release the drain");
+    let exit = f.wait();
+    assert!(exit.success(), "{exit}: {}", f.stderr());
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(state.path().join("last-shutdown.json")).expect("report"),
+    )
+    .expect("report JSON");
+    assert_eq!(report["result"], "completed", "{report}");
+    for r in report["resources"].as_array().expect("resources") {
+        assert_eq!(r["outcome"]["status"], "closed", "{report}");
+    }
+}
+
+#[test]
+fn the_same_signal_after_the_repeat_window_exits_at_once() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let hold = state.path().join("never");
+    let mut f = Options::new()
+        .env("FIXTURE_HOLD_FILE", hold.to_string_lossy())
+        .env("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "100ms")
+        .start();
+    f.signal(nix::sys::signal::Signal::SIGINT);
+    f.wait_not_ready();
+    // Later than the window after the first press, which the engine saw before readiness
+    // turned false.
+    std::thread::sleep(Duration::from_millis(300));
+    f.signal(nix::sys::signal::Signal::SIGINT);
+    let exit = f.wait();
+    assert_eq!(exit.code(), Some(130), "{}", f.stderr());
+    assert!(
+        f.stderr().contains("second signal SIGINT during shutdown"),
+        "{}",
+        f.stderr()
+    );
+}
+
+// ---- failing tracked tasks on the builder path --------------------------------------------
+
+#[test]
+fn a_panicking_tracked_task_is_named_and_stops_the_service_non_zero() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let mut f = Options::new()
+        .env("FIXTURE_TASK", "panic")
+        .state_dir(state.path())
+        .start();
+    let exit = f.wait();
+    assert_eq!(
+        exit.code(),
+        Some(i32::from(graceful::exit::MAIN_ERROR)),
+        "{}",
+        f.stderr()
+    );
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(state.path().join("last-shutdown.json")).expect("report"),
+    )
+    .expect("report JSON");
+    assert_eq!(report["reason"]["kind"], "task_failed", "{report}");
+    assert_eq!(report["tasks"][0]["name"], "ingest", "{report}");
+    assert_eq!(
+        report["tasks"][0]["outcome"]["status"], "panicked",
+        "{report}"
+    );
+    for r in report["resources"].as_array().expect("resources") {
+        assert_eq!(r["outcome"]["status"], "closed", "orderly: {report}");
+    }
+}
+
+// ---- readiness held down by the program ----------------------------------------------------
+
+#[test]
+fn a_readiness_hold_keeps_health_ready_503_and_names_itself() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let warm = dir.path().join("warm");
+    let mut f = Options::new()
+        .env("FIXTURE_WARM_FILE", warm.to_string_lossy())
+        .start();
+    let r = f.get("/health/ready", None);
+    assert_eq!(r.status, 503, "{}", r.text());
+    let e = r.envelope(false);
+    assert_eq!(e["code"], "NOT_READY", "{e}");
+    assert_eq!(e["message"], "not ready: warming cache", "{e}");
+    assert_eq!(
+        e["details"]["reasons"],
+        serde_json::json!(["warming cache"])
+    );
+    assert_eq!(f.get("/health", None).status, 503, "the same answer");
+    std::fs::write(&warm, b"").expect("warm");
+    let start = Instant::now();
+    while f.get("/health/ready", None).status != 200 {
+        assert!(start.elapsed() < PATIENCE, "readiness never came back");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let d = f.get("/health/ready", None).envelope(true);
+    assert_eq!(d["reasons"], serde_json::json!([]), "{d}");
+    f.sigterm();
+    assert!(f.wait().success(), "{}", f.stderr());
+}
+
+// ---- a forced shutdown still saves state ---------------------------------------------------
+
+fn hook_outcome(state: &Path, name: &str) -> Value {
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(state.join("last-shutdown.json")).expect("report"),
+    )
+    .expect("report JSON");
+    report["hooks"]
+        .as_array()
+        .expect("hooks")
+        .iter()
+        .find(|h| h["name"] == name)
+        .unwrap_or_else(|| panic!("no hook {name}: {report}"))["outcome"]
+        .clone()
+}
+
+#[test]
+fn delete_shutdown_still_runs_the_state_save_and_zero_disables_it() {
+    // The budget is wide: it only has to cover a 50 ms save however slow this machine is.
+    for (budget, saved) in [("20s", true), ("0", false)] {
+        let state = tempfile::tempdir().expect("tempdir");
+        let file = state.path().join("jobs.saved");
+        let mut f = Options::keyed()
+            .env("FIXTURE_WORK_MS", "600000")
+            .env("FIXTURE_SAVE_FILE", file.to_string_lossy())
+            .env("SHUTDOWN_FORCED_SAVE_TIMEOUT", budget)
+            .state_dir(state.path())
+            .start();
+        let r = request(
+            f.addr,
+            "DELETE",
+            "/shutdown",
+            &[("X-API-Key", SYSTEM_KEY)],
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let exit = f.wait();
+        assert_eq!(
+            exit.code(),
+            Some(i32::from(graceful::exit::FORCED)),
+            "{}",
+            f.stderr()
+        );
+        let outcome = hook_outcome(state.path(), "save jobs");
+        if saved {
+            assert_eq!(outcome["status"], "closed", "{outcome}");
+            assert_eq!(std::fs::read(&file).expect("saved"), b"saved");
+        } else {
+            assert_eq!(outcome["status"], "timed_out", "{outcome}");
+            assert!(!file.exists(), "0 disables the forced save");
+        }
+    }
+}
+
+#[test]
+fn a_shutdown_whose_deadline_expires_in_the_drain_still_saves_state() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let file = state.path().join("jobs.saved");
+    let mut f = Options::keyed()
+        .env("FIXTURE_WORK_MS", "600000")
+        .env("FIXTURE_SAVE_FILE", file.to_string_lossy())
+        .env("SHUTDOWN_FORCED_SAVE_TIMEOUT", "5s")
+        .state_dir(state.path())
+        .start();
+    // The operator's deadline (4 s) is shorter than the drain (10 s): the drain is cut early
+    // enough to leave the save its budget (at most half the deadline).
+    let sys = [
+        ("X-API-Key", SYSTEM_KEY),
+        ("Content-Type", "application/json"),
+    ];
+    let r = request(
+        f.addr,
+        "POST",
+        "/shutdown",
+        &sys,
+        Some(br#"{"timeout_seconds": 4}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let exit = f.wait();
+    assert_eq!(
+        exit.code(),
+        Some(i32::from(graceful::exit::FORCED)),
+        "{}",
+        f.stderr()
+    );
+    assert_eq!(hook_outcome(state.path(), "save jobs")["status"], "closed");
+    assert_eq!(std::fs::read(&file).expect("saved"), b"saved");
+}

@@ -10,11 +10,13 @@ use nix::sys::signal::Signal;
 const FIXTURE: &str = env!("CARGO_BIN_EXE_graceful-fixture");
 
 fn start(scenario: &str, state: &std::path::Path) -> Proc {
-    Proc::start(
-        FIXTURE,
-        &[scenario],
-        &[("SHUTDOWN_STATE_DIR", state.to_str().expect("utf8"))],
-    )
+    start_with(scenario, state, &[])
+}
+
+fn start_with(scenario: &str, state: &std::path::Path, env: &[(&str, &str)]) -> Proc {
+    let mut all = vec![("SHUTDOWN_STATE_DIR", state.to_str().expect("utf8"))];
+    all.extend_from_slice(env);
+    Proc::start(FIXTURE, &[scenario], &all)
 }
 
 #[test]
@@ -158,10 +160,17 @@ fn erroring_and_panicking_closes_are_reported_by_name_and_the_rest_close() {
 #[test]
 fn a_second_sigint_during_a_slow_shutdown_exits_at_once_with_130() {
     let dir = temp_dir();
-    let mut p = start("slow", dir.path());
+    let mut p = start_with(
+        "slow",
+        dir.path(),
+        &[("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "100ms")],
+    );
     p.wait_line("ready");
     p.signal(Signal::SIGINT);
     p.wait_line("close-start slow");
+    // A person pressing Ctrl-C again: later than the repeat window after the first press
+    // (which the process saw before it printed the line above).
+    std::thread::sleep(std::time::Duration::from_millis(300));
     p.signal(Signal::SIGINT);
     let status = p.wait();
     assert_eq!(status.code(), Some(130), "stderr: {:?}", p.stderr());
@@ -173,6 +182,135 @@ fn a_second_sigint_during_a_slow_shutdown_exits_at_once_with_130() {
     assert!(
         stderr.contains("resources closed 0/1"),
         "what was pending is logged: {stderr}"
+    );
+}
+
+#[test]
+fn a_copy_of_the_first_sigterm_is_the_same_request_and_the_shutdown_completes() {
+    // A process-group SIGTERM plus the copy a forwarding wrapper sends. The window is wide so
+    // that the copy lands in it however slow this machine is.
+    for back_to_back in [true, false] {
+        let dir = temp_dir();
+        let mut p = start_with(
+            "order",
+            dir.path(),
+            &[("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "30s")],
+        );
+        p.wait_line("ready");
+        p.signal(Signal::SIGTERM);
+        if !back_to_back {
+            // The copy arrives while the shutdown already runs.
+            p.wait_line("phase initiated");
+        }
+        p.signal(Signal::SIGTERM);
+        let status = p.wait();
+        assert_eq!(status.code(), Some(0), "stderr: {:?}", p.stderr());
+        let report = read_report(dir.path());
+        assert_eq!(report["result"], "completed", "{report}");
+        let closed: Vec<&str> = report["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .filter(|r| r["outcome"]["status"] == "closed")
+            .filter_map(|r| r["name"].as_str())
+            .collect();
+        assert_eq!(closed.len(), 4, "every resource closed: {report}");
+    }
+}
+
+#[test]
+fn the_same_signal_after_the_repeat_window_is_a_second_signal_and_exits_143() {
+    let dir = temp_dir();
+    let mut p = start_with(
+        "slow",
+        dir.path(),
+        &[("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "100ms")],
+    );
+    p.wait_line("ready");
+    p.signal(Signal::SIGTERM);
+    p.wait_line("close-start slow");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.signal(Signal::SIGTERM);
+    let status = p.wait();
+    assert_eq!(status.code(), Some(143), "stderr: {:?}", p.stderr());
+    let stderr = p.stderr().join("\n");
+    assert!(
+        stderr.contains("second signal SIGTERM during shutdown"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_failing_tracked_task_is_named_and_starts_an_orderly_shutdown_that_exits_non_zero() {
+    for (how, status, detail) in [
+        ("panic", "panicked", "ingest exploded"),
+        ("error", "failed", "\"lost the broker connection\""),
+    ] {
+        let dir = temp_dir();
+        let mut p = start_with("task-fails", dir.path(), &[("FIXTURE_TASK", how)]);
+        let exit = p.wait();
+        assert_eq!(
+            exit.code(),
+            Some(i32::from(graceful::exit::MAIN_ERROR)),
+            "{how}: {:?}",
+            p.stderr()
+        );
+        let report = read_report(dir.path());
+        assert_eq!(report["reason"]["kind"], "task_failed", "{how}: {report}");
+        assert_eq!(report["reason"]["task"], "ingest", "{report}");
+        assert_eq!(report["tasks"][0]["name"], "ingest", "{report}");
+        assert_eq!(report["tasks"][0]["outcome"]["status"], status, "{report}");
+        assert_eq!(report["tasks"][0]["outcome"]["detail"], detail, "{report}");
+        assert_eq!(report["tasks"][0]["fatal"], true, "{report}");
+        assert_eq!(
+            report["resources"][0]["outcome"]["status"], "closed",
+            "an orderly shutdown: {report}"
+        );
+        assert!(p.stdout().iter().any(|l| l == "close-end db"));
+    }
+}
+
+#[test]
+fn a_task_spawned_non_fatal_is_recorded_and_the_service_goes_on() {
+    let dir = temp_dir();
+    let mut p = start_with("task-fails", dir.path(), &[("FIXTURE_TASK", "nonfatal")]);
+    p.wait_line("task-done");
+    p.signal(Signal::SIGTERM);
+    let exit = p.wait();
+    assert_eq!(exit.code(), Some(0), "{:?}", p.stderr());
+    let report = read_report(dir.path());
+    assert_eq!(report["reason"]["kind"], "signal", "{report}");
+    assert_eq!(report["tasks"][0]["name"], "ingest", "{report}");
+    assert_eq!(report["tasks"][0]["fatal"], false, "{report}");
+}
+
+#[test]
+fn a_forced_shutdown_still_runs_the_state_save_and_skips_the_closes() {
+    let dir = temp_dir();
+    let mut p = start("forced-save", dir.path());
+    p.wait_line("ready");
+    p.send_line("force");
+    let exit = p.wait();
+    assert_eq!(
+        exit.code(),
+        Some(i32::from(graceful::exit::FORCED)),
+        "{:?}",
+        p.stderr()
+    );
+    assert!(p.stdout().iter().any(|l| l == "saved"), "{:?}", p.stdout());
+    let report = read_report(dir.path());
+    assert_eq!(report["hooks"][0]["name"], "save jobs", "{report}");
+    assert_eq!(
+        report["hooks"][0]["outcome"]["status"], "closed",
+        "{report}"
+    );
+    assert_eq!(
+        report["resources"][0]["outcome"]["status"], "skipped",
+        "{report}"
+    );
+    assert!(
+        !p.stdout().iter().any(|l| l == "close-start db"),
+        "closes are skipped"
     );
 }
 
@@ -391,4 +529,55 @@ fn the_admin_argument_lingers_when_configured_so_a_poller_reads_stopped() {
     }
     p.signal(Signal::SIGKILL);
     let _ = p.wait();
+}
+
+/// `GET path` on 127.0.0.1 with plain TCP: the status code and the body.
+#[cfg(feature = "admin")]
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(addr).expect("admin listener accepts");
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).expect("read");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
+}
+
+#[test]
+#[cfg(feature = "admin")]
+fn readiness_waits_for_start_up_and_for_the_programs_holds() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let dir = temp_dir();
+    let mut p = start_with(
+        "admin-readiness",
+        dir.path(),
+        &[("FIXTURE_ADMIN_ADDR", addr.as_str())],
+    );
+    p.wait_line("constructing db");
+    let (status, body) = http_get(&addr, "/health/ready");
+    assert_eq!(status, 503, "not ready while a constructor runs: {body}");
+    assert!(body.contains("\"starting\""), "{body}");
+    p.send_line("connected");
+    p.wait_line("ready");
+    let (status, body) = http_get(&addr, "/health/ready");
+    assert_eq!(status, 503, "held down by main: {body}");
+    assert!(body.contains("warming cache"), "the hold is named: {body}");
+    p.send_line("warmed");
+    p.wait_line("warmed");
+    let (status, body) = http_get(&addr, "/health/ready");
+    assert_eq!(status, 200, "{body}");
+    p.signal(Signal::SIGTERM);
+    assert_eq!(p.wait().code(), Some(0), "{:?}", p.stderr());
 }

@@ -443,6 +443,39 @@ async fn hung_request_is_aborted_and_reported() {
     assert!(client.is_err(), "the hung request was cut: {client:?}");
 }
 
+/// The program holds readiness down (`shutdown.not_ready("warming cache")`): `health_routes`
+/// answers 503 naming the hold, and 200 once it drops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_readiness_hold_keeps_health_routes_503_and_names_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let warm = dir.path().join("warm");
+    let fixture = Fixture::start(&[&format!("warm={}", warm.display())]);
+    let addr = fixture.addr;
+    let held = get(addr, "/health/ready").await.expect("ready");
+    assert_eq!(held.status, 503);
+    let body: serde_json::Value = serde_json::from_slice(&held.body).expect("JSON");
+    assert_eq!(
+        body["reasons"],
+        serde_json::json!(["warming cache"]),
+        "{body}"
+    );
+    assert_eq!(
+        get(addr, "/hello").await.expect("hello").status,
+        200,
+        "it serves"
+    );
+    std::fs::write(&warm, b"").expect("warm");
+    eventually("ready", || async {
+        get(addr, "/health/ready")
+            .await
+            .is_ok_and(|g| g.status == 200)
+    })
+    .await;
+    fixture.term();
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+}
+
 /// Optional (feature `tonic`): the gRPC health service answers SERVING, then NOT_SERVING from
 /// the moment of SIGTERM (while the server still serves during `readiness_delay`); exit 0.
 #[cfg(feature = "tonic")]
@@ -457,6 +490,33 @@ async fn grpc_health_turns_not_serving() {
         grpc_health_check(&client).await == 2
     })
     .await;
+    drop(client);
+    let _ = tokio::time::timeout(HANG_GUARD, conn).await;
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+}
+
+/// The program holds readiness down (`shutdown.not_ready("warming cache")`): gRPC health
+/// answers NOT_SERVING until the hold drops, then SERVING.
+#[cfg(feature = "tonic")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_health_follows_a_readiness_hold() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let warm = dir.path().join("warm");
+    let fixture = Fixture::start(&["server=grpc", &format!("warm={}", warm.display())]);
+    let (client, conn) = h2_client(fixture.addr).await;
+    let conn = tokio::spawn(conn);
+    assert_eq!(
+        grpc_health_check(&client).await,
+        2,
+        "NOT_SERVING while held"
+    );
+    std::fs::write(&warm, b"").expect("warm");
+    eventually("SERVING", || async {
+        grpc_health_check(&client).await == 1
+    })
+    .await;
+    fixture.term();
     drop(client);
     let _ = tokio::time::timeout(HANG_GUARD, conn).await;
     let (status, report) = fixture.wait();

@@ -30,12 +30,17 @@ pub(crate) fn live(shutdown: &Shutdown, id: &str) -> Response<Body> {
 /// `GET /health/ready`.
 pub(crate) fn ready(shutdown: &Shutdown, id: &str) -> Result<Response<Body>, ApiError> {
     // Read once, so the body and the status code agree.
-    let (phase, ready) = (phase_of(shutdown), shutdown.is_ready());
-    let data = json!({ "ready": ready, "phase": phase, "state": phase.state() });
-    if ready {
+    let (phase, r) = (phase_of(shutdown), shutdown.readiness());
+    let data = json!({
+        "ready": r.ready,
+        "phase": phase,
+        "state": phase.state(),
+        "reasons": r.reasons,
+    });
+    if r.ready {
         Ok(envelope::ok(StatusCode::OK, data, id))
     } else {
-        Err(not_ready(shutdown, data))
+        Err(not_ready(shutdown, &r.reasons, data))
     }
 }
 
@@ -44,27 +49,30 @@ pub(crate) fn ready(shutdown: &Shutdown, id: &str) -> Result<Response<Body>, Api
 /// still takes traffic).
 pub(crate) fn health(state: &State, id: &str) -> Result<Response<Body>, ApiError> {
     let shutdown = &state.shutdown;
-    let (phase, ready) = (phase_of(shutdown), shutdown.is_ready());
+    let (phase, r) = (phase_of(shutdown), shutdown.readiness());
     let degraded = super::load::degraded(&state.config, &state.cpu);
     let data = json!({
         "live": true,
-        "ready": ready,
+        "ready": r.ready,
+        "reasons": r.reasons,
         "health": if degraded.is_empty() { "ok" } else { "degraded" },
         "degraded": degraded,
         "phase": phase,
         "state": phase.state(),
         "resources": resources(shutdown),
     });
-    if ready {
+    if r.ready {
         Ok(envelope::ok(StatusCode::OK, data, id))
     } else {
-        Err(not_ready(shutdown, data))
+        Err(not_ready(shutdown, &r.reasons, data))
     }
 }
 
-fn not_ready(shutdown: &Shutdown, data: Value) -> ApiError {
+fn not_ready(shutdown: &Shutdown, reasons: &[String], data: Value) -> ApiError {
     let phase = phase_of(shutdown);
-    let message = if phase == Phase::Running {
+    let message = if !shutdown.is_shutting_down() {
+        format!("not ready: {}", reasons.join(", "))
+    } else if phase == Phase::Running {
         "shutting down: a shutdown was requested".to_string()
     } else {
         format!("shutting down (phase {phase})")

@@ -15,8 +15,8 @@
 //! | route (default path) | method | scope | answers |
 //! |---|---|---|---|
 //! | `/health/live` | GET | — | 200 while the process runs |
-//! | `/health/ready` | GET | — | 200 while running, 503 from the first moment of shutdown |
-//! | `/health` | GET | — | both, plus each resource's state (503 once shutting down) |
+//! | `/health/ready` | GET | — | 200 when [`Shutdown::readiness`](crate::Shutdown::readiness) says ready; 503 while start-up runs, while a [`not_ready`](crate::Shutdown::not_ready) hold is held and from the first moment of shutdown, with the `reasons` |
+//! | `/health` | GET | — | both, plus each resource's state (503 whenever `/health/ready` is) |
 //! | `/status` | GET | `read` | `status` (`RUNNING`/`STOPPING`/`STOPPED`), phase, uptime, in-flight work, the application's active operations, what was recovered at start, resources, progress, previous shutdown |
 //! | `/overview` | GET | `read` | status, health, process, the configuration's summary and the previous shutdown at once |
 //! | `/process` | GET | `read` | pid, uptime, memory, CPU, threads, open fds |

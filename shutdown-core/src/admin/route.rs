@@ -47,7 +47,8 @@ macro_rules! routes {
 routes! {
     /// `GET /health/live`: 200 while the process runs. No key.
     Live { key: "live", path: "/health/live", methods: ["GET"], scope: None }
-    /// `GET /health/ready`: 200 once start-up has finished and until the shutdown starts. No key.
+    /// `GET /health/ready`: 200 once start-up has finished, while no readiness hold is held
+    /// and until the shutdown starts; 503 with the reasons otherwise. No key.
     Ready { key: "ready", path: "/health/ready", methods: ["GET"], scope: None }
     /// `GET /health`: both, plus resource states. No key.
     Health { key: "health", path: "/health", methods: ["GET"], scope: None }

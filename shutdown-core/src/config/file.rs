@@ -15,6 +15,8 @@ pub(crate) const FILE_KEYS: &[&str] = &[
     "readiness_delay",
     "force_after_timeout",
     "signals",
+    "signal_repeat_window",
+    "forced_save_timeout",
     "state_dir",
     "grace_period",
     "class_budgets",
@@ -48,6 +50,8 @@ pub(super) fn apply(config: &mut Config, text: &str, path: &Path, issues: &mut V
             | "drain_timeout"
             | "resource_close_timeout"
             | "readiness_delay"
+            | "signal_repeat_window"
+            | "forced_save_timeout"
             | "grace_period" => match duration_value(&value) {
                 Ok(d) => match name {
                     "timeout" => config.timeout.set(d, source.clone()),
@@ -56,6 +60,8 @@ pub(super) fn apply(config: &mut Config, text: &str, path: &Path, issues: &mut V
                         config.resource_close_timeout.set(d, source.clone())
                     }
                     "readiness_delay" => config.readiness_delay.set(d, source.clone()),
+                    "signal_repeat_window" => config.signal_repeat_window.set(d, source.clone()),
+                    "forced_save_timeout" => config.forced_save_timeout.set(d, source.clone()),
                     _ => config.grace_period.set(Some(d), source.clone()),
                 },
                 Err(e) => fail(e),

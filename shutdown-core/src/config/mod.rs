@@ -11,6 +11,8 @@
 //! | `readiness_delay` | `SHUTDOWN_READINESS_DELAY` | `0s` |
 //! | `force_after_timeout` | `SHUTDOWN_FORCE_AFTER_TIMEOUT` | `true` |
 //! | `signals` | `SHUTDOWN_SIGNALS` (comma-separated) | `["SIGTERM", "SIGINT", "SIGHUP"]` |
+//! | `signal_repeat_window` | `SHUTDOWN_SIGNAL_REPEAT_WINDOW` | `300ms` |
+//! | `forced_save_timeout` | `SHUTDOWN_FORCED_SAVE_TIMEOUT` | `2s` |
 //! | `state_dir` | `SHUTDOWN_STATE_DIR` | unset |
 //! | `grace_period` | `SHUTDOWN_GRACE_PERIOD` | unset |
 //! | `[class_budgets]` `"<priority>" = "2s"` | — | unset |
@@ -59,6 +61,15 @@ pub struct Config {
     pub force_after_timeout: Setting<bool>,
     /// Which signals start a shutdown.
     pub signals: Setting<Vec<Signal>>,
+    /// A signal that arrives again within this window of the same signal is a copy of it, not
+    /// a second signal (a process-group kill plus a forwarding wrapper delivers two). A second
+    /// signal after the window ends the process at once. `0` counts every copy.
+    pub signal_repeat_window: Setting<Duration>,
+    /// How long the [`SavingState`](crate::Phase::SavingState) hooks may still run when the
+    /// shutdown is forced (`DELETE /shutdown`, [`Shutdown::force`](crate::Shutdown::force), an
+    /// expired deadline). The engine keeps this much of the overall timeout for them (at most
+    /// half of it) when any are registered. `0`: a forced shutdown skips the save.
+    pub forced_save_timeout: Setting<Duration>,
     /// Optional budget for a whole priority class while closing (priority → budget).
     pub class_budgets: BTreeMap<i32, Setting<Duration>>,
     /// Where state snapshots and the last shutdown report are written.
@@ -83,6 +94,8 @@ impl Default for Config {
             readiness_delay: Setting::default_value(Duration::ZERO),
             force_after_timeout: Setting::default_value(true),
             signals: Setting::default_value(Signal::defaults()),
+            signal_repeat_window: Setting::default_value(Duration::from_millis(300)),
+            forced_save_timeout: Setting::default_value(Duration::from_secs(2)),
             class_budgets: BTreeMap::new(),
             state_dir: Setting::default_value(None),
             grace_period: Setting::default_value(None),
@@ -189,6 +202,8 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("SHUTDOWN_READINESS_DELAY", "readiness_delay"),
     ("SHUTDOWN_FORCE_AFTER_TIMEOUT", "force_after_timeout"),
     ("SHUTDOWN_SIGNALS", "signals"),
+    ("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "signal_repeat_window"),
+    ("SHUTDOWN_FORCED_SAVE_TIMEOUT", "forced_save_timeout"),
     ("SHUTDOWN_STATE_DIR", "state_dir"),
     ("SHUTDOWN_GRACE_PERIOD", "grace_period"),
     ("SHUTDOWN_CONFIG", "(path of the configuration file)"),
@@ -265,6 +280,18 @@ impl Config {
                 "SHUTDOWN_READINESS_DELAY" => {
                     set_duration(&mut self.readiness_delay, &raw, source.clone(), &mut fail)
                 }
+                "SHUTDOWN_SIGNAL_REPEAT_WINDOW" => set_duration(
+                    &mut self.signal_repeat_window,
+                    &raw,
+                    source.clone(),
+                    &mut fail,
+                ),
+                "SHUTDOWN_FORCED_SAVE_TIMEOUT" => set_duration(
+                    &mut self.forced_save_timeout,
+                    &raw,
+                    source.clone(),
+                    &mut fail,
+                ),
                 "SHUTDOWN_GRACE_PERIOD" => match parse_duration(&raw) {
                     Ok(d) => self.grace_period.set(Some(d), source.clone()),
                     Err(e) => fail(e),
@@ -327,6 +354,22 @@ impl Config {
                 message: format!(
                     "{} is longer than timeout ({}); one close may not outlast the whole shutdown",
                     fmt_d(self.resource_close_timeout.value),
+                    fmt_d(self.timeout.value)
+                ),
+            });
+        }
+        // The default adapts to a short timeout (see `forced_save_timeout`); a chosen value
+        // that cannot fit is a mistake.
+        if self.forced_save_timeout.value >= self.timeout.value
+            && self.forced_save_timeout.source != Source::Default
+        {
+            issues.push(ConfigIssue {
+                key: "forced_save_timeout".into(),
+                source: self.forced_save_timeout.source.clone(),
+                message: format!(
+                    "{} is not shorter than timeout ({}); the save of a forced shutdown is kept \
+                     out of the overall timeout: lower it (0 disables it)",
+                    fmt_d(self.forced_save_timeout.value),
                     fmt_d(self.timeout.value)
                 ),
             });
@@ -498,6 +541,18 @@ impl fmt::Display for Config {
         )?;
         let signals: Vec<&str> = self.signals.value.iter().map(|s| s.name()).collect();
         row(f, "signals", signals.join(","), &self.signals.source)?;
+        row(
+            f,
+            "signal_repeat_window",
+            fmt_d(self.signal_repeat_window.value),
+            &self.signal_repeat_window.source,
+        )?;
+        row(
+            f,
+            "forced_save_timeout",
+            fmt_d(self.forced_save_timeout.value),
+            &self.forced_save_timeout.source,
+        )?;
         let dir = self
             .state_dir
             .value

@@ -245,3 +245,48 @@ fn unknown_dotted_header_is_named_with_its_line() {
         "{err}"
     );
 }
+
+#[test]
+fn repeat_window_and_forced_save_are_read_from_file_and_env_and_checked() {
+    let c = Config::default()
+        .apply_toml(
+            "signal_repeat_window = \"150ms\"\nforced_save_timeout = \"1s\"\n",
+            "graceful.toml",
+        )
+        .expect("valid");
+    assert_eq!(c.signal_repeat_window.value, Duration::from_millis(150));
+    assert_eq!(c.forced_save_timeout.value, Duration::from_secs(1));
+    let c = Config::default()
+        .load(
+            None,
+            &env(&[
+                ("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "0"),
+                ("SHUTDOWN_FORCED_SAVE_TIMEOUT", "0"),
+            ]),
+        )
+        .expect("valid");
+    assert_eq!(c.signal_repeat_window.value, Duration::ZERO);
+    assert_eq!(c.forced_save_timeout.value, Duration::ZERO);
+    // The default fits any timeout; a chosen budget as long as the timeout does not.
+    let short = Config::default().load(
+        None,
+        &env(&[
+            ("SHUTDOWN_TIMEOUT", "1s"),
+            ("SHUTDOWN_DRAIN_TIMEOUT", "500ms"),
+            ("SHUTDOWN_RESOURCE_CLOSE_TIMEOUT", "500ms"),
+        ]),
+    );
+    assert!(short.is_ok(), "{short:?}");
+    let err = Config::default()
+        .load(
+            None,
+            &env(&[
+                ("SHUTDOWN_TIMEOUT", "1s"),
+                ("SHUTDOWN_DRAIN_TIMEOUT", "500ms"),
+                ("SHUTDOWN_RESOURCE_CLOSE_TIMEOUT", "500ms"),
+                ("SHUTDOWN_FORCED_SAVE_TIMEOUT", "1s"),
+            ]),
+        )
+        .expect_err("too long");
+    assert!(err.to_string().contains("forced_save_timeout"), "{err}");
+}

@@ -137,6 +137,23 @@ impl GracefulBuilder {
         self
     }
 
+    /// How close together two deliveries of the same signal must arrive to count as one
+    /// (default 300 ms): a process-group `kill` plus a wrapper that forwards it delivers two
+    /// within a millisecond. The same signal after the window, or another signal, is a second
+    /// signal and forces the exit. `Duration::ZERO` counts every delivery.
+    pub fn signal_repeat_window(mut self, d: Duration) -> Self {
+        self.config.signal_repeat_window.set(d, Source::Builder);
+        self
+    }
+
+    /// How long the [`SavingState`](Phase::SavingState) hooks may still run when the shutdown
+    /// is forced (default 2 s, at most half the overall timeout); `Duration::ZERO` skips the
+    /// save on a forced shutdown. See [`Config::forced_save_timeout`].
+    pub fn forced_save_timeout(mut self, d: Duration) -> Self {
+        self.config.forced_save_timeout.set(d, Source::Builder);
+        self
+    }
+
     /// Where state snapshots and the last report are written.
     pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.config.state_dir.set(Some(dir.into()), Source::Builder);

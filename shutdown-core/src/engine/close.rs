@@ -17,7 +17,11 @@ pub(crate) fn panic_message(join: JoinError) -> String {
     if !join.is_panic() {
         return "cancelled".to_string();
     }
-    let payload = join.into_panic();
+    payload_message(&*join.into_panic())
+}
+
+/// Formats a panic payload caught with `catch_unwind`.
+pub(crate) fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -30,9 +34,18 @@ pub(crate) fn panic_message(join: JoinError) -> String {
 /// Awaits a spawned close (or hook) until it ends, `limit` passes, or the shutdown is
 /// forced; in the last two cases the task is aborted (a blocking one is abandoned).
 pub(crate) async fn bounded(
-    mut task: JoinHandle<Result<(), BoxError>>,
+    task: JoinHandle<Result<(), BoxError>>,
     limit: Instant,
     shutdown: &Shutdown,
+) -> CloseOutcome {
+    bounded_until(task, limit, shutdown.forced()).await
+}
+
+/// [`bounded`], cut short by `cut` instead of by the shutdown being forced.
+pub(crate) async fn bounded_until(
+    mut task: JoinHandle<Result<(), BoxError>>,
+    limit: Instant,
+    cut: impl std::future::Future<Output = ()>,
 ) -> CloseOutcome {
     tokio::select! {
         r = &mut task => match r {
@@ -41,7 +54,7 @@ pub(crate) async fn bounded(
             Err(j) => CloseOutcome::Panicked(panic_message(j)),
         },
         _ = tokio::time::sleep_until(limit.into()) => { task.abort(); CloseOutcome::TimedOut }
-        _ = shutdown.forced() => { task.abort(); CloseOutcome::TimedOut }
+        _ = cut => { task.abort(); CloseOutcome::TimedOut }
     }
 }
 

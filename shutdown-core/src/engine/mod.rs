@@ -7,11 +7,12 @@ mod graph;
 mod outcome;
 mod recorder;
 mod run;
+mod save;
 mod signals;
 mod watchdog;
 
 pub use builder::{Graceful, GracefulBuilder};
-pub(crate) use close::panic_message;
+pub(crate) use close::{panic_message, payload_message};
 pub use outcome::{MainExit, MainOutput, RunOutcome};
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ impl RunOutcome {
     /// [`ExitCode`] (which wins and cannot be read back as a number).
     ///
     /// Order: start-up failure ([`exit::STARTUP_FAILED`]) > forced ([`exit::FORCED`]) >
-    /// `main`'s error (1) or panic (101) > `main`'s own code > 0.
+    /// `main`'s error (1) or panic (101) > `main`'s own code > a fatal task failure (1) > 0.
     pub fn code(&self) -> Option<u8> {
         if self.report.startup_error.is_some() {
             return Some(exit::STARTUP_FAILED);
@@ -78,6 +78,7 @@ impl RunOutcome {
             MainOutcome::Error(_) => Some(exit::MAIN_ERROR),
             MainOutcome::Panicked(_) => Some(101),
             MainOutcome::ExitCode => None,
+            _ if self.report.failed_task().is_some() => Some(exit::MAIN_ERROR),
             _ => Some(0),
         }
     }

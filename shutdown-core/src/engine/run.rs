@@ -10,7 +10,7 @@ use super::builder::Graceful;
 use super::close::{self, panic_message};
 use super::outcome::{MainExit, MainOutput, RunOutcome};
 use super::recorder::Recorder;
-use super::{signals, watchdog};
+use super::{save, signals, watchdog};
 use crate::phase::Phase;
 use crate::reason::ShutdownReason;
 use crate::report::{CloseOutcome, HookRecord, MainOutcome, ShutdownReport};
@@ -152,12 +152,17 @@ async fn phases(
     }
     let mut rec = Recorder::new(start, shutdown.timeout());
     let mut hooks = Vec::new();
+    // The phases before SavingState leave time for a forced save.
+    let before_save = save::before(rec.deadline, save::reserve(shutdown));
 
     rec.enter(shutdown, Phase::Initiated);
 
     rec.enter(shutdown, Phase::StoppingNewRequests);
     run_hooks(shutdown, Phase::StoppingNewRequests, &mut rec, &mut hooks).await;
-    let delay = config.readiness_delay.value.min(rec.remaining());
+    let delay = config
+        .readiness_delay
+        .value
+        .min(before_save.saturating_duration_since(Instant::now()));
     if !delay.is_zero() && startup_error.is_none() {
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
@@ -167,7 +172,7 @@ async fn phases(
 
     rec.enter(shutdown, Phase::DrainingConnections);
     let drain_limit = config.drain_timeout.value;
-    let drain_deadline = (Instant::now() + drain_limit).min(rec.deadline);
+    let drain_deadline = (Instant::now() + drain_limit).min(before_save);
     let drained = tokio::select! {
         _ = shutdown.wait_idle() => true,
         _ = tokio::time::sleep_until(drain_deadline.into()) => false,
@@ -235,6 +240,7 @@ async fn phases(
         phases: std::mem::take(&mut rec.phases),
         resources,
         hooks,
+        tasks: shutdown.extension::<crate::task::TaskFailures>().list(),
         abandoned,
         deadlines: std::mem::take(&mut rec.deadlines),
         main,
@@ -291,7 +297,11 @@ async fn run_hooks(
         set.spawn(async move {
             let began = Instant::now();
             let task = tokio::spawn((hook.run)(shutdown.clone()));
-            let outcome = close::bounded(task, deadline, &shutdown).await;
+            let outcome = if phase == Phase::SavingState {
+                save::bounded(task, deadline, &shutdown).await
+            } else {
+                close::bounded(task, deadline, &shutdown).await
+            };
             HookRecord {
                 phase,
                 name: hook.name,

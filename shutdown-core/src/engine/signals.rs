@@ -1,4 +1,11 @@
 //! Signal handling: the first signal starts the shutdown, a second one ends it at once.
+//!
+//! A copy of the signal just counted — the same signal again within `signal_repeat_window` —
+//! is not a second signal: `kill -TERM -- -PGID` reaches both a wrapper shell and the service,
+//! and a wrapper that forwards what it receives delivers the same SIGTERM twice within a
+//! millisecond. A person pressing Ctrl-C again, later, still forces the exit.
+
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -6,21 +13,21 @@ use crate::exit;
 use crate::reason::Signal;
 use crate::shutdown::Shutdown;
 
-/// Listens for `signals`. The first starts a graceful shutdown; a second (any of them) while
-/// shutting down logs what was still pending and, when the engine owns the process, exits with
-/// `128 + signal`; otherwise it forces the shutdown.
+/// Listens for `signals`. The first starts a graceful shutdown; a second (any of them, but not
+/// a copy of the previous one) while shutting down logs what was still pending and, when the
+/// engine owns the process, exits with `128 + signal`; otherwise it forces the shutdown.
 pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: bool) {
     if signals.is_empty() {
         return;
     }
-    let (tx, mut rx) = mpsc::unbounded_channel::<Signal>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<(Signal, Instant)>();
     for &sig in signals {
         let tx = tx.clone();
         match stream(sig) {
             Ok(mut s) => {
                 tokio::spawn(async move {
                     while s.recv().await.is_some() {
-                        if tx.send(sig).is_err() {
+                        if tx.send((sig, Instant::now())).is_err() {
                             break;
                         }
                     }
@@ -37,7 +44,12 @@ pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: boo
         // `main` returned or `trigger()` started the shutdown (Kubernetes sends SIGTERM to a
         // pod whose process is already stopping): it must not cut that shutdown short.
         let mut first = true;
-        while let Some(sig) = rx.recv().await {
+        let mut repeats = Repeats::new(shutdown.config().signal_repeat_window.value);
+        while let Some((sig, at)) = rx.recv().await {
+            if repeats.is_copy(sig, at) {
+                tracing::info!(target: "graceful::signal", signal = %sig, "the same signal again within signal_repeat_window: one request, not a second signal");
+                continue;
+            }
             if std::mem::take(&mut first) {
                 shutdown.trigger(sig);
                 continue;
@@ -55,6 +67,32 @@ pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: boo
             shutdown.force(sig);
         }
     });
+}
+
+/// Tells a copy of the last counted signal from a new one.
+struct Repeats {
+    window: Duration,
+    last: Option<(Signal, Instant)>,
+}
+
+impl Repeats {
+    fn new(window: Duration) -> Self {
+        Repeats { window, last: None }
+    }
+
+    /// `true` when `sig`, received `at`, is the signal counted last, again within the window
+    /// (measured from that counted delivery, so a steady stream of copies cannot hide a person
+    /// pressing Ctrl-C again). Anything else is counted.
+    fn is_copy(&mut self, sig: Signal, at: Instant) -> bool {
+        if let Some((last, when)) = self.last
+            && last == sig
+            && at.saturating_duration_since(when) < self.window
+        {
+            return true;
+        }
+        self.last = Some((sig, at));
+        false
+    }
 }
 
 #[cfg(unix)]
@@ -106,5 +144,37 @@ fn stream(sig: Signal) -> std::io::Result<Stream> {
         Signal::CtrlBreak => windows::ctrl_break().map(Stream::CtrlBreak),
         Signal::CtrlClose => windows::ctrl_close().map(Stream::CtrlClose),
         _ => windows::ctrl_c().map(Stream::CtrlC),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_signal_within_the_window_is_a_copy_and_anything_else_counts() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut r = Repeats::new(ms(300));
+        assert!(!r.is_copy(Signal::Term, t0), "the first one counts");
+        assert!(r.is_copy(Signal::Term, t0 + ms(1)), "a forwarded copy");
+        assert!(
+            r.is_copy(Signal::Term, t0 + ms(299)),
+            "measured from the counted one"
+        );
+        assert!(
+            !r.is_copy(Signal::Term, t0 + ms(300)),
+            "after the window: a second signal"
+        );
+        assert!(
+            !r.is_copy(Signal::Int, t0 + ms(301)),
+            "another signal always counts"
+        );
+        let mut zero = Repeats::new(Duration::ZERO);
+        assert!(!zero.is_copy(Signal::Term, t0));
+        assert!(
+            !zero.is_copy(Signal::Term, t0),
+            "a zero window counts every delivery"
+        );
     }
 }

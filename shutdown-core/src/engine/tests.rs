@@ -514,8 +514,20 @@ async fn progress_reports_phase_and_resources() {
         .expect("build");
     let shutdown = graceful.shutdown();
     assert_eq!(shutdown.progress().phase, Phase::Running);
-    assert!(shutdown.is_ready());
-    let outcome = graceful.run(|_| async {}).await;
+    assert_eq!(
+        shutdown.readiness().reasons,
+        [crate::readiness::STARTING],
+        "not ready before start-up"
+    );
+    let outcome = graceful
+        .run(|s| async move {
+            assert!(s.is_ready(), "{:?}", s.readiness());
+            let hold = s.not_ready("warming cache");
+            assert_eq!(s.readiness().reasons, ["warming cache"]);
+            drop(hold);
+            assert!(s.is_ready());
+        })
+        .await;
     let p = shutdown.progress();
     assert_eq!(p.phase, Phase::Completed);
     assert_eq!((p.resources_closed, p.resources_total), (1, 1));

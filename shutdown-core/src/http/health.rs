@@ -11,9 +11,12 @@ use crate::shutdown::Shutdown;
 /// that don't run the separate admin listener.
 ///
 /// - `GET /health/live` → `200 {"status":"live","phase":…}` while the process runs.
-/// - `GET /health/ready` → `200 {"status":"ready","phase":"running"}` while running;
-///   `503 {"status":"not_ready","phase":…}` from the moment a shutdown starts — during
-///   `readiness_delay` the server still serves, so load balancers have time to notice.
+/// - `GET /health/ready` → `200 {"status":"ready","phase":"running","reasons":[]}` when
+///   [`Shutdown::readiness`] says ready; `503 {"status":"not_ready","phase":…,"reasons":[…]}`
+///   while start-up runs (`"starting"`), while the program holds readiness down
+///   ([`Shutdown::not_ready`], named in `reasons`), and from the moment a shutdown starts
+///   (`"shutting down"`) — during `readiness_delay` the server still serves, so load balancers
+///   have time to notice. The admin API and gRPC health give the same answer.
 ///
 /// ```
 /// use axum::{Router, routing::get};
@@ -44,22 +47,20 @@ where
         .route(
             "/health/ready",
             get(move || {
-                let ok = ready.is_ready();
+                let answer = ready.readiness();
                 let phase = ready.current_phase();
                 async move {
-                    if ok {
-                        (
-                            StatusCode::OK,
-                            Json(serde_json::json!({ "status": "ready", "phase": phase })),
-                        )
-                            .into_response()
+                    let (code, status) = if answer.ready {
+                        (StatusCode::OK, "ready")
                     } else {
-                        (
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            Json(serde_json::json!({ "status": "not_ready", "phase": phase })),
-                        )
-                            .into_response()
-                    }
+                        (StatusCode::SERVICE_UNAVAILABLE, "not_ready")
+                    };
+                    let body = serde_json::json!({
+                        "status": status,
+                        "phase": phase,
+                        "reasons": answer.reasons,
+                    });
+                    (code, Json(body)).into_response()
                 }
             }),
         )

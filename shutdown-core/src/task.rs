@@ -1,0 +1,171 @@
+//! Tracked tasks ([`Shutdown::spawn`], [`Shutdown::task`]) and what happens when one fails.
+//!
+//! A tracked task that panics or returns `Err` is a failure of the service, not a detail to
+//! lose: it is logged, recorded by name in [`ShutdownReport::tasks`](crate::ShutdownReport::tasks)
+//! and in [`Progress::errors`](crate::Progress::errors), and — unless the task was spawned with
+//! [`TaskBuilder::fatal`]`(false)` — it starts an orderly shutdown whose reason names it
+//! ([`ShutdownReason::TaskFailed`]), and the process exits non-zero (see [`crate::exit`]). That is
+//! what tokio-graceful-shutdown does with a failing subsystem, and what a supervisor needs to
+//! restart the service instead of leaving it running without the task.
+//!
+//! Cost: the panic is caught inside the task itself (no second task, no allocation beyond the
+//! spawn); the output is checked once when the task ends. The task's [`JoinHandle`] sees the
+//! same output or panic it would without the engine: a panic is resumed after it is recorded.
+
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+use std::task::Poll;
+
+use tokio::task::JoinHandle;
+
+use crate::reason::ShutdownReason;
+use crate::report::CloseOutcome;
+use crate::shutdown::Shutdown;
+
+/// What a tracked task may return: `()` (it cannot fail, apart from panicking) or a
+/// `Result<T, E>`, whose `Err` (formatted with `Debug`, as for `main`) is a failure.
+pub trait TaskOutput: Send + 'static {
+    /// The failure this output stands for, if any.
+    fn failure(&self) -> Option<String>;
+}
+
+impl TaskOutput for () {
+    fn failure(&self) -> Option<String> {
+        None
+    }
+}
+
+impl<T: Send + 'static, E: std::fmt::Debug + Send + 'static> TaskOutput for Result<T, E> {
+    fn failure(&self) -> Option<String> {
+        self.as_ref().err().map(|e| format!("{e:?}"))
+    }
+}
+
+/// A tracked task that failed, as the report records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TaskRecord {
+    /// The name it was spawned with.
+    pub name: String,
+    /// [`CloseOutcome::Failed`] (it returned `Err`) or [`CloseOutcome::Panicked`].
+    pub outcome: CloseOutcome,
+    /// Whether its failure started the shutdown (the default) or was only recorded
+    /// ([`TaskBuilder::fatal`]`(false)`).
+    pub fatal: bool,
+}
+
+/// The failures of one engine's tracked tasks, in the order they happened.
+#[derive(Default)]
+pub(crate) struct TaskFailures(Mutex<Vec<TaskRecord>>);
+
+impl TaskFailures {
+    pub(crate) fn list(&self) -> Vec<TaskRecord> {
+        self.0.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+/// Spawns one tracked task with options; from [`Shutdown::task`].
+#[derive(Debug)]
+#[must_use = "a TaskBuilder does nothing until `spawn` is called"]
+pub struct TaskBuilder<'a> {
+    shutdown: &'a Shutdown,
+    name: String,
+    fatal: bool,
+}
+
+impl Shutdown {
+    /// Starts describing a tracked task called `name`; [`spawn`](TaskBuilder::spawn) runs it.
+    /// [`Shutdown::spawn`] is `shutdown.task(name).spawn(future)`.
+    ///
+    /// ```
+    /// # #[allow(dead_code)]
+    /// # async fn demo(shutdown: graceful::Shutdown) {
+    /// // A cache refresher the service can live without: its failure is recorded in the
+    /// // report, but does not stop the service.
+    /// shutdown.task("cache-refresh").fatal(false).spawn(async {
+    ///     Err::<(), _>("upstream unavailable")
+    /// });
+    /// # }
+    /// ```
+    pub fn task(&self, name: impl Into<String>) -> TaskBuilder<'_> {
+        TaskBuilder {
+            shutdown: self,
+            name: name.into(),
+            fatal: true,
+        }
+    }
+}
+
+impl TaskBuilder<'_> {
+    /// Whether the task's failure (a panic or an `Err`) starts a shutdown (default `true`).
+    /// With `false` the failure is still logged and recorded in the report, and the service
+    /// goes on without the task.
+    pub fn fatal(mut self, fatal: bool) -> Self {
+        self.fatal = fatal;
+        self
+    }
+
+    /// Spawns the task: it counts as in flight until it finishes, should watch
+    /// [`requested`](Shutdown::requested) and stop, and is aborted and named in the report if
+    /// it still runs when `drain_timeout` expires.
+    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: TaskOutput,
+    {
+        let TaskBuilder {
+            shutdown,
+            name,
+            fatal,
+        } = self;
+        let engine = shutdown.clone();
+        let label = name.clone();
+        shutdown.spawn_tracked(name, async move {
+            let mut future = std::pin::pin!(future);
+            let caught = std::future::poll_fn(|cx| {
+                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                    Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Err(payload) => Poll::Ready(Err(payload)),
+                }
+            })
+            .await;
+            match caught {
+                Ok(output) => {
+                    if let Some(error) = output.failure() {
+                        failed(&engine, label, CloseOutcome::Failed(error), fatal);
+                    }
+                    output
+                }
+                Err(payload) => {
+                    let message = crate::engine::payload_message(&*payload);
+                    failed(&engine, label, CloseOutcome::Panicked(message), fatal);
+                    std::panic::resume_unwind(payload)
+                }
+            }
+        })
+    }
+}
+
+/// Records a failed task and, when it is fatal, starts the shutdown.
+fn failed(shutdown: &Shutdown, name: String, outcome: CloseOutcome, fatal: bool) {
+    let error = match &outcome {
+        CloseOutcome::Failed(e) => format!("returned an error: {e}"),
+        CloseOutcome::Panicked(e) => format!("panicked: {e}"),
+        other => format!("{other:?}"),
+    };
+    tracing::error!(target: "graceful::task", task = %name, fatal, "tracked task {error}");
+    if let Ok(mut p) = shutdown.inner.progress.lock() {
+        p.errors.push(format!("task `{name}` {error}"));
+    }
+    if let Ok(mut list) = shutdown.extension::<TaskFailures>().0.lock() {
+        list.push(TaskRecord {
+            name: name.clone(),
+            outcome,
+            fatal,
+        });
+    }
+    if fatal {
+        shutdown.trigger(ShutdownReason::TaskFailed { task: name, error });
+    }
+}
