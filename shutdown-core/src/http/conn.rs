@@ -1,15 +1,22 @@
-//! The registry of live connections and their in-flight requests, so that work abandoned at
-//! the drain deadline is named in the report (method, path, age).
+//! The registry of live connections and of their requests that are still running, so that
+//! work abandoned at the drain deadline is named in the report (method, path, age).
+//!
+//! Paid only on the slow path: a request is written into its connection's list the first
+//! time it has to wait (its handler or its response body returns `Pending`). A request
+//! answered in one go (most of them) costs a reference-counted copy of its path and nothing
+//! else; a request that waits costs one uncontended lock to add it and one to remove it.
+//! Nothing is formatted until the drain deadline passes with requests left.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
+use std::task::Waker;
 use std::time::Instant;
 
-use http::{Method, Uri};
+use http::Method;
+use http::uri::PathAndQuery;
 
-use super::drain::Shared;
+use super::shared::Shared;
 
 /// Every live connection of one [`serve`](crate::http::serve).
 #[derive(Default)]
@@ -20,7 +27,8 @@ pub(crate) struct Registry {
 
 impl Registry {
     /// Registers a new connection; it leaves the registry when the returned state is dropped.
-    pub(crate) fn open(self: &Arc<Self>, peer: SocketAddr, shared: Arc<Shared>) -> Arc<ConnState> {
+    /// `peer` is how the report names the client (`127.0.0.1:5000`, a socket path).
+    pub(crate) fn open(self: &Arc<Self>, peer: String, shared: Arc<Shared>) -> Arc<ConnState> {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let state = Arc::new(ConnState {
             id,
@@ -30,6 +38,7 @@ impl Registry {
             next_request: AtomicU64::new(0),
             registry: Arc::downgrade(self),
             shared,
+            task: Mutex::new(None),
         });
         if let Ok(mut conns) = self.conns.lock() {
             conns.insert(id, Arc::downgrade(&state));
@@ -43,7 +52,21 @@ impl Registry {
         self.conns.lock().map(|c| c.len()).unwrap_or(0)
     }
 
-    /// One line per in-flight request (`GET /slow from 127.0.0.1:5000, 12.1s`), or per
+    /// Wakes every connection task, after [`Shared::start_draining`], so that each sees the
+    /// flag and starts closing.
+    pub(crate) fn wake_all(&self) {
+        let conns: Vec<Arc<ConnState>> = match self.conns.lock() {
+            Ok(c) => c.values().filter_map(Weak::upgrade).collect(),
+            Err(_) => return,
+        };
+        for conn in conns {
+            if let Some(waker) = conn.task.lock().ok().and_then(|mut t| t.take()) {
+                waker.wake();
+            }
+        }
+    }
+
+    /// One line per waiting request (`GET /slow from 127.0.0.1:5000, 12.1s`), or per
     /// connection without one.
     pub(crate) fn describe(&self) -> Vec<String> {
         let conns: Vec<Arc<ConnState>> = match self.conns.lock() {
@@ -65,7 +88,7 @@ impl Registry {
                 lines.push(format!(
                     "http {} {} from {}, running {:.1}s",
                     r.method,
-                    r.uri.path(),
+                    r.path.as_ref().map_or("/", |p| p.path()),
                     conn.peer,
                     now.duration_since(r.since).as_secs_f64()
                 ));
@@ -79,41 +102,40 @@ impl Registry {
 struct RequestInfo {
     id: u64,
     method: Method,
-    uri: Uri,
+    path: Option<PathAndQuery>,
     since: Instant,
 }
 
 /// One live connection.
 pub(crate) struct ConnState {
     id: u64,
-    peer: SocketAddr,
+    peer: String,
     since: Instant,
     requests: Mutex<Vec<RequestInfo>>,
     next_request: AtomicU64,
     registry: Weak<Registry>,
     shared: Arc<Shared>,
+    /// The connection task, woken when the drain starts (see [`Registry::wake_all`]).
+    task: Mutex<Option<Waker>>,
 }
 
 impl ConnState {
+    /// What the connections of this `serve` share.
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
     }
 
-    /// Records a request until the returned entry drops.
-    pub(crate) fn request(self: &Arc<Self>, method: &Method, uri: &Uri) -> RequestEntry {
-        let id = self.next_request.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut r) = self.requests.lock() {
-            r.push(RequestInfo {
-                id,
-                method: method.clone(),
-                uri: uri.clone(),
-                since: Instant::now(),
-            });
+    /// Whether the drain has started. The first call registers the connection task to be
+    /// woken when it does; later calls are one atomic load (the task's waker does not change).
+    pub(crate) fn draining(&self, registered: &mut bool, waker: &Waker) -> bool {
+        if !*registered {
+            *registered = true;
+            if let Ok(mut task) = self.task.lock() {
+                *task = Some(waker.clone());
+            }
         }
-        RequestEntry {
-            conn: self.clone(),
-            id,
-        }
+        // Read after registering: `serve` sets the flag before it wakes the registered tasks.
+        self.shared.is_draining()
     }
 }
 
@@ -127,23 +149,57 @@ impl Drop for ConnState {
     }
 }
 
-/// Removes its request from the connection's list when dropped (response produced, or the
+/// One request of a connection, written into the connection's list only once it waits
+/// ([`RequestRecord::waiting`]) and taken out of it when dropped (response sent, or the
 /// request cancelled).
-pub(crate) struct RequestEntry {
+pub(crate) struct RequestRecord {
     conn: Arc<ConnState>,
-    id: u64,
+    method: Method,
+    path: Option<PathAndQuery>,
+    /// Its id once written into the list; `0` before (ids start at 1).
+    listed: u64,
 }
 
-impl RequestEntry {
+impl RequestRecord {
+    pub(crate) fn new(conn: Arc<ConnState>, method: &Method, uri: &http::Uri) -> Self {
+        RequestRecord {
+            conn,
+            method: method.clone(),
+            path: uri.path_and_query().cloned(),
+            listed: 0,
+        }
+    }
+
+    /// The connection the request came on.
     pub(crate) fn conn(&self) -> &ConnState {
         &self.conn
     }
+
+    /// The request has to wait: from now on, it is named if the drain deadline passes.
+    pub(crate) fn waiting(&mut self) {
+        if self.listed != 0 {
+            return;
+        }
+        let conn = &self.conn;
+        let id = conn.next_request.fetch_add(1, Ordering::Relaxed) + 1;
+        let info = RequestInfo {
+            id,
+            method: self.method.clone(),
+            path: self.path.clone(),
+            since: Instant::now(),
+        };
+        if let Ok(mut r) = conn.requests.lock() {
+            r.push(info);
+        }
+        self.listed = id;
+    }
 }
 
-impl Drop for RequestEntry {
+impl Drop for RequestRecord {
     fn drop(&mut self) {
-        if let Ok(mut r) = self.conn.requests.lock()
-            && let Some(i) = r.iter().position(|e| e.id == self.id)
+        if self.listed != 0
+            && let Ok(mut r) = self.conn.requests.lock()
+            && let Some(i) = r.iter().position(|e| e.id == self.listed)
         {
             r.swap_remove(i);
         }
@@ -154,26 +210,29 @@ impl Drop for RequestEntry {
 mod tests {
     use super::*;
 
+    fn shared() -> Arc<Shared> {
+        Arc::new(Shared::new(&crate::http::HttpConfig::default()))
+    }
+
     #[test]
-    fn names_requests_and_forgets_finished_ones() {
+    fn names_waiting_requests_and_forgets_finished_ones() {
         let registry = Arc::new(Registry::default());
-        let peer: SocketAddr = ([127, 0, 0, 1], 4000).into();
-        let shutdown = crate::Graceful::builder()
-            .signals([])
-            .build()
-            .expect("engine")
-            .shutdown();
-        let shared = Arc::new(Shared::new(&crate::http::HttpConfig::default(), shutdown));
-        let conn = registry.open(peer, shared);
-        let uri: Uri = "/slow?ms=5".parse().expect("uri");
-        let entry = conn.request(&Method::GET, &uri);
+        let conn = registry.open("127.0.0.1:4000".to_string(), shared());
+        let uri: http::Uri = "/slow?ms=5".parse().expect("uri");
+        let mut record = RequestRecord::new(conn.clone(), &Method::GET, &uri);
+        assert!(
+            registry.describe()[0].contains("without a request"),
+            "a request answered at once is never listed"
+        );
+        record.waiting();
+        record.waiting();
         let lines = registry.describe();
-        assert_eq!(lines.len(), 1);
+        assert_eq!(lines.len(), 1, "{lines:?}");
         assert!(
             lines[0].starts_with("http GET /slow from 127.0.0.1:4000"),
             "{lines:?}"
         );
-        drop(entry);
+        drop(record);
         assert!(registry.describe()[0].contains("without a request"));
         drop(conn);
         assert_eq!(registry.len(), 0);

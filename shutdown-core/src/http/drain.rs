@@ -1,12 +1,16 @@
-//! The per-request wrapper `serve` puts around the application: records the request for the
-//! report, adds `Connection: close` to HTTP/1 responses during the drain, and answers late
-//! requests with 503 when so configured.
+//! The per-request wrapper `serve` puts around the application: records a request that has
+//! to wait so that the report can name it, adds `Connection: close` to HTTP/1 responses
+//! during the drain, and answers late requests with 503 when so configured.
+//!
+//! What it costs per request, against `axum::serve`: a reference-counted copy of the path,
+//! one flag read when the response is ready, lending the connection to a thread-local around
+//! each poll of the application (see `current`), and one thin wrapper around the response
+//! body; the connection's list is written only for requests that wait (see `conn`).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
@@ -14,85 +18,101 @@ use http::{Request, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use tower::ServiceExt;
-use tower::util::Oneshot;
 
-use super::config::{HttpConfig, LateRequests};
-use super::conn::{ConnState, RequestEntry};
+use super::config::LateRequests;
+use super::conn::{ConnState, RequestRecord};
+use super::current::{self, Engine};
+use super::shared::Shared;
 use crate::error::BoxError;
-use crate::shutdown::Shutdown;
-
-/// What every connection of one `serve` shares.
-pub(crate) struct Shared {
-    /// Set when the listener closed (the phase reached `DrainingConnections`).
-    pub(crate) draining: AtomicBool,
-    pub(crate) late: LateRequests,
-    pub(crate) retry_after: HeaderValue,
-    // Read by the axum extractor only.
-    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
-    pub(crate) shutdown: Shutdown,
-}
-
-impl Shared {
-    pub(crate) fn new(config: &HttpConfig, shutdown: Shutdown) -> Self {
-        Shared {
-            draining: AtomicBool::new(false),
-            late: config.late_requests,
-            retry_after: HeaderValue::from(config.retry_after_secs()),
-            shutdown,
-        }
-    }
-
-    fn is_draining(&self) -> bool {
-        self.draining.load(Ordering::Acquire)
-    }
-}
-
-/// Put in each request's extensions by `serve`, so handlers can extract the
-/// [`Shutdown`] without an `Arc` clone on every request.
-#[derive(Clone)]
-pub(crate) struct ConnHandle(
-    #[cfg_attr(not(feature = "axum"), allow(dead_code))] pub(crate) Arc<ConnState>,
-);
-
-// Read by the axum extractor only.
-#[cfg_attr(not(feature = "axum"), allow(dead_code))]
-impl ConnHandle {
-    pub(crate) fn shutdown(&self) -> &Shutdown {
-        &self.0.shared().shutdown
-    }
-}
 
 /// The hyper service of one connection.
-pub(crate) struct DrainService<S> {
+pub(crate) struct DrainService<S, A> {
     pub(crate) inner: S,
     pub(crate) conn: Arc<ConnState>,
+    /// The engine serving, for layers and extractors (see `current`).
+    pub(crate) engine: Engine,
+    /// The peer's address, put into each request as axum's `ConnectInfo` when asked for.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    pub(crate) connect_info: Option<A>,
 }
 
-impl<S, B> hyper::service::Service<Request<Incoming>> for DrainService<S>
+impl<S, B, A> hyper::service::Service<Request<Incoming>> for DrainService<S, A>
 where
-    S: tower::Service<Request<Incoming>, Response = Response<B>> + Clone,
+    S: tower::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    A: Clone + Send + Sync + 'static,
     S::Error: Into<BoxError>,
     B: Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
     type Response = Response<ServeBody<B>>;
     type Error = S::Error;
-    type Future = DrainFuture<S, B>;
+    type Future = DrainFuture<S::Future, B>;
 
+    #[cfg_attr(not(feature = "axum"), allow(unused_mut))]
     fn call(&self, mut req: Request<Incoming>) -> Self::Future {
         let shared = self.conn.shared();
         let http1 = req.version() < Version::HTTP_2;
         if shared.late == LateRequests::Refuse && shared.is_draining() {
             return DrainFuture::Refused {
-                response: Some(refusal(shared, http1)),
+                response: Some(Box::new(refusal(shared, http1))),
             };
         }
-        let entry = self.conn.request(req.method(), req.uri());
-        req.extensions_mut().insert(ConnHandle(self.conn.clone()));
-        DrainFuture::Serve {
-            fut: self.inner.clone().oneshot(req),
-            http1,
-            entry: Some(entry),
+        let record = RequestRecord::new(self.conn.clone(), req.method(), req.uri());
+        #[cfg(feature = "axum")]
+        if let Some(peer) = &self.connect_info {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer.clone()));
+        }
+        // Layers run their `call` here and handlers run in the future's `poll`: both see
+        // which `serve` the request came through.
+        let _entered = current::enter(self.engine);
+        // Services that are ready at once (an axum `Router` always is) are called directly,
+        // so the future holds only the application's future; others are driven by a boxed
+        // `Oneshot` that waits for readiness with the task's waker. Each arm builds the
+        // whole future in place: it is large, and every move of it is a copy.
+        let mut service = self.inner.clone();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match service.poll_ready(&mut cx) {
+            Poll::Ready(Ok(())) => DrainFuture::Serve {
+                fut: Call::Ready {
+                    fut: service.call(req),
+                },
+                http1,
+                engine: self.engine,
+                record: Some(record),
+            },
+            _ => DrainFuture::Serve {
+                fut: Call::Later {
+                    fut: Box::pin(service.oneshot(req)),
+                },
+                http1,
+                engine: self.engine,
+                record: Some(record),
+            },
+        }
+    }
+}
+
+type Boxed<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+pin_project_lite::pin_project! {
+    /// The application's response future.
+    #[project = CallProj]
+    pub(crate) enum Call<F: Future> {
+        Ready { #[pin] fut: F },
+        Later { fut: Boxed<F::Output> },
+    }
+}
+
+impl<F: Future> Future for Call<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match self.project() {
+            CallProj::Ready { fut } => fut.poll(cx),
+            CallProj::Later { fut } => fut.as_mut().poll(cx),
         }
     }
 }
@@ -119,32 +139,47 @@ fn refusal<B>(shared: &Shared, http1: bool) -> Response<ServeBody<B>> {
 pin_project_lite::pin_project! {
     /// The response future of [`DrainService`].
     #[project = DrainProj]
-    pub(crate) enum DrainFuture<S, B>
+    pub(crate) enum DrainFuture<F, B>
     where
-        S: tower::Service<Request<Incoming>>,
+        F: Future,
     {
-        Serve { #[pin] fut: Oneshot<S, Request<Incoming>>, http1: bool, entry: Option<RequestEntry> },
-        Refused { response: Option<Response<ServeBody<B>>> },
+        Serve { #[pin] fut: Call<F>, http1: bool, engine: Engine, record: Option<RequestRecord> },
+        // Boxed: refusals are rare, and the future stays small for the common case.
+        Refused { response: Option<Box<Response<ServeBody<B>>>> },
     }
 }
 
-impl<S, B> Future for DrainFuture<S, B>
+impl<F, B, E> Future for DrainFuture<F, B>
 where
-    S: tower::Service<Request<Incoming>, Response = Response<B>>,
+    F: Future<Output = Result<Response<B>, E>>,
 {
-    type Output = Result<Response<ServeBody<B>>, S::Error>;
+    type Output = Result<Response<ServeBody<B>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
-            DrainProj::Serve { fut, http1, entry } => {
-                let response = ready!(fut.poll(cx))?;
-                let entry = entry.take();
-                let draining = entry
-                    .as_ref()
-                    .is_some_and(|e| e.conn().shared().is_draining());
+            DrainProj::Serve {
+                fut,
+                http1,
+                engine,
+                record,
+            } => {
+                let Some(rec) = record.as_mut() else {
+                    return Poll::Pending;
+                };
+                let entered = current::enter(*engine);
+                let polled = fut.poll(cx);
+                drop(entered);
+                let response = match polled {
+                    Poll::Pending => {
+                        rec.waiting();
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(r) => r?,
+                };
+                let draining = rec.conn().shared().is_draining();
                 let mut response = response.map(|body| ServeBody::Inner {
                     body,
-                    _entry: entry,
+                    record: record.take(),
                 });
                 if *http1 && draining {
                     response
@@ -154,7 +189,7 @@ where
                 Poll::Ready(Ok(response))
             }
             DrainProj::Refused { response } => match response.take() {
-                Some(r) => Poll::Ready(Ok(r)),
+                Some(r) => Poll::Ready(Ok(*r)),
                 None => Poll::Pending,
             },
         }
@@ -165,7 +200,7 @@ pin_project_lite::pin_project! {
     /// The response body `serve` sends: the application's, or its own short refusal.
     #[project = BodyProj]
     pub(crate) enum ServeBody<B> {
-        Inner { #[pin] body: B, _entry: Option<RequestEntry> },
+        Inner { #[pin] body: B, record: Option<RequestRecord> },
         Full { data: Option<Bytes> },
     }
 }
@@ -183,14 +218,21 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.project() {
-            BodyProj::Inner { body, _entry } => {
-                let frame = ready!(body.poll_frame(cx));
-                if frame.is_none() {
-                    // The request is complete: it leaves the report's list now.
-                    _entry.take();
+            BodyProj::Inner { body, record } => match body.poll_frame(cx) {
+                Poll::Pending => {
+                    if let Some(r) = record {
+                        r.waiting();
+                    }
+                    Poll::Pending
                 }
-                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
-            }
+                Poll::Ready(frame) => {
+                    if frame.is_none() {
+                        // The request is complete: it leaves the report's list now.
+                        record.take();
+                    }
+                    Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+                }
+            },
             BodyProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
         }
     }
@@ -215,19 +257,15 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::HttpConfig;
 
     #[test]
     fn refusal_is_503_with_retry_after_and_close_on_http1() {
-        let shutdown = crate::Graceful::builder()
-            .signals([])
-            .build()
-            .expect("engine")
-            .shutdown();
         let config = HttpConfig {
             late_requests: LateRequests::Refuse,
             retry_after: std::time::Duration::from_millis(1500),
         };
-        let shared = Shared::new(&config, shutdown);
+        let shared = Shared::new(&config);
         let h1: Response<ServeBody<String>> = refusal(&shared, true);
         assert_eq!(h1.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use super::drain::ConnHandle;
+use super::current;
 use crate::shutdown::Shutdown;
 
 /// Extracts the [`Shutdown`] of the engine serving the request: put there by
@@ -30,13 +30,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Shutdown {
     type Rejection = NoShutdown;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, NoShutdown> {
-        if let Some(handle) = parts.extensions.get::<ConnHandle>() {
-            return Ok(handle.shutdown().clone());
-        }
         if let Some(shutdown) = parts.extensions.get::<Shutdown>() {
             return Ok(shutdown.clone());
         }
-        crate::current().ok_or(NoShutdown)
+        current::shutdown()
+            .or_else(crate::current)
+            .ok_or(NoShutdown)
     }
 }
 

@@ -8,17 +8,22 @@ use std::task::{Context, Poll, ready};
 use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
 
-use super::drain::ConnHandle;
+use super::current;
 use crate::shutdown::Shutdown;
 use crate::tracker::TrackGuard;
 
 /// Tracks every request with [`Shutdown::track`] from the moment it arrives until its
 /// response body has been sent, so the `DrainingConnections` phase waits for it.
 ///
-/// It also puts the [`Shutdown`] in the request's extensions, so handlers can extract it.
+/// It also puts the [`Shutdown`] in the request's extensions, so handlers can extract it
+/// (not under [`serve`](crate::http::serve), which already provides it).
 ///
-/// With axum: `Router::new().route(…).layer(graceful::http::TrackLayer::new(&shutdown))`. With
-/// any tower service:
+/// Under [`serve`](crate::http::serve) of the same engine every request is tracked already,
+/// and the layer only passes requests through.
+///
+/// With axum: `Router::new().route(…).layer(graceful::http::TrackLayer::new(&shutdown))`, or,
+/// one wrapper for the whole router instead of one per route,
+/// `graceful::http::Track::new(router, &shutdown)`. With any tower service:
 ///
 /// ```
 /// use std::convert::Infallible;
@@ -70,6 +75,24 @@ pub struct Track<S> {
     shutdown: Shutdown,
 }
 
+impl<S> Track<S> {
+    /// Tracks every request of `inner`, the whole service at once: what
+    /// `TrackLayer::new(shutdown).layer(inner)` builds. Around an `axum::Router` this is
+    /// cheaper than `Router::layer`, which wraps (and boxes) every route separately.
+    pub fn new(inner: S, shutdown: &Shutdown) -> Self {
+        Track {
+            inner,
+            shutdown: shutdown.clone(),
+        }
+    }
+
+    /// The wrapped service.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    pub(crate) fn inner_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+}
+
 impl<S, ReqBody, ResBody> tower::Service<Request<ReqBody>> for Track<S>
 where
     S: tower::Service<Request<ReqBody>, Response = Response<ResBody>>,
@@ -82,16 +105,21 @@ where
         self.inner.poll_ready(cx)
     }
 
+    #[inline]
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let guard = self.shutdown.track();
-        if req.extensions().get::<ConnHandle>().is_none()
-            && req.extensions().get::<Shutdown>().is_none()
-        {
-            req.extensions_mut().insert(self.shutdown.clone());
-        }
+        // Under `serve` of the same engine the connection is tracked already and the
+        // extractor finds the engine: nothing to add.
+        let guard = if current::served_by(&self.shutdown) {
+            None
+        } else {
+            if req.extensions().get::<Shutdown>().is_none() {
+                req.extensions_mut().insert(self.shutdown.clone());
+            }
+            Some(self.shutdown.track())
+        };
         TrackFuture {
             fut: self.inner.call(req),
-            guard: Some(guard),
+            guard,
         }
     }
 }
@@ -111,6 +139,7 @@ where
 {
     type Output = Result<Response<TrackedBody<B>>, E>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let response = ready!(this.fut.poll(cx))?;
@@ -147,6 +176,7 @@ impl<B: Body> Body for TrackedBody<B> {
     type Data = B::Data;
     type Error = B::Error;
 
+    #[inline]
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -7,9 +7,11 @@
 //!   requests, and aborts what is left at `drain_timeout`, naming it in the report.
 //! - [`TrackLayer`] tracks each request as in-flight work, for servers built by hand.
 //! - `health_routes` (feature `axum`) gives the application `/health/live` and
-//!   `/health/ready`; readiness turns 503 the moment a shutdown starts.
+//!   `/health/ready` (`health_routes_at`: other paths, such as Kubernetes' `/livez` and
+//!   `/readyz`); readiness turns 503 the moment a shutdown starts.
 //! - Handlers can take a [`Shutdown`](crate::Shutdown) argument (feature `axum`) to end long
-//!   polls and streams early; `ws::upgrade` closes WebSockets with code 1001.
+//!   polls and streams early; `until_drain` (feature `axum`) ends Server-Sent Events and
+//!   other long streams when the drain starts; `ws::upgrade` closes WebSockets with code 1001.
 //! - `grpc_health` (feature `tonic`) is the `grpc.health.v1.Health` service, `NOT_SERVING`
 //!   from the moment a shutdown starts; gRPC services are served and drained by [`serve`].
 //!
@@ -40,9 +42,12 @@
 
 mod config;
 mod conn;
+mod current;
 mod drain;
 mod layer;
+mod listener;
 mod serve;
+mod shared;
 
 #[cfg(feature = "axum")]
 mod extract;
@@ -50,6 +55,8 @@ mod extract;
 mod grpc;
 #[cfg(feature = "axum")]
 mod health;
+#[cfg(feature = "axum")]
+mod stream;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod ws;
@@ -71,6 +78,10 @@ pub use extract::NoShutdown;
 pub use grpc::grpc_health;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use health::health_routes;
+pub use health::{HealthPathError, HealthPaths, health_routes, health_routes_at};
 pub use layer::{Track, TrackFuture, TrackLayer, TrackedBody};
+pub use listener::Listener;
 pub use serve::{Serve, serve};
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use stream::{UntilDrain, until_drain};

@@ -1,11 +1,11 @@
 //! [`serve`]: an HTTP/1.1 + HTTP/2 (h2c) server loop wired into the shutdown phases.
 
+use std::any::Any;
+use std::fmt::Debug;
 use std::future::{Future, IntoFuture};
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,13 +14,16 @@ use http_body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::conn::auto::Builder;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::config::{HttpConfig, LateRequests};
 use super::conn::{ConnState, Registry};
-use super::drain::{DrainService, Shared};
+use super::current;
+use super::drain::DrainService;
+use super::listener::Listener;
+use super::shared::Shared;
 use crate::error::BoxError;
 use crate::phase::Phase;
 use crate::shutdown::Shutdown;
@@ -55,25 +58,34 @@ use crate::tracker::TrackGuard;
 /// #     let _ = app_main;
 /// # }
 /// ```
-pub fn serve<S>(listener: TcpListener, service: S, shutdown: &Shutdown) -> Serve<S> {
+pub fn serve<L, S>(listener: L, service: S, shutdown: &Shutdown) -> Serve<L, S>
+where
+    L: Listener,
+{
     Serve {
         listener,
         service,
         shutdown: shutdown.clone(),
         config: None,
+        connect_info: false,
     }
 }
 
 /// The future of [`serve`], with options. Await it (it implements [`IntoFuture`]).
 #[must_use = "a server does nothing unless awaited"]
-pub struct Serve<S> {
-    listener: TcpListener,
+pub struct Serve<L, S> {
+    listener: L,
     service: S,
     shutdown: Shutdown,
     config: Option<HttpConfig>,
+    connect_info: bool,
 }
 
-impl<S> std::fmt::Debug for Serve<S> {
+impl<L, S> std::fmt::Debug for Serve<L, S>
+where
+    L: Listener,
+    L::Addr: Debug,
+{
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Serve")
             .field("listener", &self.listener.local_addr().ok())
@@ -82,7 +94,10 @@ impl<S> std::fmt::Debug for Serve<S> {
     }
 }
 
-impl<S> Serve<S> {
+impl<L, S> Serve<L, S>
+where
+    L: Listener,
+{
     /// Replaces the settings read from the `[http]` table of the configuration file.
     pub fn config(mut self, config: HttpConfig) -> Self {
         self.config = Some(config);
@@ -105,14 +120,42 @@ impl<S> Serve<S> {
         self
     }
 
+    /// Puts the peer's address into every request as axum's `ConnectInfo<L::Addr>`
+    /// (`ConnectInfo<SocketAddr>` on TCP), as `into_make_service_with_connect_info` does for
+    /// `axum::serve`. Off by default: it costs an extension per request.
+    ///
+    /// ```no_run
+    /// use std::net::SocketAddr;
+    /// use axum::{Router, extract::ConnectInfo, routing::get};
+    ///
+    /// async fn app_main(shutdown: graceful::Shutdown) -> std::io::Result<()> {
+    ///     let app = Router::new().route(
+    ///         "/",
+    ///         get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
+    ///     );
+    ///     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+    ///     graceful::http::serve(listener, app, &shutdown)
+    ///         .with_connect_info()
+    ///         .await
+    /// }
+    /// # let _ = app_main;
+    /// ```
+    #[cfg(feature = "axum")]
+    pub fn with_connect_info(mut self) -> Self {
+        self.connect_info = true;
+        self
+    }
+
     /// The address the listener is bound to.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+    pub fn local_addr(&self) -> io::Result<L::Addr> {
         self.listener.local_addr()
     }
 }
 
-impl<S, B> IntoFuture for Serve<S>
+impl<L, S, B> IntoFuture for Serve<L, S>
 where
+    L: Listener,
+    L::Addr: Debug + Clone + Send + Sync + 'static,
     S: tower::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
@@ -127,8 +170,31 @@ where
     }
 }
 
-async fn run<S, B>(serve: Serve<S>) -> io::Result<()>
+/// An `axum::Router` turns each route into a service on every request unless it is given its
+/// state first; `axum::serve` does that once per connection, this does it once per server
+/// (also for a router inside [`TrackLayer`](crate::http::TrackLayer)).
+#[cfg_attr(not(feature = "axum"), allow(unused_mut))]
+fn prepared<S: 'static>(mut service: S) -> S {
+    #[cfg(feature = "axum")]
+    {
+        let any = &mut service as &mut dyn Any;
+        let router = if any.is::<axum::Router>() {
+            any.downcast_mut::<axum::Router>()
+        } else {
+            any.downcast_mut::<super::layer::Track<axum::Router>>()
+                .map(super::layer::Track::inner_mut)
+        };
+        if let Some(router) = router {
+            *router = router.clone().with_state(());
+        }
+    }
+    service
+}
+
+async fn run<L, S, B>(serve: Serve<L, S>) -> io::Result<()>
 where
+    L: Listener,
+    L::Addr: Debug + Clone + Send + Sync + 'static,
     S: tower::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
@@ -136,21 +202,23 @@ where
     B::Error: Into<BoxError>,
 {
     let Serve {
-        listener,
+        mut listener,
         service,
         shutdown,
         config,
+        connect_info,
     } = serve;
     let config = match config {
         Some(c) => c,
         None => HttpConfig::from_config(shutdown.config())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
     };
+    let service = prepared(service);
     let registry = Arc::new(Registry::default());
     let weak = Arc::downgrade(&registry);
     shutdown.on_abandon(move || weak.upgrade().map(|r| r.describe()).unwrap_or_default());
-    let shared = Arc::new(Shared::new(&config, shutdown.clone()));
-    let drain = CancellationToken::new();
+    let shared = Arc::new(Shared::new(&config));
+    let listed = current::Listed::new(&shutdown);
     let abort = CancellationToken::new();
     let _abort_streams = abort.clone().drop_guard();
     let mut phase = shutdown.phase();
@@ -163,25 +231,23 @@ where
             biased;
             _ = reached(&mut phase, |p| p >= Phase::DrainingConnections) => break,
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let conn = registry.open(peer, shared.clone());
-                    let task = connection(stream, conn, service.clone(), drain.clone(), abort.clone(), shutdown.track());
-                    tasks.spawn(task);
-                }
-                Err(e) if is_connection_error(&e) => {}
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::error!(target: "graceful::http", "accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
+            (io, peer) = listener.accept() => {
+                let conn = registry.open(format!("{peer:?}"), shared.clone());
+                let service = DrainService {
+                    inner: service.clone(),
+                    conn: conn.clone(),
+                    engine: listed.engine(),
+                    connect_info: connect_info.then_some(peer),
+                };
+                let streams = StreamExecutor { abort: abort.clone() };
+                tasks.spawn(connection(io, conn, service, streams, shutdown.track()));
+            }
         }
     }
 
     drop(listener);
-    shared.draining.store(true, Ordering::Release);
-    drain.cancel();
+    shared.start_draining();
+    registry.wake_all();
     tracing::info!(target: "graceful::http", addr = ?local, connections = tasks.len(), "listener closed; draining connections");
 
     loop {
@@ -204,47 +270,42 @@ where
 /// Serves one connection until it ends, starting hyper's graceful shutdown (idle HTTP/1
 /// connections close, busy ones close after the response, HTTP/2 sends GOAWAY) when the drain
 /// starts. Holds an in-flight guard for its whole life.
-async fn connection<S, B>(
-    stream: TcpStream,
-    conn: Arc<ConnState>,
-    service: S,
-    drain: CancellationToken,
-    abort: CancellationToken,
+async fn connection<I, S, B, A>(
+    mut io: I,
+    state: Arc<ConnState>,
+    service: DrainService<S, A>,
+    streams: StreamExecutor,
     guard: TrackGuard,
 ) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: tower::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
+    A: Clone + Send + Sync + 'static,
 {
     let _guard = guard;
-    let _ = stream.set_nodelay(true);
-    let mut builder = Builder::new(StreamExecutor { abort });
+    // Small responses go out at once on TCP (as with `axum::serve` and `tap_io`).
+    if let Some(tcp) = (&mut io as &mut dyn Any).downcast_mut::<TcpStream>() {
+        let _ = tcp.set_nodelay(true);
+    }
+    let mut builder = Builder::new(streams);
     // HTTP/2 WebSockets (RFC 8441) need the CONNECT protocol, as in `axum::serve`.
     builder.http2().enable_connect_protocol();
-    let service = DrainService {
-        inner: service,
-        conn,
-    };
-    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(conn);
-    let drained = drain.cancelled();
-    tokio::pin!(drained);
-    let mut closing = false;
-    loop {
-        tokio::select! {
-            result = conn.as_mut() => {
-                if let Err(e) = result {
-                    tracing::trace!(target: "graceful::http", "connection ended: {e}");
-                }
-                break;
-            }
-            _ = &mut drained, if !closing => {
-                closing = true;
-                conn.as_mut().graceful_shutdown();
-            }
+    let (mut registered, mut closing) = (false, false);
+    let result = std::future::poll_fn(|cx| {
+        if !closing && state.draining(&mut registered, cx.waker()) {
+            closing = true;
+            conn.as_mut().graceful_shutdown();
         }
+        conn.as_mut().poll(cx)
+    })
+    .await;
+    if let Err(e) = result {
+        tracing::trace!(target: "graceful::http", "connection ended: {e}");
     }
 }
 
@@ -277,13 +338,4 @@ pub(super) async fn reached(
     f: impl Fn(Phase) -> bool,
 ) {
     let _ = phase.wait_for(|p| f(*p)).await;
-}
-
-fn is_connection_error(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionRefused
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-    )
 }

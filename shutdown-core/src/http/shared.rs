@@ -1,0 +1,34 @@
+//! What every connection of one [`serve`](crate::http::serve) shares: the drain flag and
+//! the late-request policy.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use http::HeaderValue;
+
+use super::config::{HttpConfig, LateRequests};
+
+/// Settings and state of one `serve`, shared by its connections.
+pub(crate) struct Shared {
+    /// Set when the listener closed (the phase reached `DrainingConnections`).
+    draining: AtomicBool,
+    pub(crate) late: LateRequests,
+    pub(crate) retry_after: HeaderValue,
+}
+
+impl Shared {
+    pub(crate) fn new(config: &HttpConfig) -> Self {
+        Shared {
+            draining: AtomicBool::new(false),
+            late: config.late_requests,
+            retry_after: HeaderValue::from(config.retry_after_secs()),
+        }
+    }
+
+    pub(crate) fn start_draining(&self) {
+        self.draining.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
+    }
+}
