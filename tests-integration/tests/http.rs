@@ -543,3 +543,150 @@ async fn grpc_health_check(client: &h2::client::SendRequest<Bytes>) -> u8 {
     assert_eq!(&data[..6], &[0, 0, 0, 0, 2, 0x08], "{data:?}");
     data[6]
 }
+
+/// 9. With `with_connect_info()`, a handler extracting `ConnectInfo<SocketAddr>` gets the
+///    client's address (as `into_make_service_with_connect_info` does under `axum::serve`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_info_gives_the_client_address() {
+    let fixture = Fixture::start(&["connect_info=1"]);
+    let stream = TcpStream::connect(fixture.addr).await.expect("connect");
+    let local = stream.local_addr().expect("local address");
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("handshake");
+    tokio::spawn(conn);
+    let req = hyper::Request::get("/peer")
+        .header("host", "127.0.0.1")
+        .body(http_body_util::Empty::<Bytes>::new())
+        .expect("request");
+    let res = sender.send_request(req).await.expect("response");
+    assert_eq!(res.status(), 200);
+    let body = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .expect("body")
+        .to_bytes();
+    assert_eq!(body, local.to_string().as_bytes());
+}
+
+/// 10. On a Unix domain socket, `serve` serves and drains as on TCP: a request in flight at
+///     SIGTERM completes with `Connection: close`, then the listener is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unix_socket_serves_and_drains() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("http.sock");
+    let path_arg = format!("unix={}", path.display());
+    let fixture = Fixture::start(&[&path_arg]);
+    let unix_get = |p: &'static str| {
+        let path = path.clone();
+        async move {
+            let stream = tokio::net::UnixStream::connect(&path).await?;
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .map_err(std::io::Error::other)?;
+            tokio::spawn(conn);
+            let req = hyper::Request::get(p)
+                .header("host", "localhost")
+                .body(http_body_util::Empty::<Bytes>::new())
+                .expect("request");
+            let res = sender
+                .send_request(req)
+                .await
+                .map_err(std::io::Error::other)?;
+            let (parts, body) = res.into_parts();
+            let body = http_body_util::BodyExt::collect(body)
+                .await
+                .map_err(std::io::Error::other)?
+                .to_bytes();
+            Ok::<_, std::io::Error>((parts, body))
+        }
+    };
+    let (hello, body) = unix_get("/hello").await.expect("GET /hello");
+    assert_eq!(hello.status, 200);
+    assert_eq!(body, "hello");
+    let held = tokio::spawn(unix_get("/slow?ms=300&hold=1"));
+    eventually("the request is in flight", || async {
+        unix_get("/stats").await.is_ok_and(|(_, b)| b == "1")
+    })
+    .await;
+    fixture.term();
+    let (parts, body) = held.await.expect("task").expect("response");
+    assert_eq!(parts.status, 200);
+    assert!(full_slow_body(&body), "truncated: {} bytes", body.len());
+    assert_eq!(parts.headers["connection"], "close");
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+    assert_eq!(report["result"], "completed", "{report}");
+    assert!(
+        unix_get("/hello").await.is_err(),
+        "the listener is closed after the drain"
+    );
+}
+
+/// 11. `health_routes_at` with `HealthPaths::KUBERNETES`: `/livez` and `/readyz` answer (the
+///     default paths do not), and readiness turns 503 when the shutdown starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_routes_at_kubernetes_paths() {
+    let fixture = Fixture::start(&["health=k8s", "readiness_delay=3s"]);
+    let addr = fixture.addr;
+    assert_eq!(get(addr, "/livez").await.expect("livez").status, 200);
+    assert_eq!(get(addr, "/readyz").await.expect("readyz").status, 200);
+    assert_eq!(
+        get(addr, "/health/ready").await.expect("old path").status,
+        404
+    );
+    fixture.term();
+    eventually("/readyz turns 503", || async {
+        get(addr, "/readyz").await.is_ok_and(|g| g.status == 503)
+    })
+    .await;
+    assert_eq!(get(addr, "/livez").await.expect("livez").status, 200);
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+}
+
+/// 12. A long response stream wrapped in `until_drain` ends properly (the last chunk is sent)
+///     when the drain starts, although its client would go on: the shutdown completes
+///     without waiting for the drain deadline, and nothing is abandoned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_stream_ends_cleanly_when_the_drain_starts() {
+    let fixture = Fixture::start(&["drain=30s", "timeout=60s"]);
+    let mut s = TcpStream::connect(fixture.addr).await.expect("connect");
+    s.write_all(
+        b"POST /stream HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n",
+    )
+    .await
+    .expect("write");
+    // The echoed chunk arrives: the stream runs, and the request body is still open.
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !String::from_utf8_lossy(&buf).contains("hello") {
+        let n = tokio::time::timeout(HANG_GUARD, s.read(&mut chunk))
+            .await
+            .expect("echo")
+            .expect("read");
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&buf));
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    fixture.term();
+    let read = tokio::time::timeout(HANG_GUARD, s.read_to_end(&mut buf))
+        .await
+        .expect("the stream ends before the hang guard");
+    read.expect("EOF, not a reset");
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.ends_with("\r\n0\r\n\r\n"),
+        "the stream ends with the last chunk: {text:?}"
+    );
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+    assert_eq!(report["result"], "completed", "{report}");
+    let drain = phase(&report, "draining_connections");
+    assert_eq!(drain["within_deadline"], true, "{report}");
+    assert!(
+        report["abandoned"].as_array().is_some_and(|a| a.is_empty()),
+        "{report}"
+    );
+}
