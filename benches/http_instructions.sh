@@ -36,10 +36,12 @@ done
 if [ -n "${FIXTURE:-}" ]; then
   bin=$FIXTURE
 else
-  manifest=$(grep -l 'name = "graceful-fixture-http"' Cargo.toml ./*/Cargo.toml | head -n1)
+  manifest=$(grep -l 'name = "graceful-fixture-http"' ./*/Cargo.toml Cargo.toml | head -n1)
   pkg=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)
-  bin=$(cargo build --release -p "$pkg" --features axum --bin graceful-fixture-http \
-    --message-format=json 2>/dev/null | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n1)
+  features=()
+  grep -q '^axum = ' "$manifest" && features=(--features axum)
+  bin=$(cargo build --release -p "$pkg" "${features[@]}" --bin graceful-fixture-http \
+    --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n1)
 fi
 [ -x "$bin" ] || { echo "no fixture binary (build failed?)" >&2; exit 1; }
 cp "$bin" "$out/graceful-fixture-http"
