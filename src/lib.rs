@@ -69,7 +69,7 @@
 //! fn main() -> std::process::ExitCode {
 //!     async fn user_main(shutdown: Shutdown) { shutdown.requested().await }
 //!     let args = graceful::__private::MainArgs {
-//!         timeout: Some(std::time::Duration::from_secs(30)),
+//!         settings: &[("timeout", "30s")],
 //!         ..Default::default()
 //!     };
 //!     // Loads the configuration layers, builds the tokio runtime, installs the signal

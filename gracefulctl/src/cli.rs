@@ -129,5 +129,5 @@ pub struct StopArgs {
 }
 
 fn parse_duration_arg(s: &str) -> Result<Duration, String> {
-    crate::duration::parse(s)
+    crate::duration::parse(s).map_err(|e| e.to_string())
 }

@@ -1,33 +1,18 @@
-//! Durations as operators write them: `30` (seconds), `30s`, `1m30s`, `500ms`.
+//! Durations as operators write them: `30`, `1.5` (seconds), `30s`, `1m30s`, `500ms`.
+//!
+//! The grammar is the engine's (`shutdown_grammar::duration`), so a value that works in
+//! `SHUTDOWN_TIMEOUT` works on this command line and in the manifest, and the other way round.
 
 use std::time::Duration;
 
-/// The forms a duration may take, quoted in every error message about one.
-pub const ACCEPTED_FORMS: &str =
-    "a number of seconds (`30`) or a humantime duration (`30s`, `1m30s`, `500ms`)";
+pub use shutdown_grammar::duration::{ACCEPTED_FORMS, DurationError};
 
-/// Parses `30`, `30s`, `1m30s`, `500ms` … into a [`Duration`].
-///
-/// A bare number is a count of seconds; anything else goes through `humantime`.
+/// Parses `30`, `1.5`, `30s`, `1m30s`, `500ms` … into a [`Duration`].
 ///
 /// # Errors
-/// A message naming the offending text and the accepted forms.
-pub fn parse(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(format!("empty duration; expected {ACCEPTED_FORMS}"));
-    }
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = text.parse::<f64>()
-        && secs.is_finite()
-        && secs >= 0.0
-    {
-        return Ok(Duration::from_secs_f64(secs));
-    }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("invalid duration `{text}` ({e}); expected {ACCEPTED_FORMS}"))
+/// A [`DurationError`] whose message names the offending text and the accepted forms.
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
+    shutdown_grammar::parse_duration(text)
 }
 
 /// Serde helper: a duration written as a string (`"10s"`) or an integer (`10`, seconds).
@@ -64,14 +49,7 @@ pub(crate) mod serde_duration {
         }
 
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
-            if v.is_finite() && v >= 0.0 {
-                Ok(Duration::from_secs_f64(v))
-            } else {
-                Err(E::custom(format!(
-                    "invalid duration `{v}`; expected {}",
-                    super::ACCEPTED_FORMS
-                )))
-            }
+            shutdown_grammar::duration::from_seconds_f64(v).map_err(E::custom)
         }
     }
 
@@ -101,11 +79,16 @@ mod tests {
         assert_eq!(parse("1m30s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(
+            parse("0.5"),
+            shutdown_grammar::parse_duration("0.5"),
+            "the engine's grammar"
+        );
     }
 
     #[test]
     fn rejects_garbage_with_the_accepted_forms() {
-        let err = parse("10x").unwrap_err();
+        let err = parse("10x").unwrap_err().to_string();
         assert!(err.contains("`10x`"), "{err}");
         assert!(err.contains("1m30s"), "{err}");
         assert!(parse("").is_err());

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 pub use inventory;
 
-use crate::config::{Config, Env, Source, parse_signals};
+use crate::config::{Config, Env};
 use crate::engine::{Graceful, MainOutput};
 use crate::error::{BoxError, GetError};
 use crate::exit;
@@ -216,16 +216,10 @@ pub enum Flavor {
 /// The arguments of `#[graceful::main]`, already checked at compile time.
 #[derive(Debug, Clone)]
 pub struct MainArgs {
-    /// `timeout = "…"`.
-    pub timeout: Option<Duration>,
-    /// `drain = "…"`.
-    pub drain: Option<Duration>,
-    /// `close_timeout = "…"`.
-    pub close_timeout: Option<Duration>,
-    /// `readiness_delay = "…"`.
-    pub readiness_delay: Option<Duration>,
-    /// `signals = [..]`.
-    pub signals: Option<&'static [&'static str]>,
+    /// The configuration arguments (`timeout`, `drain`, `signals`, …) as `(configuration key,
+    /// text)`, read by the parsers of [`Config::KEYS`] with [`Source::Macro`](crate::Source):
+    /// `&[("timeout", "30s"), ("drain_timeout", "10s"), ("signals", "SIGTERM,SIGINT")]`.
+    pub settings: &'static [(&'static str, &'static str)],
     /// `config = "path"`.
     pub config: Option<&'static str>,
     /// `flavor = "…"`.
@@ -241,11 +235,7 @@ pub struct MainArgs {
 impl Default for MainArgs {
     fn default() -> Self {
         MainArgs {
-            timeout: None,
-            drain: None,
-            close_timeout: None,
-            readiness_delay: None,
-            signals: None,
+            settings: &[],
             config: None,
             flavor: Flavor::MultiThread,
             worker_threads: None,
@@ -258,27 +248,9 @@ impl Default for MainArgs {
 impl MainArgs {
     /// The configuration: defaults < these arguments < file < environment.
     pub fn config(&self, env: &Env) -> Result<Config, crate::ConfigError> {
-        let mut c = Config::default();
-        let m = || Source::Macro;
-        if let Some(d) = self.timeout {
-            c.timeout.set(d, m());
-        }
-        if let Some(d) = self.drain {
-            c.drain_timeout.set(d, m());
-        }
-        if let Some(d) = self.close_timeout {
-            c.resource_close_timeout.set(d, m());
-        }
-        if let Some(d) = self.readiness_delay {
-            c.readiness_delay.set(d, m());
-        }
-        if let Some(s) = self.signals {
-            match parse_signals(s.iter().map(|s| s.to_string())) {
-                Ok(s) => c.signals.set(s, m()),
-                Err(e) => return Err(crate::ConfigError::single("signals", m(), e)),
-            }
-        }
-        c.load(self.config.map(PathBuf::from), env)
+        Config::default()
+            .apply_args(self.settings)?
+            .load(self.config.map(PathBuf::from), env)
     }
 }
 

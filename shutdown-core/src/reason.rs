@@ -61,31 +61,19 @@ impl Signal {
 
     /// The Unix signal number (used for the `128 + n` exit code); Windows events use 2.
     pub fn number(self) -> i32 {
-        match self {
-            Signal::Term => 15,
-            Signal::Int | Signal::CtrlBreak | Signal::CtrlClose => 2,
-            Signal::Hup => 1,
-            Signal::Quit => 3,
-            Signal::Usr1 => 10,
-            Signal::Usr2 => 12,
-        }
+        // The numbers are those of the shared grammar, which also reads `SHUTDOWN_SIGNALS=15`.
+        shutdown_grammar::signal::SIGNALS
+            .iter()
+            .find(|s| s.name == self.name())
+            .and_then(|s| s.number)
+            .map_or(2, i32::from)
     }
 
-    /// Parses `SIGTERM`, `TERM`, `sigterm`, `15`, … Returns `None` for anything else.
+    /// Parses `SIGTERM`, `TERM`, `sigterm`, `15`, … by the grammar every configuration source
+    /// shares (`shutdown_grammar::signal`). Returns `None` for anything else.
     pub fn parse(s: &str) -> Option<Signal> {
-        let t = s.trim().to_ascii_uppercase();
-        let t = t.strip_prefix("SIG").unwrap_or(&t);
-        Some(match t {
-            "TERM" | "15" => Signal::Term,
-            "INT" | "2" | "CTRL_C" | "CTRLC" => Signal::Int,
-            "HUP" | "1" => Signal::Hup,
-            "QUIT" | "3" => Signal::Quit,
-            "USR1" | "10" => Signal::Usr1,
-            "USR2" | "12" => Signal::Usr2,
-            "CTRL_BREAK" | "CTRLBREAK" => Signal::CtrlBreak,
-            "CTRL_CLOSE" | "CTRLCLOSE" => Signal::CtrlClose,
-            _ => return None,
-        })
+        let name = shutdown_grammar::parse_signal(s).ok()?;
+        Signal::ALL.into_iter().find(|signal| signal.name() == name)
     }
 }
 
@@ -192,6 +180,13 @@ mod tests {
         assert_eq!(Signal::parse("term"), Some(Signal::Term));
         assert_eq!(Signal::parse(" 2 "), Some(Signal::Int));
         assert_eq!(Signal::parse("SIGKILL"), None);
+        assert_eq!(Signal::Term.number(), 15);
+        assert_eq!(Signal::Usr2.number(), 12);
+        assert_eq!(Signal::CtrlBreak.number(), 2);
+        assert_eq!(
+            Signal::parse(&Signal::Hup.number().to_string()),
+            Some(Signal::Hup)
+        );
         for s in Signal::ALL {
             assert_eq!(Signal::parse(s.name()), Some(s));
         }

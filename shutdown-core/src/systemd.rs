@@ -32,65 +32,66 @@ use sd_notify::NotifyState;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
 
-use crate::config::{Config, ConfigError, ConfigIssue, Env, Source, parse_duration};
+use crate::config::{Config, ConfigError, ConfigIssue, Env, Section, Setting, key, value};
 use crate::shutdown::{Event, Shutdown};
 
 /// The default interval between two `EXTEND_TIMEOUT_USEC` messages.
 pub const DEFAULT_EXTEND_INTERVAL: Duration = Duration::from_secs(5);
 
+/// The `[systemd]` table and its `GRACEFUL_SYSTEMD_*` variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SystemdConfig {
+    /// How often to re-send `EXTEND_TIMEOUT_USEC` while shutting down.
+    pub extend_interval: Setting<Duration>,
+}
+
+impl Default for SystemdConfig {
+    fn default() -> Self {
+        SystemdConfig {
+            extend_interval: Setting::default_value(DEFAULT_EXTEND_INTERVAL),
+        }
+    }
+}
+
+impl SystemdConfig {
+    /// The keys of the `[systemd]` table.
+    pub const KEYS: Section<SystemdConfig> = Section {
+        name: "systemd",
+        keys: &[key!(
+            "extend_interval",
+            Some("GRACEFUL_SYSTEMD_EXTEND_INTERVAL"),
+            extend_interval,
+            value::duration,
+            "how often `EXTEND_TIMEOUT_USEC` is re-sent while shutting down"
+        )],
+    };
+
+    /// The defaults < the `[systemd]` table of `config`'s file < the environment.
+    pub fn load(config: &Config, env: &Env) -> Result<Self, ConfigError> {
+        let mut out = SystemdConfig::default();
+        let mut issues = Vec::new();
+        config.read_section(&SystemdConfig::KEYS, &mut out, &mut issues);
+        SystemdConfig::KEYS.read_env(&mut out, env, &mut issues);
+        if out.extend_interval.value.is_zero() {
+            issues.push(ConfigIssue {
+                key: "systemd.extend_interval".into(),
+                source: out.extend_interval.source.clone(),
+                message: "must be greater than zero".into(),
+            });
+        }
+        if issues.is_empty() {
+            Ok(out)
+        } else {
+            Err(ConfigError { issues })
+        }
+    }
+}
+
 /// How often to re-send `EXTEND_TIMEOUT_USEC`: `[systemd] extend_interval` in the configuration
 /// file, `GRACEFUL_SYSTEMD_EXTEND_INTERVAL` in the environment (which wins).
 pub fn extend_interval(config: &Config, env: &Env) -> Result<Duration, ConfigError> {
-    let mut value = DEFAULT_EXTEND_INTERVAL;
-    let mut issues = Vec::new();
-    if let Some((table, path)) = config.section("systemd") {
-        for (key, v) in table {
-            let source = Source::File(path.clone());
-            let parsed = match (key.as_str(), v) {
-                ("extend_interval", v) => crate::config::duration_value(v),
-                (other, _) => {
-                    issues.push(ConfigIssue {
-                        key: format!("systemd.{other}"),
-                        source,
-                        message: format!(
-                            "unknown key `{other}` in `[systemd]`; accepted keys: extend_interval"
-                        ),
-                    });
-                    continue;
-                }
-            };
-            match parsed {
-                Ok(d) => value = d,
-                Err(message) => issues.push(ConfigIssue {
-                    key: "systemd.extend_interval".into(),
-                    source,
-                    message,
-                }),
-            }
-        }
-    }
-    if let Some(raw) = env.get("GRACEFUL_SYSTEMD_EXTEND_INTERVAL") {
-        match parse_duration(&raw) {
-            Ok(d) => value = d,
-            Err(message) => issues.push(ConfigIssue {
-                key: "GRACEFUL_SYSTEMD_EXTEND_INTERVAL".into(),
-                source: Source::Env("GRACEFUL_SYSTEMD_EXTEND_INTERVAL".into()),
-                message,
-            }),
-        }
-    }
-    if value.is_zero() {
-        issues.push(ConfigIssue {
-            key: "systemd.extend_interval".into(),
-            source: Source::Default,
-            message: "must be greater than zero".into(),
-        });
-    }
-    if issues.is_empty() {
-        Ok(value)
-    } else {
-        Err(ConfigError { issues })
-    }
+    SystemdConfig::load(config, env).map(|c| c.extend_interval.value)
 }
 
 /// Sends systemd the service's life as it happens (see the [module docs](self)) on a
@@ -217,6 +218,17 @@ pub fn tokio_listeners() -> std::io::Result<Vec<tokio::net::TcpListener>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn operations_doc_table_is_the_key_table() {
+        let doc = include_str!("../../docs/operations.md");
+        crate::config::tests::assert_doc_table(
+            doc,
+            "docs/operations.md",
+            "systemd",
+            &SystemdConfig::KEYS.markdown(),
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -46,14 +46,16 @@ use proc_macro::TokenStream;
 /// | `close_timeout` | `close_timeout = "5s"` | the deadline of each resource's close (default 5 s) |
 /// | `readiness_delay` | `readiness_delay = "2s"` | how long listeners keep accepting after readiness turns false |
 /// | `signals` | `signals = ["SIGTERM", "SIGINT"]` | which signals start a shutdown (default SIGTERM, SIGINT, SIGHUP) |
+/// | `wait_for_connections` | `wait_for_connections = false` | whether the drain waits for in-flight work (default `true`) |
 /// | `config` | `config = "graceful.toml"` | a TOML file read at start-up (overridden by `SHUTDOWN_*` variables) |
 /// | `flavor` | `flavor = "current_thread"` | the tokio runtime: `"multi_thread"` (default) or `"current_thread"` |
 /// | `worker_threads` | `worker_threads = 4` | worker threads of the `multi_thread` runtime |
 /// | `crate` | `crate = "my_graceful"` | the path of `graceful` if the dependency is renamed |
 ///
-/// Durations are checked at compile time: a whole number of seconds (`"30"` or `30`) or a
-/// duration like `"30s"`, `"1m30s"`, `"250ms"`. Signal names are `SIGTERM`, `SIGINT`,
-/// `SIGHUP`, `SIGQUIT`, `SIGUSR1`, `SIGUSR2` (with or without `SIG`, any case), and on
+/// Values are checked at compile time by the grammar the engine applies to the file and the
+/// environment: a duration is a number of seconds (`"30"`, `30`, `1.5`) or a duration like
+/// `"30s"`, `"1m30s"`, `"250ms"`. Signal names are `SIGTERM`, `SIGINT`, `SIGHUP`, `SIGQUIT`,
+/// `SIGUSR1`, `SIGUSR2` (with or without `SIG`, any case, or a number such as `"15"`), and on
 /// Windows `CTRL_C`, `CTRL_BREAK`, `CTRL_CLOSE`. When `timeout` is given, `readiness_delay`
 /// plus the drain, and `close_timeout` — as given, or their defaults of 10 s and 5 s — must
 /// fit in it. The values set here are the defaults of the configuration: the file and the
@@ -78,8 +80,7 @@ use proc_macro::TokenStream;
 ///     }
 ///     ::graceful::__private::run_main(
 ///         ::graceful::__private::MainArgs {
-///             timeout: Some(::std::time::Duration::new(30, 0)),
-///             drain: Some(::std::time::Duration::new(10, 0)),
+///             settings: &[("timeout", "30"), ("drain_timeout", "10")],
 ///             ..::std::default::Default::default()
 ///         },
 ///         |__shutdown| __graceful_main(__shutdown),

@@ -119,3 +119,55 @@ fn several_problems_are_reported_together() {
         "{err}"
     );
 }
+
+#[test]
+fn wait_for_connections_is_a_key_like_the_others() {
+    let dir = common::temp_dir();
+    let file = dir.path().join("graceful.toml");
+    std::fs::write(&file, "wait_for_connections = false\n").expect("write");
+    let path = file.to_str().expect("utf8");
+    let (code, out, err) = run_config(&[("FIXTURE_CONFIG", path)]);
+    assert_eq!(code, Some(0), "{err}");
+    let row_file = row(&out, "wait_for_connections");
+    assert!(
+        row_file.contains("false") && row_file.contains("graceful.toml"),
+        "{row_file}"
+    );
+    let (code, out, err) = run_config(&[
+        ("FIXTURE_CONFIG", path),
+        ("SHUTDOWN_WAIT_FOR_CONNECTIONS", "yes"),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let row_env = row(&out, "wait_for_connections");
+    assert!(
+        row_env.contains("true") && row_env.contains("env SHUTDOWN_WAIT_FOR_CONNECTIONS"),
+        "{row_env}"
+    );
+    let (code, _, err) = run_config(&[("SHUTDOWN_WAIT_FOR_CONNECTIONS", "sometimes")]);
+    assert_eq!(code, Some(i32::from(graceful::exit::CONFIG_ERROR)));
+    assert!(err.contains("`sometimes` is not a boolean"), "{err}");
+}
+
+#[test]
+fn decimal_seconds_and_signal_numbers_are_one_grammar() {
+    let (code, out, err) = run_config(&[
+        ("SHUTDOWN_READINESS_DELAY", "0.5"),
+        ("SHUTDOWN_SIGNALS", "15,int"),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(row(&out, "readiness_delay").contains("500ms"), "{out:?}");
+    assert!(row(&out, "signals").contains("SIGTERM,SIGINT"), "{out:?}");
+}
+
+#[test]
+fn retired_sections_are_refused_naming_what_to_use_instead() {
+    let dir = common::temp_dir();
+    let file = dir.path().join("graceful.toml");
+    std::fs::write(&file, "timeout = \"20s\"\n\n[kubernetes]\ngrace = 30\n").expect("write");
+    let (code, _, err) = run_config(&[("FIXTURE_CONFIG", file.to_str().expect("utf8"))]);
+    assert_eq!(code, Some(i32::from(graceful::exit::CONFIG_ERROR)));
+    assert!(
+        err.contains("`kubernetes`") && err.contains("line 3") && err.contains("grace_period"),
+        "{err}"
+    );
+}

@@ -417,6 +417,50 @@ fn drain_waits_for_guards_and_ends_when_the_last_one_drops() {
 }
 
 #[test]
+fn with_wait_for_connections_false_the_drain_does_not_wait_for_guards() {
+    let dir = temp_dir();
+    let mut p = Proc::start(
+        FIXTURE,
+        &["drain"],
+        &[
+            ("SHUTDOWN_STATE_DIR", dir.path().to_str().expect("utf8")),
+            ("SHUTDOWN_WAIT_FOR_CONNECTIONS", "false"),
+        ],
+    );
+    p.wait_line("ready");
+    p.signal(Signal::SIGTERM);
+    // The report is written when the engine's run ends. The three guards are still held
+    // (nothing was sent on stdin), so a report that says `completed` means the drain went on
+    // without them; with the default it would wait out `drain` and say `forced`.
+    let report_path = dir.path().join("last-shutdown.json");
+    let deadline = std::time::Instant::now() + common::HANG_GUARD;
+    while !report_path.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hang guard: no report; stdout {:?}",
+            p.poll()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        !p.poll().iter().any(|l| l == "released"),
+        "the guards were still held: {:?}",
+        p.stdout()
+    );
+    let report = read_report(dir.path());
+    assert_eq!(report["result"], "completed", "{report}");
+    p.send_line("release");
+    let status = p.wait();
+    assert_eq!(status.code(), Some(0), "stderr: {:?}", p.stderr());
+    assert!(
+        report["abandoned"].as_array().is_some_and(|a| a
+            .iter()
+            .any(|x| x.as_str().is_some_and(|x| x.contains("tracked unit")))),
+        "{report}"
+    );
+}
+
+#[test]
 fn resources_are_injected_and_dependents_close_first() {
     let dir = temp_dir();
     let mut p = start("di", dir.path());

@@ -2,51 +2,27 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::config::{
-    Config, ConfigError, ConfigIssue, Env, Setting, Source, did_you_mean, set_duration,
+    Config, ConfigError, ConfigIssue, Env, Input, Key, Section, Setting, Shown, Source, key, value,
 };
 
 use super::auth::ApiKey;
 use super::auth::Scopes;
-use super::readers::{file_key, parse_addr, parse_prefix, parse_route_path, read_key_file, shown};
+use super::readers::{file_key, parse_addr, parse_prefix, parse_route_path, read_key_file};
 pub use super::route::Route;
 
 /// The default address: loopback only.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:9090";
 
-/// Environment variables read by the admin listener.
-pub const ENV_KEYS: &[&str] = &[
-    "GRACEFUL_ADMIN_ADDR",
-    "GRACEFUL_ADMIN_PREFIX",
+/// The variables that configure API keys (read together, so they are not rows of
+/// [`AdminConfig::KEYS`]).
+pub const KEY_ENV: &[&str] = &[
     "GRACEFUL_ADMIN_API_KEY",
     "GRACEFUL_ADMIN_API_KEY_FILE",
     "GRACEFUL_ADMIN_API_KEY_SCOPES",
-    "GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT",
-    "GRACEFUL_ADMIN_LINGER",
-    "GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB",
-    "GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT",
-    "GRACEFUL_ADMIN_METRICS_ADDR",
-];
-
-/// The keys of the `[admin]` section.
-const FILE_KEYS: &[&str] = &[
-    "addr",
-    "prefix",
-    "routes",
-    "api_keys",
-    "max_shutdown_timeout",
-    "body_limit",
-    "max_connections",
-    "header_timeout",
-    "body_timeout",
-    "max_connections_per_peer",
-    "linger",
-    "memory_threshold_mb",
-    "cpu_threshold_percent",
-    "metrics_addr",
 ];
 
 /// The effective admin configuration. Every value remembers where it came from, and `GET
@@ -146,15 +122,141 @@ impl AdminConfig {
         format!("{}{}", self.prefix.value, name)
     }
 
+    /// The keys of the `[admin]` table and their `GRACEFUL_ADMIN_*` variables.
+    pub const KEYS: Section<AdminConfig> = Section {
+        name: "admin",
+        keys: &[
+            key!(
+                "addr",
+                Some("GRACEFUL_ADMIN_ADDR"),
+                addr,
+                addr,
+                "where the listener binds (`admin = …` in `#[graceful::main]`)"
+            ),
+            key!(
+                "prefix",
+                Some("GRACEFUL_ADMIN_PREFIX"),
+                prefix,
+                prefix,
+                "put before every route, like `\"/api/v1/daemon\"`"
+            ),
+            Key {
+                name: "routes",
+                env: None,
+                doc: "the path of each route under the prefix: `[admin.routes]` `shutdown = \"/stop\"`",
+                read: read_routes,
+                show: |c| {
+                    Shown::Map(
+                        c.routes
+                            .iter()
+                            .map(|(r, s)| {
+                                let path = Shown::Text(c.path(*r));
+                                (
+                                    r.key().to_string(),
+                                    Shown::Set(Box::new(path), s.source.clone()),
+                                )
+                            })
+                            .collect(),
+                    )
+                },
+            },
+            Key {
+                name: "api_keys",
+                env: None,
+                doc: "`[[admin.api_keys]]` with `key_file` (or `key`) and `scopes`; also `GRACEFUL_ADMIN_API_KEY[_FILE]` and `GRACEFUL_ADMIN_API_KEY_SCOPES`; never shown",
+                read: read_api_keys,
+                show: |c| Shown::List(c.api_keys.iter().map(shown_key).collect()),
+            },
+            key!(
+                "max_shutdown_timeout",
+                Some("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT"),
+                max_shutdown_timeout,
+                value::duration,
+                "the largest `timeout_seconds` a `POST /shutdown` may ask for"
+            ),
+            key!(
+                "body_limit",
+                Some("GRACEFUL_ADMIN_BODY_LIMIT"),
+                body_limit,
+                value::positive_count,
+                "the largest request body in bytes; larger gets 413"
+            ),
+            key!(
+                "max_connections",
+                Some("GRACEFUL_ADMIN_MAX_CONNECTIONS"),
+                max_connections,
+                value::positive_count,
+                "connections served at once; more are answered 503"
+            ),
+            Key {
+                name: "max_connections_per_peer",
+                env: Some("GRACEFUL_ADMIN_MAX_CONNECTIONS_PER_PEER"),
+                doc: "connections one peer may hold (unset: half of `max_connections`); past it, its longest-waiting one is closed",
+                read: |c, input, source| {
+                    let n = value::positive_count(input)?;
+                    c.max_connections_per_peer.set(Some(n), source);
+                    Ok(())
+                },
+                // The effective limit, with the source of the setting.
+                show: |c| {
+                    let limit =
+                        Shown::Number(u64::try_from(c.per_peer_limit()).unwrap_or(u64::MAX));
+                    Shown::Set(Box::new(limit), c.max_connections_per_peer.source.clone())
+                },
+            },
+            key!(
+                "header_timeout",
+                Some("GRACEFUL_ADMIN_HEADER_TIMEOUT"),
+                header_timeout,
+                value::duration,
+                "how long a client may take to send its request headers"
+            ),
+            key!(
+                "body_timeout",
+                Some("GRACEFUL_ADMIN_BODY_TIMEOUT"),
+                body_timeout,
+                value::duration,
+                "how long a client may take to send its request body"
+            ),
+            key!(
+                "linger",
+                Some("GRACEFUL_ADMIN_LINGER"),
+                linger,
+                value::duration,
+                "how long the API keeps answering after the shutdown, when the program awaits `AdminHandle::linger`"
+            ),
+            key!(
+                "memory_threshold_mb",
+                Some("GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB"),
+                memory_threshold_mb,
+                megabytes,
+                "resident memory in MB above which `/health` and the metrics say `degraded`"
+            ),
+            key!(
+                "cpu_threshold_percent",
+                Some("GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT"),
+                cpu_threshold_percent,
+                percent,
+                "CPU use over the last 10 s, in percent of one core, above which the service is `degraded`"
+            ),
+            key!(
+                "metrics_addr",
+                Some("GRACEFUL_ADMIN_METRICS_ADDR"),
+                metrics_addr,
+                some_addr,
+                "a second listener serving only the metrics route, without a key"
+            ),
+        ],
+    };
+
     /// Applies the `[admin]` section of `config`'s file, then the `GRACEFUL_ADMIN_*` variables
     /// of `env`. Every problem is reported at once, naming the key, the source and what is
     /// accepted.
     pub fn load(mut self, config: &Config, env: &Env) -> Result<Self, ConfigError> {
         let mut issues = Vec::new();
-        if let Some((table, path)) = config.section("admin") {
-            self.apply_file(table, path, &mut issues);
-        }
-        self.apply_env(env, &mut issues);
+        config.read_section(&AdminConfig::KEYS, &mut self, &mut issues);
+        AdminConfig::KEYS.read_env(&mut self, env, &mut issues);
+        self.apply_key_env(env, &mut issues);
         self.validate(&mut issues);
         if issues.is_empty() {
             Ok(self)
@@ -163,182 +265,8 @@ impl AdminConfig {
         }
     }
 
-    fn apply_file(&mut self, table: &toml::Table, path: &Path, issues: &mut Vec<ConfigIssue>) {
-        let source = Source::File(path.to_path_buf());
-        let mut fail = |key: &str, message: String| {
-            issues.push(ConfigIssue {
-                key: format!("admin.{key}"),
-                source: source.clone(),
-                message,
-            })
-        };
-        for (key, value) in table {
-            match key.as_str() {
-                "metrics_addr" => match value.as_str().map(parse_addr) {
-                    Some(Ok(a)) => self.metrics_addr.set(Some(a), source.clone()),
-                    Some(Err(e)) => fail(key, e),
-                    None => fail(
-                        key,
-                        format!(
-                            "expected a string like \"0.0.0.0:9091\", found {}",
-                            value.type_str()
-                        ),
-                    ),
-                },
-                "addr" => match value.as_str().map(parse_addr) {
-                    Some(Ok(a)) => self.addr.set(a, source.clone()),
-                    Some(Err(e)) => fail(key, e),
-                    None => fail(
-                        key,
-                        format!(
-                            "expected a string like \"{DEFAULT_ADDR}\", found {}",
-                            value.type_str()
-                        ),
-                    ),
-                },
-                "prefix" => match value.as_str().map(parse_prefix) {
-                    Some(Ok(p)) => self.prefix.set(p, source.clone()),
-                    Some(Err(e)) => fail(key, e),
-                    None => fail(
-                        key,
-                        format!(
-                            "expected a string like \"/admin\", found {}",
-                            value.type_str()
-                        ),
-                    ),
-                },
-                "routes" => match value.as_table() {
-                    Some(routes) => {
-                        for (name, path) in routes {
-                            let Some(route) = Route::parse(name) else {
-                                let names: Vec<&str> = Route::ALL.iter().map(|r| r.key()).collect();
-                                fail(
-                                    &format!("routes.{name}"),
-                                    format!(
-                                        "unknown route `{name}`{}; accepted routes: {}",
-                                        did_you_mean(name, &names),
-                                        names.join(", ")
-                                    ),
-                                );
-                                continue;
-                            };
-                            match path.as_str().map(parse_route_path) {
-                                Some(Ok(p)) => {
-                                    if let Some(s) = self.routes.get_mut(&route) {
-                                        s.set(p, source.clone());
-                                    }
-                                }
-                                Some(Err(e)) => fail(&format!("routes.{name}"), e),
-                                None => fail(
-                                    &format!("routes.{name}"),
-                                    format!(
-                                        "expected a path string like \"/stop\", found {}",
-                                        path.type_str()
-                                    ),
-                                ),
-                            }
-                        }
-                    }
-                    None => fail(
-                        key,
-                        format!(
-                            "expected a table like `[admin.routes]` `shutdown = \"/stop\"`, found {}",
-                            value.type_str()
-                        ),
-                    ),
-                },
-                "api_keys" => match value.as_array() {
-                    Some(keys) => {
-                        for (i, entry) in keys.iter().enumerate() {
-                            match file_key(entry, path, source.clone()) {
-                                Ok(k) => self.api_keys.push(k),
-                                Err(e) => fail(&format!("api_keys[{i}]"), e),
-                            }
-                        }
-                    }
-                    None => fail(
-                        key,
-                        format!(
-                            "expected an array of tables like `[[admin.api_keys]]` `key_file = \"/run/secrets/admin\"` \
-                             `scopes = [\"read\"]`, found {}",
-                            value.type_str()
-                        ),
-                    ),
-                },
-                "max_shutdown_timeout" | "header_timeout" | "body_timeout" | "linger" => {
-                    match crate::config::duration_value(value) {
-                        Ok(d) => match key.as_str() {
-                            "max_shutdown_timeout" => {
-                                self.max_shutdown_timeout.set(d, source.clone())
-                            }
-                            "header_timeout" => self.header_timeout.set(d, source.clone()),
-                            "linger" => self.linger.set(d, source.clone()),
-                            _ => self.body_timeout.set(d, source.clone()),
-                        },
-                        Err(e) => fail(key, e),
-                    }
-                }
-                "body_limit" | "max_connections" | "max_connections_per_peer" => {
-                    match value.as_integer() {
-                        Some(n) if n > 0 => {
-                            let n = usize::try_from(n).unwrap_or(usize::MAX);
-                            match key.as_str() {
-                                "body_limit" => self.body_limit.set(n, source.clone()),
-                                "max_connections" => self.max_connections.set(n, source.clone()),
-                                _ => self.max_connections_per_peer.set(Some(n), source.clone()),
-                            }
-                        }
-                        _ => fail(
-                            key,
-                            format!(
-                                "expected a whole number greater than zero, found {}",
-                                shown(value)
-                            ),
-                        ),
-                    }
-                }
-                "memory_threshold_mb" => match value.as_integer() {
-                    Some(n) if n > 0 => self
-                        .memory_threshold_mb
-                        .set(u64::try_from(n).ok(), source.clone()),
-                    _ => fail(
-                        key,
-                        format!(
-                            "expected a whole number of megabytes greater than zero, found {}",
-                            shown(value)
-                        ),
-                    ),
-                },
-                "cpu_threshold_percent" => {
-                    match value
-                        .as_float()
-                        .or_else(|| value.as_integer().map(|i| i as f64))
-                    {
-                        Some(p) if p > 0.0 && p.is_finite() => {
-                            self.cpu_threshold_percent.set(Some(p), source.clone())
-                        }
-                        _ => fail(
-                            key,
-                            format!(
-                                "expected a percentage of one core greater than zero (e.g. 80 or 150 for one and a half cores), found {}",
-                                shown(value)
-                            ),
-                        ),
-                    }
-                }
-                unknown => fail(
-                    unknown,
-                    format!(
-                        "unknown key `{unknown}` in `[admin]`{}; accepted keys: {}",
-                        did_you_mean(unknown, FILE_KEYS),
-                        FILE_KEYS.join(", ")
-                    ),
-                ),
-            }
-        }
-    }
-
-    fn apply_env(&mut self, env: &Env, issues: &mut Vec<ConfigIssue>) {
+    /// The API key variables, which are read together.
+    fn apply_key_env(&mut self, env: &Env, issues: &mut Vec<ConfigIssue>) {
         let mut fail = |var: &str, message: String| {
             issues.push(ConfigIssue {
                 key: var.to_string(),
@@ -346,70 +274,6 @@ impl AdminConfig {
                 message,
             })
         };
-        if let Some(raw) = env.get("GRACEFUL_ADMIN_ADDR") {
-            match parse_addr(&raw) {
-                Ok(a) => self.addr.set(a, Source::Env("GRACEFUL_ADMIN_ADDR".into())),
-                Err(e) => fail("GRACEFUL_ADMIN_ADDR", e),
-            }
-        }
-        if let Some(raw) = env.get("GRACEFUL_ADMIN_METRICS_ADDR") {
-            match parse_addr(&raw) {
-                Ok(a) => self
-                    .metrics_addr
-                    .set(Some(a), Source::Env("GRACEFUL_ADMIN_METRICS_ADDR".into())),
-                Err(e) => fail("GRACEFUL_ADMIN_METRICS_ADDR", e),
-            }
-        }
-        if let Some(raw) = env.get("GRACEFUL_ADMIN_PREFIX") {
-            match parse_prefix(&raw) {
-                Ok(p) => self
-                    .prefix
-                    .set(p, Source::Env("GRACEFUL_ADMIN_PREFIX".into())),
-                Err(e) => fail("GRACEFUL_ADMIN_PREFIX", e),
-            }
-        }
-        if let Some(raw) = env.get("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT") {
-            set_duration(
-                &mut self.max_shutdown_timeout,
-                &raw,
-                Source::Env("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT".into()),
-                &mut |e| fail("GRACEFUL_ADMIN_MAX_SHUTDOWN_TIMEOUT", e),
-            );
-        }
-        if let Some(raw) = env.get("GRACEFUL_ADMIN_LINGER") {
-            set_duration(
-                &mut self.linger,
-                &raw,
-                Source::Env("GRACEFUL_ADMIN_LINGER".into()),
-                &mut |e| fail("GRACEFUL_ADMIN_LINGER", e),
-            );
-        }
-        if let Some(raw) = env.get("GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB") {
-            match raw.trim().parse::<u64>() {
-                Ok(n) if n > 0 => self.memory_threshold_mb.set(
-                    Some(n),
-                    Source::Env("GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB".into()),
-                ),
-                _ => fail(
-                    "GRACEFUL_ADMIN_MEMORY_THRESHOLD_MB",
-                    format!(
-                        "`{raw}` is not a whole number of megabytes greater than zero, like 512"
-                    ),
-                ),
-            }
-        }
-        if let Some(raw) = env.get("GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT") {
-            match raw.trim().trim_end_matches('%').parse::<f64>() {
-                Ok(p) if p > 0.0 && p.is_finite() => self.cpu_threshold_percent.set(
-                    Some(p),
-                    Source::Env("GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT".into()),
-                ),
-                _ => fail(
-                    "GRACEFUL_ADMIN_CPU_THRESHOLD_PERCENT",
-                    format!("`{raw}` is not a percentage of one core greater than zero, like 80"),
-                ),
-            }
-        }
         let scopes = match env.get("GRACEFUL_ADMIN_API_KEY_SCOPES") {
             None => Ok(Scopes::ALL),
             Some(raw) => Scopes::parse(raw.split(',').map(str::trim).filter(|s| !s.is_empty())),
@@ -495,6 +359,146 @@ impl AdminConfig {
     }
 }
 
+/// An API key as `GET /config` shows it: never the secret.
+fn shown_key(k: &ApiKey) -> Shown {
+    let scopes = k
+        .scopes()
+        .names()
+        .into_iter()
+        .map(|n| Shown::Text(n.into()));
+    Shown::Map(vec![
+        ("key".into(), Shown::Text("<redacted>".into())),
+        ("scopes".into(), Shown::List(scopes.collect())),
+        ("source".into(), Shown::Text(k.source().to_string())),
+    ])
+}
+
+/// `[admin.routes]`: `<route> = "/path"`; every bad entry is named.
+fn read_routes(c: &mut AdminConfig, input: Input<'_>, source: Source) -> Result<(), String> {
+    let Input::File(toml::Value::Table(routes)) = input else {
+        return Err(format!(
+            "expected a table like `[admin.routes]` `shutdown = \"/stop\"`, found {}",
+            input.describe()
+        ));
+    };
+    let names: Vec<&str> = Route::ALL.iter().map(|r| r.key()).collect();
+    let mut problems = Vec::new();
+    for (name, path) in routes {
+        let Some(route) = Route::parse(name) else {
+            problems.push(format!(
+                "unknown route `{name}`{}; accepted routes: {}",
+                shutdown_grammar::hint(name, &names),
+                names.join(", ")
+            ));
+            continue;
+        };
+        match value::text(Input::File(path)).and_then(|p| parse_route_path(&p)) {
+            Ok(p) => {
+                if let Some(s) = c.routes.get_mut(&route) {
+                    s.set(p, source.clone());
+                }
+            }
+            Err(e) => problems.push(format!("routes.{name}: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// `[[admin.api_keys]]`; every bad entry is named.
+fn read_api_keys(c: &mut AdminConfig, input: Input<'_>, source: Source) -> Result<(), String> {
+    let Input::File(toml::Value::Array(keys)) = input else {
+        return Err(format!(
+            "expected an array of tables like `[[admin.api_keys]]` `key_file = \"/run/secrets/admin\"` \
+             `scopes = [\"read\"]`, found {}",
+            input.describe()
+        ));
+    };
+    let file = match &source {
+        Source::File(p) => p.clone(),
+        _ => PathBuf::new(),
+    };
+    let mut problems = Vec::new();
+    for (i, entry) in keys.iter().enumerate() {
+        match file_key(entry, &file, source.clone()) {
+            Ok(k) => c.api_keys.push(k),
+            Err(e) => problems.push(format!("api_keys[{i}]: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+fn addr(input: Input<'_>) -> Result<SocketAddr, String> {
+    match input.text() {
+        Some(t) => parse_addr(t),
+        None => Err(format!(
+            "expected a string like \"{DEFAULT_ADDR}\", found {}",
+            input.describe()
+        )),
+    }
+}
+
+fn some_addr(input: Input<'_>) -> Result<Option<SocketAddr>, String> {
+    match input.text() {
+        Some(t) => parse_addr(t).map(Some),
+        None => Err(format!(
+            "expected a string like \"0.0.0.0:9091\", found {}",
+            input.describe()
+        )),
+    }
+}
+
+fn prefix(input: Input<'_>) -> Result<String, String> {
+    match input.text() {
+        Some(t) => parse_prefix(t),
+        None => Err(format!(
+            "expected a string like \"/admin\", found {}",
+            input.describe()
+        )),
+    }
+}
+
+/// Whole megabytes greater than zero.
+fn megabytes(input: Input<'_>) -> Result<Option<u64>, String> {
+    let n = match input {
+        Input::File(toml::Value::Integer(n)) => u64::try_from(*n).ok(),
+        _ => input.text().and_then(|t| t.trim().parse::<u64>().ok()),
+    };
+    match n {
+        Some(n) if n > 0 => Ok(Some(n)),
+        _ => Err(format!(
+            "expected a whole number of megabytes greater than zero, like 512, found {}",
+            input.describe()
+        )),
+    }
+}
+
+/// A percentage of one core greater than zero (`80`, `150`, `80%`).
+fn percent(input: Input<'_>) -> Result<Option<f64>, String> {
+    #[allow(clippy::cast_precision_loss)] // percentages are small whole numbers
+    let p = match input {
+        Input::File(toml::Value::Integer(n)) => Some(*n as f64),
+        Input::File(toml::Value::Float(x)) => Some(*x),
+        _ => input
+            .text()
+            .and_then(|t| t.trim().trim_end_matches('%').parse::<f64>().ok()),
+    };
+    match p {
+        Some(p) if p > 0.0 && p.is_finite() => Ok(Some(p)),
+        _ => Err(format!(
+            "expected a percentage of one core greater than zero (e.g. 80, or 150 for one and a half cores), found {}",
+            input.describe()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,10 +563,16 @@ mod tests {
         );
         assert!(text.contains("admin.body_limit"), "{text}");
         assert!(
-            text.contains("admin.routes.stop") && text.contains("accepted routes"),
+            text.contains("admin.routes")
+                && text.contains("unknown route `stop`")
+                && text.contains("accepted routes"),
             "{text}"
         );
         assert!(text.contains("/etc/app.toml"), "{text}");
+        assert!(
+            text.contains("line 2: unknown key `adr` in `[admin]`"),
+            "the shared section reader names the line: {text}"
+        );
         let err = AdminConfig::default()
             .load(
                 &Config::default(),
@@ -626,6 +636,17 @@ mod tests {
         assert!(
             w.contains("= 22s") && w.contains("env SHUTDOWN_GRACE_PERIOD"),
             "{w}"
+        );
+    }
+
+    #[test]
+    fn operations_doc_table_is_the_key_table() {
+        let doc = include_str!("../../../docs/operations.md");
+        crate::config::tests::assert_doc_table(
+            doc,
+            "docs/operations.md",
+            "admin",
+            &AdminConfig::KEYS.markdown(),
         );
     }
 

@@ -3,35 +3,30 @@
 //! Every value remembers its [`Source`], so `println!("{config}")` shows operators the
 //! effective values and where each came from.
 //!
-//! | key | environment variable | default |
-//! |---|---|---|
-//! | `timeout` | `SHUTDOWN_TIMEOUT` | `30s` |
-//! | `drain_timeout` | `SHUTDOWN_DRAIN_TIMEOUT` | `10s` |
-//! | `resource_close_timeout` | `SHUTDOWN_RESOURCE_CLOSE_TIMEOUT` | `5s` |
-//! | `readiness_delay` | `SHUTDOWN_READINESS_DELAY` | `0s` |
-//! | `force_after_timeout` | `SHUTDOWN_FORCE_AFTER_TIMEOUT` | `true` |
-//! | `signals` | `SHUTDOWN_SIGNALS` (comma-separated) | `["SIGTERM", "SIGINT", "SIGHUP"]` |
-//! | `signal_repeat_window` | `SHUTDOWN_SIGNAL_REPEAT_WINDOW` | `300ms` |
-//! | `forced_save_timeout` | `SHUTDOWN_FORCED_SAVE_TIMEOUT` | `2s` |
-//! | `state_dir` | `SHUTDOWN_STATE_DIR` | unset |
-//! | `grace_period` | `SHUTDOWN_GRACE_PERIOD` | unset |
-//! | `[class_budgets]` `"<priority>" = "2s"` | — | unset |
+//! Each section of the configuration is one key table ([`Section`]): the core's is
+//! [`Config::KEYS`], feature modules have theirs (`[admin]`, `[http]`, `[systemd]`,
+//! `[state]`). The table drives the file reader, the environment reader, `Display`, the admin
+//! API's `GET /config` and the tables in README.md and docs/ (tests check they are in
+//! step); see [`Section`] for how.
 //!
 //! The file's path comes from `#[graceful::main(config = "…")]` or `SHUTDOWN_CONFIG` (the
-//! environment wins). Tables named in [`SECTIONS`] are kept raw for feature modules (for
-//! example `[admin]`); any other unknown key is an error.
+//! environment wins). Tables named in [`SECTIONS`] are kept raw for feature modules, which
+//! read them with their own key table; any other unknown key is an error naming the line.
 
 mod duration;
 mod file;
+mod key;
 mod source;
+pub mod value;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub(crate) use duration::duration_value;
-pub use duration::{ACCEPTED_FORMS, parse_duration};
+pub use duration::{ACCEPTED_FORMS, DurationError, parse_duration};
+pub(crate) use key::{FileText, key};
+pub use key::{Input, Key, Row, Section, Shown};
 pub use source::{Setting, Source};
 
 use crate::reason::Signal;
@@ -41,7 +36,22 @@ use crate::reason::Signal;
 pub const GRACE_MARGIN: Duration = Duration::from_secs(2);
 
 /// Top-level tables of the configuration file that belong to feature modules.
-pub const SECTIONS: &[&str] = &["admin", "http", "state", "systemd", "kubernetes", "metrics"];
+pub const SECTIONS: &[&str] = &["admin", "http", "state", "systemd"];
+
+/// Top-level tables that are refused, with what to use instead.
+pub const RETIRED_SECTIONS: &[(&str, &str)] = &[
+    (
+        "kubernetes",
+        "graceful reads no `[kubernetes]` table; set the pod's terminationGracePeriodSeconds as \
+         `grace_period` (or SHUTDOWN_GRACE_PERIOD) and the endpoint-removal delay as \
+         `readiness_delay` at the top level",
+    ),
+    (
+        "metrics",
+        "graceful reads no `[metrics]` table; metrics are recorded when the `metrics` feature is \
+         enabled and served by the admin API's `/metrics` route, configured in `[admin]`",
+    ),
+];
 
 /// The effective configuration of an engine.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -59,6 +69,10 @@ pub struct Config {
     /// `timeout` even if work is stuck; when `false`, the deadline is recorded and logged but
     /// the process waits for stuck work.
     pub force_after_timeout: Setting<bool>,
+    /// When `true` (default), `DrainingConnections` waits for tracked in-flight work (up to
+    /// `drain_timeout`); when `false`, the drain does not wait and the shutdown goes straight
+    /// on to saving state and closing resources.
+    pub wait_for_connections: Setting<bool>,
     /// Which signals start a shutdown.
     pub signals: Setting<Vec<Signal>>,
     /// A signal that arrives again within this window of the same signal is a copy of it, not
@@ -80,6 +94,9 @@ pub struct Config {
     /// Raw feature sections of the file (see [`SECTIONS`]), with the file they came from.
     #[serde(skip)]
     pub sections: BTreeMap<String, (toml::Table, PathBuf)>,
+    /// The file's text, so that feature sections can name the line of a bad key.
+    #[serde(skip)]
+    file: Option<FileText>,
     /// Environment variables that look like settings but are not (see [`Config::warnings`]).
     #[serde(skip)]
     unknown_env: Vec<String>,
@@ -88,11 +105,14 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            timeout: Setting::default_value(Duration::from_secs(30)),
-            drain_timeout: Setting::default_value(Duration::from_secs(10)),
-            resource_close_timeout: Setting::default_value(Duration::from_secs(5)),
+            timeout: Setting::default_value(shutdown_grammar::defaults::TIMEOUT),
+            drain_timeout: Setting::default_value(shutdown_grammar::defaults::DRAIN_TIMEOUT),
+            resource_close_timeout: Setting::default_value(
+                shutdown_grammar::defaults::RESOURCE_CLOSE_TIMEOUT,
+            ),
             readiness_delay: Setting::default_value(Duration::ZERO),
             force_after_timeout: Setting::default_value(true),
+            wait_for_connections: Setting::default_value(true),
             signals: Setting::default_value(Signal::defaults()),
             signal_repeat_window: Setting::default_value(Duration::from_millis(300)),
             forced_save_timeout: Setting::default_value(Duration::from_secs(2)),
@@ -100,8 +120,146 @@ impl Default for Config {
             state_dir: Setting::default_value(None),
             grace_period: Setting::default_value(None),
             sections: BTreeMap::new(),
+            file: None,
             unknown_env: Vec::new(),
         }
+    }
+}
+
+impl Config {
+    /// The core's keys: the top level of the configuration file and the `SHUTDOWN_*`
+    /// environment variables. README.md's configuration table is this table (a test checks).
+    pub const KEYS: Section<Config> = Section {
+        name: "",
+        keys: &[
+            key!(
+                "timeout",
+                Some("SHUTDOWN_TIMEOUT"),
+                timeout,
+                value::duration,
+                "bounds the whole shutdown, from the trigger to the last flush"
+            ),
+            key!(
+                "drain_timeout",
+                Some("SHUTDOWN_DRAIN_TIMEOUT"),
+                drain_timeout,
+                value::duration,
+                "bounds the wait for in-flight work (`drain` in `#[graceful::main]`)"
+            ),
+            key!(
+                "resource_close_timeout",
+                Some("SHUTDOWN_RESOURCE_CLOSE_TIMEOUT"),
+                resource_close_timeout,
+                value::duration,
+                "bounds each resource's close (`close_timeout` in `#[graceful::main]`)"
+            ),
+            key!(
+                "readiness_delay",
+                Some("SHUTDOWN_READINESS_DELAY"),
+                readiness_delay,
+                value::duration,
+                "how long listeners keep accepting after readiness turns false"
+            ),
+            key!(
+                "force_after_timeout",
+                Some("SHUTDOWN_FORCE_AFTER_TIMEOUT"),
+                force_after_timeout,
+                value::boolean,
+                "exit at `timeout` even if work is stuck; `false` records the deadline and waits"
+            ),
+            key!(
+                "wait_for_connections",
+                Some("SHUTDOWN_WAIT_FOR_CONNECTIONS"),
+                wait_for_connections,
+                value::boolean,
+                "wait for in-flight work while draining; `false` goes straight on to closing"
+            ),
+            key!(
+                "signals",
+                Some("SHUTDOWN_SIGNALS"),
+                signals,
+                value::signals,
+                "signals that start a shutdown: names or numbers, a list in the file, comma-separated in the environment"
+            ),
+            key!(
+                "signal_repeat_window",
+                Some("SHUTDOWN_SIGNAL_REPEAT_WINDOW"),
+                signal_repeat_window,
+                value::duration,
+                "the same signal again within it is one request; a second signal after it forces the exit (`0` counts every copy)"
+            ),
+            key!(
+                "forced_save_timeout",
+                Some("SHUTDOWN_FORCED_SAVE_TIMEOUT"),
+                forced_save_timeout,
+                value::duration,
+                "how long the save hooks still run when the shutdown is forced (at most half of `timeout`; `0` skips them)"
+            ),
+            key!(
+                "state_dir",
+                Some("SHUTDOWN_STATE_DIR"),
+                state_dir,
+                value::some_path,
+                "where state snapshots and the last shutdown report are written"
+            ),
+            key!(
+                "grace_period",
+                Some("SHUTDOWN_GRACE_PERIOD"),
+                grace_period,
+                value::some_duration,
+                "the orchestrator's grace period; a warning when the budgets add up to more"
+            ),
+            Key {
+                name: "class_budgets",
+                env: None,
+                doc: "a budget for a whole priority class while closing: `[class_budgets]` `\"90\" = \"2s\"`",
+                read: read_class_budgets,
+                show: |c| {
+                    Shown::Map(
+                        c.class_budgets
+                            .iter()
+                            .map(|(p, s)| (p.to_string(), Shown::setting(s)))
+                            .collect(),
+                    )
+                },
+            },
+        ],
+    };
+}
+
+/// `[class_budgets]` `"<priority>" = <duration>`; every bad entry is named.
+fn read_class_budgets(c: &mut Config, input: Input<'_>, source: Source) -> Result<(), String> {
+    let Input::File(toml::Value::Table(t)) = input else {
+        return Err(format!(
+            "expected a table like `[class_budgets]` `\"90\" = \"2s\"`, found {}",
+            input.describe()
+        ));
+    };
+    let mut problems = Vec::new();
+    for (prio, budget) in t {
+        let Ok(p) = prio.trim().parse::<i32>() else {
+            problems.push(format!(
+                "class_budgets key `{prio}` is not an integer priority"
+            ));
+            continue;
+        };
+        match value::duration(Input::File(budget)) {
+            Ok(d) => {
+                c.class_budgets.insert(
+                    p,
+                    Setting {
+                        value: d,
+                        source: source.clone(),
+                    },
+                );
+            }
+            Err(e) => problems.push(format!("class_budgets.{prio}: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
     }
 }
 
@@ -136,22 +294,6 @@ impl fmt::Display for ConfigError {
             write!(f, "\n  - {issue}")?;
         }
         Ok(())
-    }
-}
-
-impl ConfigError {
-    pub(crate) fn single(
-        key: impl Into<String>,
-        source: Source,
-        message: impl Into<String>,
-    ) -> Self {
-        ConfigError {
-            issues: vec![ConfigIssue {
-                key: key.into(),
-                source,
-                message: message.into(),
-            }],
-        }
     }
 }
 
@@ -194,20 +336,8 @@ impl Env {
     }
 }
 
-/// Environment variables read by the core, with the key each sets.
-pub const ENV_KEYS: &[(&str, &str)] = &[
-    ("SHUTDOWN_TIMEOUT", "timeout"),
-    ("SHUTDOWN_DRAIN_TIMEOUT", "drain_timeout"),
-    ("SHUTDOWN_RESOURCE_CLOSE_TIMEOUT", "resource_close_timeout"),
-    ("SHUTDOWN_READINESS_DELAY", "readiness_delay"),
-    ("SHUTDOWN_FORCE_AFTER_TIMEOUT", "force_after_timeout"),
-    ("SHUTDOWN_SIGNALS", "signals"),
-    ("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "signal_repeat_window"),
-    ("SHUTDOWN_FORCED_SAVE_TIMEOUT", "forced_save_timeout"),
-    ("SHUTDOWN_STATE_DIR", "state_dir"),
-    ("SHUTDOWN_GRACE_PERIOD", "grace_period"),
-    ("SHUTDOWN_CONFIG", "(path of the configuration file)"),
-];
+/// The variable that names the configuration file.
+pub const CONFIG_ENV: &str = "SHUTDOWN_CONFIG";
 
 impl Config {
     /// Applies the configuration file (if `file` or `SHUTDOWN_CONFIG` names one) and then the
@@ -216,7 +346,7 @@ impl Config {
     /// Every problem is reported at once; nothing is applied partially.
     pub fn load(mut self, file: Option<PathBuf>, env: &Env) -> Result<Config, ConfigError> {
         let mut issues = Vec::new();
-        let path = env.get("SHUTDOWN_CONFIG").map(PathBuf::from).or(file);
+        let path = env.get(CONFIG_ENV).map(PathBuf::from).or(file);
         if let Some(path) = path {
             match std::fs::read_to_string(&path) {
                 Ok(text) => file::apply(&mut self, &text, &path, &mut issues),
@@ -253,67 +383,42 @@ impl Config {
         }
     }
 
+    /// Applies `(key, text)` pairs with [`Source::Macro`]: the arguments of
+    /// `#[graceful::main]`, named by their configuration keys and read by the same parsers as
+    /// the environment.
+    pub fn apply_args(mut self, args: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::KEYS.read_args(&mut self, args)?;
+        Ok(self)
+    }
+
+    /// Reads feature section `section` of the file (if present) into `target` with the
+    /// section's key table; every bad key is added to `issues`, naming the file and the line.
+    pub fn read_section<C>(
+        &self,
+        section: &Section<C>,
+        target: &mut C,
+        issues: &mut Vec<ConfigIssue>,
+    ) {
+        let Some((table, path)) = self.sections.get(section.name) else {
+            return;
+        };
+        let file = match &self.file {
+            Some(f) if f.path == *path => f.clone(),
+            _ => FileText {
+                path: path.clone(),
+                text: "".into(),
+            },
+        };
+        section.read_file(target, table, &file, issues);
+    }
+
     fn apply_env(&mut self, env: &Env, issues: &mut Vec<ConfigIssue>) {
-        for (var, _) in ENV_KEYS {
-            let Some(raw) = env.get(var) else { continue };
-            let source = Source::Env((*var).to_string());
-            let mut fail = |message: String| {
-                issues.push(ConfigIssue {
-                    key: (*var).to_string(),
-                    source: source.clone(),
-                    message,
-                })
-            };
-            match *var {
-                "SHUTDOWN_TIMEOUT" => {
-                    set_duration(&mut self.timeout, &raw, source.clone(), &mut fail)
-                }
-                "SHUTDOWN_DRAIN_TIMEOUT" => {
-                    set_duration(&mut self.drain_timeout, &raw, source.clone(), &mut fail)
-                }
-                "SHUTDOWN_RESOURCE_CLOSE_TIMEOUT" => set_duration(
-                    &mut self.resource_close_timeout,
-                    &raw,
-                    source.clone(),
-                    &mut fail,
-                ),
-                "SHUTDOWN_READINESS_DELAY" => {
-                    set_duration(&mut self.readiness_delay, &raw, source.clone(), &mut fail)
-                }
-                "SHUTDOWN_SIGNAL_REPEAT_WINDOW" => set_duration(
-                    &mut self.signal_repeat_window,
-                    &raw,
-                    source.clone(),
-                    &mut fail,
-                ),
-                "SHUTDOWN_FORCED_SAVE_TIMEOUT" => set_duration(
-                    &mut self.forced_save_timeout,
-                    &raw,
-                    source.clone(),
-                    &mut fail,
-                ),
-                "SHUTDOWN_GRACE_PERIOD" => match parse_duration(&raw) {
-                    Ok(d) => self.grace_period.set(Some(d), source.clone()),
-                    Err(e) => fail(e),
-                },
-                "SHUTDOWN_FORCE_AFTER_TIMEOUT" => match parse_bool(&raw) {
-                    Ok(b) => self.force_after_timeout.set(b, source.clone()),
-                    Err(e) => fail(e),
-                },
-                "SHUTDOWN_SIGNALS" => match parse_signals(raw.split(',').map(str::to_string)) {
-                    Ok(s) => self.signals.set(s, source.clone()),
-                    Err(e) => fail(e),
-                },
-                "SHUTDOWN_STATE_DIR" => {
-                    self.state_dir.set(Some(PathBuf::from(raw)), source.clone())
-                }
-                _ => {}
-            }
-        }
+        Config::KEYS.read_env(self, env, issues);
+        let mut known = Config::KEYS.env_vars();
+        known.push(CONFIG_ENV);
         for key in env.keys_with_prefix("SHUTDOWN_") {
-            if !ENV_KEYS.iter().any(|(k, _)| *k == key) {
-                let known: Vec<&str> = ENV_KEYS.iter().map(|(k, _)| *k).collect();
-                let hint = did_you_mean(&key, &known);
+            if !known.contains(&key.as_str()) {
+                let hint = shutdown_grammar::hint(&key, &known);
                 self.unknown_env.push(format!(
                     "environment variable `{key}` is not a graceful setting and is ignored{hint}"
                 ));
@@ -424,154 +529,22 @@ impl Config {
     }
 }
 
-pub(crate) fn set_duration(
-    setting: &mut Setting<Duration>,
-    raw: &str,
-    source: Source,
-    fail: &mut impl FnMut(String),
-) {
-    match parse_duration(raw) {
-        Ok(d) => setting.set(d, source),
-        Err(e) => fail(e),
-    }
-}
-
-pub(crate) fn parse_bool(raw: &str) -> Result<bool, String> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        other => Err(format!(
-            "`{other}` is not a boolean; expected true/false, yes/no, on/off or 1/0"
-        )),
-    }
-}
-
-pub(crate) fn parse_signals(items: impl Iterator<Item = String>) -> Result<Vec<Signal>, String> {
-    let mut out = Vec::new();
-    for item in items {
-        let item = item.trim().to_string();
-        if item.is_empty() {
-            continue;
-        }
-        match Signal::parse(&item) {
-            Some(s) if !out.contains(&s) => out.push(s),
-            Some(_) => {}
-            None => {
-                let names: Vec<&str> = Signal::ALL.iter().map(|s| s.name()).collect();
-                return Err(format!(
-                    "`{item}` is not a supported signal; expected one of {}",
-                    names.join(", ")
-                ));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// ` (did you mean `x`?)` when a candidate is close to `word`, else empty.
-pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
-    let best = candidates
-        .iter()
-        .map(|c| {
-            (
-                edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
-                c,
-            )
-        })
-        .min_by_key(|(d, _)| *d);
-    match best {
-        Some((d, c)) if d <= 3 => format!(" (did you mean `{c}`?)"),
-        _ => String::new(),
-    }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 pub(crate) fn fmt_d(d: Duration) -> String {
     humantime::format_duration(d).to_string()
 }
 
 impl fmt::Display for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let row = |f: &mut fmt::Formatter<'_>, k: &str, v: String, s: &Source| {
-            writeln!(f, "{k:<24} {v:<28} {s}")
-        };
         writeln!(f, "{:<24} {:<28} source", "key", "value")?;
-        row(
-            f,
-            "timeout",
-            fmt_d(self.timeout.value),
-            &self.timeout.source,
-        )?;
-        row(
-            f,
-            "drain_timeout",
-            fmt_d(self.drain_timeout.value),
-            &self.drain_timeout.source,
-        )?;
-        row(
-            f,
-            "resource_close_timeout",
-            fmt_d(self.resource_close_timeout.value),
-            &self.resource_close_timeout.source,
-        )?;
-        row(
-            f,
-            "readiness_delay",
-            fmt_d(self.readiness_delay.value),
-            &self.readiness_delay.source,
-        )?;
-        row(
-            f,
-            "force_after_timeout",
-            self.force_after_timeout.value.to_string(),
-            &self.force_after_timeout.source,
-        )?;
-        let signals: Vec<&str> = self.signals.value.iter().map(|s| s.name()).collect();
-        row(f, "signals", signals.join(","), &self.signals.source)?;
-        row(
-            f,
-            "signal_repeat_window",
-            fmt_d(self.signal_repeat_window.value),
-            &self.signal_repeat_window.source,
-        )?;
-        row(
-            f,
-            "forced_save_timeout",
-            fmt_d(self.forced_save_timeout.value),
-            &self.forced_save_timeout.source,
-        )?;
-        let dir = self
-            .state_dir
-            .value
-            .as_ref()
-            .map_or("-".to_string(), |p| p.display().to_string());
-        row(f, "state_dir", dir, &self.state_dir.source)?;
-        let grace = self.grace_period.value.map_or("-".to_string(), fmt_d);
-        row(f, "grace_period", grace, &self.grace_period.source)?;
-        for (prio, budget) in &self.class_budgets {
-            row(
-                f,
-                &format!("class_budgets.{prio}"),
-                fmt_d(budget.value),
-                &budget.source,
-            )?;
+        for row in Config::KEYS.rows(self) {
+            let source = row
+                .source
+                .map_or_else(|| "-".to_string(), |s| s.to_string());
+            writeln!(f, "{:<24} {:<28} {source}", row.key, row.value)?;
         }
         Ok(())
     }
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -93,7 +93,7 @@ fn every_invalid_env_value_is_reported_with_key_and_forms() {
     assert!(text.contains("1m30s"), "accepted forms are listed: {text}");
     assert!(text.contains("negative"), "{text}");
     assert!(
-        text.contains("SIGFOO") && text.contains("SIGTERM, SIGINT"),
+        text.contains("SIGFOO") && text.contains("`SIGTERM`, `SIGINT`"),
         "{text}"
     );
     assert!(
@@ -289,4 +289,153 @@ fn repeat_window_and_forced_save_are_read_from_file_and_env_and_checked() {
         )
         .expect_err("too long");
     assert!(err.to_string().contains("forced_save_timeout"), "{err}");
+}
+
+/// Asserts that `doc` shows `expected` between `<!-- keys:NAME -->` and `<!-- /keys:NAME -->`;
+/// on failure, prints the table to paste.
+pub(crate) fn assert_doc_table(doc: &str, file: &str, name: &str, expected: &str) {
+    let start = format!("<!-- keys:{name} -->\n");
+    let end = format!("<!-- /keys:{name} -->");
+    let (_, rest) = doc
+        .split_once(&start)
+        .unwrap_or_else(|| panic!("{file} has no `{start}` marker"));
+    let (table, _) = rest
+        .split_once(&end)
+        .unwrap_or_else(|| panic!("{file} does not close `{start}`"));
+    assert_eq!(
+        table, expected,
+        "{file}'s `{name}` table is out of step with its key table; replace it with:\n{expected}"
+    );
+}
+
+#[test]
+fn readme_table_is_the_key_table() {
+    // README.md shows `Config::KEYS` between markers; the failure message has the new table.
+    let readme = include_str!("../../../README.md");
+    assert_doc_table(readme, "README.md", "core", &Config::KEYS.markdown());
+}
+
+#[test]
+fn every_key_is_read_from_file_env_and_macro_and_shown() {
+    // One row per key drives every reader: a key added to the table is read everywhere.
+    for key in Config::KEYS.keys {
+        let shown = Config::KEYS.json(&Config::default());
+        assert!(
+            shown.get(key.name).is_some(),
+            "`{}` missing from /config",
+            key.name
+        );
+        assert!(
+            Config::default().to_string().contains(key.name) || key.name == "class_budgets",
+            "`{}` missing from Display",
+            key.name
+        );
+    }
+    let c = Config::default()
+        .apply_args(&[("wait_for_connections", "false"), ("signals", "15,SIGINT")])
+        .expect("macro arguments");
+    assert!(!c.wait_for_connections.value);
+    assert_eq!(c.wait_for_connections.source, Source::Macro);
+    assert_eq!(c.signals.value, [Signal::Term, Signal::Int]);
+    let c = Config::default()
+        .apply_toml("wait_for_connections = false\n", "w.toml")
+        .expect("file");
+    assert!(!c.wait_for_connections.value);
+    let c = Config::default()
+        .load(None, &env(&[("SHUTDOWN_WAIT_FOR_CONNECTIONS", "no")]))
+        .expect("env");
+    assert!(!c.wait_for_connections.value);
+    assert_eq!(
+        c.wait_for_connections.source,
+        Source::Env("SHUTDOWN_WAIT_FOR_CONNECTIONS".into())
+    );
+    let json = Config::KEYS.json(&c);
+    assert_eq!(json["wait_for_connections"]["value"], false);
+    assert_eq!(
+        json["wait_for_connections"]["source"],
+        "env SHUTDOWN_WAIT_FOR_CONNECTIONS"
+    );
+}
+
+#[test]
+fn one_duration_grammar_for_file_env_and_macro() {
+    let c = Config::default()
+        .apply_args(&[("timeout", "1.5"), ("resource_close_timeout", "0.75")])
+        .expect("macro")
+        .load(
+            None,
+            &env(&[
+                ("SHUTDOWN_DRAIN_TIMEOUT", "0.5"),
+                ("SHUTDOWN_READINESS_DELAY", "0.25"),
+            ]),
+        )
+        .expect("env");
+    assert_eq!(c.timeout.value, Duration::from_millis(1500));
+    assert_eq!(c.drain_timeout.value, Duration::from_millis(500));
+    let c = Config::default()
+        .apply_toml(
+            "timeout = 2.5\ndrain_timeout = \"1.5\"\nresource_close_timeout = 0.5\n",
+            "d.toml",
+        )
+        .expect("file");
+    assert_eq!(c.timeout.value, Duration::from_millis(2500));
+    assert_eq!(c.drain_timeout.value, Duration::from_millis(1500));
+}
+
+#[test]
+fn retired_sections_are_refused_with_what_to_use_instead() {
+    let err = Config::default()
+        .apply_toml(
+            "timeout = \"20s\"\n[kubernetes]\ngrace = 30\n[metrics]\nport = 9100\n",
+            "r.toml",
+        )
+        .expect_err("retired");
+    let text = err.to_string();
+    assert!(
+        text.contains("`kubernetes`") && text.contains("line 2") && text.contains("grace_period"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`metrics`") && text.contains("line 4") && text.contains("/metrics"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_section_gives_the_same_unknown_key_error() {
+    let text = "timeout = \"20s\"\ntimout = 1\n";
+    let err = Config::default()
+        .apply_toml(text, "u.toml")
+        .expect_err("unknown");
+    assert!(
+        err.issues[0].message.starts_with("line 2: unknown key `timout` in the top level of the file (did you mean `timeout`?); accepted keys: "),
+        "{err}"
+    );
+    // A section read with the same reader: a test-only table.
+    struct Demo {
+        interval: Setting<Duration>,
+    }
+    const DEMO: Section<Demo> = Section {
+        name: "admin",
+        keys: &[key!(
+            "interval",
+            Some("DEMO_INTERVAL"),
+            interval,
+            value::duration,
+            "demo"
+        )],
+    };
+    let c = Config::default()
+        .apply_toml("[admin]\n\nintervall = \"2s\"\n", "u.toml")
+        .expect("raw section");
+    let mut demo = Demo {
+        interval: Setting::default_value(Duration::ZERO),
+    };
+    let mut issues = Vec::new();
+    c.read_section(&DEMO, &mut demo, &mut issues);
+    assert_eq!(issues[0].key, "admin.intervall");
+    assert_eq!(
+        issues[0].message,
+        "line 3: unknown key `intervall` in `[admin]` (did you mean `interval`?); accepted keys: interval"
+    );
 }

@@ -168,6 +168,13 @@ impl GracefulBuilder {
         self
     }
 
+    /// Whether the drain waits for tracked in-flight work (default `true`); `false` goes on
+    /// to saving state and closing resources at once, abandoning what is still in flight.
+    pub fn wait_for_connections(mut self, wait: bool) -> Self {
+        self.config.wait_for_connections.set(wait, Source::Builder);
+        self
+    }
+
     /// Reads the configuration file (`path`, or `SHUTDOWN_CONFIG`) and the environment on
     /// top of what the builder set, at [`build`](GracefulBuilder::build).
     pub fn load_file_and_env(mut self, path: Option<PathBuf>, env: Env) -> Self {

@@ -173,16 +173,24 @@ async fn phases(
     rec.enter(shutdown, Phase::DrainingConnections);
     let drain_limit = config.drain_timeout.value;
     let drain_deadline = (Instant::now() + drain_limit).min(before_save);
-    let drained = tokio::select! {
-        _ = shutdown.wait_idle() => true,
-        _ = tokio::time::sleep_until(drain_deadline.into()) => false,
-        _ = shutdown.forced() => false,
-    };
+    // `wait_for_connections = false`: the drain does not wait for in-flight work; what is
+    // still running is abandoned by policy, which is not a missed deadline.
+    let wait = config.wait_for_connections.value;
+    let drained = wait
+        && tokio::select! {
+            _ = shutdown.wait_idle() => true,
+            _ = tokio::time::sleep_until(drain_deadline.into()) => false,
+            _ = shutdown.forced() => false,
+        };
     let mut abandoned = Vec::new();
     if !drained {
         abandoned = shutdown.pending_from_reporters();
         abandoned.extend(shutdown.abort_tasks());
-        rec.missed("drain", drain_limit, shutdown);
+        if wait {
+            rec.missed("drain", drain_limit, shutdown);
+        } else {
+            tracing::info!(target: "graceful::drain", "wait_for_connections = false: not waiting for in-flight work");
+        }
     }
     let (main, main_code) = match main {
         Main::NotStarted => (MainOutcome::NotStarted, None),
@@ -190,7 +198,7 @@ async fn phases(
         Main::Running(mut task) => {
             // `main` dropped its guard when it returned, so after a successful drain this
             // resolves at once; otherwise `main` is cancelled.
-            let waited = if drained {
+            let waited = if drained || !wait {
                 tokio::time::timeout(rec.remaining(), &mut task).await.ok()
             } else {
                 None
@@ -210,7 +218,11 @@ async fn phases(
         abandoned.push(format!("{anonymous} tracked unit(s) of work"));
     }
     for a in &abandoned {
-        tracing::warn!(target: "graceful::drain", "abandoned at the drain deadline: {a}");
+        if wait {
+            tracing::warn!(target: "graceful::drain", "abandoned at the drain deadline: {a}");
+        } else {
+            tracing::warn!(target: "graceful::drain", "not waited for (wait_for_connections = false): {a}");
+        }
     }
 
     rec.enter(shutdown, Phase::SavingState);

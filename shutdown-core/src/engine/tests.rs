@@ -344,6 +344,36 @@ async fn drain_waits_for_guards_and_ends_when_the_last_drops() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_wait_for_connections_the_drain_does_not_wait() {
+    // A guard held for ever: with the default the drain would wait for its whole 30 s
+    // deadline (and the hang guard below would fire); with the key off it goes straight on.
+    let run = engine()
+        .drain_timeout(Duration::from_secs(30))
+        .timeout(Duration::from_secs(60))
+        .wait_for_connections(false)
+        .build()
+        .expect("build")
+        .run(|s| async move {
+            std::mem::forget(s.track());
+            s.trigger("test");
+        });
+    let outcome = tokio::time::timeout(Duration::from_secs(20), run)
+        .await
+        .expect("hang guard: the drain waited although wait_for_connections = false");
+    let r = &outcome.report;
+    assert_eq!(
+        r.result,
+        Phase::Completed,
+        "not waiting is policy, not a missed deadline"
+    );
+    assert!(
+        r.abandoned.iter().any(|a| a.contains("tracked unit")),
+        "{:?}",
+        r.abandoned
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drain_deadline_aborts_named_tasks_and_forces() {
     let outcome = engine()
         .drain_timeout(Duration::from_millis(200))

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::config::{Config, ConfigError, ConfigIssue, Source, parse_duration};
+use crate::config::value::{self, Show};
+use crate::config::{Config, ConfigError, Input, Section, Shown, key};
 
 /// What to do with a request that arrives on a live connection after the server stopped
 /// taking work (the phase reached [`DrainingConnections`](crate::Phase::DrainingConnections)).
@@ -34,6 +35,28 @@ pub struct HttpConfig {
     pub retry_after: Duration,
 }
 
+impl Show for LateRequests {
+    fn show(&self) -> Shown {
+        Shown::Text(
+            match self {
+                LateRequests::Serve => "serve",
+                LateRequests::Refuse => "refuse",
+            }
+            .into(),
+        )
+    }
+}
+
+fn late_requests(input: Input<'_>) -> Result<LateRequests, String> {
+    value::one_of(
+        input,
+        &[
+            ("serve", LateRequests::Serve),
+            ("refuse", LateRequests::Refuse),
+        ],
+    )
+}
+
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
@@ -44,53 +67,24 @@ impl Default for HttpConfig {
 }
 
 impl HttpConfig {
+    /// The keys of the `[http]` table.
+    pub const KEYS: Section<HttpConfig> = Section {
+        name: "http",
+        keys: &[
+            key!(plain "late_requests", None, late_requests, late_requests,
+                "what to do with a request on a live connection during the drain: `\"serve\"` or `\"refuse\"` (503)"),
+            key!(plain "retry_after", None, retry_after, value::duration,
+                "the `Retry-After` of refused requests, whole seconds rounded up"),
+        ],
+    };
+
     /// The defaults, overridden by the `[http]` table of the engine's configuration file.
-    /// Every problem is reported at once, naming the key, the file and the accepted forms.
+    /// Every problem is reported at once, naming the key, the file, the line and the accepted
+    /// forms.
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
         let mut out = HttpConfig::default();
-        let Some((table, path)) = config.section("http") else {
-            return Ok(out);
-        };
-        let source = Source::File(path.clone());
         let mut issues = Vec::new();
-        let mut issue = |key: &str, message: String| {
-            issues.push(ConfigIssue {
-                key: format!("http.{key}"),
-                source: source.clone(),
-                message,
-            })
-        };
-        for (key, value) in table {
-            match key.as_str() {
-                "late_requests" => match value.as_str() {
-                    Some("serve") => out.late_requests = LateRequests::Serve,
-                    Some("refuse") => out.late_requests = LateRequests::Refuse,
-                    _ => issue(
-                        key,
-                        format!("`{value}` is not accepted; expected \"serve\" or \"refuse\""),
-                    ),
-                },
-                "retry_after" => {
-                    let parsed = match value {
-                        toml::Value::Integer(n) if *n >= 0 => {
-                            Ok(Duration::from_secs(n.unsigned_abs()))
-                        }
-                        toml::Value::String(s) => parse_duration(s),
-                        other => Err(format!("`{other}` is not a duration")),
-                    };
-                    match parsed {
-                        Ok(d) => out.retry_after = d,
-                        Err(e) => issue(key, e),
-                    }
-                }
-                other => issue(
-                    other,
-                    format!(
-                        "unknown key `{other}` in [http]; accepted keys: late_requests, retry_after"
-                    ),
-                ),
-            }
-        }
+        config.read_section(&HttpConfig::KEYS, &mut out, &mut issues);
         if issues.is_empty() {
             Ok(out)
         } else {
@@ -110,11 +104,9 @@ mod tests {
     use super::*;
 
     fn with_http(toml_text: &str) -> Config {
-        let mut c = Config::default();
-        let table: toml::Table = toml::from_str(toml_text).expect("valid toml");
-        c.sections
-            .insert("http".into(), (table, "graceful.toml".into()));
-        c
+        Config::default()
+            .apply_toml(&format!("[http]\n{toml_text}"), "graceful.toml")
+            .expect("valid toml")
     }
 
     #[test]
@@ -136,6 +128,17 @@ mod tests {
     }
 
     #[test]
+    fn http_doc_table_is_the_key_table() {
+        let doc = include_str!("../../../docs/http.md");
+        crate::config::tests::assert_doc_table(
+            doc,
+            "docs/http.md",
+            "http",
+            &HttpConfig::KEYS.markdown(),
+        );
+    }
+
+    #[test]
     fn reports_every_bad_key() {
         let e = HttpConfig::from_config(&with_http(
             "late_requests = \"drop\"\nretry_after = \"soon\"\nport = 1",
@@ -148,5 +151,9 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("graceful.toml"), "{text}");
+        assert!(
+            text.contains("line 4: unknown key `port` in `[http]`"),
+            "the shared section reader names the line: {text}"
+        );
     }
 }

@@ -88,6 +88,8 @@ pub use file::{EXTENSION, FORMAT, StateError, decode, encode, load, move_aside, 
 pub use registry::StateRegistration;
 pub use remaining::Remaining;
 
+use crate::config::value::{self, Show};
+use crate::config::{Config, ConfigError, Input, Section, Setting, Shown, Source, key};
 use crate::engine::Graceful;
 use crate::error::BoxError;
 use crate::phase::Phase;
@@ -249,22 +251,74 @@ impl<S: Snapshot + std::fmt::Debug> std::fmt::Debug for Saved<S> {
     }
 }
 
-/// The `on_corrupt` setting of the `[state]` section, if present and valid.
-fn configured_on_corrupt(graceful: &Graceful) -> Result<Option<OnCorrupt>, String> {
-    let Some((table, path)) = graceful.shutdown.config().sections.get("state") else {
-        return Ok(None);
-    };
-    match table.get("on_corrupt") {
-        None => Ok(None),
-        Some(toml::Value::String(s)) if s == "refuse" => Ok(Some(OnCorrupt::Refuse)),
-        Some(toml::Value::String(s)) if s == "move_aside" => Ok(Some(OnCorrupt::MoveAside)),
-        Some(v) => Err(format!(
-            "[state] on_corrupt = {} in {}: accepted values are \"move_aside\" and \"refuse\"",
-            v.as_str()
-                .map_or_else(|| v.type_str().to_string(), |s| format!("{s:?}")),
-            path.display()
-        )),
+impl Show for OnCorrupt {
+    fn show(&self) -> Shown {
+        Shown::Text(
+            match self {
+                OnCorrupt::MoveAside => "move_aside",
+                OnCorrupt::Refuse => "refuse",
+            }
+            .into(),
+        )
     }
+}
+
+fn on_corrupt(input: Input<'_>) -> Result<OnCorrupt, String> {
+    value::one_of(
+        input,
+        &[
+            ("move_aside", OnCorrupt::MoveAside),
+            ("refuse", OnCorrupt::Refuse),
+        ],
+    )
+}
+
+/// The `[state]` table of the configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StateConfig {
+    /// What to do with a damaged snapshot (default [`OnCorrupt::MoveAside`]).
+    pub on_corrupt: Setting<OnCorrupt>,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig {
+            on_corrupt: Setting::default_value(OnCorrupt::default()),
+        }
+    }
+}
+
+impl StateConfig {
+    /// The keys of the `[state]` table.
+    pub const KEYS: Section<StateConfig> = Section {
+        name: "state",
+        keys: &[key!(
+            "on_corrupt",
+            None,
+            on_corrupt,
+            on_corrupt,
+            "a damaged snapshot is moved aside (`\"move_aside\"`) or stops start-up (`\"refuse\"`)"
+        )],
+    };
+
+    /// The defaults < the `[state]` table of `config`'s file.
+    pub fn load(config: &Config) -> Result<Self, ConfigError> {
+        let mut out = StateConfig::default();
+        let mut issues = Vec::new();
+        config.read_section(&StateConfig::KEYS, &mut out, &mut issues);
+        if issues.is_empty() {
+            Ok(out)
+        } else {
+            Err(ConfigError { issues })
+        }
+    }
+}
+
+/// The `on_corrupt` setting of the `[state]` section, if set there and valid.
+fn configured_on_corrupt(graceful: &Graceful) -> Result<Option<OnCorrupt>, ConfigError> {
+    let c = StateConfig::load(graceful.shutdown.config())?;
+    Ok((c.on_corrupt.source != Source::Default).then_some(c.on_corrupt.value))
 }
 
 impl Graceful {

@@ -167,3 +167,26 @@ async fn without_a_state_dir_start_up_fails_with_a_clear_error() {
     let err = outcome.report.startup_error.expect("start-up error");
     assert!(err.contains("needs a state directory"), "{err}");
 }
+
+#[test]
+fn integrations_doc_table_is_the_key_table() {
+    let doc = include_str!("../../../docs/integrations.md");
+    crate::config::tests::assert_doc_table(
+        doc,
+        "docs/integrations.md",
+        "state",
+        &StateConfig::KEYS.markdown(),
+    );
+}
+
+#[test]
+fn an_unknown_state_key_is_refused_with_its_line() {
+    let config = crate::Config::default()
+        .apply_toml("[state]\non_corupt = \"refuse\"\n", "/etc/app.toml")
+        .expect("raw section");
+    let err = StateConfig::load(&config).expect_err("unknown key");
+    assert_eq!(
+        err.issues[0].message,
+        "line 2: unknown key `on_corupt` in `[state]` (did you mean `on_corrupt`?); accepted keys: on_corrupt"
+    );
+}

@@ -56,18 +56,9 @@ impl Errors {
     }
 }
 
-/// ` (did you mean `x`?)` when a candidate is close to `word`, else empty.
-pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
-    let word = word.to_ascii_lowercase();
-    let best = candidates
-        .iter()
-        .map(|c| (edit_distance(&word, &c.to_ascii_lowercase()), *c))
-        .min_by_key(|(d, _)| *d);
-    match best {
-        Some((d, c)) if d <= (word.chars().count() / 3).max(2) => format!(" (did you mean `{c}`?)"),
-        _ => String::new(),
-    }
-}
+/// ` (did you mean `x`?)` when a candidate is close to `word`, else empty: the shared rule
+/// of `shutdown_grammar::suggest`, so the macros suggest what the engine suggests.
+pub(crate) use shutdown_grammar::hint as did_you_mean;
 
 /// `` `a`, `b` and `c` `` for error messages.
 pub(crate) fn one_of(items: &[&str]) -> String {
@@ -77,21 +68,6 @@ pub(crate) fn one_of(items: &[&str]) -> String {
         Some((last, _)) => last.clone(),
         None => String::new(),
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != *cb);
-            cur.push(substitute.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// The path generated code uses to reach the runtime: `::graceful`, or what `crate = "…"`
@@ -277,19 +253,6 @@ pub(crate) fn method_name(key: &str, lit: &syn::LitStr) -> syn::Result<syn::Iden
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggests_close_names_only() {
-        assert_eq!(
-            did_you_mean("tiemout", &["timeout", "drain"]),
-            " (did you mean `timeout`?)"
-        );
-        assert_eq!(
-            did_you_mean("priorty", &["priority", "close", "name"]),
-            " (did you mean `priority`?)"
-        );
-        assert_eq!(did_you_mean("xyzzy", &["timeout", "drain"]), "");
-    }
 
     #[test]
     fn lists_alternatives() {

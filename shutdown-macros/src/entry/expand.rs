@@ -6,7 +6,6 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType};
 
 use super::valid::{Flavor, MainConfig};
-use crate::common::duration;
 
 /// ```text
 /// fn main() -> ::std::process::ExitCode {
@@ -28,21 +27,10 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
     let inputs = &sig.inputs;
     let fn_token = sig.fn_token;
 
-    let opt_duration = |v: Option<(std::time::Duration, proc_macro2::Span)>| match v {
-        Some((d, span)) => {
-            let d = duration::to_tokens(d, span);
-            quote!(::std::option::Option::Some(#d))
-        }
-        None => quote!(::std::option::Option::None),
-    };
-    let timeout = opt_duration(config.timeout);
-    let drain = opt_duration(config.drain);
-    let close_timeout = opt_duration(config.close_timeout);
-    let readiness_delay = opt_duration(config.readiness_delay);
-    let signals = match &config.signals {
-        Some((names, _)) => quote!(::std::option::Option::Some(&[#(#names),*])),
-        None => quote!(::std::option::Option::None),
-    };
+    let settings = config
+        .settings
+        .iter()
+        .map(|(key, text, span)| quote_spanned!(*span=> (#key, #text)));
     let config_path = match &config.config {
         Some(lit) => quote!(::std::option::Option::Some(#lit)),
         None => quote!(::std::option::Option::None),
@@ -95,11 +83,7 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
             // `..Default::default()` keeps this expansion valid when MainArgs gains fields.
             #[allow(clippy::needless_update)]
             let __graceful_args = #krate::__private::MainArgs {
-                    timeout: #timeout,
-                    drain: #drain,
-                    close_timeout: #close_timeout,
-                    readiness_delay: #readiness_delay,
-                    signals: #signals,
+                    settings: &[#(#settings),*],
                     config: #config_path,
                     flavor: #flavor,
                     worker_threads: #worker_threads,

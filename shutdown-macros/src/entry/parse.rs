@@ -3,17 +3,12 @@
 use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
-use syn::{LitInt, LitStr, Token};
+use syn::{LitBool, LitInt, LitStr, Token};
 
 use crate::common::duration::DurationLit;
 use crate::common::{parse_list, unknown_argument};
 
 mod kw {
-    syn::custom_keyword!(timeout);
-    syn::custom_keyword!(drain);
-    syn::custom_keyword!(close_timeout);
-    syn::custom_keyword!(readiness_delay);
-    syn::custom_keyword!(signals);
     syn::custom_keyword!(config);
     syn::custom_keyword!(flavor);
     syn::custom_keyword!(worker_threads);
@@ -21,13 +16,31 @@ mod kw {
     syn::custom_keyword!(admin);
 }
 
-/// Every argument name, for "did you mean" and the list of accepted arguments.
-pub(crate) const ARGUMENTS: &[&str] = &[
-    "timeout",
-    "drain",
-    "close_timeout",
-    "readiness_delay",
-    "signals",
+/// What a configuration argument holds, and so how it is parsed and checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `"30s"`, `30` or `1.5`.
+    Duration,
+    /// `["SIGTERM", "15"]`.
+    Signals,
+    /// `true` or `false`.
+    Bool,
+}
+
+/// The arguments that set a configuration key of the engine: `(argument, configuration key,
+/// kind)`. The engine reads the value with the same parser as the file and the environment;
+/// a key the macro should accept is one row here.
+pub(crate) const SETTINGS: &[(&str, &str, Kind)] = &[
+    ("timeout", "timeout", Kind::Duration),
+    ("drain", "drain_timeout", Kind::Duration),
+    ("close_timeout", "resource_close_timeout", Kind::Duration),
+    ("readiness_delay", "readiness_delay", Kind::Duration),
+    ("wait_for_connections", "wait_for_connections", Kind::Bool),
+    ("signals", "signals", Kind::Signals),
+];
+
+/// The arguments that are not configuration keys.
+const OTHER_ARGUMENTS: &[&str] = &[
     "config",
     "flavor",
     "worker_threads",
@@ -35,6 +48,15 @@ pub(crate) const ARGUMENTS: &[&str] = &[
     "admin",
     "crate",
 ];
+
+/// Every argument name, for "did you mean" and the list of accepted arguments.
+pub(crate) fn arguments() -> Vec<&'static str> {
+    SETTINGS
+        .iter()
+        .map(|(arg, _, _)| *arg)
+        .chain(OTHER_ARGUMENTS.iter().copied())
+        .collect()
+}
 
 /// Names of the configuration file and of other crates, and the argument they mean here.
 const ALIASES: &[(&str, &str)] = &[
@@ -62,13 +84,17 @@ pub(crate) struct RawArg {
     pub(crate) value: RawValue,
 }
 
+/// The value of a configuration argument, as written.
+pub(crate) enum SettingLit {
+    Duration(DurationLit),
+    Signals(Vec<LitStr>),
+    Bool(LitBool),
+}
+
 /// The value of one argument, not yet checked.
 pub(crate) enum RawValue {
-    Timeout(DurationLit),
-    Drain(DurationLit),
-    CloseTimeout(DurationLit),
-    ReadinessDelay(DurationLit),
-    Signals(Vec<LitStr>),
+    /// A configuration argument: its row in [`SETTINGS`] and its value.
+    Setting(usize, SettingLit),
     Config(LitStr),
     Flavor(LitStr),
     WorkerThreads(LitInt),
@@ -83,11 +109,7 @@ impl RawValue {
     /// The argument's name.
     pub(crate) fn name(&self) -> &'static str {
         match self {
-            RawValue::Timeout(_) => "timeout",
-            RawValue::Drain(_) => "drain",
-            RawValue::CloseTimeout(_) => "close_timeout",
-            RawValue::ReadinessDelay(_) => "readiness_delay",
-            RawValue::Signals(_) => "signals",
+            RawValue::Setting(row, _) => SETTINGS[*row].0,
             RawValue::Config(_) => "config",
             RawValue::Flavor(_) => "flavor",
             RawValue::WorkerThreads(_) => "worker_threads",
@@ -118,6 +140,14 @@ fn int(input: ParseStream<'_>, key: &str, example: &str) -> syn::Result<LitInt> 
         input.parse()
     } else {
         Err(input.error(format!("`{key}` takes a whole number: `{key} = {example}`")))
+    }
+}
+
+fn boolean(input: ParseStream<'_>, key: &str) -> syn::Result<LitBool> {
+    if input.peek(LitBool) {
+        input.parse()
+    } else {
+        Err(input.error(format!("`{key}` takes `true` or `false`: `{key} = false`")))
     }
 }
 
@@ -153,26 +183,21 @@ impl Parse for RawArg {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let key = input.span();
         let lookahead = input.lookahead1();
-        let value = if lookahead.peek(kw::timeout) {
-            input.parse::<kw::timeout>()?;
+        let setting = input
+            .fork()
+            .call(syn::Ident::parse_any)
+            .ok()
+            .and_then(|name| SETTINGS.iter().position(|(arg, _, _)| name == arg));
+        let value = if let Some(row) = setting {
+            let (name, _, kind) = SETTINGS[row];
+            input.call(syn::Ident::parse_any)?;
             eq(input)?;
-            RawValue::Timeout(input.parse()?)
-        } else if lookahead.peek(kw::drain) {
-            input.parse::<kw::drain>()?;
-            eq(input)?;
-            RawValue::Drain(input.parse()?)
-        } else if lookahead.peek(kw::close_timeout) {
-            input.parse::<kw::close_timeout>()?;
-            eq(input)?;
-            RawValue::CloseTimeout(input.parse()?)
-        } else if lookahead.peek(kw::readiness_delay) {
-            input.parse::<kw::readiness_delay>()?;
-            eq(input)?;
-            RawValue::ReadinessDelay(input.parse()?)
-        } else if lookahead.peek(kw::signals) {
-            input.parse::<kw::signals>()?;
-            eq(input)?;
-            RawValue::Signals(signal_list(input)?)
+            let lit = match kind {
+                Kind::Duration => SettingLit::Duration(input.parse()?),
+                Kind::Signals => SettingLit::Signals(signal_list(input)?),
+                Kind::Bool => SettingLit::Bool(boolean(input, name)?),
+            };
+            RawValue::Setting(row, lit)
         } else if lookahead.peek(kw::config) {
             input.parse::<kw::config>()?;
             eq(input)?;
@@ -201,7 +226,7 @@ impl Parse for RawArg {
             RawValue::Unknown(unknown_argument(
                 input,
                 "`#[graceful::main]`",
-                ARGUMENTS,
+                &arguments(),
                 ALIASES,
             )?)
         } else {

@@ -5,8 +5,8 @@ use std::time::Duration;
 use proc_macro2::Span;
 use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
 
-use super::parse::{RawArgs, RawValue};
-use crate::common::duration::{self, DurationLit};
+use super::parse::{Kind, RawArgs, RawValue, SETTINGS, SettingLit};
+use crate::common::duration;
 use crate::common::{CratePath, Errors, check_duplicate, did_you_mean, one_of};
 
 /// Which tokio runtime to build.
@@ -18,11 +18,13 @@ pub(crate) enum Flavor {
 
 /// The checked arguments. Values that failed their checks are left out (and reported).
 pub(crate) struct MainConfig {
+    /// Every valid configuration argument as `(configuration key, text, span)`; the engine
+    /// reads the text with its own parser for the key.
+    pub(crate) settings: Vec<(&'static str, String, Span)>,
     pub(crate) timeout: Option<(Duration, Span)>,
     pub(crate) drain: Option<(Duration, Span)>,
     pub(crate) close_timeout: Option<(Duration, Span)>,
     pub(crate) readiness_delay: Option<(Duration, Span)>,
-    pub(crate) signals: Option<(Vec<&'static str>, Span)>,
     pub(crate) config: Option<LitStr>,
     pub(crate) flavor: Option<(Flavor, Span)>,
     pub(crate) worker_threads: Option<(usize, Span)>,
@@ -31,55 +33,22 @@ pub(crate) struct MainConfig {
     pub(crate) krate: CratePath,
 }
 
-/// Accepted signal names, canonical form first, and the spellings that map to it.
-const SIGNALS: &[(&str, &[&str])] = &[
-    ("SIGTERM", &["TERM"]),
-    ("SIGINT", &["INT", "CTRL_C"]),
-    ("SIGHUP", &["HUP"]),
-    ("SIGQUIT", &["QUIT"]),
-    ("SIGUSR1", &["USR1"]),
-    ("SIGUSR2", &["USR2"]),
-    ("CTRL_BREAK", &["CTRL_BREAK"]),
-    ("CTRL_CLOSE", &["CTRL_CLOSE"]),
-];
-
-fn signal(name: &str) -> Option<&'static str> {
-    let upper = name.trim().to_ascii_uppercase();
-    let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
-    SIGNALS
-        .iter()
-        .find(|(canonical, aliases)| *canonical == upper || aliases.contains(&bare))
-        .map(|(canonical, _)| *canonical)
-}
-
+/// The canonical name of a signal written as a name, an alias or a number (`"15"`), by the
+/// engine's own grammar, or an error spanned on the literal.
 fn check_signal(lit: &LitStr, errors: &mut Errors) -> Option<&'static str> {
-    let name = lit.value();
-    let found = signal(&name);
-    if found.is_none() {
-        let names: Vec<&str> = SIGNALS.iter().map(|(c, _)| *c).collect();
-        errors.at(
-            lit.span(),
-            format!(
-                "`{name}` is not a signal graceful can listen to{}; use {}",
-                did_you_mean(&name, &names),
-                one_of(&names)
-            ),
-        );
+    match shutdown_grammar::parse_signal(&lit.value()) {
+        Ok(name) => Some(name),
+        Err(e) => {
+            errors.at(lit.span(), e);
+            None
+        }
     }
-    found
 }
 
-/// A copy of the engine's defaults, for the checks that relate a `timeout` given here to a
-/// drain or close deadline that is not.
-///
-/// The source of truth is `Config::default` in `shutdown-core/src/config/mod.rs`
-/// (`drain_timeout`, `resource_close_timeout`); this crate cannot depend on the core, so the
-/// values are copied. Change both together: the test
-/// `the_macro_copies_the_engines_default_drain_and_close_timeout` in `tests/macros.rs` fails
-/// when the core's values move, and `tests/ui/main-timeout-shorter-than-default-*` pins the
-/// messages that quote them.
-const DEFAULT_DRAIN: Duration = Duration::from_secs(10);
-const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The engine's defaults, for the checks that relate a `timeout` given here to a drain or
+/// close deadline that is not: the same constants `Config::default` uses.
+const DEFAULT_DRAIN: Duration = shutdown_grammar::defaults::DRAIN_TIMEOUT;
+const DEFAULT_CLOSE_TIMEOUT: Duration = shutdown_grammar::defaults::RESOURCE_CLOSE_TIMEOUT;
 
 const FLAVORS: &[&str] = &["multi_thread", "current_thread"];
 
@@ -88,11 +57,11 @@ const FLAVORS: &[&str] = &["multi_thread", "current_thread"];
 /// valid) so that the function can still be expanded next to the errors.
 pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> MainConfig {
     let mut config = MainConfig {
+        settings: Vec::new(),
         timeout: None,
         drain: None,
         close_timeout: None,
         readiness_delay: None,
-        signals: None,
         config: None,
         flavor: None,
         worker_threads: None,
@@ -101,9 +70,6 @@ pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> MainConfig {
         krate: CratePath::default(),
     };
     let mut seen = Vec::new();
-    let duration = |lit: &DurationLit, key: &str, errors: &mut Errors| {
-        errors.keep(lit.value(key)).map(|d| (d, lit.span()))
-    };
     for arg in raw.0 {
         let name = arg.value.name();
         if let RawValue::Unknown(e) = arg.value {
@@ -114,30 +80,7 @@ pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> MainConfig {
             continue;
         }
         match arg.value {
-            RawValue::Timeout(lit) => {
-                config.timeout = duration(&lit, name, errors);
-                if let Some((d, span)) = config.timeout
-                    && d.is_zero()
-                {
-                    errors.at(span, "`timeout = \"0s\"` leaves no time to shut down; give the whole shutdown a deadline such as `timeout = \"30s\"`");
-                }
-            }
-            RawValue::Drain(lit) => config.drain = duration(&lit, name, errors),
-            RawValue::CloseTimeout(lit) => config.close_timeout = duration(&lit, name, errors),
-            RawValue::ReadinessDelay(lit) => config.readiness_delay = duration(&lit, name, errors),
-            RawValue::Signals(lits) => {
-                let mut names: Vec<&'static str> = Vec::new();
-                for lit in &lits {
-                    if let Some(s) = check_signal(lit, errors) {
-                        if names.contains(&s) {
-                            errors.at(lit.span(), format!("`{s}` is listed twice in `signals`; remove one"));
-                        } else {
-                            names.push(s);
-                        }
-                    }
-                }
-                config.signals = Some((names, arg.key));
-            }
+            RawValue::Setting(row, lit) => setting(&mut config, row, lit, arg.key, errors),
             RawValue::Config(lit) => {
                 if lit.value().trim().is_empty() {
                     errors.at(lit.span(), "`config = \"\"` names no file; write a path such as `config = \"graceful.toml\"` or remove the argument");
@@ -190,6 +133,60 @@ pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> MainConfig {
     }
     rules(&config, errors);
     config
+}
+
+/// Checks one configuration argument with the engine's grammar and records it as the text
+/// the engine will read; durations are also kept for the rules across arguments.
+fn setting(config: &mut MainConfig, row: usize, lit: SettingLit, key: Span, errors: &mut Errors) {
+    let (name, config_key, kind) = SETTINGS[row];
+    let text = match (kind, lit) {
+        (Kind::Duration, SettingLit::Duration(lit)) => {
+            let Some(d) = errors.keep(lit.value(name)) else {
+                return;
+            };
+            let span = lit.span();
+            let slot = match name {
+                "timeout" => {
+                    if d.is_zero() {
+                        errors.at(span, "`timeout = \"0s\"` leaves no time to shut down; give the whole shutdown a deadline such as `timeout = \"30s\"`");
+                    }
+                    Some(&mut config.timeout)
+                }
+                "drain" => Some(&mut config.drain),
+                "close_timeout" => Some(&mut config.close_timeout),
+                "readiness_delay" => Some(&mut config.readiness_delay),
+                _ => None,
+            };
+            if let Some(slot) = slot {
+                *slot = Some((d, span));
+            }
+            // Exact, in the grammar's decimal-seconds form.
+            if d.subsec_nanos() == 0 {
+                d.as_secs().to_string()
+            } else {
+                format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
+            }
+        }
+        (Kind::Signals, SettingLit::Signals(lits)) => {
+            let mut names: Vec<&'static str> = Vec::new();
+            for lit in &lits {
+                if let Some(s) = check_signal(lit, errors) {
+                    if names.contains(&s) {
+                        errors.at(
+                            lit.span(),
+                            format!("`{s}` is listed twice in `signals`; remove one"),
+                        );
+                    } else {
+                        names.push(s);
+                    }
+                }
+            }
+            names.join(",")
+        }
+        (Kind::Bool, SettingLit::Bool(b)) => b.value.to_string(),
+        _ => return,
+    };
+    config.settings.push((config_key, text, key));
 }
 
 /// The rules that relate arguments to each other.

@@ -1,0 +1,477 @@
+//! One declarative table per configuration section, and the one reader every section shares.
+//!
+//! A [`Section`] lists its [`Key`]s: the name in the file, the environment variable, the
+//! parser and a doc line. From that table alone come
+//!
+//! - the file reader ([`Section::read_file`]): every key of the section's TOML table is parsed,
+//!   and an unknown key gets the same error in every section, with the file, the line and a
+//!   "did you mean";
+//! - the environment reader ([`Section::read_env`]);
+//! - the `#[graceful::main]` argument reader ([`Section::read_args`]);
+//! - `Display` ([`Section::rows`]), the admin API's `GET /config` ([`Section::json`]) and the
+//!   tables in README.md and docs/ ([`Section::markdown`], checked by a test).
+//!
+//! Adding a key is one row (usually through the crate's `key!` macro) plus its field.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{ConfigError, ConfigIssue, Env, Setting, Source};
+
+/// One value as it arrives: from the TOML file, or as text (an environment variable or an
+/// argument of `#[graceful::main]`).
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    /// A value of the configuration file.
+    File(&'a toml::Value),
+    /// The text of an environment variable or a macro argument.
+    Text(&'a str),
+}
+
+impl<'a> Input<'a> {
+    /// The text, for text input and TOML strings.
+    pub fn text(&self) -> Option<&'a str> {
+        match self {
+            Input::Text(s) => Some(s),
+            Input::File(toml::Value::String(s)) => Some(s.as_str()),
+            Input::File(_) => None,
+        }
+    }
+
+    /// The value as quoted in an error: `` `abc` `` or `` boolean `true` ``.
+    pub fn describe(&self) -> String {
+        match self {
+            Input::Text(s) => format!("`{s}`"),
+            Input::File(toml::Value::String(s)) => format!("`{s}`"),
+            Input::File(toml::Value::Integer(n)) => format!("integer `{n}`"),
+            Input::File(toml::Value::Float(x)) => format!("float `{x}`"),
+            Input::File(toml::Value::Boolean(b)) => format!("boolean `{b}`"),
+            Input::File(toml::Value::Datetime(d)) => format!("datetime `{d}`"),
+            Input::File(v) => format!("a{} {}", if v.is_array() { "n" } else { "" }, v.type_str()),
+        }
+    }
+}
+
+/// A value as `Display`, `GET /config` and the docs show it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Shown {
+    /// No value (an optional setting left unset).
+    Unset,
+    /// A boolean.
+    Bool(bool),
+    /// A whole number.
+    Number(u64),
+    /// A number with a fraction (a percentage).
+    Float(f64),
+    /// Text (durations are shown as text: `1m 30s`).
+    Text(String),
+    /// A list.
+    List(Vec<Shown>),
+    /// Named entries (`class_budgets`, `routes`).
+    Map(Vec<(String, Shown)>),
+    /// A value together with where it came from.
+    Set(Box<Shown>, Source),
+}
+
+impl Shown {
+    /// A setting's value and source.
+    pub fn setting<T: super::value::Show>(s: &Setting<T>) -> Shown {
+        Shown::Set(Box::new(s.value.show()), s.source.clone())
+    }
+
+    /// The value as JSON: a setting is `{"value", "source"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Shown::Unset => Value::Null,
+            Shown::Bool(b) => Value::Bool(*b),
+            Shown::Number(n) => Value::from(*n),
+            Shown::Float(x) => Value::from(*x),
+            Shown::Text(t) => Value::String(t.clone()),
+            Shown::List(items) => Value::Array(items.iter().map(Shown::to_json).collect()),
+            Shown::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+            Shown::Set(value, source) => {
+                serde_json::json!({ "value": value.to_json(), "source": source.to_string() })
+            }
+        }
+    }
+
+    /// The value on one line: `-` when unset, lists joined by `,`.
+    pub fn text(&self) -> String {
+        match self {
+            Shown::Unset => "-".into(),
+            Shown::Bool(b) => b.to_string(),
+            Shown::Number(n) => n.to_string(),
+            Shown::Float(x) => x.to_string(),
+            Shown::Text(t) => t.clone(),
+            Shown::List(items) => items.iter().map(Shown::text).collect::<Vec<_>>().join(","),
+            Shown::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.text()))
+                .collect::<Vec<_>>()
+                .join(","),
+            Shown::Set(value, _) => value.text(),
+        }
+    }
+
+    /// `(key, value, source)` rows: one per setting, maps flattened to `key.entry`.
+    fn rows(&self, key: &str, out: &mut Vec<Row>) {
+        match self {
+            Shown::Set(value, source) => out.push(Row {
+                key: key.to_string(),
+                value: value.text(),
+                source: Some(source.clone()),
+            }),
+            Shown::Map(entries) => {
+                for (k, v) in entries {
+                    v.rows(&format!("{key}.{k}"), out);
+                }
+            }
+            other => out.push(Row {
+                key: key.to_string(),
+                value: other.text(),
+                source: None,
+            }),
+        }
+    }
+}
+
+/// One line of `Display`: a key, its value and where the value came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The key (`timeout`, `class_budgets.90`).
+    pub key: String,
+    /// The value on one line.
+    pub value: String,
+    /// Where it came from, when the key is one setting.
+    pub source: Option<Source>,
+}
+
+/// One key of a section: its name in the file, its environment variable, its parser (which
+/// also stores the value) and its doc line.
+pub struct Key<C: 'static> {
+    /// The key in the file (`drain_timeout`; inside its section for `[admin]` …).
+    pub name: &'static str,
+    /// The environment variable that sets it, if any.
+    pub env: Option<&'static str>,
+    /// One line for the docs table.
+    pub doc: &'static str,
+    /// Parses one value and stores it with its source.
+    pub read: fn(&mut C, Input<'_>, Source) -> Result<(), String>,
+    /// The current value, for `Display`, `/config` and the docs.
+    pub show: fn(&C) -> Shown,
+}
+
+impl<C> std::fmt::Debug for Key<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Key")
+            .field("name", &self.name)
+            .field("env", &self.env)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A row of a key table for a [`Setting`] field: `key!("name", Some("ENV"), field,
+/// parser, "doc")`, where `parser` is a `fn(Input) -> Result<T, String>` from
+/// [`value`](super::value).
+///
+/// `key!(plain "name", …)` is the same for a field that is the value itself, not a `Setting`.
+macro_rules! key {
+    (plain $name:literal, $env:expr, $field:ident, $parse:path, $doc:literal) => {
+        $crate::config::Key {
+            name: $name,
+            env: $env,
+            doc: $doc,
+            read: |c, input, _source| {
+                c.$field = $parse(input)?;
+                Ok(())
+            },
+            show: |c| $crate::config::value::Show::show(&c.$field),
+        }
+    };
+    ($name:literal, $env:expr, $field:ident, $parse:path, $doc:literal) => {
+        $crate::config::Key {
+            name: $name,
+            env: $env,
+            doc: $doc,
+            read: |c, input, source| {
+                let v = $parse(input)?;
+                c.$field.set(v, source);
+                Ok(())
+            },
+            show: |c| $crate::config::Shown::setting(&c.$field),
+        }
+    };
+}
+pub(crate) use key;
+
+/// A section of the configuration: the top level of the file (`name` empty) or a table such as
+/// `[admin]`, with its key table.
+pub struct Section<C: 'static> {
+    /// The table's name in the file; empty for the top level.
+    pub name: &'static str,
+    /// The keys, in the order the docs list them.
+    pub keys: &'static [Key<C>],
+}
+
+impl<C> std::fmt::Debug for Section<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Section")
+            .field("name", &self.name)
+            .field("keys", &self.names())
+            .finish()
+    }
+}
+
+/// The configuration file's text and path, kept so that every section's errors can name a
+/// line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileText {
+    pub(crate) path: PathBuf,
+    pub(crate) text: Arc<str>,
+}
+
+impl<C> Section<C> {
+    /// The key named `name`.
+    pub fn key(&self, name: &str) -> Option<&Key<C>> {
+        self.keys.iter().find(|k| k.name == name)
+    }
+
+    /// Every key name, in table order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.keys.iter().map(|k| k.name).collect()
+    }
+
+    /// Every environment variable the section reads.
+    pub fn env_vars(&self) -> Vec<&'static str> {
+        self.keys.iter().filter_map(|k| k.env).collect()
+    }
+
+    /// How an issue names a key: `drain_timeout`, `admin.addr`.
+    pub(crate) fn qualified(&self, key: &str) -> String {
+        if self.name.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.name)
+        }
+    }
+
+    /// Where the section is, for messages: "`[admin]`" or "the top level of the file".
+    fn place(&self) -> String {
+        if self.name.is_empty() {
+            "the top level of the file".into()
+        } else {
+            format!("`[{}]`", self.name)
+        }
+    }
+
+    /// Reads one `key = value` of the section's table. `also` are further names the section
+    /// accepts (the core's feature tables), listed in the unknown-key error.
+    pub(crate) fn read_one(
+        &self,
+        target: &mut C,
+        key: &str,
+        value: &toml::Value,
+        file: &FileText,
+        also: &[&str],
+        issues: &mut Vec<ConfigIssue>,
+    ) {
+        let line = line_of(&file.text, self.name, key);
+        let message = match self.key(key) {
+            Some(k) => {
+                match (k.read)(target, Input::File(value), Source::File(file.path.clone())) {
+                    Ok(()) => return,
+                    Err(m) => m,
+                }
+            }
+            None => {
+                let mut names = self.names();
+                names.extend_from_slice(also);
+                format!(
+                    "unknown key `{key}` in {}{}; accepted keys: {}",
+                    self.place(),
+                    shutdown_grammar::hint(key, &names),
+                    names.join(", ")
+                )
+            }
+        };
+        issues.push(ConfigIssue {
+            key: self.qualified(key),
+            source: Source::File(file.path.clone()),
+            message: format!("line {line}: {message}"),
+        });
+    }
+
+    /// Reads every key of the section's table.
+    pub(crate) fn read_file(
+        &self,
+        target: &mut C,
+        table: &toml::Table,
+        file: &FileText,
+        issues: &mut Vec<ConfigIssue>,
+    ) {
+        for (key, value) in table {
+            self.read_one(target, key, value, file, &[], issues);
+        }
+    }
+
+    /// Reads the section's environment variables that are set into `target`; every bad value
+    /// is added to `issues`, naming the variable.
+    pub fn read_env(&self, target: &mut C, env: &Env, issues: &mut Vec<ConfigIssue>) {
+        for key in self.keys {
+            let Some(var) = key.env else { continue };
+            let Some(raw) = env.get(var) else { continue };
+            let source = Source::Env(var.to_string());
+            if let Err(message) = (key.read)(target, Input::Text(&raw), source.clone()) {
+                issues.push(ConfigIssue {
+                    key: var.to_string(),
+                    source,
+                    message,
+                });
+            }
+        }
+    }
+
+    /// Applies `(key, text)` pairs written as arguments of `#[graceful::main]`.
+    pub fn read_args(&self, target: &mut C, args: &[(&str, &str)]) -> Result<(), ConfigError> {
+        let mut issues = Vec::new();
+        for (name, raw) in args {
+            let message = match self.key(name) {
+                Some(k) => match (k.read)(target, Input::Text(raw), Source::Macro) {
+                    Ok(()) => continue,
+                    Err(m) => m,
+                },
+                None => format!("unknown key; accepted keys: {}", self.names().join(", ")),
+            };
+            issues.push(ConfigIssue {
+                key: self.qualified(name),
+                source: Source::Macro,
+                message,
+            });
+        }
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError { issues })
+        }
+    }
+
+    /// Every key's value and source, as `Display` prints them.
+    pub fn rows(&self, target: &C) -> Vec<Row> {
+        let mut out = Vec::new();
+        for key in self.keys {
+            (key.show)(target).rows(key.name, &mut out);
+        }
+        out
+    }
+
+    /// Every key as `{"key": {"value", "source"}}`, as `GET /config` shows them.
+    pub fn json(&self, target: &C) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.keys
+                .iter()
+                .map(|k| (k.name.to_string(), (k.show)(target).to_json()))
+                .collect(),
+        )
+    }
+
+    /// The Markdown table of the section (key, environment variable, default, meaning), as
+    /// README.md and docs/ show it.
+    pub fn markdown(&self) -> String
+    where
+        C: Default,
+    {
+        let defaults = C::default();
+        let mut out =
+            String::from("| key | environment variable | default | meaning |\n|---|---|---|---|\n");
+        for key in self.keys {
+            let default = match (key.show)(&defaults) {
+                Shown::Set(v, _) => *v,
+                other => other,
+            };
+            let default = match default {
+                Shown::Unset => "unset".to_string(),
+                Shown::Map(m) if m.is_empty() => "none".to_string(),
+                Shown::List(l) if l.is_empty() => "none".to_string(),
+                Shown::Text(t) if t.is_empty() => "empty".to_string(),
+                Shown::Map(m) => m
+                    .iter()
+                    .map(|(k, v)| format!("`{k}` = `{}`", v.text()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => format!("`{}`", other.text()),
+            };
+            let env = key.env.map_or("—".to_string(), |v| format!("`{v}`"));
+            out.push_str(&format!(
+                "| `{}` | {env} | {default} | {} |\n",
+                key.name, key.doc
+            ));
+        }
+        out
+    }
+}
+
+/// The line where `key` of `section` is first written (1 when it cannot be found): for the
+/// top level, `key = …`, `"key" = …`, `[key]`, `[key.sub]`, `[[key]]` or `key.sub = …`; in a
+/// section, the same after the section's header (or `section.key = …` at the top).
+pub(crate) fn line_of(text: &str, section: &str, key: &str) -> usize {
+    let lines: Vec<&str> = text.lines().collect();
+    let find = |from: usize, until: usize, key: &str| -> Option<usize> {
+        lines[from..until]
+            .iter()
+            .position(|l| starts_key(l, key))
+            .map(|i| from + i)
+    };
+    let found = if section.is_empty() {
+        find(0, lines.len(), key)
+    } else {
+        let dotted = format!("{section}.{key}");
+        let header = lines.iter().position(|l| is_header(l, section, None));
+        let sub = lines.iter().position(|l| is_header(l, section, Some(key)));
+        sub.or_else(|| {
+            header.and_then(|h| {
+                let end = lines[h + 1..]
+                    .iter()
+                    .position(|l| l.trim_start().starts_with('['))
+                    .map_or(lines.len(), |i| h + 1 + i);
+                find(h + 1, end, key)
+            })
+        })
+        .or_else(|| find(0, lines.len(), &dotted))
+        .or(header)
+    };
+    found.map_or(1, |i| i + 1)
+}
+
+/// `key = …`, `"key" = …`, `key.sub = …`, `[key]`, `[key.sub]` or `[[key]]`.
+fn starts_key(line: &str, key: &str) -> bool {
+    let l = line.trim_start();
+    let header = l.trim_start_matches('[').trim_start();
+    let quoted = format!("\"{key}\"");
+    let at = |rest: &str| {
+        [key, quoted.as_str()].iter().any(|k| {
+            rest.strip_prefix(k)
+                .is_some_and(|after| after.trim_start().starts_with(['=', '.', ']']))
+        })
+    };
+    (l.starts_with('[') && at(header)) || at(l)
+}
+
+/// `[section]`, `[[section]]`, or with `sub`, `[section.sub]` / `[[section.sub]]`.
+fn is_header(line: &str, section: &str, sub: Option<&str>) -> bool {
+    let l = line.trim();
+    if !l.starts_with('[') {
+        return false;
+    }
+    let inner = l.trim_start_matches('[').trim_end_matches(']').trim();
+    match sub {
+        None => inner == section,
+        Some(s) => inner == format!("{section}.{s}"),
+    }
+}

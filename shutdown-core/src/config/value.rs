@@ -1,0 +1,199 @@
+//! The parsers of configuration values (the "parser" column of every key table) and how each
+//! type of value is shown.
+//!
+//! A parser reads one [`Input`]: a TOML value from the file, or the text of an environment
+//! variable or a `#[graceful::main]` argument. Text is read by the grammar of
+//! [`shutdown_grammar`], the same one the macros and `gracefulctl` use.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::key::{Input, Shown};
+use crate::reason::Signal;
+
+/// A type of value a key can hold, and how `Display`, `/config` and the docs show it.
+pub trait Show {
+    /// The value as shown.
+    fn show(&self) -> Shown;
+}
+
+impl Show for Duration {
+    fn show(&self) -> Shown {
+        Shown::Text(super::fmt_d(*self))
+    }
+}
+
+impl Show for bool {
+    fn show(&self) -> Shown {
+        Shown::Bool(*self)
+    }
+}
+
+impl Show for usize {
+    fn show(&self) -> Shown {
+        Shown::Number(u64::try_from(*self).unwrap_or(u64::MAX))
+    }
+}
+
+impl Show for u64 {
+    fn show(&self) -> Shown {
+        Shown::Number(*self)
+    }
+}
+
+impl Show for f64 {
+    fn show(&self) -> Shown {
+        Shown::Float(*self)
+    }
+}
+
+impl Show for String {
+    fn show(&self) -> Shown {
+        Shown::Text(self.clone())
+    }
+}
+
+impl Show for PathBuf {
+    fn show(&self) -> Shown {
+        Shown::Text(self.display().to_string())
+    }
+}
+
+impl Show for SocketAddr {
+    fn show(&self) -> Shown {
+        Shown::Text(self.to_string())
+    }
+}
+
+impl Show for Vec<Signal> {
+    fn show(&self) -> Shown {
+        Shown::List(self.iter().map(|s| Shown::Text(s.name().into())).collect())
+    }
+}
+
+impl<T: Show> Show for Option<T> {
+    fn show(&self) -> Shown {
+        self.as_ref().map_or(Shown::Unset, Show::show)
+    }
+}
+
+/// A duration: a string in any form of [`ACCEPTED_FORMS`](super::ACCEPTED_FORMS), or a
+/// number of seconds (TOML integer or float).
+pub fn duration(input: Input<'_>) -> Result<Duration, String> {
+    let result = match input {
+        Input::Text(s) => super::parse_duration(s),
+        Input::File(toml::Value::String(s)) => super::parse_duration(s),
+        Input::File(toml::Value::Integer(n)) => super::parse_duration(&n.to_string()),
+        Input::File(toml::Value::Float(x)) => shutdown_grammar::duration::from_seconds_f64(*x),
+        Input::File(other) => {
+            return Err(format!(
+                "expected {}, found {}",
+                super::ACCEPTED_FORMS,
+                other.type_str()
+            ));
+        }
+    };
+    result.map_err(|e| e.to_string())
+}
+
+/// An optional duration: set when given.
+pub fn some_duration(input: Input<'_>) -> Result<Option<Duration>, String> {
+    duration(input).map(Some)
+}
+
+/// A boolean: TOML `true`/`false`, or text in any form `shutdown_grammar::boolean` accepts.
+pub fn boolean(input: Input<'_>) -> Result<bool, String> {
+    match input {
+        Input::File(toml::Value::Boolean(b)) => Ok(*b),
+        _ => match input.text() {
+            Some(s) => shutdown_grammar::parse_bool(s).map_err(|e| e.to_string()),
+            None => Err(format!("expected a boolean, found {}", input.describe())),
+        },
+    }
+}
+
+/// Signals: a TOML array of names or numbers, or comma-separated text (`SIGTERM,SIGINT`).
+/// Duplicates are dropped.
+pub fn signals(input: Input<'_>) -> Result<Vec<Signal>, String> {
+    let items: Vec<String> = match input {
+        Input::Text(s) => s.split(',').map(str::to_string).collect(),
+        Input::File(toml::Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(n) => n.to_string(),
+                other => format!("<{}>", other.type_str()),
+            })
+            .collect(),
+        Input::File(other) => {
+            return Err(format!(
+                "expected an array of signal names like [\"SIGTERM\", \"SIGINT\"], found {}",
+                other.type_str()
+            ));
+        }
+    };
+    let mut out = Vec::new();
+    for item in items.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
+        let name = shutdown_grammar::parse_signal(item).map_err(|e| e.to_string())?;
+        let signal = Signal::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| format!("`{item}` is not a signal this platform can listen to"))?;
+        if !out.contains(&signal) {
+            out.push(signal);
+        }
+    }
+    Ok(out)
+}
+
+/// Text: a TOML string or the variable's text.
+pub fn text(input: Input<'_>) -> Result<String, String> {
+    input
+        .text()
+        .map(str::to_string)
+        .ok_or_else(|| format!("expected a string, found {}", input.describe()))
+}
+
+/// A path (`state_dir`): set when given.
+pub fn some_path(input: Input<'_>) -> Result<Option<PathBuf>, String> {
+    match input.text() {
+        Some(s) if !s.trim().is_empty() => Ok(Some(PathBuf::from(s))),
+        Some(_) => Err("the path is empty; name a directory such as \"/var/lib/app\"".into()),
+        None => Err(format!(
+            "expected a path string, found {}",
+            input.describe()
+        )),
+    }
+}
+
+/// A whole number greater than zero: a TOML integer, or text.
+pub fn positive_count(input: Input<'_>) -> Result<usize, String> {
+    let n = match input {
+        Input::File(toml::Value::Integer(n)) => Some(*n),
+        _ => input.text().and_then(|s| s.trim().parse::<i64>().ok()),
+    };
+    match n {
+        Some(n) if n > 0 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        _ => Err(format!(
+            "expected a whole number greater than zero, found {}",
+            input.describe()
+        )),
+    }
+}
+
+/// One of a fixed set of words (`"serve"` or `"refuse"`), mapped to its value.
+pub fn one_of<T: Copy>(input: Input<'_>, words: &[(&str, T)]) -> Result<T, String> {
+    let given = input.text().map(str::trim);
+    let names: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
+    let quoted: Vec<String> = names.iter().map(|w| format!("\"{w}\"")).collect();
+    match given.and_then(|g| words.iter().find(|(w, _)| *w == g)) {
+        Some((_, v)) => Ok(*v),
+        None => Err(format!(
+            "`{}` is not accepted{}; expected {}",
+            input.describe(),
+            given.map_or_else(String::new, |g| shutdown_grammar::hint(g, &names)),
+            quoted.join(" or ")
+        )),
+    }
+}

@@ -1,0 +1,2 @@
+#[graceful::main(wait_for_connections = "no")]
+async fn main() {}
