@@ -1,4 +1,4 @@
-//! Issue 3, test 8: a rolling restart behind a real load balancer loses no request.
+//! A rolling restart behind a real load balancer loses no request.
 //!
 //! HAProxy on 127.0.0.1 balances three fixture instances and health-checks
 //! `/health/ready`. A bounded load generator (keep-alive and new connections) runs while

@@ -7,6 +7,7 @@
 //! when the `axum` feature is turned on.
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use axum::serve::Listener;
 
 #[cfg(not(feature = "axum"))]

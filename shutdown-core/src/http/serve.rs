@@ -141,6 +141,7 @@ where
     /// # let _ = app_main;
     /// ```
     #[cfg(feature = "axum")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
     pub fn with_connect_info(mut self) -> Self {
         self.connect_info = true;
         self
