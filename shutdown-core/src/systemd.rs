@@ -1,15 +1,15 @@
 //! systemd integration (feature `systemd`): `Type=notify` readiness and stop notifications,
-//! the watchdog, and socket activation.
+//! the watchdog, and socket activation by name.
 //!
 //! ```no_run
-//! # async fn demo(shutdown: graceful::Shutdown) -> std::io::Result<()> {
+//! # async fn demo(shutdown: graceful::Shutdown) -> Result<(), Box<dyn std::error::Error>> {
 //! graceful::systemd::notify(&shutdown);                 // READY=1, STATUS=…, STOPPING=1, …
-//! let mut listeners = graceful::systemd::tokio_listeners()?; // from LISTEN_FDS, if any
-//! let listener = match listeners.pop() {
-//!     Some(l) => l,
-//!     None => tokio::net::TcpListener::bind("127.0.0.1:8080").await?,
-//! };
-//! # let _ = listener; Ok(()) }
+//! let mut sockets = graceful::systemd::sockets()?;      // LISTEN_FDS + LISTEN_FDNAMES, if any
+//! // The socket named `http` (`FileDescriptorName=http`), or a new one on 127.0.0.1:8080.
+//! let http = sockets.tcp_or_bind("http", "127.0.0.1:8080").await?;
+//! // The Unix socket named `admin`, or a new one at that path.
+//! let admin = sockets.unix_or_bind("admin", "/run/my-service/admin.sock")?;
+//! # let _ = (http, admin); Ok(()) }
 //! ```
 //!
 //! What [`notify`] sends on `$NOTIFY_SOCKET` (nothing at all when it is unset):
@@ -27,6 +27,10 @@
 //! `examples/systemd/graceful-daemon.service` is a unit file to start from.
 
 use std::time::Duration;
+
+mod sockets;
+
+pub use sockets::{ActivationError, Sockets, UNNAMED, sockets};
 
 use sd_notify::NotifyState;
 use tokio::sync::broadcast::error::RecvError;
@@ -181,32 +185,28 @@ fn send(states: &[NotifyState<'_>]) {
     }
 }
 
-/// The TCP listeners systemd passed by socket activation (`LISTEN_FDS`, `LISTEN_PID`), in
-/// order; empty when the process was not socket-activated. The variables are left in place.
-/// A passed descriptor that is not a TCP listener is an error naming its index.
+/// The TCP listeners passed by socket activation, in descriptor order, whatever their names;
+/// empty when the process was not socket-activated. The variables are checked, removed and the
+/// descriptors marked close-on-exec as [`sockets`] does; as there, the sockets are taken only
+/// when `LISTEN_PID` names this process (`systemfd --no-pid` passes none). A passed descriptor
+/// that is not a TCP listener is an error naming it.
+#[deprecated(
+    since = "0.1.0",
+    note = "take listeners by name with `graceful::systemd::sockets()`: TCP and Unix sockets, \
+            a fallback address, typed errors"
+)]
 pub fn listeners() -> std::io::Result<Vec<std::net::TcpListener>> {
-    let mut fds = listenfd::ListenFd::from_env();
-    let mut out = Vec::with_capacity(fds.len());
-    for i in 0..fds.len() {
-        match fds.take_tcp_listener(i)? {
-            Some(l) => out.push(l),
-            None => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    format!(
-                        "socket-activation descriptor {i} (fd {}) was already taken",
-                        3 + i
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(out)
+    Ok(sockets()?.all_std_tcp()?)
 }
 
 /// [`listeners`] as non-blocking `tokio` listeners, ready for `graceful::http::serve` or
 /// `axum::serve`. Must be called inside a tokio runtime.
+#[deprecated(
+    since = "0.1.0",
+    note = "take listeners by name with `graceful::systemd::sockets()` and `Sockets::tcp`"
+)]
 pub fn tokio_listeners() -> std::io::Result<Vec<tokio::net::TcpListener>> {
+    #[allow(deprecated)]
     listeners()?
         .into_iter()
         .map(|l| {

@@ -245,3 +245,209 @@ fn socket_activation_serves_on_the_passed_listener() {
     sigterm(&child);
     assert!(wait(&mut child).success());
 }
+
+/// The `graceful-fixture-http` binary, for the tests that serve HTTP on activated sockets.
+#[cfg(feature = "axum")]
+const HTTP_FIXTURE: &str = env!("CARGO_BIN_EXE_graceful-fixture-http");
+
+/// `GET path` with `Connection: close` on an open stream; the whole response.
+fn get_on(mut stream: impl Read + Write, path: &str) -> String {
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+}
+
+/// `systemd-socket-activate` listening on a free loopback port and on the Unix socket paths
+/// given, with `names` (colon-separated, in that order), starting the HTTP fixture with
+/// `sockets=activated` on the first connection. Returns the child and the TCP address.
+#[cfg(feature = "axum")]
+fn activate(names: &str, unix: &[&std::path::Path]) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut cmd = Command::new("systemd-socket-activate");
+    hermetic(&mut cmd).args(["-l", &addr]);
+    for path in unix {
+        cmd.arg("-l").arg(path);
+    }
+    let child = cmd
+        .arg(format!("--fdname={names}"))
+        .args([HTTP_FIXTURE, "sockets=activated"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn systemd-socket-activate (Debian/Ubuntu package `systemd`)");
+    (child, addr)
+}
+
+/// Connects to `addr` once `systemd-socket-activate` listens there.
+#[cfg(feature = "axum")]
+fn connect_when_listening(addr: &str) -> TcpStream {
+    let start = Instant::now();
+    loop {
+        match TcpStream::connect(addr) {
+            Ok(s) => {
+                s.set_read_timeout(Some(PATIENCE)).expect("timeout");
+                return s;
+            }
+            Err(e) => {
+                assert!(
+                    start.elapsed() < PATIENCE,
+                    "systemd-socket-activate never listened: {e}"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+#[cfg(feature = "axum")]
+#[test]
+fn named_tcp_and_unix_sockets_are_served_and_drained() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("admin.sock");
+    // `spare` is passed and never taken: it must not leak into children either.
+    let spare = dir.path().join("spare.sock");
+    let (mut child, addr) = activate("http:admin:spare", &[&path, &spare]);
+    // The first connection starts the fixture, which serves it from the passed socket.
+    let first = get_on(connect_when_listening(&addr), "/hello");
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    assert!(first.ends_with("hello"), "{first}");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let (mut tcp, mut unix) = (String::new(), String::new());
+    let mut inherited = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).expect("read stdout") > 0,
+            "the fixture exited before `ready`"
+        );
+        let l = line.trim();
+        if let Some(a) = l.strip_prefix("addr=") {
+            tcp = a.to_string();
+        } else if let Some(p) = l.strip_prefix("unix=") {
+            unix = p.to_string();
+        } else if l.starts_with("listen_env=") || l.starts_with("cloexec") {
+            inherited.push(l.to_string());
+        } else if l == "ready" {
+            break;
+        }
+    }
+    assert_eq!(tcp, addr, "the TCP socket is the one passed as `http`");
+    assert_eq!(
+        std::path::Path::new(&unix),
+        path,
+        "the Unix socket is the one passed as `admin`"
+    );
+    assert_eq!(
+        inherited,
+        [
+            "listen_env=",
+            "cloexec3=true",
+            "cloexec4=true",
+            "cloexec5=true"
+        ],
+        "children inherit neither the variables nor the descriptors"
+    );
+    let unix_get = |p: &str| {
+        let s = std::os::unix::net::UnixStream::connect(&path).expect("connect to the Unix socket");
+        s.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        get_on(s, p)
+    };
+    let hello = unix_get("/hello");
+    assert!(
+        hello.starts_with("HTTP/1.1 200") && hello.ends_with("hello"),
+        "{hello}"
+    );
+    let live = get_on(connect_when_listening(&addr), "/health/live");
+    assert!(live.starts_with("HTTP/1.1 200"), "{live}");
+
+    // A request in flight on the Unix socket when SIGTERM arrives is answered in full.
+    let held = {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            let s = std::os::unix::net::UnixStream::connect(&path).expect("connect");
+            s.set_read_timeout(Some(PATIENCE)).expect("timeout");
+            get_on(s, "/slow?ms=300&hold=1")
+        })
+    };
+    let start = Instant::now();
+    while !get_on(connect_when_listening(&addr), "/stats").ends_with("\r\n\r\n1") {
+        assert!(start.elapsed() < PATIENCE, "the held request never arrived");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    sigterm(&child);
+    let held = held.join().expect("the held request's thread");
+    assert!(held.starts_with("HTTP/1.1 200"), "{held}");
+    assert!(
+        held.ends_with("end"),
+        "the drained response is whole: {held}"
+    );
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let status = wait(&mut child);
+    assert!(status.success(), "{status}");
+}
+
+#[cfg(feature = "axum")]
+#[test]
+fn a_name_that_was_not_passed_fails_with_what_to_do() {
+    // Only `http` is passed; the fixture also asks for a Unix socket named `admin`.
+    let (mut child, addr) = activate("http", &[]);
+    let mut stream = connect_when_listening(&addr);
+    let _ = stream.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let all = failed_output(&mut child);
+    assert!(
+        all.contains("no socket named `admin` was passed (passed: `http`)")
+            && all.contains("FileDescriptorName=admin"),
+        "the error names the socket and what to do: {all}"
+    );
+}
+
+/// Waits for a fixture that is expected to fail at start-up; its stdout and stderr together.
+#[cfg(feature = "axum")]
+fn failed_output(child: &mut Child) -> String {
+    let status = wait(child);
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("stdout");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    assert!(!status.success(), "{status}: {stdout}");
+    assert!(!stdout.contains("ready"), "{stdout}");
+    format!("{stdout}{stderr}")
+}
+
+#[cfg(feature = "axum")]
+#[test]
+fn a_name_on_the_wrong_kind_of_socket_fails_with_what_to_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("admin.sock");
+    // The names are swapped: `http` is given to the Unix socket.
+    let (mut child, addr) = activate("admin:http", &[&path]);
+    let mut stream = connect_when_listening(&addr);
+    let _ = stream.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let all = failed_output(&mut child);
+    assert!(
+        all.contains("the socket named `http` (fd 4) is not a TCP listener")
+            && all.contains("`ListenStream=` with an address and port"),
+        "the error names the socket, its kind and what to do: {all}"
+    );
+}
