@@ -451,3 +451,23 @@ fn a_name_on_the_wrong_kind_of_socket_fails_with_what_to_do() {
         "the error names the socket, its kind and what to do: {all}"
     );
 }
+
+#[cfg(feature = "axum")]
+#[test]
+fn malformed_activation_variables_fail_with_the_variable_named() {
+    let mut child = hermetic(&mut Command::new(HTTP_FIXTURE))
+        .arg("sockets=activated")
+        .env("LISTEN_PID", "self")
+        .env("LISTEN_FDS", "2")
+        .env("LISTEN_FDNAMES", "http:admin")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the fixture");
+    let all = failed_output(&mut child);
+    assert!(
+        all.contains("LISTEN_PID=\\\"self\\\" is malformed: expected a process id"),
+        "the error names the variable and what it accepts: {all}"
+    );
+}
