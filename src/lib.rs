@@ -62,27 +62,31 @@
 //!
 //! ## What `#[graceful::main]` writes
 //!
-//! Roughly (see [`__private::run_main`] for the real thing — not public API):
+//! A call of [`Entry`], the engine's public composition root (the real expansion differs only
+//! in names):
 //!
 //! ```no_run
 //! # use graceful::Shutdown;
 //! fn main() -> std::process::ExitCode {
 //!     async fn user_main(shutdown: Shutdown) { shutdown.requested().await }
-//!     let args = graceful::__private::MainArgs {
+//!     let args = graceful::entry::MainArgs {
 //!         settings: &[("timeout", "30s")],
 //!         ..Default::default()
 //!     };
 //!     // Loads the configuration layers, builds the tokio runtime, installs the signal
-//!     // handlers, builds every registered resource, runs `user_main`, walks the phases,
-//!     // bounds the runtime's own shutdown, and returns the exit code.
-//!     graceful::__private::run_main(args, user_main)
+//!     // handlers and the watchdog, builds every registered resource, runs `user_main`, walks
+//!     // the phases, prints `main`'s error and what failed, bounds the runtime's own shutdown,
+//!     // and returns the exit code the report decides.
+//!     graceful::entry::Entry::from_args(args).run(user_main)
 //! }
 //! ```
 //!
 //! ## Without macros
 //!
-//! [`Graceful::builder`] configures an engine explicitly — no `inventory`, no globals — so tests
-//! can build their own engines in parallel:
+//! [`Graceful::builder`] configures an engine explicitly — no `inventory`, no globals. A
+//! program runs it with [`Entry::new`]`(builder).run(main)`, the same entry the macro calls,
+//! with the same guarantees (watchdog, bounded runtime shutdown, exit codes, `Error: …` on
+//! stderr). Tests run it on their own runtime with [`Graceful::run`], engines in parallel:
 //!
 //! ```
 //! use std::time::Duration;
@@ -115,7 +119,9 @@
 //! ## Configuration, exit codes
 //!
 //! See [`config`] (defaults < macro arguments < TOML file < environment, every value with its
-//! source) and [`exit`] (0, 1, 70, 78, 124, 128+n).
+//! source) and [`exit`] (the report's outcome decides the code: 0 completed, 1 `main` failed,
+//! 69 a fatal failure, 70 start-up failed, 74 completed with errors, 78 bad configuration, 101
+//! `main` panicked, 124 forced, 128+n a second signal).
 // Doc examples may define a function only to show a snippet in context; anything else
 // that warns is an error.
 #![doc(test(attr(deny(warnings), allow(dead_code))))]

@@ -13,6 +13,7 @@ pub mod admin;
 pub mod blockers;
 pub mod config;
 mod engine;
+pub mod entry;
 pub mod error;
 pub mod exit;
 pub mod fs;
@@ -50,6 +51,7 @@ use __private as private;
 pub use blockers::Blocker;
 pub use config::{Config, ConfigError, Env, Setting, Source};
 pub use engine::{Graceful, GracefulBuilder, MainExit, MainOutput, RunOutcome};
+pub use entry::Entry;
 pub use error::{BoxError, GetError, Location, StartupError};
 pub use phase::Phase;
 pub use readiness::{Readiness, ReadinessHold};
@@ -64,15 +66,17 @@ pub use supervise::{Supervise, Supervised, TaskState};
 pub use task::{TaskBuilder, TaskOutput, TaskRecord};
 pub use tracker::TrackGuard;
 
-/// A handle to the resource of type `T` built by the engine that `#[graceful::main]` started.
+/// A handle to the resource of type `T` built by the engine that `#[graceful::main]` (or an
+/// [`Entry`]) started.
 ///
 /// Errors name the type and say why it is missing (never registered — see the `inventory`
 /// linking rule in the crate docs —, already closed, or no engine running).
 pub fn get<T: Send + Sync + 'static>() -> Result<Res<T>, GetError> {
-    private::get::<T>()
+    entry::get::<T>()
 }
 
-/// The [`Shutdown`] handle of the engine that `#[graceful::main]` started, if one runs.
+/// The [`Shutdown`] handle of the engine that `#[graceful::main]` (or an [`Entry`]) started,
+/// if one runs.
 pub fn current() -> Option<Shutdown> {
-    private::global()
+    entry::current()
 }

@@ -147,6 +147,48 @@ impl Shutdown {
         self.inner.token.clone().cancelled_owned()
     }
 
+    /// A [`CancellationToken`] cancelled when the shutdown is requested (by any trigger), for
+    /// libraries that take one (`tokio_util`'s `TaskTracker` patterns, tonic's and many
+    /// clients' cancellation). It is a child token: cancelling it yourself cancels only it and
+    /// its own children, never the engine's shutdown (use [`trigger`](Shutdown::trigger)).
+    ///
+    /// ```
+    /// # #[allow(dead_code)]
+    /// # async fn demo(shutdown: graceful::Shutdown) {
+    /// let token = shutdown.cancellation_token();
+    /// tokio::spawn(async move {
+    ///     token.run_until_cancelled(async { /* a loop that knows only tokens */ }).await;
+    /// });
+    /// # }
+    /// ```
+    pub fn cancellation_token(&self) -> CancellationToken {
+        self.inner.token.child_token()
+    }
+
+    /// Resolves when the drain starts ([`Phase::DrainingConnections`], or any later phase):
+    /// listeners have stopped accepting and the engine now waits for tracked work to finish.
+    /// Work that should keep going through the readiness delay but wind down during the
+    /// drain (a consumer that stops fetching, a long poll that answers early) waits on this
+    /// instead of [`requested`](Shutdown::requested). Owns what it needs, like `requested`.
+    ///
+    /// ```
+    /// # #[allow(dead_code)]
+    /// # async fn demo(shutdown: graceful::Shutdown) {
+    /// let drain = shutdown.drain_started();
+    /// tokio::select! {
+    ///     _ = drain => { /* stop fetching, finish what was fetched */ }
+    ///     _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+    /// }
+    /// # }
+    /// ```
+    pub fn drain_started(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut phase = self.phase();
+        async move {
+            // An error means the engine is gone: nothing will drain any more.
+            let _ = phase.wait_for(|p| *p >= Phase::DrainingConnections).await;
+        }
+    }
+
     /// `true` once any trigger has fired.
     pub fn is_shutting_down(&self) -> bool {
         self.inner.token.is_cancelled()

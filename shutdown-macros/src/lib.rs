@@ -9,8 +9,10 @@
 //! | validate: types of values, duplicates, rules across arguments | `entry/valid.rs` | `resource/valid.rs` | `close/valid.rs` | `state/valid.rs` |
 //! | expand: the generated code | `entry/expand.rs` | `resource/expand.rs` | `close/expand.rs` | `state/expand.rs` |
 //!
-//! Generated code reaches the runtime only through `::graceful::__private` (not public API),
-//! or through the path given with `crate = "…"`. Errors are reported at the offending tokens,
+//! `#[graceful::main]` expands to public API (`::graceful::entry::Entry`); the resource and
+//! close macros reach the runtime through `::graceful::__private` (not public API: the
+//! `inventory` registration and the autoref probes). Both go through the path given with
+//! `crate = "…"` when there is one. Errors are reported at the offending tokens,
 //! all at once, next to the user's unchanged item so that one mistake does not cascade.
 //!
 //! The doc examples here are `ignore`d because this crate cannot depend on `graceful`; the
@@ -78,18 +80,17 @@ use proc_macro::TokenStream;
 ///         shutdown.requested().await;
 ///         Ok(())
 ///     }
-///     ::graceful::__private::run_main(
-///         ::graceful::__private::MainArgs {
-///             settings: &[("timeout", "30"), ("drain_timeout", "10")],
-///             ..::std::default::Default::default()
-///         },
-///         |__shutdown| __graceful_main(__shutdown),
-///     )
+///     let __graceful_args = ::graceful::entry::MainArgs {
+///         settings: &[("timeout", "30"), ("drain_timeout", "10")],
+///         ..::std::default::Default::default()
+///     };
+///     ::graceful::entry::Entry::from_args(__graceful_args).run(__graceful_main)
 /// }
 /// ```
 ///
-/// Without any macro at all, build the engine with `graceful::Graceful::builder()` and call
-/// `run` from your own runtime.
+/// `graceful::Entry` is public API: without any macro at all, configure the engine with
+/// `graceful::Graceful::builder()` and run it with `graceful::Entry::new(builder).run(main)`,
+/// which gives the same guarantees (watchdog, bounded runtime shutdown, exit codes).
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::main(args.into(), item.into()).into()

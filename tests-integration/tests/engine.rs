@@ -9,6 +9,24 @@ use nix::sys::signal::Signal;
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_graceful-fixture");
 
+/// The entry of `list` (`"resources"`, `"hooks"`) named `name`.
+fn find(report: &serde_json::Value, list: &str, name: &str) -> serde_json::Value {
+    report[list]
+        .as_array()
+        .and_then(|l| l.iter().find(|r| r["name"] == name))
+        .cloned()
+        .unwrap_or_else(|| panic!("no {list} entry `{name}` in {report}"))
+}
+
+/// The record of `name` in the report's phases.
+fn phase(report: &serde_json::Value, name: &str) -> serde_json::Value {
+    report["phases"]
+        .as_array()
+        .and_then(|l| l.iter().find(|p| p["phase"] == name))
+        .cloned()
+        .unwrap_or_else(|| panic!("no phase `{name}` in {report}"))
+}
+
 fn start(scenario: &str, state: &std::path::Path) -> Proc {
     start_with(scenario, state, &[])
 }
@@ -93,6 +111,11 @@ fn hung_close_is_forced_the_next_class_closes_and_the_process_exits_before_timeo
         .find(|r| r["name"] == "hung")
         .expect("hung");
     assert_eq!(hung["outcome"]["status"], "timed_out");
+    assert_eq!(
+        phase(&report, "closing_resources")["within_deadline"],
+        false,
+        "a timed-out close is a missed deadline of its phase: {report}"
+    );
     // The engine's own clock, not this machine's speed: the shutdown ended within `timeout` (6s).
     assert!(report["total"].as_f64().expect("total") < 6.0, "{report}");
     assert!(
@@ -105,56 +128,177 @@ fn hung_close_is_forced_the_next_class_closes_and_the_process_exits_before_timeo
 }
 
 #[test]
-fn a_close_that_blocks_the_runtime_is_ended_by_the_watchdog() {
-    let dir = temp_dir();
-    let mut p = start("hung-blocking", dir.path());
-    p.wait_line("ready");
-    p.signal(Signal::SIGTERM);
-    let status = p.wait();
-    assert_eq!(status.code(), Some(i32::from(graceful::exit::FORCED)));
-    assert!(p.stdout().iter().any(|l| l == "close-start stuck"));
-    let stderr = p.stderr().join("\n");
-    assert!(
-        stderr.contains("overall shutdown timeout (3s) expired"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("phase closing_resources"),
-        "pending work is named: {stderr}"
-    );
+fn a_close_that_blocks_the_runtime_is_ended_by_the_watchdog_which_names_it_and_writes_the_report() {
+    for door in ["", "raw:"] {
+        let dir = temp_dir();
+        let mut p = start(&format!("{door}hung-blocking"), dir.path());
+        p.wait_line("ready");
+        p.signal(Signal::SIGTERM);
+        let status = p.wait();
+        assert_eq!(
+            status.code(),
+            Some(i32::from(graceful::exit::FORCED)),
+            "{door} {:?}",
+            p.stderr()
+        );
+        assert!(p.stdout().iter().any(|l| l == "close-start stuck"));
+        let stderr = p.stderr().join("\n");
+        assert!(
+            stderr.contains(
+                "overall shutdown timeout (3s) expired; held by resource `stuck` (closing for"
+            ),
+            "{door}: the culprit is named: {stderr}"
+        );
+        assert!(
+            stderr.contains("phase closing_resources"),
+            "pending work is named: {stderr}"
+        );
+        let report = read_report(dir.path());
+        assert_eq!(report["result"], "forced", "{report}");
+        assert_eq!(
+            find(&report, "resources", "stuck")["outcome"]["status"],
+            "timed_out"
+        );
+        assert!(
+            report["abandoned"][0]
+                .as_str()
+                .is_some_and(|a| a.starts_with("resource `stuck`")),
+            "{report}"
+        );
+        assert_eq!(
+            phase(&report, "closing_resources")["within_deadline"],
+            false,
+            "{report}"
+        );
+        assert_eq!(report["main"]["status"], "ok", "{report}");
+    }
 }
 
 #[test]
-fn erroring_and_panicking_closes_are_reported_by_name_and_the_rest_close() {
-    let dir = temp_dir();
-    let mut p = start("close-errors", dir.path());
-    p.wait_line("ready");
-    p.signal(Signal::SIGTERM);
-    let status = p.wait();
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "deadlines were met: completed, with errors in the report"
-    );
-    assert!(p.stdout().iter().any(|l| l == "close-end db"));
-    let report = read_report(dir.path());
-    let find = |n: &str| {
-        report["resources"]
-            .as_array()
-            .expect("resources")
-            .iter()
-            .find(|r| r["name"] == n)
-            .cloned()
-            .expect(n)
-    };
-    assert_eq!(find("failing")["outcome"]["status"], "failed");
-    assert_eq!(
-        find("failing")["outcome"]["detail"],
-        "flush failed: disk full"
-    );
-    assert_eq!(find("panicking")["outcome"]["status"], "panicked");
-    assert_eq!(find("panicking")["outcome"]["detail"], "close exploded");
-    assert_eq!(find("db")["outcome"]["status"], "closed");
+fn a_stuck_blocking_task_does_not_keep_the_process_alive_on_any_door() {
+    for door in ["", "builder:", "raw:"] {
+        let dir = temp_dir();
+        let mut p = start(&format!("{door}blocking-task"), dir.path());
+        p.wait_line("ready");
+        p.signal(Signal::SIGTERM);
+        let status = p.wait();
+        assert_eq!(status.code(), Some(0), "{door} {:?}", p.stderr());
+        assert!(p.stdout().iter().any(|l| l == "close-end db"), "{door}");
+        let report = read_report(dir.path());
+        assert_eq!(report["result"], "completed", "{door} {report}");
+        if door == "raw:" {
+            // The program's own runtime could not stop: the watchdog ended the process with
+            // the report's code.
+            assert!(p.stdout().iter().any(|l| l == "report printed"));
+            let stderr = p.stderr().join("\n");
+            assert!(
+                stderr.contains("the shutdown finished (completed) but the process was still running at the overall deadline (3s)")
+                    && stderr.contains("exiting with 0"),
+                "{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_close_that_blocks_a_worker_thread_ends_the_process_with_124_on_every_door() {
+    for door in ["", "builder:", "raw:"] {
+        let dir = temp_dir();
+        let mut p = start(&format!("{door}hung-worker"), dir.path());
+        p.wait_line("ready");
+        p.signal(Signal::SIGTERM);
+        let status = p.wait();
+        assert_eq!(
+            status.code(),
+            Some(i32::from(graceful::exit::FORCED)),
+            "{door} {:?}",
+            p.stderr()
+        );
+        let report = read_report(dir.path());
+        assert_eq!(report["result"], "forced", "{door} {report}");
+        assert_eq!(
+            find(&report, "resources", "stuck")["outcome"]["status"],
+            "timed_out"
+        );
+        let stderr = p.stderr().join("\n");
+        if door == "raw:" {
+            // The program's own runtime could not stop: the watchdog ended the process.
+            assert!(
+                stderr.contains("the shutdown finished (forced) but the process was still running")
+                    && stderr.contains("exiting with 124"),
+                "{stderr}"
+            );
+        } else {
+            assert!(
+                stderr.contains("`stuck` did not close in time"),
+                "{door} {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fail_runs_an_orderly_shutdown_and_exits_69_on_both_doors() {
+    for door in ["", "builder:", "raw:"] {
+        let dir = temp_dir();
+        let mut p = start(&format!("{door}fail"), dir.path());
+        let status = p.wait();
+        assert_eq!(
+            status.code(),
+            Some(i32::from(graceful::exit::FAILED)),
+            "{door} {:?}",
+            p.stderr()
+        );
+        assert!(p.stdout().iter().any(|l| l == "close-end db"), "{door}");
+        let report = read_report(dir.path());
+        assert_eq!(report["result"], "completed");
+        assert_eq!(report["reason"]["kind"], "resource_failed");
+        if door != "raw:" {
+            let stderr = p.stderr().join("\n");
+            assert!(
+                stderr.contains("graceful: shutdown completed with errors")
+                    && stderr.contains("resource `queue` failed: connection lost")
+                    && stderr.contains("exiting with 69"),
+                "{door}: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn erroring_and_panicking_closes_are_reported_by_name_the_rest_close_and_the_exit_is_74() {
+    for door in ["", "builder:"] {
+        let dir = temp_dir();
+        let mut p = start(&format!("{door}close-errors"), dir.path());
+        p.wait_line("ready");
+        p.signal(Signal::SIGTERM);
+        let status = p.wait();
+        assert_eq!(
+            status.code(),
+            Some(i32::from(graceful::exit::COMPLETED_WITH_ERRORS)),
+            "deadlines were met, but closes failed: {door} {:?}",
+            p.stderr()
+        );
+        assert!(p.stdout().iter().any(|l| l == "close-end db"));
+        let report = read_report(dir.path());
+        assert_eq!(report["result"], "completed");
+        let find = |n: &str| find(&report, "resources", n);
+        assert_eq!(find("failing")["outcome"]["status"], "failed");
+        assert_eq!(
+            find("failing")["outcome"]["detail"],
+            "flush failed: disk full"
+        );
+        assert_eq!(find("panicking")["outcome"]["status"], "panicked");
+        assert_eq!(find("panicking")["outcome"]["detail"], "close exploded");
+        assert_eq!(find("db")["outcome"]["status"], "closed");
+        let stderr = p.stderr().join("\n");
+        assert!(
+            stderr.contains("exiting with 74")
+                && stderr.contains("resource `failing` failed to close: flush failed: disk full")
+                && stderr.contains("resource `panicking` panicked while closing: close exploded"),
+            "{door}: {stderr}"
+        );
+    }
 }
 
 #[test]
@@ -342,16 +486,48 @@ fn a_failing_constructor_closes_only_what_was_built_and_names_file_and_line() {
 }
 
 #[test]
-fn main_returning_an_error_still_closes_resources_and_exits_1() {
-    let dir = temp_dir();
-    let mut p = start("main-error", dir.path());
-    let status = p.wait();
-    assert_eq!(status.code(), Some(1));
-    assert!(p.stdout().iter().any(|l| l == "close-end db"));
-    let report = read_report(dir.path());
-    assert_eq!(report["main"]["status"], "error");
-    assert_eq!(report["main"]["detail"], "\"main gave up\"");
-    assert_eq!(report["reason"]["kind"], "main_failed");
+fn main_returning_an_error_still_closes_resources_prints_it_once_and_exits_1() {
+    for door in ["", "builder:"] {
+        let dir = temp_dir();
+        let mut p = start(&format!("{door}main-error"), dir.path());
+        let status = p.wait();
+        assert_eq!(status.code(), Some(1), "{door}");
+        assert!(p.stdout().iter().any(|l| l == "close-end db"));
+        let report = read_report(dir.path());
+        assert_eq!(report["main"]["status"], "error");
+        assert_eq!(report["main"]["detail"], "\"main gave up\"");
+        assert_eq!(report["reason"]["kind"], "main_failed");
+        // As Rust's own `fn main() -> Result` prints it, with no tracing subscriber installed.
+        let stderr = p.stderr();
+        let printed: Vec<_> = stderr
+            .iter()
+            .filter(|l| l.contains("main gave up"))
+            .collect();
+        assert_eq!(printed, ["Error: \"main gave up\""], "{door}: {stderr:?}");
+    }
+}
+
+#[test]
+fn a_failed_start_up_is_printed_once() {
+    for door in ["", "builder:"] {
+        let dir = temp_dir();
+        let mut p = start(&format!("{door}failing-startup"), dir.path());
+        let status = p.wait();
+        assert_eq!(
+            status.code(),
+            Some(i32::from(graceful::exit::STARTUP_FAILED))
+        );
+        let stderr = p.stderr();
+        let printed: Vec<_> = stderr
+            .iter()
+            .filter(|l| l.contains("connection refused"))
+            .collect();
+        assert_eq!(printed.len(), 1, "{door}: {stderr:?}");
+        assert!(
+            printed[0].starts_with("graceful: start-up failed: resource `cache`"),
+            "{printed:?}"
+        );
+    }
 }
 
 #[test]

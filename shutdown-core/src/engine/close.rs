@@ -1,14 +1,13 @@
 //! `ClosingResources`: ascending priority, equal priorities concurrently, each close bounded.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use tokio::task::{JoinError, JoinHandle};
 
 use super::build::Built;
-use super::recorder::Recorder;
-use crate::error::{BoxError, DeadlineExceeded};
-use crate::phase::Phase;
+use super::recorder::{Busy, Recorder};
+use crate::error::BoxError;
 use crate::report::{CloseOutcome, ResourceRecord};
 use crate::shutdown::{Event, Shutdown};
 
@@ -58,116 +57,136 @@ pub(crate) async fn bounded_until(
     }
 }
 
-/// Closes every built resource; returns the records in the order closes started.
-pub(crate) async fn close_all(
-    shutdown: &Shutdown,
-    built: Vec<Built>,
-    rec: &mut Recorder,
-) -> Vec<ResourceRecord> {
+/// Closes every built resource; the records go to `rec`, in the order closes started.
+pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut Recorder) {
     let config = shutdown.config().clone();
     let mut classes: BTreeMap<i32, Vec<Built>> = BTreeMap::new();
     for b in built {
         classes.entry(b.priority).or_default().push(b);
     }
-    let mut records = Vec::new();
     for (priority, class) in classes {
         let budget = config.class_budgets.get(&priority).map(|s| s.value);
         let class_deadline =
             budget.map_or(rec.deadline, |b| (Instant::now() + b).min(rec.deadline));
+        let close_timeout = config.resource_close_timeout.value;
+        let limit_used = budget.map_or(close_timeout, |b| b.min(close_timeout));
         let mut set = tokio::task::JoinSet::new();
+        // What each task closes, so that a task that dies still leaves its record.
+        let mut closing = HashMap::new();
         for b in class {
             let shutdown = shutdown.clone();
-            let close_timeout = config.resource_close_timeout.value;
-            let origin = rec.start;
-            set.spawn(async move {
-                let started = origin.elapsed();
-                let value = shutdown.resources().take(b.type_id);
-                let limit = (Instant::now() + close_timeout).min(class_deadline);
-                let outcome = if shutdown.is_forced() {
-                    CloseOutcome::Skipped
-                } else {
-                    match (b.close, value) {
-                        (Some(close), Some(value)) => {
-                            bounded(tokio::spawn(close(value)), limit, &shutdown).await
-                        }
-                        (None, Some(value)) if !b.needs_drop => {
-                            // No handler and no `Drop` code: releasing the handle is the close.
-                            drop(value);
-                            CloseOutcome::Closed
-                        }
-                        (None, Some(value)) => {
-                            // No handler: dropping the engine's handle is the close. `Drop` may
-                            // block (a synchronous client flushing), so it runs off the workers,
-                            // bounded like any close; a panicking `Drop` is reported as such.
-                            let task = tokio::task::spawn_blocking(move || {
-                                drop(value);
-                                Ok(())
-                            });
-                            bounded(task, limit, &shutdown).await
-                        }
-                        (_, None) => CloseOutcome::Closed,
-                    }
-                };
-                let limit_used = budget.map_or(close_timeout, |b| b.min(close_timeout));
-                let record = ResourceRecord {
-                    name: b.name,
-                    type_name: b.type_name,
-                    priority: b.priority,
-                    location: b.location,
-                    close: b.close_kind,
-                    outcome,
-                    started,
-                    finished: origin.elapsed(),
-                };
-                (record, limit_used)
-            });
-        }
-        while let Some(joined) = set.join_next().await {
-            let Ok((record, limit)) = joined else {
-                continue;
+            let rec = rec.clone();
+            let record = ResourceRecord {
+                name: b.name.clone(),
+                type_name: b.type_name,
+                priority: b.priority,
+                location: b.location,
+                close: b.close_kind.clone(),
+                outcome: CloseOutcome::Closed,
+                started: rec.start.elapsed(),
+                finished: std::time::Duration::ZERO,
             };
-            let seconds = record.finished.saturating_sub(record.started).as_secs_f64();
-            match &record.outcome {
-                CloseOutcome::Closed => {
-                    tracing::info!(target: "graceful::resource", resource = %record.name, priority = record.priority, seconds, "resource closed")
+            let handle = set.spawn({
+                let mut record = record.clone();
+                async move {
+                    let _busy = rec.busy(Busy::Resource(record.clone()));
+                    record.outcome = close_one(b, &shutdown, close_timeout, class_deadline).await;
+                    record.finished = rec.start.elapsed();
+                    record
                 }
-                CloseOutcome::Skipped => {
-                    rec.forced = true;
-                    tracing::warn!(target: "graceful::resource", resource = %record.name, "resource close skipped: shutdown forced")
-                }
-                CloseOutcome::TimedOut => {
-                    rec.forced = true;
-                    rec.deadlines.push(DeadlineExceeded {
-                        phase: Phase::ClosingResources,
-                        what: record.name.clone(),
-                        limit,
-                    });
-                    shutdown.emit(Event::Deadline {
-                        what: record.name.clone(),
-                    });
-                    tracing::error!(target: "graceful::resource", resource = %record.name, "resource did not close within {limit:?}; moving on")
-                }
-                CloseOutcome::Failed(e) | CloseOutcome::Panicked(e) => {
-                    tracing::error!(target: "graceful::resource", resource = %record.name, error = %e, "resource failed to close")
-                }
-            }
-            if let Ok(mut p) = shutdown.inner.progress.lock() {
-                p.resources_closed += 1;
-                if !record.outcome.is_ok() {
-                    p.errors
-                        .push(format!("{}: {:?}", record.name, record.outcome));
-                }
-            }
-            shutdown.emit(Event::ResourceClosed {
-                name: record.name.clone(),
-                outcome: record.outcome.clone(),
-                seconds,
             });
-            records.push(record);
+            closing.insert(handle.id(), record);
+        }
+        while let Some(joined) = set.join_next_with_id().await {
+            let record = match joined {
+                Ok((id, record)) => {
+                    closing.remove(&id);
+                    record
+                }
+                Err(join) => {
+                    let Some(mut record) = closing.remove(&join.id()) else {
+                        continue;
+                    };
+                    record.outcome = CloseOutcome::Panicked(panic_message(join));
+                    record.finished = rec.start.elapsed();
+                    record
+                }
+            };
+            finished(shutdown, rec, record, limit_used);
         }
     }
-    records.sort_by_key(|r| r.started);
-    records
+}
+
+/// Runs one resource's close, bounded by its own limit and its class's deadline.
+async fn close_one(
+    b: Built,
+    shutdown: &Shutdown,
+    close_timeout: std::time::Duration,
+    class_deadline: Instant,
+) -> CloseOutcome {
+    let value = shutdown.resources().take(b.type_id);
+    let limit = (Instant::now() + close_timeout).min(class_deadline);
+    if shutdown.is_forced() {
+        return CloseOutcome::Skipped;
+    }
+    match (b.close, value) {
+        (Some(close), Some(value)) => bounded(tokio::spawn(close(value)), limit, shutdown).await,
+        (None, Some(value)) if !b.needs_drop => {
+            // No handler and no `Drop` code: releasing the handle is the close.
+            drop(value);
+            CloseOutcome::Closed
+        }
+        (None, Some(value)) => {
+            // No handler: dropping the engine's handle is the close. `Drop` may block (a
+            // synchronous client flushing), so it runs off the workers, bounded like any
+            // close; a panicking `Drop` is reported as such.
+            let task = tokio::task::spawn_blocking(move || {
+                drop(value);
+                Ok(())
+            });
+            bounded(task, limit, shutdown).await
+        }
+        (_, None) => CloseOutcome::Closed,
+    }
+}
+
+/// Logs, counts and records one finished close.
+fn finished(
+    shutdown: &Shutdown,
+    rec: &Recorder,
+    record: ResourceRecord,
+    limit: std::time::Duration,
+) {
+    let seconds = record.finished.saturating_sub(record.started).as_secs_f64();
+    match &record.outcome {
+        CloseOutcome::Closed => {
+            tracing::info!(target: "graceful::resource", resource = %record.name, priority = record.priority, seconds, "resource closed")
+        }
+        CloseOutcome::Skipped => {
+            rec.set_forced();
+            tracing::warn!(target: "graceful::resource", resource = %record.name, "resource close skipped: shutdown forced")
+        }
+        CloseOutcome::TimedOut => {
+            rec.missed(record.name.clone(), limit, shutdown);
+            tracing::error!(target: "graceful::resource", resource = %record.name, "resource did not close within {limit:?}; moving on")
+        }
+        CloseOutcome::Failed(e) | CloseOutcome::Panicked(e) => {
+            tracing::error!(target: "graceful::resource", resource = %record.name, error = %e, "resource failed to close")
+        }
+    }
+    if let Ok(mut p) = shutdown.inner.progress.lock() {
+        p.resources_closed += 1;
+        if !record.outcome.is_ok() {
+            p.errors
+                .push(format!("{}: {:?}", record.name, record.outcome));
+        }
+    }
+    shutdown.emit(Event::ResourceClosed {
+        name: record.name.clone(),
+        outcome: record.outcome.clone(),
+        seconds,
+    });
+    rec.resource(record);
 }
 
 /// An error and its sources, joined by `: `.

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use crate::exit;
-use crate::report::{MainOutcome, ShutdownReport};
+use crate::report::ShutdownReport;
 
 /// A return type `main` may have under `#[graceful::main]`: `()`, `Result<(), E>`,
 /// [`ExitCode`], or `Result<ExitCode, E>` (`E: Debug`, as for Rust's own `main`).
@@ -62,25 +62,11 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
-    /// The numeric exit code the engine chose, or `None` when `main` returned its own
-    /// [`ExitCode`] (which wins and cannot be read back as a number).
-    ///
-    /// Order: start-up failure ([`exit::STARTUP_FAILED`]) > forced ([`exit::FORCED`]) >
-    /// `main`'s error (1) or panic (101) > `main`'s own code > a fatal task failure (1) > 0.
+    /// The numeric exit code the report decides ([`exit::code`], whose table lists every
+    /// outcome), or `None` when `main` returned its own non-zero [`ExitCode`] (which wins over
+    /// the codes of a completed shutdown and cannot be read back as a number).
     pub fn code(&self) -> Option<u8> {
-        if self.report.startup_error.is_some() {
-            return Some(exit::STARTUP_FAILED);
-        }
-        if self.report.is_forced() {
-            return Some(exit::FORCED);
-        }
-        match &self.report.main {
-            MainOutcome::Error(_) => Some(exit::MAIN_ERROR),
-            MainOutcome::Panicked(_) => Some(101),
-            MainOutcome::ExitCode => None,
-            _ if self.report.failed_task().is_some() => Some(exit::MAIN_ERROR),
-            _ => Some(0),
-        }
+        exit::code(&self.report)
     }
 
     /// The exit status to return from the process's `main`.

@@ -1,68 +1,148 @@
-//! Bookkeeping shared by the phases of one shutdown.
+//! The record of one shutdown: phases, closes, hooks, missed deadlines, and what is still
+//! being waited for.
+//!
+//! One `Recorder` is created when the phases start. Its clones go to the close and hook tasks
+//! and to the watchdog thread, so there is one place that knows what happened and what is
+//! still running: the final report and the watchdog's last-resort report are both built from
+//! it ([`Recorder::report`]). A missed deadline is recorded in one way only,
+//! [`Recorder::missed`], which also marks the current phase as not within its deadline.
 
-use std::time::Instant;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::error::DeadlineExceeded;
 use crate::phase::Phase;
-use crate::report::PhaseRecord;
-use crate::shutdown::Shutdown;
+use crate::report::{
+    CloseOutcome, HookRecord, MainOutcome, PhaseRecord, ResourceRecord, ShutdownReport,
+};
+use crate::shutdown::{Event, Shutdown};
 
-/// Clocks and records of the running shutdown.
+/// Clocks and records of the running shutdown. Cheap to clone; clones share the record.
+#[derive(Clone)]
 pub(crate) struct Recorder {
     /// When the shutdown was triggered.
     pub(crate) start: Instant,
     /// The engine's own deadline: a little before the overall timeout, so the engine
     /// finishes and reports before the watchdog would exit the process.
     pub(crate) deadline: Instant,
-    pub(crate) phases: Vec<PhaseRecord>,
-    pub(crate) deadlines: Vec<DeadlineExceeded>,
-    pub(crate) forced: bool,
+    record: Arc<Mutex<Record>>,
+}
+
+#[derive(Default)]
+struct Record {
+    phases: Vec<PhaseRecord>,
+    deadlines: Vec<DeadlineExceeded>,
+    forced: bool,
     current: Option<(Phase, Instant, bool)>,
+    resources: Vec<ResourceRecord>,
+    hooks: Vec<HookRecord>,
+    abandoned: Vec<String>,
+    main: Option<MainOutcome>,
+    startup_error: Option<String>,
+    busy: BTreeMap<u64, (Busy, Instant)>,
+    next_busy: u64,
+}
+
+/// Something the engine is waiting for right now.
+pub(crate) enum Busy {
+    /// A resource's close; the record's outcome and end are filled in if it never finishes.
+    Resource(ResourceRecord),
+    /// A phase hook.
+    Hook {
+        /// Its phase.
+        phase: Phase,
+        /// Its name.
+        name: String,
+    },
+}
+
+impl Busy {
+    fn describe(&self, since: Instant) -> String {
+        let for_ = since.elapsed();
+        match self {
+            Busy::Resource(r) => format!("resource `{}` (closing for {for_:.1?})", r.name),
+            Busy::Hook { phase, name } => {
+                format!("hook `{name}` ({phase}, running for {for_:.1?})")
+            }
+        }
+    }
+}
+
+/// Removes its entry from the busy list when dropped (also when the task is aborted).
+pub(crate) struct BusyGuard {
+    record: Arc<Mutex<Record>>,
+    id: u64,
+}
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        lock(&self.record).busy.remove(&self.id);
+    }
+}
+
+/// The record is plain data, valid after any panic that interrupted a writer: a poisoned
+/// lock is used as is.
+fn lock(record: &Mutex<Record>) -> MutexGuard<'_, Record> {
+    record.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Recorder {
-    pub(crate) fn new(start: Instant, timeout: std::time::Duration) -> Self {
-        let margin = (timeout / 10).min(std::time::Duration::from_millis(500));
+    pub(crate) fn new(start: Instant, timeout: Duration) -> Self {
+        let margin = (timeout / 10).min(Duration::from_millis(500));
         Recorder {
             start,
             deadline: start + timeout.saturating_sub(margin),
-            phases: Vec::new(),
-            deadlines: Vec::new(),
-            forced: false,
-            current: None,
+            record: Arc::default(),
         }
     }
 
     /// Ends the current phase and enters `phase`.
-    pub(crate) fn enter(&mut self, shutdown: &Shutdown, phase: Phase) {
+    pub(crate) fn enter(&self, shutdown: &Shutdown, phase: Phase) {
         self.finish_current();
-        self.current = Some((phase, Instant::now(), true));
+        lock(&self.record).current = Some((phase, Instant::now(), true));
         shutdown.set_phase(phase);
     }
 
-    /// Marks the current phase as having missed a deadline.
-    pub(crate) fn missed(
-        &mut self,
-        what: impl Into<String>,
-        limit: std::time::Duration,
-        shutdown: &Shutdown,
-    ) {
+    /// Records that `what` missed its deadline `limit`: the current phase is marked as not
+    /// within its deadline, the shutdown's result becomes [`Phase::Forced`], and a
+    /// [`Event::Deadline`] is sent. The only way a missed deadline is recorded.
+    pub(crate) fn missed(&self, what: impl Into<String>, limit: Duration, shutdown: &Shutdown) {
         let what = what.into();
-        self.forced = true;
-        if let Some((phase, _, within)) = self.current.as_mut() {
-            *within = false;
-            self.deadlines.push(DeadlineExceeded {
-                phase: *phase,
+        {
+            let mut r = lock(&self.record);
+            r.forced = true;
+            let phase = match r.current.as_mut() {
+                Some((phase, _, within)) => {
+                    *within = false;
+                    *phase
+                }
+                None => shutdown.current_phase(),
+            };
+            r.deadlines.push(DeadlineExceeded {
+                phase,
                 what: what.clone(),
                 limit,
             });
         }
-        shutdown.emit(crate::shutdown::Event::Deadline { what });
+        shutdown.emit(Event::Deadline { what });
     }
 
-    pub(crate) fn finish_current(&mut self) {
-        if let Some((phase, began, within)) = self.current.take() {
-            self.phases.push(PhaseRecord {
+    /// Marks the result as [`Phase::Forced`] without a deadline of its own (work skipped
+    /// because the shutdown was forced).
+    pub(crate) fn set_forced(&self) {
+        lock(&self.record).forced = true;
+    }
+
+    /// `true` once a deadline was missed or work was skipped.
+    pub(crate) fn is_forced(&self) -> bool {
+        lock(&self.record).forced
+    }
+
+    pub(crate) fn finish_current(&self) {
+        let mut r = lock(&self.record);
+        if let Some((phase, began, within)) = r.current.take() {
+            r.phases.push(PhaseRecord {
                 phase,
                 started: began.duration_since(self.start),
                 duration: began.elapsed(),
@@ -72,7 +152,187 @@ impl Recorder {
     }
 
     /// Time left before the engine's deadline.
-    pub(crate) fn remaining(&self) -> std::time::Duration {
+    pub(crate) fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Notes that the engine waits for `what` until the guard drops.
+    pub(crate) fn busy(&self, what: Busy) -> BusyGuard {
+        let mut r = lock(&self.record);
+        let id = r.next_busy;
+        r.next_busy += 1;
+        r.busy.insert(id, (what, Instant::now()));
+        BusyGuard {
+            record: self.record.clone(),
+            id,
+        }
+    }
+
+    /// What the engine is waiting for now, one line each, oldest first.
+    pub(crate) fn holders(&self) -> Vec<String> {
+        lock(&self.record)
+            .busy
+            .values()
+            .map(|(b, since)| b.describe(*since))
+            .collect()
+    }
+
+    pub(crate) fn resource(&self, record: ResourceRecord) {
+        lock(&self.record).resources.push(record);
+    }
+
+    pub(crate) fn hook(&self, record: HookRecord) {
+        lock(&self.record).hooks.push(record);
+    }
+
+    pub(crate) fn set_abandoned(&self, abandoned: Vec<String>) {
+        lock(&self.record).abandoned = abandoned;
+    }
+
+    pub(crate) fn set_main(&self, main: MainOutcome) {
+        lock(&self.record).main = Some(main);
+    }
+
+    pub(crate) fn set_startup_error(&self, error: Option<String>) {
+        lock(&self.record).startup_error = error;
+    }
+
+    /// The report as it stands. Work still running (a close or hook the engine waits for)
+    /// is recorded as timed out and named in `abandoned`; a phase still running is recorded
+    /// as not within its deadline. After the last phase, nothing is running and this is the
+    /// final report.
+    pub(crate) fn report(&self, shutdown: &Shutdown, result: Phase) -> ShutdownReport {
+        let r = lock(&self.record);
+        let now = self.start.elapsed();
+        let mut phases = r.phases.clone();
+        if let Some((phase, began, _)) = r.current {
+            phases.push(PhaseRecord {
+                phase,
+                started: began.duration_since(self.start),
+                duration: began.elapsed(),
+                within_deadline: false,
+            });
+        }
+        let mut resources = r.resources.clone();
+        let mut hooks = r.hooks.clone();
+        let mut abandoned = r.abandoned.clone();
+        for (busy, since) in r.busy.values() {
+            abandoned.push(busy.describe(*since));
+            match busy {
+                Busy::Resource(rec) => resources.push(ResourceRecord {
+                    outcome: CloseOutcome::TimedOut,
+                    finished: now,
+                    ..rec.clone()
+                }),
+                Busy::Hook { phase, name } => hooks.push(HookRecord {
+                    phase: *phase,
+                    name: name.clone(),
+                    outcome: CloseOutcome::TimedOut,
+                    duration: since.elapsed(),
+                }),
+            }
+        }
+        resources.sort_by_key(|r| r.started);
+        ShutdownReport {
+            result,
+            reason: shutdown.reason(),
+            phases,
+            resources,
+            hooks,
+            tasks: shutdown.extension::<crate::task::TaskFailures>().list(),
+            abandoned,
+            deadlines: r.deadlines.clone(),
+            main: r.main.clone().unwrap_or(MainOutcome::Running),
+            startup_error: r.startup_error.clone(),
+            total: now,
+        }
+    }
+}
+
+/// Writes `report` to the state directory (atomically), if one is configured.
+pub(crate) fn write_report(shutdown: &Shutdown, report: &ShutdownReport) {
+    let Some(dir) = &shutdown.config().state_dir.value else {
+        return;
+    };
+    let path = dir.join(crate::report::LAST_REPORT_FILE);
+    match crate::fs::atomic_write(&path, report.to_json().as_bytes()) {
+        Ok(()) => {
+            tracing::debug!(target: "graceful::report", path = %path.display(), "report written")
+        }
+        Err(e) => {
+            tracing::error!(target: "graceful::report", path = %path.display(), "cannot write the shutdown report: {e}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::resource::{CloseKind, Resources};
+
+    fn shutdown() -> Shutdown {
+        Shutdown::new(Arc::new(Config::default()), Resources::default())
+    }
+
+    fn record(name: &str) -> ResourceRecord {
+        ResourceRecord {
+            name: name.into(),
+            type_name: "T",
+            priority: 1,
+            location: None,
+            close: CloseKind::Drop,
+            outcome: CloseOutcome::Closed,
+            started: Duration::ZERO,
+            finished: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_missed_deadline_marks_its_phase_and_forces_the_result() {
+        let s = shutdown();
+        let rec = Recorder::new(Instant::now(), Duration::from_secs(5));
+        rec.enter(&s, Phase::ClosingResources);
+        rec.missed("db", Duration::from_secs(1), &s);
+        rec.enter(&s, Phase::FlushingBuffers);
+        rec.finish_current();
+        let report = rec.report(&s, Phase::Forced);
+        assert!(rec.is_forced());
+        assert_eq!(report.phases[0].phase, Phase::ClosingResources);
+        assert!(!report.phases[0].within_deadline);
+        assert!(report.phases[1].within_deadline);
+        assert_eq!(report.deadlines[0].phase, Phase::ClosingResources);
+        assert_eq!(report.deadlines[0].what, "db");
+    }
+
+    #[test]
+    fn work_still_running_is_reported_as_timed_out_and_named() {
+        let s = shutdown();
+        let rec = Recorder::new(Instant::now(), Duration::from_secs(5));
+        rec.enter(&s, Phase::ClosingResources);
+        rec.resource(record("cache"));
+        let busy = rec.busy(Busy::Resource(record("stuck")));
+        let hook = rec.busy(Busy::Hook {
+            phase: Phase::ClosingResources,
+            name: "flush".into(),
+        });
+        assert_eq!(rec.holders().len(), 2);
+        assert!(rec.holders()[0].starts_with("resource `stuck` (closing for"));
+        let report = rec.report(&s, Phase::Forced);
+        assert_eq!(
+            report.resource("cache").map(|r| &r.outcome),
+            Some(&CloseOutcome::Closed)
+        );
+        assert_eq!(
+            report.resource("stuck").map(|r| &r.outcome),
+            Some(&CloseOutcome::TimedOut)
+        );
+        assert_eq!(report.hooks[0].outcome, CloseOutcome::TimedOut);
+        assert!(!report.phases[0].within_deadline, "the phase never ended");
+        assert_eq!(report.main, MainOutcome::Running);
+        drop((busy, hook));
+        assert!(rec.holders().is_empty());
     }
 }

@@ -9,11 +9,11 @@ use super::build::{self, Built};
 use super::builder::Graceful;
 use super::close::{self, panic_message};
 use super::outcome::{MainExit, MainOutput, RunOutcome};
-use super::recorder::Recorder;
+use super::recorder::{Busy, Recorder, write_report};
 use super::{save, signals, watchdog};
 use crate::phase::Phase;
 use crate::reason::ShutdownReason;
-use crate::report::{CloseOutcome, HookRecord, MainOutcome, ShutdownReport};
+use crate::report::{CloseOutcome, HookRecord, MainOutcome};
 use crate::shutdown::Shutdown;
 
 impl Graceful {
@@ -144,21 +144,21 @@ async fn phases(
 ) -> RunOutcome {
     let config = shutdown.config().clone();
     let start = shutdown.shutdown_start();
+    let mut rec = Recorder::new(start, shutdown.timeout());
+    rec.set_startup_error(startup_error.clone());
     if process_owner {
-        watchdog::arm(shutdown.clone(), start);
+        watchdog::arm(shutdown.clone(), rec.clone());
     }
     if let Ok(mut p) = shutdown.inner.progress.lock() {
         p.resources_total = built.len();
     }
-    let mut rec = Recorder::new(start, shutdown.timeout());
-    let mut hooks = Vec::new();
     // The phases before SavingState leave time for a forced save.
     let before_save = save::before(rec.deadline, save::reserve(shutdown));
 
     rec.enter(shutdown, Phase::Initiated);
 
     rec.enter(shutdown, Phase::StoppingNewRequests);
-    run_hooks(shutdown, Phase::StoppingNewRequests, &mut rec, &mut hooks).await;
+    run_hooks(shutdown, Phase::StoppingNewRequests, &mut rec).await;
     let delay = config
         .readiness_delay
         .value
@@ -224,52 +224,26 @@ async fn phases(
             tracing::warn!(target: "graceful::drain", "not waited for (wait_for_connections = false): {a}");
         }
     }
+    rec.set_main(main.clone());
+    rec.set_abandoned(abandoned);
 
     rec.enter(shutdown, Phase::SavingState);
-    run_hooks(shutdown, Phase::SavingState, &mut rec, &mut hooks).await;
+    run_hooks(shutdown, Phase::SavingState, &mut rec).await;
 
     rec.enter(shutdown, Phase::ClosingResources);
-    let resources = close::close_all(shutdown, built, &mut rec).await;
-    if resources
-        .iter()
-        .any(|r| matches!(r.outcome, CloseOutcome::TimedOut | CloseOutcome::Skipped))
-    {
-        rec.forced = true;
-    }
+    close::close_all(shutdown, built, &mut rec).await;
 
     rec.enter(shutdown, Phase::FlushingBuffers);
-    run_hooks(shutdown, Phase::FlushingBuffers, &mut rec, &mut hooks).await;
+    run_hooks(shutdown, Phase::FlushingBuffers, &mut rec).await;
     rec.finish_current();
 
-    let result = if rec.forced || shutdown.is_forced() {
+    let result = if rec.is_forced() || shutdown.is_forced() {
         Phase::Forced
     } else {
         Phase::Completed
     };
-    let report = ShutdownReport {
-        result,
-        reason: shutdown.reason(),
-        phases: std::mem::take(&mut rec.phases),
-        resources,
-        hooks,
-        tasks: shutdown.extension::<crate::task::TaskFailures>().list(),
-        abandoned,
-        deadlines: std::mem::take(&mut rec.deadlines),
-        main,
-        startup_error,
-        total: start.elapsed(),
-    };
-    if let Some(dir) = &config.state_dir.value {
-        let path = dir.join(crate::report::LAST_REPORT_FILE);
-        match crate::fs::atomic_write(&path, report.to_json().as_bytes()) {
-            Ok(()) => {
-                tracing::debug!(target: "graceful::report", path = %path.display(), "report written")
-            }
-            Err(e) => {
-                tracing::error!(target: "graceful::report", path = %path.display(), "cannot write the shutdown report: {e}")
-            }
-        }
-    }
+    let report = rec.report(shutdown, result);
+    write_report(shutdown, &report);
     let _ = shutdown.inner.report.set(report.clone());
     shutdown.set_phase(result);
     // Let integrations deliver the final phase (admin event streams, systemd), briefly and never
@@ -283,12 +257,7 @@ async fn phases(
 }
 
 /// Runs the hooks registered for `phase`, concurrently, bounded by the engine's deadline.
-async fn run_hooks(
-    shutdown: &Shutdown,
-    phase: Phase,
-    rec: &mut Recorder,
-    out: &mut Vec<HookRecord>,
-) {
+async fn run_hooks(shutdown: &Shutdown, phase: Phase, rec: &mut Recorder) {
     let mine: Vec<_> = match shutdown.inner.hooks.lock() {
         Ok(mut hooks) => {
             let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *hooks)
@@ -306,7 +275,12 @@ async fn run_hooks(
     let mut set = tokio::task::JoinSet::new();
     for hook in mine {
         let shutdown = shutdown.clone();
+        let rec = rec.clone();
         set.spawn(async move {
+            let _busy = rec.busy(Busy::Hook {
+                phase,
+                name: hook.name.clone(),
+            });
             let began = Instant::now();
             let task = tokio::spawn((hook.run)(shutdown.clone()));
             let outcome = if phase == Phase::SavingState {
@@ -329,6 +303,6 @@ async fn run_hooks(
         } else if !record.outcome.is_ok() {
             tracing::error!(target: "graceful::hook", hook = %record.name, phase = phase.as_str(), outcome = ?record.outcome, "hook failed");
         }
-        out.push(record);
+        rec.hook(record);
     }
 }

@@ -653,3 +653,121 @@ async fn drop_only_resources_are_dropped_and_a_panicking_drop_is_reported() {
         CloseOutcome::Panicked("drop exploded".into())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_close_marks_the_closing_phase_as_past_its_deadline() {
+    let outcome = engine()
+        .resource(
+            Resource::from_value("hung", 50, A)
+                .close_with(|_r: Res<A>| std::future::pending::<()>()),
+        )
+        .build()
+        .expect("build")
+        .run(|_| async {})
+        .await;
+    let r = &outcome.report;
+    let closing = r
+        .phases
+        .iter()
+        .find(|p| p.phase == Phase::ClosingResources)
+        .expect("closing phase");
+    assert!(!closing.within_deadline, "{r}");
+    assert_eq!(r.deadlines.len(), 1, "{r:?}");
+    assert_eq!(r.deadlines[0].phase, Phase::ClosingResources);
+    assert_eq!(r.deadlines[0].what, "hung");
+    assert_eq!(r.deadlines[0].limit, Duration::from_secs(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_task_that_panics_itself_keeps_its_record() {
+    // A close function that panics before it returns its future panics the engine's own
+    // close task, not the close future the engine awaits.
+    let mut spec = Resource::from_value("exploding", 50, A).into_spec();
+    spec.close = Some(Box::new(|_| panic!("close task exploded")));
+    let outcome = engine()
+        .resource_spec(spec)
+        .resource(Resource::from_value("db", 100, B).close_with(|_r: Res<B>| async {}))
+        .build()
+        .expect("build")
+        .run(|_| async {})
+        .await;
+    let r = &outcome.report;
+    assert_eq!(
+        r.resource("exploding").map(|x| &x.outcome),
+        Some(&CloseOutcome::Panicked("close task exploded".into())),
+        "{r}"
+    );
+    assert_eq!(
+        r.resource("db").map(|x| &x.outcome),
+        Some(&CloseOutcome::Closed)
+    );
+    assert_eq!(outcome.code(), Some(crate::exit::COMPLETED_WITH_ERRORS));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn exit_codes_follow_the_report() {
+    // `fail` starts the shutdown: a fatal failure.
+    let outcome = engine()
+        .build()
+        .expect("build")
+        .run(|s: crate::Shutdown| async move {
+            s.fail("queue", "connection lost");
+        })
+        .await;
+    assert_eq!(
+        outcome.code(),
+        Some(crate::exit::FAILED),
+        "{}",
+        outcome.report
+    );
+    // A failing close: completed, with errors.
+    let failing = engine().resource(
+        Resource::from_value("failing", 50, A)
+            .close_with(|_r: Res<A>| async { Err::<(), BoxError>("flush failed".into()) }),
+    );
+    let g = failing.build().expect("build");
+    let outcome = g.run(|_| async {}).await;
+    assert_eq!(outcome.report.result, Phase::Completed);
+    assert_eq!(outcome.code(), Some(crate::exit::COMPLETED_WITH_ERRORS));
+    // A failing hook counts the same.
+    let hook = engine().on_phase(Phase::SavingState, "save", |_| async {
+        Err::<(), BoxError>("disk full".into())
+    });
+    let g = hook.build().expect("build");
+    let outcome = g.run(|_| async {}).await;
+    assert_eq!(outcome.code(), Some(crate::exit::COMPLETED_WITH_ERRORS));
+    // Nothing failed.
+    let g = engine().build().expect("build");
+    assert_eq!(g.run(|_| async {}).await.code(), Some(0));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_cancellation_token_and_drain_started_follow_the_shutdown() {
+    let g = engine().build().expect("build");
+    let s = g.shutdown();
+    let token = s.cancellation_token();
+    let drain = s.drain_started();
+    assert!(!token.is_cancelled());
+    // Cancelling the child token does not start a shutdown.
+    s.cancellation_token().cancel();
+    assert!(!s.is_shutting_down());
+    let outcome = g
+        .run(|s: crate::Shutdown| async move {
+            let token = s.cancellation_token();
+            let seen = tokio::spawn(async move {
+                token.cancelled().await;
+                "cancelled"
+            });
+            s.trigger("test");
+            // The drain waits for `main`, so `main` sees the drain start.
+            s.drain_started().await;
+            assert_eq!(s.current_phase(), Phase::DrainingConnections);
+            assert_eq!(seen.await.expect("join"), "cancelled");
+        })
+        .await;
+    assert_eq!(outcome.code(), Some(0), "{}", outcome.report);
+    assert!(token.is_cancelled());
+    tokio::time::timeout(Duration::from_secs(5), drain)
+        .await
+        .expect("drain_started resolves");
+}

@@ -1,18 +1,36 @@
 //! The last line of defence: a plain OS thread that ends the process at the overall deadline,
 //! even if every runtime worker is blocked.
+//!
+//! It is armed when a shutdown starts in an engine that owns the process, and it stays armed
+//! after the report: a process whose runtime cannot stop (a stuck `spawn_blocking`, a close
+//! that blocks a worker thread) would otherwise print its report and then wait for ever while
+//! the runtime is dropped. At the deadline it does one of two things:
+//!
+//! - the shutdown has not finished: it names what held it (the resources, hooks and tasks the
+//!   engine was waiting for), writes the report as it stands to the state directory
+//!   (atomically, like the final one), and exits with [`exit::FORCED`];
+//! - the shutdown has finished but the process is still here: it names the work that outlived
+//!   it and exits with the code the report decides ([`exit::code`]), the same code a bounded
+//!   runtime shutdown would have returned.
 
 use std::time::{Duration, Instant};
 
+use super::recorder::{Recorder, write_report};
 use crate::exit;
+use crate::phase::Phase;
 use crate::shutdown::Shutdown;
 
-/// Arms the watchdog for a shutdown that started at `start`.
-pub(crate) fn arm(shutdown: Shutdown, start: Instant) {
-    let timeout = shutdown.timeout();
-    let force = shutdown.config().force_after_timeout.value;
-    // Fire a little before the deadline so the process is gone *before* it.
+/// When the watchdog acts for a shutdown that started at `start` with `timeout`: a little
+/// before the overall deadline, so that the process is gone *before* it.
+pub(crate) fn deadline(start: Instant, timeout: Duration) -> Instant {
     let margin = (timeout / 50).min(Duration::from_millis(50));
-    let at = start + timeout.saturating_sub(margin);
+    start + timeout.saturating_sub(margin)
+}
+
+/// Arms the watchdog for the shutdown `rec` records.
+pub(crate) fn arm(shutdown: Shutdown, rec: Recorder) {
+    let timeout = shutdown.timeout();
+    let at = deadline(rec.start, timeout);
     let spawned = std::thread::Builder::new()
         .name("graceful-watchdog".into())
         .spawn(move || {
@@ -21,25 +39,56 @@ pub(crate) fn arm(shutdown: Shutdown, start: Instant) {
                 if now >= at {
                     break;
                 }
-                std::thread::sleep((at - now).min(Duration::from_millis(200)));
-                if shutdown.current_phase().is_finished() {
-                    return;
-                }
+                std::thread::sleep(at - now);
             }
-            if shutdown.current_phase().is_finished() {
-                return;
-            }
-            let pending = shutdown.progress().summary();
-            if force {
-                eprintln!(
-                    "graceful: overall shutdown timeout ({timeout:?}) expired; exiting with {}. Still pending: {pending}",
-                    exit::FORCED
-                );
-                std::process::exit(i32::from(exit::FORCED));
-            }
-            eprintln!("graceful: overall shutdown timeout ({timeout:?}) expired (force_after_timeout = false). Still pending: {pending}");
+            fire(&shutdown, &rec, timeout);
         });
     if let Err(e) = spawned {
         tracing::error!(target: "graceful::watchdog", "cannot start the watchdog thread: {e}");
+    }
+}
+
+fn fire(shutdown: &Shutdown, rec: &Recorder, timeout: Duration) {
+    let held = held_by(shutdown, rec);
+    if !shutdown.config().force_after_timeout.value {
+        let pending = shutdown.progress().summary();
+        eprintln!(
+            "graceful: overall shutdown timeout ({timeout:?}) expired (force_after_timeout = false){held}. Still pending: {pending}"
+        );
+        return;
+    }
+    if let Some(report) = shutdown.report() {
+        // The engine finished; something keeps the runtime (and so the process) alive.
+        let code = exit::code(report).unwrap_or(exit::FORCED);
+        eprintln!(
+            "graceful: the shutdown finished ({}) but the process was still running at the overall deadline ({timeout:?}): blocking work outlived the runtime{held}; exiting with {code}",
+            report.result
+        );
+        std::process::exit(i32::from(code));
+    }
+    let pending = shutdown.progress().summary();
+    rec.missed("overall timeout", timeout, shutdown);
+    let report = rec.report(shutdown, Phase::Forced);
+    write_report(shutdown, &report);
+    eprintln!(
+        "graceful: overall shutdown timeout ({timeout:?}) expired{held}; exiting with {}. Still pending: {pending}",
+        exit::FORCED
+    );
+    std::process::exit(i32::from(exit::FORCED));
+}
+
+/// `": held by …"` naming what the engine was waiting for, or nothing if it waited for nothing.
+fn held_by(shutdown: &Shutdown, rec: &Recorder) -> String {
+    let mut holders = rec.holders();
+    holders.extend(
+        shutdown
+            .running_tasks()
+            .into_iter()
+            .map(|t| format!("task `{t}`")),
+    );
+    if holders.is_empty() {
+        String::new()
+    } else {
+        format!("; held by {}", holders.join(", "))
     }
 }

@@ -10,9 +10,13 @@ use super::valid::{Flavor, MainConfig};
 /// ```text
 /// fn main() -> ::std::process::ExitCode {
 ///     async fn __graceful_main(shutdown: Shutdown) -> R { body }
-///     ::graceful::__private::run_main(MainArgs { … }, __graceful_main)
+///     let __graceful_args = ::graceful::entry::MainArgs { … };
+///     ::graceful::entry::Entry::from_args(__graceful_args).run(__graceful_main)
 /// }
 /// ```
+///
+/// Only public API: the entry is the engine's composition root, which builder-path programs
+/// call too.
 pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
     let krate = &config.krate;
     let ItemFn {
@@ -37,12 +41,12 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
     };
     let flavor = match config.flavor {
         Some((Flavor::CurrentThread, span)) => {
-            quote_spanned!(span=> #krate::__private::Flavor::CurrentThread)
+            quote_spanned!(span=> #krate::entry::Flavor::CurrentThread)
         }
         Some((Flavor::MultiThread, span)) => {
-            quote_spanned!(span=> #krate::__private::Flavor::MultiThread)
+            quote_spanned!(span=> #krate::entry::Flavor::MultiThread)
         }
-        None => quote!(#krate::__private::Flavor::MultiThread),
+        None => quote!(#krate::entry::Flavor::MultiThread),
     };
     let worker_threads = match config.worker_threads {
         Some((n, span)) => quote_spanned!(span=> ::std::option::Option::Some(#n)),
@@ -72,7 +76,7 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
     };
     let run_main = {
         let krate = krate.spanned(output_span);
-        quote_spanned!(output_span=> #krate::__private::run_main(__graceful_args, #call))
+        quote_spanned!(output_span=> #krate::entry::Entry::from_args(__graceful_args).run(#call))
     };
     let inner = quote_spanned!(sig.span()=> async #fn_token __graceful_main(#inputs) #output);
 
@@ -82,7 +86,7 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
             #inner #block
             // `..Default::default()` keeps this expansion valid when MainArgs gains fields.
             #[allow(clippy::needless_update)]
-            let __graceful_args = #krate::__private::MainArgs {
+            let __graceful_args = #krate::entry::MainArgs {
                     settings: &[#(#settings),*],
                     config: #config_path,
                     flavor: #flavor,

@@ -1,0 +1,61 @@
+//! The arguments of `#[graceful::main]`, as values.
+
+use std::path::PathBuf;
+
+use crate::config::{Config, ConfigError, Env};
+
+/// Which tokio runtime the [`Entry`](super::Entry) builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flavor {
+    /// `tokio::runtime::Builder::new_multi_thread` (the default).
+    #[default]
+    MultiThread,
+    /// `tokio::runtime::Builder::new_current_thread`.
+    CurrentThread,
+}
+
+/// The arguments of `#[graceful::main]`, already checked at compile time; what
+/// [`Entry::from_args`](super::Entry::from_args) takes. The configuration arguments are kept
+/// as written, under their configuration keys, and read by the same parsers as the file and
+/// the environment; what is not given is left to the file, the environment and the defaults.
+///
+/// ```
+/// use std::time::Duration;
+/// use graceful::entry::MainArgs;
+///
+/// // `#[graceful::main(timeout = "20s", drain = "5s")]`
+/// let args = MainArgs {
+///     settings: &[("timeout", "20s"), ("drain_timeout", "5s")],
+///     ..MainArgs::default()
+/// };
+/// let config = args.config(&graceful::Env::None).expect("valid");
+/// assert_eq!(config.timeout.value, Duration::from_secs(20));
+/// assert_eq!(config.timeout.source, graceful::Source::Macro);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MainArgs {
+    /// The configuration arguments (`timeout`, `drain`, `signals`, …) as `(configuration key,
+    /// text)`, read by the parsers of [`Config::KEYS`] with [`Source::Macro`](crate::Source):
+    /// `&[("timeout", "30s"), ("drain_timeout", "10s"), ("signals", "SIGTERM,SIGINT")]`.
+    pub settings: &'static [(&'static str, &'static str)],
+    /// `config = "path"`: the configuration file.
+    pub config: Option<&'static str>,
+    /// `flavor = "…"`: the runtime's flavor.
+    pub flavor: Flavor,
+    /// `worker_threads = N`: the runtime's worker threads.
+    pub worker_threads: Option<usize>,
+    /// `expect_resources = N`: fail start-up when fewer resources are registered.
+    pub expect_resources: usize,
+    /// `admin = "127.0.0.1:9090"`: start the admin API (feature `admin`) on this address.
+    pub admin: Option<&'static str>,
+}
+
+impl MainArgs {
+    /// The configuration: defaults < these arguments (with [`Source::Macro`](crate::Source))
+    /// < the file (`config`, else `SHUTDOWN_CONFIG`) < the environment `env`.
+    pub fn config(&self, env: &Env) -> Result<Config, ConfigError> {
+        Config::default()
+            .apply_args(self.settings)?
+            .load(self.config.map(PathBuf::from), env)
+    }
+}
