@@ -1,8 +1,9 @@
 //! # builder — graceful without macros
 //!
 //! The same engine `#[graceful::main]` drives, configured in code: no attributes, no
-//! `inventory`, no globals. This is how tests build their own engines, in parallel, and how
-//! programs that own their runtime embed graceful.
+//! `inventory`, no globals. `graceful::Entry` runs it exactly as the macro does — it builds
+//! the runtime, runs `main`, bounds the runtime's own shutdown, prints what failed and returns
+//! the exit code the report decides — so this program has every guarantee the macro gives.
 //!
 //! Run it with `cargo run --example builder`, then press Ctrl-C (or send SIGTERM). It prints
 //! each phase, closes the queue before the database, and exits with the engine's exit code.
@@ -10,7 +11,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use graceful::{BoxError, Graceful, Res, Resource, Resources, Shutdown};
+use graceful::{BoxError, Entry, Graceful, Res, Resource, Resources, Shutdown};
 
 struct Database;
 struct JobQueue {
@@ -18,13 +19,6 @@ struct JobQueue {
 }
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start tokio: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let engine = Graceful::builder()
         .timeout(Duration::from_secs(10))
         .drain_timeout(Duration::from_secs(5))
@@ -45,20 +39,11 @@ fn main() -> ExitCode {
             .depends_on::<Database>()
             .close_with(|_q: Res<JobQueue>| async { println!("queue: closed") }),
         )
-        // Set the file and environment layers the macro would read.
-        .load_file_and_env(None, graceful::Env::Process)
-        // The engine owns this process: a watchdog enforces the overall deadline and a
-        // second Ctrl-C exits at once.
-        .process_owner(true)
-        .build();
-    let engine = match engine {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(graceful::exit::CONFIG_ERROR);
-        }
-    };
-    let outcome = runtime.block_on(engine.run(|shutdown: Shutdown| async move {
+        // Read the file and environment layers the macro would read.
+        .load_file_and_env(None, graceful::Env::Process);
+    // The engine owns this process: a watchdog enforces the overall deadline, a second Ctrl-C
+    // exits at once, and a configuration error exits with 78 after saying what was wrong.
+    Entry::new(engine).run(|shutdown: Shutdown| async move {
         // `events()` delivers every phase change in order (a `phase()` watch would only
         // show the latest one).
         let mut events = shutdown.events();
@@ -71,8 +56,5 @@ fn main() -> ExitCode {
         });
         println!("ready: press Ctrl-C to stop");
         shutdown.requested().await;
-    }));
-    println!("{}", outcome.report);
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    outcome.exit_code()
+    })
 }

@@ -223,9 +223,12 @@ impl GracefulBuilder {
     }
 
     /// Declares that the engine owns the process: at the overall deadline a watchdog thread
-    /// exits with [`FORCED`](crate::exit::FORCED) even if the runtime is stuck, and a second
-    /// signal exits at once with `128 + signal`. `#[graceful::main]` sets this; leave it off
-    /// in tests that run engines inside a test binary.
+    /// ends the process even if the runtime is stuck — with [`FORCED`](crate::exit::FORCED),
+    /// naming what held it and writing the report, or, when the shutdown finished but blocking
+    /// work keeps the runtime from stopping, with the code the report decides — and a second
+    /// signal exits at once with `128 + signal`. [`Entry`](crate::Entry) (and so
+    /// `#[graceful::main]`) sets this; leave it off in tests that run engines inside a test
+    /// binary.
     pub fn process_owner(mut self, owner: bool) -> Self {
         self.process_owner = owner;
         self

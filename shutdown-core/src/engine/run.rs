@@ -19,6 +19,13 @@ use crate::shutdown::Shutdown;
 impl Graceful {
     /// Runs a program under this engine and returns when the shutdown has finished.
     ///
+    /// This is the engine without the process around it: a service's `main` usually calls
+    /// [`Entry::run`](crate::Entry::run) instead, which builds the runtime, calls this, bounds
+    /// the runtime's own shutdown and returns the exit code. Call it directly in tests, or in
+    /// programs that must own their runtime (then set
+    /// [`process_owner(true)`](crate::GracefulBuilder::process_owner) and return
+    /// [`RunOutcome::exit_code`]).
+    ///
     /// 1. installs the signal handlers,
     /// 2. builds every resource in descending priority (a failure closes what was built and
     ///    ends the run with a start-up error),

@@ -3,7 +3,7 @@
 //! [`Entry::run`] builds the tokio runtime, builds the engine (which installs the signal
 //! handlers and arms the watchdog), starts the admin API if asked, runs `main` under the
 //! engine, prints what went wrong to stderr, bounds the runtime's own shutdown by the overall
-//! deadline, and returns the exit code the report decides ([`exit`](crate::exit)).
+//! deadline, and returns the exit code the report decides ([`exit`]).
 //! `#[graceful::main]` expands to a call of it, as `#[tokio::main]` expands to
 //! `tokio::runtime::Builder` calls; a program configured with [`Graceful::builder`] calls it
 //! too, so both doors give the same guarantees:
@@ -11,7 +11,7 @@
 //! - the process exits by the overall deadline, even when a close blocks its thread or a
 //!   `spawn_blocking` task never returns (the runtime is shut down with a bound, and the
 //!   watchdog ends a process that is stuck anyway, naming what held it);
-//! - the exit code follows one policy (see [`exit`](crate::exit));
+//! - the exit code follows one policy (see [`exit`]);
 //! - `main`'s error is printed as `Error: …`, like Rust's own `fn main() -> Result`, and a
 //!   failed start-up, a forced shutdown or failed closes are printed too, on stderr, once,
 //!   whether or not a `tracing` subscriber is installed.
@@ -167,7 +167,7 @@ impl Entry {
     }
 
     /// Runs `main` under the engine and returns the process's exit code; see the
-    /// [module docs](self) for everything this does, and [`exit`](crate::exit) for the codes.
+    /// [module docs](self) for everything this does, and [`exit`] for the codes.
     pub fn run<F, Fut>(self, main: F) -> ExitCode
     where
         F: FnOnce(Shutdown) -> Fut,
