@@ -645,7 +645,7 @@ fn resources_are_injected_and_dependents_close_first() {
     assert!(p.stdout().iter().any(|l| l == "repo built with pool"));
     assert!(
         p.stdout().iter().any(|l| l == "get repo: true"),
-        "graceful::get works under run_main"
+        "graceful::get works under the entry"
     );
     assert!(p.pos("close-end repo") < p.pos("close-start pool"));
 }
