@@ -38,7 +38,9 @@ pub(super) fn start(
 pub(super) fn linger(runtime: &tokio::runtime::Runtime, admin: &Handle, deadline: Instant) {
     if let Some(admin) = admin {
         let left = deadline.saturating_duration_since(Instant::now());
-        let _ = runtime.block_on(tokio::time::timeout(left, admin.linger()));
+        runtime.block_on(async {
+            let _ = tokio::time::timeout(left, admin.linger()).await;
+        });
     }
 }
 
