@@ -217,9 +217,9 @@ impl Entry {
         };
         set_current(Some(shutdown.clone()));
         let outcome = runtime.block_on(graceful.run(main));
+        tell(&outcome);
         let at = watchdog_deadline(shutdown.shutdown_start(), shutdown.timeout());
         admin::linger(&runtime, &admin, at);
-        tell(&outcome);
         // Bound the runtime's own shutdown (a stuck `spawn_blocking`, a close blocking a
         // worker) so that the process ends before the watchdog would have to end it.
         let left = at.saturating_duration_since(Instant::now());
