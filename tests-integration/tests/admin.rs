@@ -1573,7 +1573,7 @@ fn a_panicking_tracked_task_is_named_and_stops_the_service_non_zero() {
     let exit = f.wait();
     assert_eq!(
         exit.code(),
-        Some(i32::from(graceful::exit::MAIN_ERROR)),
+        Some(i32::from(graceful::exit::FAILED)),
         "{}",
         f.stderr()
     );

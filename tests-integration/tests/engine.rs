@@ -395,7 +395,7 @@ fn a_failing_tracked_task_is_named_and_starts_an_orderly_shutdown_that_exits_non
         let exit = p.wait();
         assert_eq!(
             exit.code(),
-            Some(i32::from(graceful::exit::MAIN_ERROR)),
+            Some(i32::from(graceful::exit::FAILED)),
             "{how}: {:?}",
             p.stderr()
         );
