@@ -265,7 +265,8 @@ impl<Tag: 'static> std::fmt::Debug for ChildProcess<Tag> {
 
 /// Sends the stop signal to the group, waits up to the stop deadline, then `SIGKILL`s the
 /// group. A child that had to be killed is reported as an error (with its exit status), so
-/// the report names it.
+/// the report names it and the process exits with
+/// [`COMPLETED_WITH_ERRORS`](crate::exit::COMPLETED_WITH_ERRORS).
 impl<Tag: 'static> Close for ChildProcess<Tag> {
     async fn close(&self) -> Result<(), BoxError> {
         self.stop().await
