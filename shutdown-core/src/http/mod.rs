@@ -21,20 +21,16 @@
 //! fn main() -> std::process::ExitCode {
 //!     use axum::{Router, routing::get};
 //!
-//!     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-//!     let graceful = graceful::Graceful::builder()
-//!         .readiness_delay(std::time::Duration::from_secs(5))
-//!         .process_owner(true)
-//!         .build()
-//!         .expect("valid configuration");
-//!     let outcome = runtime.block_on(graceful.run(|shutdown| async move {
+//!     let engine = graceful::Graceful::builder()
+//!         .readiness_delay(std::time::Duration::from_secs(5));
+//!     // The entry `#[graceful::main]` expands to: runtime, signals, watchdog, exit code.
+//!     graceful::Entry::new(engine).run(|shutdown| async move {
 //!         let app = Router::new()
 //!             .route("/", get(|| async { "hello" }))
 //!             .merge(graceful::http::health_routes(&shutdown));
 //!         let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
 //!         graceful::http::serve(listener, app, &shutdown).await
-//!     }));
-//!     outcome.exit_code()
+//!     })
 //! }
 //! ```
 //!
