@@ -114,7 +114,7 @@ impl Entry {
     ///         shutdown.requested().await
     ///     }
     ///     let args = MainArgs {
-    ///         timeout: Some(std::time::Duration::from_secs(20)),
+    ///         settings: &[("timeout", "20s")],
     ///         ..MainArgs::default()
     ///     };
     ///     Entry::from_args(args).run(user_main)
