@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod blockers;
 pub mod config;
+mod describe;
 mod engine;
 pub mod entry;
 pub mod error;

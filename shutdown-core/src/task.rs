@@ -138,7 +138,7 @@ impl TaskBuilder<'_> {
                     output
                 }
                 Err(payload) => {
-                    let message = crate::engine::payload_message(&*payload);
+                    let message = crate::describe::payload_message(&*payload);
                     failed(&engine, label, CloseOutcome::Panicked(message), fatal);
                     std::panic::resume_unwind(payload)
                 }

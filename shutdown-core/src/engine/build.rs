@@ -84,7 +84,7 @@ pub(crate) async fn build_all(
             Ok(Err(e)) => e,
             Err(join) => format!(
                 "constructor panicked: {}",
-                super::close::panic_message(join)
+                crate::describe::panic_message(join)
             )
             .into(),
         };

@@ -3,32 +3,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use tokio::task::{JoinError, JoinHandle};
+use tokio::task::JoinHandle;
 
 use super::build::Built;
 use super::recorder::{Busy, Recorder};
+use crate::describe::{error_chain, panic_message};
 use crate::error::BoxError;
 use crate::report::{CloseOutcome, ResourceRecord};
 use crate::shutdown::{Event, Shutdown};
-
-/// Formats a caught panic's payload.
-pub(crate) fn panic_message(join: JoinError) -> String {
-    if !join.is_panic() {
-        return "cancelled".to_string();
-    }
-    payload_message(&*join.into_panic())
-}
-
-/// Formats a panic payload caught with `catch_unwind`.
-pub(crate) fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_string()
-    }
-}
 
 /// Awaits a spawned close (or hook) until it ends, `limit` passes, or the shutdown is
 /// forced; in the last two cases the task is aborted (a blocking one is abandoned).
@@ -187,16 +169,4 @@ fn finished(
         seconds,
     });
     rec.resource(record);
-}
-
-/// An error and its sources, joined by `: `.
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
 }

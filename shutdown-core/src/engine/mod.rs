@@ -12,7 +12,6 @@ mod signals;
 mod watchdog;
 
 pub use builder::{Graceful, GracefulBuilder};
-pub(crate) use close::{panic_message, payload_message};
 pub use outcome::{MainExit, MainOutput, RunOutcome};
 pub(crate) use watchdog::deadline as watchdog_deadline;
 

@@ -7,10 +7,11 @@ use tokio::task::JoinHandle;
 
 use super::build::{self, Built};
 use super::builder::Graceful;
-use super::close::{self, panic_message};
+use super::close;
 use super::outcome::{MainExit, MainOutput, RunOutcome};
 use super::recorder::{Busy, Recorder, write_report};
 use super::{save, signals, watchdog};
+use crate::describe::{error_chain, panic_message};
 use crate::phase::Phase;
 use crate::reason::ShutdownReason;
 use crate::report::{CloseOutcome, HookRecord, MainOutcome};
@@ -69,7 +70,7 @@ impl Graceful {
         let built = match built {
             Ok(built) => built,
             Err(failure) => {
-                let error = failure.error.map(|e| close::error_chain(&e));
+                let error = failure.error.map(|e| error_chain(&e));
                 if let Some(e) = &error {
                     tracing::error!(target: "graceful::startup", "{e}");
                 }

@@ -348,7 +348,7 @@ async fn run<F, Fut, E>(
                         TaskState::Stopped
                     }
                     Ok(Err(j)) => {
-                        tracing::warn!(target: "graceful::supervise", task = %name, "task panicked while stopping: {}", crate::engine::panic_message(j));
+                        tracing::warn!(target: "graceful::supervise", task = %name, "task panicked while stopping: {}", crate::describe::panic_message(j));
                         TaskState::Stopped
                     }
                     Err(_) => {
@@ -372,7 +372,7 @@ async fn run<F, Fut, E>(
                 return;
             }
             Some(Ok(Err(e))) => format!("error: {e}"),
-            Some(Err(j)) => format!("panic: {}", crate::engine::panic_message(j)),
+            Some(Err(j)) => format!("panic: {}", crate::describe::panic_message(j)),
         };
         if began.elapsed() >= policy.reset_after {
             streak = 0;
