@@ -14,8 +14,7 @@ use super::auth::Scopes;
 use super::readers::{file_key, parse_addr, parse_prefix, parse_route_path, read_key_file};
 pub use super::route::Route;
 
-/// The default address: loopback only.
-pub const DEFAULT_ADDR: &str = "127.0.0.1:9090";
+pub use super::readers::DEFAULT_ADDR;
 
 /// The variables that configure API keys (read together, so they are not rows of
 /// [`AdminConfig::KEYS`]).

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::envelope::{self, ApiError, Body};
 use super::report::PreviousShutdown;
-use super::router::State;
+use super::state::State;
 use crate::phase::Phase;
 use crate::shutdown::Shutdown;
 

@@ -68,6 +68,7 @@ pub mod route;
 mod router;
 mod server;
 mod sse;
+mod state;
 mod stop;
 
 use std::net::SocketAddr;
@@ -343,7 +344,7 @@ impl AdminBuilder {
             error,
         })?;
         let previous = report::PreviousShutdown::read(shutdown.config());
-        let mut state = router::State::new(shutdown.clone(), config, previous);
+        let mut state = state::State::new(shutdown.clone(), config, previous);
         state.operations = self.operations;
         state.recovered = std::sync::Mutex::new(self.recovered);
         #[cfg(feature = "metrics")]
@@ -407,7 +408,7 @@ impl AdminBuilder {
 /// Binds the metrics-only listener: the metrics route at its configured path, no key.
 async fn metrics_listener(
     shutdown: &Shutdown,
-    admin: &router::State,
+    admin: &state::State,
     addr: SocketAddr,
 ) -> Result<(SocketAddr, impl std::future::Future<Output = ()> + use<>), AdminError> {
     let bind_error = |error| AdminError::Bind {
@@ -419,7 +420,7 @@ async fn metrics_listener(
         .await
         .map_err(bind_error)?;
     let local = listener.local_addr().map_err(bind_error)?;
-    let mut state = router::State::new(shutdown.clone(), admin.config.clone(), None);
+    let mut state = state::State::new(shutdown.clone(), admin.config.clone(), None);
     state.table = vec![(admin.config.path(Route::Metrics), Route::Metrics)];
     state.open = true;
     state.cpu = admin.cpu.clone();
@@ -438,10 +439,10 @@ pub struct AdminHandle {
     metrics_addr: Option<SocketAddr>,
     task: JoinHandle<()>,
     linger: Duration,
-    state: Arc<router::State>,
+    state: Arc<state::State>,
 }
 
-impl std::fmt::Debug for router::State {
+impl std::fmt::Debug for state::State {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("State")
             .field("config", &self.config)

@@ -5,8 +5,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use super::auth::{ApiKey, Scopes};
-use super::config::DEFAULT_ADDR;
 use crate::config::Source;
+
+/// The default address of the admin listener: loopback only.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:9090";
 
 /// A TOML value as an error message shows it: scalars as written, others by their type.
 pub(crate) fn shown(v: &toml::Value) -> String {

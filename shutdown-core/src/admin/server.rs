@@ -27,7 +27,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 use super::envelope::{self, Body};
-use super::router::{self, State};
+use super::router;
+use super::state::State;
 
 /// Accepts connections until the task is aborted (or the runtime ends with the process).
 pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {

@@ -26,8 +26,9 @@ use std::time::Duration;
 
 pub use duration::{ACCEPTED_FORMS, DurationError, parse_duration};
 pub(crate) use key::{FileText, key};
-pub use key::{Input, Key, Row, Section, Shown};
+pub use key::{Key, Section};
 pub use source::{Setting, Source};
+pub use value::{Input, Row, Shown};
 
 use crate::reason::Signal;
 

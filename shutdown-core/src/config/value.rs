@@ -9,8 +9,143 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::key::{Input, Shown};
+use super::{Setting, Source};
 use crate::reason::Signal;
+
+/// One line of `Display`: a key, its value and where the value came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The key (`timeout`, `class_budgets.90`).
+    pub key: String,
+    /// The value on one line.
+    pub value: String,
+    /// Where it came from, when the key is one setting.
+    pub source: Option<Source>,
+}
+
+/// One value as it arrives: from the TOML file, or as text (an environment variable or an
+/// argument of `#[graceful::main]`).
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    /// A value of the configuration file.
+    File(&'a toml::Value),
+    /// The text of an environment variable or a macro argument.
+    Text(&'a str),
+}
+
+impl<'a> Input<'a> {
+    /// The text, for text input and TOML strings.
+    pub fn text(&self) -> Option<&'a str> {
+        match self {
+            Input::Text(s) => Some(s),
+            Input::File(toml::Value::String(s)) => Some(s.as_str()),
+            Input::File(_) => None,
+        }
+    }
+
+    /// The value as quoted in an error: `` `abc` `` or `` boolean `true` ``.
+    pub fn describe(&self) -> String {
+        match self {
+            Input::Text(s) => format!("`{s}`"),
+            Input::File(toml::Value::String(s)) => format!("`{s}`"),
+            Input::File(toml::Value::Integer(n)) => format!("integer `{n}`"),
+            Input::File(toml::Value::Float(x)) => format!("float `{x}`"),
+            Input::File(toml::Value::Boolean(b)) => format!("boolean `{b}`"),
+            Input::File(toml::Value::Datetime(d)) => format!("datetime `{d}`"),
+            Input::File(v) => format!("a{} {}", if v.is_array() { "n" } else { "" }, v.type_str()),
+        }
+    }
+}
+
+/// A value as `Display`, `GET /config` and the docs show it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Shown {
+    /// No value (an optional setting left unset).
+    Unset,
+    /// A boolean.
+    Bool(bool),
+    /// A whole number.
+    Number(u64),
+    /// A number with a fraction (a percentage).
+    Float(f64),
+    /// Text (durations are shown as text: `1m 30s`).
+    Text(String),
+    /// A list.
+    List(Vec<Shown>),
+    /// Named entries (`class_budgets`, `routes`).
+    Map(Vec<(String, Shown)>),
+    /// A value together with where it came from.
+    Set(Box<Shown>, Source),
+}
+
+impl Shown {
+    /// A setting's value and source.
+    pub fn setting<T: Show>(s: &Setting<T>) -> Shown {
+        Shown::Set(Box::new(s.value.show()), s.source.clone())
+    }
+
+    /// The value as JSON: a setting is `{"value", "source"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Shown::Unset => Value::Null,
+            Shown::Bool(b) => Value::Bool(*b),
+            Shown::Number(n) => Value::from(*n),
+            Shown::Float(x) => Value::from(*x),
+            Shown::Text(t) => Value::String(t.clone()),
+            Shown::List(items) => Value::Array(items.iter().map(Shown::to_json).collect()),
+            Shown::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+            Shown::Set(value, source) => {
+                serde_json::json!({ "value": value.to_json(), "source": source.to_string() })
+            }
+        }
+    }
+
+    /// The value on one line: `-` when unset, lists joined by `,`.
+    pub fn text(&self) -> String {
+        match self {
+            Shown::Unset => "-".into(),
+            Shown::Bool(b) => b.to_string(),
+            Shown::Number(n) => n.to_string(),
+            Shown::Float(x) => x.to_string(),
+            Shown::Text(t) => t.clone(),
+            Shown::List(items) => items.iter().map(Shown::text).collect::<Vec<_>>().join(","),
+            Shown::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.text()))
+                .collect::<Vec<_>>()
+                .join(","),
+            Shown::Set(value, _) => value.text(),
+        }
+    }
+
+    /// `(key, value, source)` rows: one per setting, maps flattened to `key.entry`.
+    pub(crate) fn rows(&self, key: &str, out: &mut Vec<Row>) {
+        match self {
+            Shown::Set(value, source) => out.push(Row {
+                key: key.to_string(),
+                value: value.text(),
+                source: Some(source.clone()),
+            }),
+            Shown::Map(entries) => {
+                for (k, v) in entries {
+                    v.rows(&format!("{key}.{k}"), out);
+                }
+            }
+            other => out.push(Row {
+                key: key.to_string(),
+                value: other.text(),
+                source: None,
+            }),
+        }
+    }
+}
 
 /// A type of value a key can hold, and how `Display`, `/config` and the docs show it.
 pub trait Show {
