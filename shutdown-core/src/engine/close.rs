@@ -56,6 +56,29 @@ pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut 
         // What each task closes, so that a task that dies still leaves its record.
         let mut closing = HashMap::new();
         for b in class {
+            if b.close.is_none() && !b.needs_drop {
+                // Nothing to await and no `Drop` code: releasing the engine's handle is the
+                // whole close, done here, without a task, a timer or a `spawn_blocking`.
+                let started = rec.start.elapsed();
+                drop(shutdown.resources().take(b.type_id));
+                let outcome = if shutdown.is_forced() {
+                    CloseOutcome::Skipped
+                } else {
+                    CloseOutcome::Closed
+                };
+                let record = ResourceRecord {
+                    name: b.name,
+                    type_name: b.type_name,
+                    priority: b.priority,
+                    location: b.location,
+                    close: b.close_kind,
+                    outcome,
+                    started,
+                    finished: rec.start.elapsed(),
+                };
+                finished(shutdown, rec, record, limit_used);
+                continue;
+            }
             let shutdown = shutdown.clone();
             let rec = rec.clone();
             let record = ResourceRecord {
@@ -113,11 +136,6 @@ async fn close_one(
     }
     match (b.close, value) {
         (Some(close), Some(value)) => bounded(tokio::spawn(close(value)), limit, shutdown).await,
-        (None, Some(value)) if !b.needs_drop => {
-            // No handler and no `Drop` code: releasing the handle is the close.
-            drop(value);
-            CloseOutcome::Closed
-        }
         (None, Some(value)) => {
             // No handler: dropping the engine's handle is the close. `Drop` may block (a
             // synchronous client flushing), so it runs off the workers, bounded like any

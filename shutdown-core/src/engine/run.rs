@@ -50,6 +50,12 @@ impl Graceful {
             &shutdown.config().signals.value.clone(),
             process_owner,
         );
+        // Started now, armed at the trigger: no thread is created on the shutdown's path.
+        let watchdog = if process_owner {
+            watchdog::Watchdog::start()
+        } else {
+            None
+        };
         let built = if specs.len() < expect_resources {
             let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
             Err(build::StartupFailure {
@@ -83,7 +89,7 @@ impl Graceful {
                     failure.built,
                     Main::NotStarted,
                     error,
-                    process_owner,
+                    process_owner.then_some(watchdog),
                 )
                 .await;
             }
@@ -110,7 +116,14 @@ impl Graceful {
                 Main::Done(outcome, code)
             }
         };
-        phases(&shutdown, built, main, None, process_owner).await
+        phases(
+            &shutdown,
+            built,
+            main,
+            None,
+            process_owner.then_some(watchdog),
+        )
+        .await
     }
 }
 
@@ -148,14 +161,15 @@ async fn phases(
     built: Vec<Built>,
     main: Main,
     startup_error: Option<String>,
-    process_owner: bool,
+    // `Some` when the engine owns the process: the watchdog to arm (started with the engine).
+    watchdog: Option<Option<watchdog::Watchdog>>,
 ) -> RunOutcome {
     let config = shutdown.config().clone();
     let start = shutdown.shutdown_start();
     let mut rec = Recorder::new(start, shutdown.timeout());
     rec.set_startup_error(startup_error.clone());
-    if process_owner {
-        watchdog::arm(shutdown.clone(), rec.clone());
+    if let Some(watchdog) = watchdog {
+        watchdog::Watchdog::arm(watchdog, shutdown.clone(), rec.clone());
     }
     if let Ok(mut p) = shutdown.inner.progress.lock() {
         p.resources_total = built.len();

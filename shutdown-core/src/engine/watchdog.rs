@@ -27,25 +27,66 @@ pub(crate) fn deadline(start: Instant, timeout: Duration) -> Instant {
     start + timeout.saturating_sub(margin)
 }
 
-/// Arms the watchdog for the shutdown `rec` records.
-pub(crate) fn arm(shutdown: Shutdown, rec: Recorder) {
-    let timeout = shutdown.timeout();
-    let at = deadline(rec.start, timeout);
+/// A watchdog thread started with the engine and waiting to be armed, so that arming it when
+/// a shutdown starts costs one message instead of creating a thread on the shutdown's path.
+/// Dropped without being armed (the engine ended without a shutdown), the thread ends.
+pub(crate) struct Watchdog(std::sync::mpsc::Sender<(Shutdown, Recorder)>);
+
+impl Watchdog {
+    /// Starts the waiting thread; `None` (and an error logged) if no thread can be created,
+    /// in which case [`Watchdog::arm`] falls back to creating one.
+    pub(crate) fn start() -> Option<Watchdog> {
+        let (armed, wait) = std::sync::mpsc::channel::<(Shutdown, Recorder)>();
+        let spawned = std::thread::Builder::new()
+            .name("graceful-watchdog".into())
+            .spawn(move || {
+                if let Ok((shutdown, rec)) = wait.recv() {
+                    watch(&shutdown, &rec);
+                }
+            });
+        match spawned {
+            Ok(_) => Some(Watchdog(armed)),
+            Err(e) => {
+                tracing::error!(target: "graceful::watchdog", "cannot start the watchdog thread: {e}");
+                None
+            }
+        }
+    }
+
+    /// Arms the watchdog for the shutdown `rec` records.
+    pub(crate) fn arm(watchdog: Option<Watchdog>, shutdown: Shutdown, rec: Recorder) {
+        let unsent = match watchdog {
+            Some(w) => w.0.send((shutdown, rec)).err().map(|e| e.0),
+            None => Some((shutdown, rec)),
+        };
+        if let Some((shutdown, rec)) = unsent {
+            arm(shutdown, rec);
+        }
+    }
+}
+
+/// Arms a watchdog on a new thread (when none was started with the engine).
+fn arm(shutdown: Shutdown, rec: Recorder) {
     let spawned = std::thread::Builder::new()
         .name("graceful-watchdog".into())
-        .spawn(move || {
-            loop {
-                let now = Instant::now();
-                if now >= at {
-                    break;
-                }
-                std::thread::sleep(at - now);
-            }
-            fire(&shutdown, &rec, timeout);
-        });
+        .spawn(move || watch(&shutdown, &rec));
     if let Err(e) = spawned {
         tracing::error!(target: "graceful::watchdog", "cannot start the watchdog thread: {e}");
     }
+}
+
+/// Sleeps until the deadline of the shutdown `rec` records, then acts.
+fn watch(shutdown: &Shutdown, rec: &Recorder) {
+    let timeout = shutdown.timeout();
+    let at = deadline(rec.start, timeout);
+    loop {
+        let now = Instant::now();
+        if now >= at {
+            break;
+        }
+        std::thread::sleep(at - now);
+    }
+    fire(shutdown, rec, timeout);
 }
 
 fn fire(shutdown: &Shutdown, rec: &Recorder, timeout: Duration) {
