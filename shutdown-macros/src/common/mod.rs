@@ -4,6 +4,7 @@ pub(crate) mod duration;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
+use syn::{Expr, ExprLit, Lit, LitStr};
 
 /// Collects every error of one macro invocation so the user sees all of them at once
 /// (serde's `Ctxt`).
@@ -247,6 +248,28 @@ pub(crate) fn method_name(key: &str, lit: &syn::LitStr) -> syn::Result<syn::Iden
                 format!("`{key} = {text:?}` is not a method name; {suggestion}"),
             ))
         }
+    }
+}
+
+/// The expression inside any parentheses or invisible groups.
+pub(crate) fn unparen(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => unparen(&p.expr),
+        Expr::Group(g) => unparen(&g.expr),
+        other => other,
+    }
+}
+
+/// The string literal `key = "…"` takes, or an error showing `key = "example"`.
+pub(crate) fn string(value: &Expr, key: &str, example: &str) -> syn::Result<LitStr> {
+    match unparen(value) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(s.clone()),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            format!("`{key}` takes a string literal: `{key} = \"{example}\"`"),
+        )),
     }
 }
 

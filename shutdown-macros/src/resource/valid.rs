@@ -6,7 +6,7 @@ use syn::{
 };
 
 use super::parse::{Key, RawArg, RawArgs};
-use crate::common::{CratePath, Errors, check_duplicate, method_name};
+use crate::common::{CratePath, Errors, check_duplicate, method_name, string, unparen};
 
 /// The checked arguments.
 pub(crate) struct ResourceConfig {
@@ -25,14 +25,6 @@ pub(crate) struct Constructor {
     pub(crate) returns_result: bool,
     /// The `U` of each `Res<U>` parameter, in order.
     pub(crate) deps: Vec<Type>,
-}
-
-fn unparen(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(p) => unparen(&p.expr),
-        Expr::Group(g) => unparen(&g.expr),
-        other => other,
-    }
 }
 
 fn priority(value: &Expr) -> syn::Result<i32> {
@@ -91,18 +83,6 @@ fn close(value: &Expr) -> syn::Result<(syn::Ident, LitStr)> {
         _ => Err(syn::Error::new_spanned(
             value,
             "`close` takes the name of a method of the resource type as a string, such as `close = \"shutdown\"`",
-        )),
-    }
-}
-
-fn string(value: &Expr, key: &str, example: &str) -> syn::Result<LitStr> {
-    match unparen(value) {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(s), ..
-        }) => Ok(s.clone()),
-        _ => Err(syn::Error::new_spanned(
-            value,
-            format!("`{key}` takes a string literal: `{key} = \"{example}\"`"),
         )),
     }
 }

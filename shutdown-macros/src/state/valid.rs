@@ -3,7 +3,7 @@
 use syn::{Expr, ExprLit, Generics, Ident, Lit, LitStr, UnOp};
 
 use super::parse::{Key, RawArg, RawArgs};
-use crate::common::{CratePath, Errors, check_duplicate};
+use crate::common::{CratePath, Errors, check_duplicate, string, unparen};
 
 /// The priority of a saved state when none is given: above every resource that usually
 /// reads it, so it is restored before them and saved (in `SavingState`) before any closes.
@@ -15,14 +15,6 @@ pub(crate) struct StateConfig {
     pub(crate) version: u32,
     pub(crate) priority: i32,
     pub(crate) krate: CratePath,
-}
-
-fn unparen(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(p) => unparen(&p.expr),
-        Expr::Group(g) => unparen(&g.expr),
-        other => other,
-    }
 }
 
 fn integer<T: std::str::FromStr>(value: &Expr, key: &str, accepted: &str) -> syn::Result<T>
@@ -63,17 +55,7 @@ where
 }
 
 fn name(value: &Expr) -> syn::Result<LitStr> {
-    let lit = match unparen(value) {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(s), ..
-        }) => s.clone(),
-        _ => {
-            return Err(syn::Error::new_spanned(
-                value,
-                "`name` takes a string literal: `name = \"jobs\"` (the file is `<state_dir>/jobs.snapshot`)",
-            ));
-        }
-    };
+    let lit = string(value, "name", "jobs")?;
     let text = lit.value();
     let valid = !text.is_empty()
         && text
@@ -132,19 +114,7 @@ pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> StateConfig {
                 }
             }
             Key::Crate => {
-                let lit = match unparen(&value) {
-                    Expr::Lit(ExprLit {
-                        lit: Lit::Str(s), ..
-                    }) => Some(s.clone()),
-                    _ => {
-                        errors.spanned(
-                            &value,
-                            "`crate` takes a string literal: `crate = \"graceful\"`",
-                        );
-                        None
-                    }
-                };
-                if let Some(lit) = lit
+                if let Some(lit) = errors.keep(string(&value, "crate", "graceful"))
                     && let Some(path) = errors.keep(CratePath::parse(&lit))
                 {
                     config.krate = path;
