@@ -1711,3 +1711,61 @@ fn a_shutdown_whose_deadline_expires_in_the_drain_still_saves_state() {
     assert_eq!(hook_outcome(state.path(), "save jobs")["status"], "closed");
     assert_eq!(std::fs::read(&file).expect("saved"), b"saved");
 }
+
+/// One peer (here 127.0.0.2) that opens more keep-alive connections than the listener has
+/// slots keeps at most its share of them (half of `max_connections` by default): past it, its
+/// own longest-waiting connection is closed, not another peer's. Probes from another peer
+/// (127.0.0.1) answer 200 meanwhile.
+#[test]
+fn one_peer_keeps_at_most_its_share_of_the_slots() {
+    let f = Options::new().env("FIXTURE_APP", "1").start();
+    let addr = f.addr;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // 40 connections from 127.0.0.2 (more than the 32 slots), each asks once and then waits.
+    let connect = || {
+        runtime.block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4().ok()?;
+            socket.bind("127.0.0.2:0".parse().ok()?).ok()?;
+            socket.connect(addr).await.ok()?.into_std().ok()
+        })
+    };
+    let mut conns = Vec::new();
+    let mut answered = 0;
+    for _ in 0..40 {
+        let Some(mut s) = connect() else { continue };
+        s.set_nonblocking(false).expect("blocking");
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        answered += usize::from(keep_alive_probe(&mut s));
+        conns.push(s);
+    }
+    assert_eq!(
+        answered, 40,
+        "each connection of 127.0.0.2 is answered once"
+    );
+    // Let the server finish its bookkeeping of the last evictions, then count who is left.
+    std::thread::sleep(Duration::from_millis(200));
+    let alive = conns
+        .iter_mut()
+        .map(|s| {
+            s.set_nonblocking(true).expect("nonblocking");
+            let mut buf = [0u8; 16];
+            matches!(s.read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+        })
+        .filter(|open| *open)
+        .count();
+    assert!(
+        (1..=16).contains(&alive),
+        "127.0.0.2 keeps at most its share (16 of 32 slots): {alive} of its 40 connections are open"
+    );
+    let failures = probe_both_ports(&f);
+    drop(conns);
+    assert!(
+        failures.is_empty(),
+        "{} of {PROBES} probes failed while another peer held {alive} connections: {failures:#?}",
+        failures.len()
+    );
+}
