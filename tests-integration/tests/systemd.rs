@@ -45,6 +45,17 @@ fn wait_ready(child: &mut Child) -> String {
     }
 }
 
+/// One `systemd-socket-activate` at a time: each test picks a free port by binding and
+/// releasing it, so two started together can race for the same port and one test's
+/// connection can reach the other test's activator; serialised, each fixture is started by
+/// its own test's connection.
+fn one_activation_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ACTIVATION: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ACTIVATION
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn wait(child: &mut Child) -> ExitStatus {
     let start = Instant::now();
     loop {
@@ -196,6 +207,7 @@ fn without_notify_socket_nothing_is_sent_and_nothing_breaks() {
 
 #[test]
 fn socket_activation_serves_on_the_passed_listener() {
+    let _one = one_activation_at_a_time();
     let activate = Command::new("systemd-socket-activate")
         .arg("--help")
         .output();
@@ -316,6 +328,7 @@ fn named_tcp_and_unix_sockets_are_served_and_drained() {
     let path = dir.path().join("admin.sock");
     // `spare` is passed and never taken: it must not leak into children either.
     let spare = dir.path().join("spare.sock");
+    let _one = one_activation_at_a_time();
     let (mut child, addr) = activate("http:admin:spare", &[&path, &spare]);
     // The first connection starts the fixture, which serves it from the passed socket.
     let first = get_on(connect_when_listening(&addr), "/hello");
@@ -401,6 +414,7 @@ fn named_tcp_and_unix_sockets_are_served_and_drained() {
 #[test]
 fn a_name_that_was_not_passed_fails_with_what_to_do() {
     // Only `http` is passed; the fixture also asks for a Unix socket named `admin`.
+    let _one = one_activation_at_a_time();
     let (mut child, addr) = activate("http", &[]);
     let mut stream = connect_when_listening(&addr);
     let _ = stream.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -441,6 +455,7 @@ fn a_name_on_the_wrong_kind_of_socket_fails_with_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("admin.sock");
     // The names are swapped: `http` is given to the Unix socket.
+    let _one = one_activation_at_a_time();
     let (mut child, addr) = activate("admin:http", &[&path]);
     let mut stream = connect_when_listening(&addr);
     let _ = stream.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
