@@ -129,7 +129,7 @@ impl<'a> Options<'a> {
         loop {
             line.clear();
             if out.read_line(&mut line).expect("read stdout") == 0 {
-                let status = wait(&mut child);
+                let status = common::wait_child(&mut child);
                 let err = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
                 return Err((status, err));
             }
@@ -174,7 +174,7 @@ impl Fixture {
     }
 
     fn wait(&mut self) -> ExitStatus {
-        wait(&mut self.child)
+        common::wait_child(&mut self.child)
     }
 
     fn stderr(&self) -> String {
@@ -193,20 +193,6 @@ impl Drop for Fixture {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-    }
-}
-
-fn wait(child: &mut Child) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().expect("try_wait") {
-            return s;
-        }
-        if start.elapsed() > PATIENCE {
-            let _ = child.kill();
-            panic!("the child did not exit within {PATIENCE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -301,8 +301,10 @@ fn erroring_and_panicking_closes_are_reported_by_name_the_rest_close_and_the_exi
     }
 }
 
-#[test]
-fn a_second_sigint_during_a_slow_shutdown_exits_at_once_with_130() {
+/// A person pressing again, later than the repeat window after the first signal (which the
+/// process saw before it printed `close-start`): the second signal ends the process at once
+/// with 128 + its number, and what was pending is logged.
+fn a_second_signal_after_the_window_exits_at_once(signal: Signal, code: i32) {
     let dir = temp_dir();
     let mut p = start_with(
         "slow",
@@ -310,23 +312,26 @@ fn a_second_sigint_during_a_slow_shutdown_exits_at_once_with_130() {
         &[("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "100ms")],
     );
     p.wait_line("ready");
-    p.signal(Signal::SIGINT);
+    p.signal(signal);
     p.wait_line("close-start slow");
-    // A person pressing Ctrl-C again: later than the repeat window after the first press
-    // (which the process saw before it printed the line above).
     std::thread::sleep(std::time::Duration::from_millis(300));
-    p.signal(Signal::SIGINT);
+    p.signal(signal);
     let status = p.wait();
-    assert_eq!(status.code(), Some(130), "stderr: {:?}", p.stderr());
+    assert_eq!(status.code(), Some(code), "stderr: {:?}", p.stderr());
     let stderr = p.stderr().join("\n");
     assert!(
-        stderr.contains("second signal SIGINT during shutdown"),
+        stderr.contains(&format!("second signal {signal} during shutdown")),
         "{stderr}"
     );
     assert!(
         stderr.contains("resources closed 0/1"),
         "what was pending is logged: {stderr}"
     );
+}
+
+#[test]
+fn a_second_sigint_during_a_slow_shutdown_exits_at_once_with_130() {
+    a_second_signal_after_the_window_exits_at_once(Signal::SIGINT, 130);
 }
 
 #[test]
@@ -364,24 +369,7 @@ fn a_copy_of_the_first_sigterm_is_the_same_request_and_the_shutdown_completes() 
 
 #[test]
 fn the_same_signal_after_the_repeat_window_is_a_second_signal_and_exits_143() {
-    let dir = temp_dir();
-    let mut p = start_with(
-        "slow",
-        dir.path(),
-        &[("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "100ms")],
-    );
-    p.wait_line("ready");
-    p.signal(Signal::SIGTERM);
-    p.wait_line("close-start slow");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    p.signal(Signal::SIGTERM);
-    let status = p.wait();
-    assert_eq!(status.code(), Some(143), "stderr: {:?}", p.stderr());
-    let stderr = p.stderr().join("\n");
-    assert!(
-        stderr.contains("second signal SIGTERM during shutdown"),
-        "{stderr}"
-    );
+    a_second_signal_after_the_window_exits_at_once(Signal::SIGTERM, 143);
 }
 
 #[test]

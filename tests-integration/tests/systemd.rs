@@ -4,7 +4,9 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixDatagram;
-use std::process::{Child, Command, ExitStatus, Stdio};
+mod common;
+
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_graceful-fixture-admin");
@@ -54,20 +56,6 @@ fn one_activation_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     ACTIVATION
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn wait(child: &mut Child) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().expect("try_wait") {
-            return s;
-        }
-        if start.elapsed() > PATIENCE {
-            let _ = child.kill();
-            panic!("the child did not exit within {PATIENCE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn sigterm(child: &Child) {
@@ -202,7 +190,7 @@ fn without_notify_socket_nothing_is_sent_and_nothing_breaks() {
         .expect("spawn the fixture");
     wait_ready(&mut child);
     sigterm(&child);
-    assert!(wait(&mut child).success());
+    assert!(common::wait_child(&mut child).success());
 }
 
 #[test]
@@ -255,7 +243,7 @@ fn socket_activation_serves_on_the_passed_listener() {
         "the admin API serves on the activated socket"
     );
     sigterm(&child);
-    assert!(wait(&mut child).success());
+    assert!(common::wait_child(&mut child).success());
 }
 
 /// The `graceful-fixture-http` binary, for the tests that serve HTTP on activated sockets.
@@ -406,7 +394,7 @@ fn named_tcp_and_unix_sockets_are_served_and_drained() {
         "the drained response is whole: {held}"
     );
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let status = wait(&mut child);
+    let status = common::wait_child(&mut child);
     assert!(status.success(), "{status}");
 }
 
@@ -429,7 +417,7 @@ fn a_name_that_was_not_passed_fails_with_what_to_do() {
 /// Waits for a fixture that is expected to fail at start-up; its stdout and stderr together.
 #[cfg(feature = "axum")]
 fn failed_output(child: &mut Child) -> String {
-    let status = wait(child);
+    let status = common::wait_child(child);
     let mut stdout = String::new();
     let mut stderr = String::new();
     child

@@ -163,6 +163,22 @@ impl Drop for Proc {
     }
 }
 
+/// Waits for a child started without [`Proc`] to exit, killing it (and failing the test) after
+/// [`HANG_GUARD`].
+pub fn wait_child(child: &mut Child) -> ExitStatus {
+    let deadline = Instant::now() + HANG_GUARD;
+    loop {
+        if let Some(s) = child.try_wait().expect("try_wait") {
+            return s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the child did not exit within {HANG_GUARD:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A fresh temporary directory (removed on drop).
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
