@@ -43,6 +43,9 @@ pub mod supervise;
 pub mod systemd;
 mod task;
 mod tracker;
+#[cfg(all(feature = "upgrade", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "upgrade", unix))))]
+pub mod upgrade;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -125,6 +125,11 @@ pub enum ShutdownReason {
         /// The error, formatted.
         error: String,
     },
+    /// A successor started from the new binary took over the listeners (feature `upgrade`).
+    Upgrade {
+        /// The successor's pid.
+        successor: u32,
+    },
 }
 
 impl ShutdownReason {
@@ -166,6 +171,7 @@ impl fmt::Display for ShutdownReason {
             }
             ShutdownReason::TaskFailed { task, error } => write!(f, "task `{task}` {error}"),
             ShutdownReason::StartupFailed { error } => write!(f, "start-up failed: {error}"),
+            ShutdownReason::Upgrade { successor } => write!(f, "upgrade → pid {successor}"),
         }
     }
 }

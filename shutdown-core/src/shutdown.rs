@@ -44,6 +44,19 @@ pub enum Event {
         /// What was waited for.
         what: String,
     },
+    /// A successor took over the listeners; this process shuts down in its favour (feature
+    /// `upgrade`).
+    Upgraded {
+        /// The successor's pid.
+        successor: u32,
+    },
+    /// An upgrade failed; this process keeps serving (feature `upgrade`).
+    UpgradeFailed {
+        /// The successor's pid, when one was started.
+        successor: Option<u32>,
+        /// What went wrong.
+        error: String,
+    },
 }
 
 /// Lists work that was still pending when the drain deadline expired (for the report).

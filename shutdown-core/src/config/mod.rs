@@ -37,7 +37,7 @@ use crate::reason::Signal;
 pub const GRACE_MARGIN: Duration = Duration::from_secs(2);
 
 /// Top-level tables of the configuration file that belong to feature modules.
-pub const SECTIONS: &[&str] = &["admin", "http", "state", "systemd"];
+pub const SECTIONS: &[&str] = &["admin", "http", "state", "systemd", "upgrade"];
 
 /// Top-level tables that are refused, with what to use instead.
 pub const RETIRED_SECTIONS: &[(&str, &str)] = &[

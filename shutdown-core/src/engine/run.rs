@@ -50,6 +50,8 @@ impl Graceful {
             &shutdown.config().signals.value.clone(),
             process_owner,
         );
+        #[cfg(all(feature = "upgrade", unix))]
+        crate::upgrade::start(&shutdown);
         // Started now, armed at the trigger: no thread is created on the shutdown's path.
         let watchdog = if process_owner {
             watchdog::Watchdog::start()
@@ -185,7 +187,9 @@ async fn phases(
         .readiness_delay
         .value
         .min(before_save.saturating_duration_since(Instant::now()));
-    if !delay.is_zero() && startup_error.is_none() {
+    // An upgrade's successor serves the same sockets: nobody needs time to stop sending here.
+    let upgrading = matches!(shutdown.reason(), Some(ShutdownReason::Upgrade { .. }));
+    if !delay.is_zero() && startup_error.is_none() && !upgrading {
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = shutdown.forced() => rec.missed("readiness_delay (forced)", delay, shutdown),
