@@ -753,3 +753,198 @@ fn the_upgrade_signal_starts_an_upgrade_and_the_old_process_exits_0() {
         "the last owner removes its PID file at exit"
     );
 }
+
+/// A stand-in for systemd's notification socket: every datagram, with the descriptors it
+/// carried.
+struct NotifySocket {
+    socket: std::os::unix::net::UnixDatagram,
+    path: PathBuf,
+}
+
+impl NotifySocket {
+    fn bind(dir: &Path) -> NotifySocket {
+        let path = dir.join("notify.sock");
+        let socket = std::os::unix::net::UnixDatagram::bind(&path).expect("bind the notify socket");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        NotifySocket { socket, path }
+    }
+
+    /// The next message (and its descriptors), or `None` after 200 ms of silence.
+    fn next(&self) -> Option<(String, Vec<std::os::fd::OwnedFd>)> {
+        use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, recvmsg};
+        use std::mem::MaybeUninit;
+        let mut buf = [0u8; 4096];
+        let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(4))];
+        let mut control = RecvAncillaryBuffer::new(&mut space);
+        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+        let msg = match recvmsg(&self.socket, &mut iov, &mut control, RecvFlags::empty()) {
+            Ok(m) => m,
+            Err(rustix::io::Errno::AGAIN) => return None,
+            Err(e) => panic!("recvmsg: {e}"),
+        };
+        let mut fds = Vec::new();
+        for m in control.drain() {
+            if let RecvAncillaryMessage::ScmRights(received) = m {
+                fds.extend(received);
+            }
+        }
+        Some((String::from_utf8_lossy(&buf[..msg.bytes]).to_string(), fds))
+    }
+
+    /// Every message until 200 ms of silence.
+    fn drain(&self) -> Vec<(String, Vec<std::os::fd::OwnedFd>)> {
+        std::iter::from_fn(|| self.next()).collect()
+    }
+}
+
+#[test]
+fn an_upgrade_tells_systemd_reloading_then_the_new_main_pid_and_the_old_process_never_says_stopping()
+ {
+    let notify_dir = common::temp_dir();
+    let notify = NotifySocket::bind(notify_dir.path());
+    let path = notify.path.to_str().expect("utf-8").to_string();
+    let mut service = Service::start(&[("NOTIFY_SOCKET", &path)]);
+    service.wait_pid_file(service.pid);
+    let start: Vec<String> = notify.drain().into_iter().map(|(m, _)| m).collect();
+    assert!(start.iter().any(|m| m.contains("READY=1")), "{start:?}");
+    install(V2, &service.svc());
+    kill(Pid::from_raw(service.pid), Signal::SIGUSR2).expect("SIGUSR2");
+    let line = service
+        .proc
+        .wait_for(|l| l.starts_with(&format!("reason pid={} ", service.pid)));
+    let new_pid: i32 = line
+        .rsplit(' ')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("pid");
+    assert_eq!(reap(service.pid), 0);
+    std::thread::sleep(Duration::from_millis(300));
+    let during: Vec<String> = notify.drain().into_iter().map(|(m, _)| m).collect();
+    let reloading = during
+        .iter()
+        .position(|m| m.contains("RELOADING=1") && m.contains("MONOTONIC_USEC="));
+    let main_pid = during
+        .iter()
+        .position(|m| m.contains(&format!("MAINPID={new_pid}")) && m.contains("READY=1"));
+    assert!(
+        reloading.is_some() && main_pid.is_some() && reloading < main_pid,
+        "RELOADING=1 then MAINPID={new_pid} + READY=1: {during:#?}"
+    );
+    assert!(
+        !during.iter().any(|m| m.contains("STOPPING=1")),
+        "the old process's upgrade shutdown is not the service stopping: {during:#?}"
+    );
+    // The successor's own stop is.
+    kill(Pid::from_raw(new_pid), Signal::SIGTERM).expect("SIGTERM");
+    assert_eq!(reap(new_pid), 0);
+    let after: Vec<String> = notify.drain().into_iter().map(|(m, _)| m).collect();
+    assert!(after.iter().any(|m| m.contains("STOPPING=1")), "{after:#?}");
+}
+
+#[test]
+fn a_failed_upgrade_tells_systemd_ready_again_with_the_reason() {
+    let notify_dir = common::temp_dir();
+    let notify = NotifySocket::bind(notify_dir.path());
+    let path = notify.path.to_str().expect("utf-8").to_string();
+    let service = Service::start(&[("NOTIFY_SOCKET", &path)]);
+    service.wait_pid_file(service.pid);
+    let _ = notify.drain();
+    std::fs::write(service.svc().with_extension("mode"), "exit70").expect("mode file");
+    install(BROKEN, &service.svc());
+    let (status, _) = post_upgrade(service.admin);
+    assert_eq!(status, 502);
+    let during: Vec<String> = notify.drain().into_iter().map(|(m, _)| m).collect();
+    assert!(
+        during.first().is_some_and(|m| m.contains("RELOADING=1")),
+        "{during:#?}"
+    );
+    assert!(
+        during
+            .iter()
+            .any(|m| m.contains("READY=1") && m.contains("STATUS=upgrade failed, still serving")),
+        "{during:#?}"
+    );
+    assert!(
+        !during.iter().any(|m| m.contains("MAINPID=")),
+        "{during:#?}"
+    );
+}
+
+#[test]
+fn the_fd_store_mode_hands_the_listeners_to_systemd_and_the_next_start_serves_the_queued_client() {
+    use command_fds::{CommandFdExt, FdMapping};
+    let notify_dir = common::temp_dir();
+    let notify = NotifySocket::bind(notify_dir.path());
+    let path = notify.path.to_str().expect("utf-8").to_string();
+    let service = Service::start(&[
+        ("NOTIFY_SOCKET", &path),
+        ("GRACEFUL_UPGRADE_FD_STORE", "true"),
+    ]);
+    service.wait_pid_file(service.pid);
+    let _ = notify.drain();
+    // The fd-store mode never starts a successor.
+    let (status, body) = post_upgrade(service.admin);
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("fd_store"), "{body}");
+    kill(Pid::from_raw(service.pid), Signal::SIGTERM).expect("SIGTERM");
+    assert_eq!(reap(service.pid), 0);
+    let mut stored = BTreeMap::new();
+    for (message, mut fds) in notify.drain() {
+        if message.contains("FDSTORE=1") {
+            let name = message
+                .lines()
+                .find_map(|l| l.strip_prefix("FDNAME="))
+                .expect("FDNAME")
+                .to_string();
+            assert_eq!(fds.len(), 1, "{message}");
+            stored.insert(name, fds.remove(0));
+        }
+    }
+    assert_eq!(
+        stored.keys().collect::<Vec<_>>(),
+        ["admin", "http"],
+        "both listeners stored"
+    );
+    // While "systemd" (this test) holds the socket, a client is queued, not refused.
+    let mut client = connect(service.addr).expect("queued in the backlog, not refused");
+    let request = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    // The next start gets the stored sockets as systemd passes them; systemd sets LISTEN_PID
+    // to the started process, which a shell that execs the service keeps.
+    let http = stored.remove("http").expect("http");
+    let admin = stored.remove("admin").expect("admin");
+    let mut next = std::process::Command::new("/bin/sh");
+    next.args(["-c", "LISTEN_PID=$$; export LISTEN_PID; exec \"$0\""])
+        .arg(service.svc())
+        .env("LISTEN_FDS", "2")
+        .env("LISTEN_FDNAMES", "http:admin")
+        .env("GRACEFUL_ADMIN_API_KEY", KEY)
+        .env("SHUTDOWN_STATE_DIR", service.dir.path().join("state"))
+        .stdout(std::process::Stdio::null());
+    next.fd_mappings(vec![
+        FdMapping {
+            parent_fd: http,
+            child_fd: 3,
+        },
+        FdMapping {
+            parent_fd: admin,
+            child_fd: 4,
+        },
+    ])
+    .expect("fd mappings");
+    let mut child = next.spawn().expect("start the service again");
+    let pid = child.id() as i32;
+    let answer = exchange_raw(&mut client, request);
+    match answer {
+        Outcome::Answered(200, body) => {
+            assert!(
+                body.starts_with(&format!("v1 {pid} ")),
+                "served by the new process: {body}"
+            )
+        }
+        other => panic!("the queued client: {other:?}"),
+    }
+    kill(Pid::from_raw(pid), Signal::SIGTERM).expect("SIGTERM");
+    assert!(common::wait_child(&mut child).success());
+}
