@@ -132,7 +132,7 @@ fn load(
                     Ok(mut s) => exchange(&mut s, "/", true),
                     Err(e) => Outcome::Refused(e),
                 };
-                seen.lock().unwrap().results.push((
+                seen.lock().expect("lock").results.push((
                     began,
                     "new-connection",
                     outcome,
@@ -161,7 +161,7 @@ fn load(
                         Outcome::Reset {
                             got_bytes: false, ..
                         } if reused => {
-                            seen.lock().unwrap().retried += 1;
+                            seen.lock().expect("lock").retried += 1;
                         }
                         answered @ Outcome::Answered(..) => {
                             conn = Some(s);
@@ -170,10 +170,12 @@ fn load(
                         other => break other,
                     }
                 };
-                seen.lock()
-                    .unwrap()
-                    .results
-                    .push((began, "keep-alive", outcome, began.elapsed()));
+                seen.lock().expect("lock").results.push((
+                    began,
+                    "keep-alive",
+                    outcome,
+                    began.elapsed(),
+                ));
             }
         }));
     }
@@ -186,10 +188,12 @@ fn load(
                     Ok(mut s) => exchange(&mut s, "/slow", true),
                     Err(e) => Outcome::Refused(e),
                 };
-                seen.lock()
-                    .unwrap()
-                    .results
-                    .push((began, "long-poll", outcome, began.elapsed()));
+                seen.lock().expect("lock").results.push((
+                    began,
+                    "long-poll",
+                    outcome,
+                    began.elapsed(),
+                ));
             }
         }));
     }
@@ -482,7 +486,7 @@ fn twenty_upgrades_under_load_refuse_nobody() {
         "the last process saves the counter at its shutdown"
     );
 
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock().expect("lock");
     let mut failures = Vec::new();
     let mut per_pid: BTreeMap<i32, (Instant, Instant)> = BTreeMap::new();
     let mut hits = Vec::new();
@@ -584,7 +588,7 @@ fn failed_upgrade(mode: &str, extra: &[(&str, &str)]) -> (u16, serde_json::Value
             while !stop.load(Ordering::Relaxed) {
                 let status = get_ready(admin);
                 if status != 200 {
-                    flips.lock().unwrap().push(status);
+                    flips.lock().expect("lock").push(status);
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -601,7 +605,7 @@ fn failed_upgrade(mode: &str, extra: &[(&str, &str)]) -> (u16, serde_json::Value
         t.join().expect("load thread");
     }
     watcher.join().expect("watcher");
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock().expect("lock");
     let failed: Vec<_> = seen
         .results
         .iter()
@@ -614,9 +618,9 @@ fn failed_upgrade(mode: &str, extra: &[(&str, &str)]) -> (u16, serde_json::Value
     );
     assert!(!seen.results.is_empty());
     assert!(
-        ready_flips.lock().unwrap().is_empty(),
+        ready_flips.lock().expect("lock").is_empty(),
         "readiness flipped: {:?}",
-        ready_flips.lock().unwrap()
+        ready_flips.lock().expect("lock")
     );
     assert!(alive(service.pid), "the old process keeps serving");
     assert_eq!(

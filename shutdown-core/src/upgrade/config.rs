@@ -119,3 +119,69 @@ impl UpgradeConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(file: &str, env: &[(&str, &str)]) -> Result<UpgradeConfig, ConfigError> {
+        let config = Config::default().apply_toml(file, "/etc/app.toml")?;
+        let env = Env::Map(
+            env.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        UpgradeConfig::load(&config, &env)
+    }
+
+    #[test]
+    fn defaults_file_and_environment() {
+        let c = load("", &[]).expect("defaults");
+        assert_eq!(c.signal.value, vec![Signal::Usr2]);
+        assert_eq!(c.timeout.value, DEFAULT_TIMEOUT);
+        assert_eq!(c.pid_file.value, None);
+        assert!(!c.fd_store.value);
+        let c = load(
+            "[upgrade]\nsignal = [\"SIGUSR1\"]\ntimeout = \"5s\"\npid_file = \"/run/app.pid\"\n",
+            &[
+                ("GRACEFUL_UPGRADE_TIMEOUT", "7s"),
+                ("GRACEFUL_UPGRADE_FD_STORE", "yes"),
+            ],
+        )
+        .expect("valid");
+        assert_eq!(
+            c.timeout.value,
+            Duration::from_secs(7),
+            "the environment wins"
+        );
+        assert_eq!(c.pid_file.value, Some(PathBuf::from("/run/app.pid")));
+        assert_eq!(c.signal.value, vec![Signal::Usr1]);
+        assert!(c.fd_store.value);
+    }
+
+    #[test]
+    fn bad_values_are_named_with_what_is_accepted() {
+        let e = load("signals = [\"SIGTERM\", \"SIGUSR2\"]\n", &[]).expect_err("conflict");
+        let text = e.to_string();
+        assert!(
+            text.contains("upgrade.signal") && text.contains("also starts a shutdown"),
+            "{text}"
+        );
+        let e = load("[upgrade]\ntimeout = \"0s\"\n", &[]).expect_err("zero");
+        assert!(e.to_string().contains("greater than zero"), "{e}");
+        let e = load("[upgrade]\ntimout = \"5s\"\n", &[]).expect_err("typo");
+        assert!(e.to_string().contains("did you mean `timeout`"), "{e}");
+        let e = load("", &[("GRACEFUL_UPGRADE_SIGNAL", "SIGFOO")]).expect_err("bad signal");
+        assert!(e.to_string().contains("GRACEFUL_UPGRADE_SIGNAL"), "{e}");
+    }
+
+    #[test]
+    fn operations_doc_table_is_the_key_table() {
+        crate::config::tests::assert_doc_table(
+            include_str!("../../../docs/operations.md"),
+            "docs/operations.md",
+            "upgrade",
+            &UpgradeConfig::KEYS.markdown(),
+        );
+    }
+}

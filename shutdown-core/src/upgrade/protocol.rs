@@ -106,21 +106,23 @@ mod tests {
     #[tokio::test]
     async fn messages_round_trip_and_garbage_is_refused() {
         let mut wire = Vec::new();
-        write_state(&mut wire, "jobs", b"a\nb").await.unwrap();
-        write_line(&mut wire, DONE).await.unwrap();
+        write_state(&mut wire, "jobs", b"a\nb")
+            .await
+            .expect("in memory");
+        write_line(&mut wire, DONE).await.expect("in memory");
         let mut r = tokio::io::BufReader::new(&wire[..]);
         assert_eq!(
-            read_message(&mut r).await.unwrap(),
+            read_message(&mut r).await.expect("in memory"),
             Some(FromPredecessor::State {
                 name: "jobs".into(),
                 bytes: b"a\nb".to_vec()
             })
         );
         assert_eq!(
-            read_message(&mut r).await.unwrap(),
+            read_message(&mut r).await.expect("in memory"),
             Some(FromPredecessor::Done)
         );
-        assert_eq!(read_message(&mut r).await.unwrap(), None);
+        assert_eq!(read_message(&mut r).await.expect("in memory"), None);
         let mut r = tokio::io::BufReader::new(&b"HTTP/1.1 200 OK\n"[..]);
         assert!(read_message(&mut r).await.is_err());
         let long = vec![b'x'; 4096];
