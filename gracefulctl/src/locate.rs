@@ -215,12 +215,12 @@ enum PidFileVerdict {
 
 fn check_pid_file(
     process: &Process,
-    path: &PathBuf,
+    path: &Path,
     snap: &Snapshot,
 ) -> (PidFileVerdict, Option<PidFileRead>) {
     let stale = |pid: Option<i32>, reason: String| {
         PidFileVerdict::Stale(StalePidFile {
-            path: path.clone(),
+            path: path.to_path_buf(),
             pid,
             reason,
         })
