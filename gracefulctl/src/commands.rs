@@ -487,7 +487,7 @@ fn logs_cmd(path: &Path, follow: bool, lines: usize) -> Result<bool> {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound && !follow => {
             bail!(
-                "no log yet: {} does not exist (it is written by stop, start, restart and backup)",
+                "no log yet: {} does not exist (it is written by stop, start, restart, upgrade and backup)",
                 path.display()
             )
         }
