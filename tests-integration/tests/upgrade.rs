@@ -952,3 +952,94 @@ fn the_fd_store_mode_hands_the_listeners_to_systemd_and_the_next_start_serves_th
     kill(Pid::from_raw(pid), Signal::SIGTERM).expect("SIGTERM");
     assert!(common::wait_child(&mut child).success());
 }
+
+#[test]
+fn a_socket_activated_service_hands_the_activated_socket_to_its_successor() {
+    let available = std::process::Command::new("systemd-socket-activate")
+        .arg("--help")
+        .output();
+    assert!(
+        available.is_ok_and(|o| o.status.success()),
+        "systemd-socket-activate is required for this test (Debian/Ubuntu package `systemd`)"
+    );
+    nix::sys::prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
+    let dir = common::temp_dir();
+    let svc = dir.path().join("svc");
+    install(V1, &svc);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let state = dir.path().join("state");
+    // systemd-socket-activate binds `http`, then execs the service (same pid) on the first
+    // connection with LISTEN_FDS=1, LISTEN_FDNAMES=http.
+    let mut service = Proc::start(
+        "systemd-socket-activate",
+        &[
+            "-l",
+            &addr.to_string(),
+            "--fdname=http",
+            "-E",
+            &format!("SHUTDOWN_STATE_DIR={}", state.display()),
+            "-E",
+            &format!("GRACEFUL_ADMIN_API_KEY={KEY}"),
+            svc.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    let deadline = Instant::now() + HANG_GUARD;
+    let mut first = loop {
+        match connect(addr) {
+            Ok(s) => break s,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "never listened: {e}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    let served = service.wait_for(|l| l.starts_with("addr="));
+    assert_eq!(
+        served,
+        format!("addr={addr}"),
+        "the activated socket is served"
+    );
+    let pid: i32 = service
+        .wait_for(|l| l.starts_with("started pid="))
+        .split(['=', ' '])
+        .nth(2)
+        .and_then(|p| p.parse().ok())
+        .expect("pid");
+    match exchange(&mut first, "/", true) {
+        Outcome::Answered(200, body) => assert!(body.starts_with(&format!("v1 {pid} ")), "{body}"),
+        other => panic!("{other:?}"),
+    }
+    let inode = listening_inode(port).expect("the activated socket");
+    install(V2, &svc);
+    kill(Pid::from_raw(pid), Signal::SIGUSR2).expect("SIGUSR2");
+    let line = service.wait_for(|l| l.starts_with(&format!("reason pid={pid} ")));
+    let new_pid: i32 = line
+        .rsplit(' ')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("pid");
+    assert_eq!(
+        service.wait().code(),
+        Some(0),
+        "the activated process exits 0"
+    );
+    let mut s = connect(addr).expect("still served");
+    match exchange(&mut s, "/", true) {
+        Outcome::Answered(200, body) => {
+            assert!(body.starts_with(&format!("v2 {new_pid} ")), "{body}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        listening_inode(port),
+        Some(inode),
+        "the same activated socket"
+    );
+    kill(Pid::from_raw(new_pid), Signal::SIGTERM).expect("SIGTERM");
+    assert_eq!(reap(new_pid), 0);
+}

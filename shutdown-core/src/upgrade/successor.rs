@@ -20,8 +20,13 @@ pub(crate) struct Channel {
     stderr: OwnedFd,
 }
 
-/// The channel, when `GRACEFUL_SUCCESSOR` is for this process.
+/// The channel, when `GRACEFUL_SUCCESSOR` is for this process. Taken once per process: a
+/// second engine in the same process gets `None` (the descriptors have one owner).
 pub(crate) fn inherited() -> Option<Channel> {
+    static TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if TAKEN.swap(true, std::sync::atomic::Ordering::AcqRel) {
+        return None;
+    }
     let value = std::env::var(SUCCESSOR_VAR).ok()?;
     let mut parts = value.split(':').map(|p| p.trim().parse::<i64>().ok());
     let (Some(Some(pid)), Some(Some(control)), Some(Some(stderr)), None) =
