@@ -8,7 +8,8 @@ use crate::phase::Phase;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Where a resource was declared: the constructor's source file and line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Location {
     /// Source file, as `file!()` gives it.
     pub file: &'static str,
@@ -148,13 +149,14 @@ pub enum GetError {
 }
 
 /// A deadline that expired, as recorded in the report.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct DeadlineExceeded {
     /// The phase in which it expired.
     pub phase: Phase,
     /// What was waited for (a resource name, `drain`, a hook name, `overall`).
     pub what: String,
     /// How long was allowed.
-    #[serde(with = "crate::report::duration_secs")]
+    #[cfg_attr(feature = "serde", serde(with = "crate::report::duration_secs"))]
     pub limit: Duration,
 }

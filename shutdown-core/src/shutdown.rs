@@ -19,8 +19,9 @@ use crate::resource::{BoxFuture, Resources};
 use crate::tracker::{TrackGuard, Tracker};
 
 /// Something that happened during a shutdown, as broadcast by [`Shutdown::events`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "event", rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Event {
     /// Every resource is built; `main` runs.

@@ -238,6 +238,8 @@ impl<C> Section<C> {
     }
 
     /// Every key as `{"key": {"value", "source"}}`, as `GET /config` shows them.
+    #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn json(&self, target: &C) -> serde_json::Value {
         serde_json::Value::Object(
             self.keys

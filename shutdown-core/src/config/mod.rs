@@ -55,7 +55,8 @@ pub const RETIRED_SECTIONS: &[(&str, &str)] = &[
 ];
 
 /// The effective configuration of an engine.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Config {
     /// Bounds the whole shutdown, from the trigger to the last flush.
@@ -93,13 +94,13 @@ pub struct Config {
     /// `TimeoutStopSec`); a warning is emitted when the budgets add up to more.
     pub grace_period: Setting<Option<Duration>>,
     /// Raw feature sections of the file (see [`SECTIONS`]), with the file they came from.
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub sections: BTreeMap<String, (toml::Table, PathBuf)>,
     /// The file's text, so that feature sections can name the line of a bad key.
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     file: Option<FileText>,
     /// Environment variables that look like settings but are not (see [`Config::warnings`]).
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     unknown_env: Vec<String>,
 }
 
@@ -428,6 +429,19 @@ impl Config {
     }
 
     fn validate(&self, issues: &mut Vec<ConfigIssue>) {
+        // The state directory holds the report file (JSON, written by serde) and the `state`
+        // feature's snapshots (which turn `serde` on): without it nothing would be written there.
+        #[cfg(not(feature = "serde"))]
+        if self.state_dir.value.is_some() {
+            issues.push(ConfigIssue {
+                key: "state_dir".into(),
+                source: self.state_dir.source.clone(),
+                message: "the shutdown report written to the state directory is JSON, which needs \
+                          the `serde` feature of graceful: add `features = [\"serde\"]` to the \
+                          `gracefully` dependency, or remove `state_dir`"
+                    .into(),
+            });
+        }
         if self.timeout.value.is_zero() {
             issues.push(ConfigIssue {
                 key: "timeout".into(),

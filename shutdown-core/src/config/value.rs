@@ -86,6 +86,8 @@ impl Shown {
     }
 
     /// The value as JSON: a setting is `{"value", "source"}`.
+    #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
         match self {

@@ -9,7 +9,9 @@ use super::build::{self, Built};
 use super::builder::Graceful;
 use super::close;
 use super::outcome::{MainExit, MainOutput, RunOutcome};
-use super::recorder::{Busy, Recorder, write_report};
+#[cfg(feature = "serde")]
+use super::recorder::write_report;
+use super::recorder::{Busy, Recorder};
 use super::{save, signals, watchdog};
 use crate::describe::{error_chain, panic_message};
 use crate::phase::Phase;
@@ -269,6 +271,7 @@ async fn phases(
         Phase::Completed
     };
     let report = rec.report(shutdown, result);
+    #[cfg(feature = "serde")]
     write_report(shutdown, &report);
     let _ = shutdown.inner.report.set(report.clone());
     shutdown.set_phase(result);

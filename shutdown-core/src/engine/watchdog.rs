@@ -15,8 +15,11 @@
 
 use std::time::{Duration, Instant};
 
-use super::recorder::{Recorder, write_report};
+use super::recorder::Recorder;
+#[cfg(feature = "serde")]
+use super::recorder::write_report;
 use crate::exit;
+#[cfg(feature = "serde")]
 use crate::phase::Phase;
 use crate::shutdown::Shutdown;
 
@@ -109,7 +112,9 @@ fn fire(shutdown: &Shutdown, rec: &Recorder, timeout: Duration) {
     }
     let pending = shutdown.progress().summary();
     rec.missed("overall timeout", timeout, shutdown);
+    #[cfg(feature = "serde")]
     let report = rec.report(shutdown, Phase::Forced);
+    #[cfg(feature = "serde")]
     write_report(shutdown, &report);
     eprintln!(
         "graceful: overall shutdown timeout ({timeout:?}) expired{held}; exiting with {}. Still pending: {pending}",
