@@ -17,6 +17,7 @@ mod duration;
 mod file;
 mod key;
 mod source;
+pub mod toml;
 pub mod value;
 
 use std::collections::BTreeMap;

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Setting, Source};
+use super::{Setting, Source, toml};
 use crate::reason::Signal;
 
 /// One line of `Display`: a key, its value and where the value came from.
