@@ -203,7 +203,7 @@ impl Config {
                 Some("SHUTDOWN_STATE_DIR"),
                 state_dir,
                 value::some_path,
-                "where state snapshots and the last shutdown report are written"
+                "where state snapshots and the last shutdown report (JSON: feature `serde`) are written"
             ),
             key!(
                 "grace_period",
