@@ -284,11 +284,13 @@ impl fmt::Display for ConfigIssue {
 }
 
 /// The configuration is invalid. Lists every problem found, not only the first.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     /// Every problem, in the order found.
     pub issues: Vec<ConfigIssue>,
 }
+
+impl std::error::Error for ConfigError {}
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
