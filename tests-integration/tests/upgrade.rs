@@ -1043,3 +1043,73 @@ fn a_socket_activated_service_hands_the_activated_socket_to_its_successor() {
     kill(Pid::from_raw(new_pid), Signal::SIGTERM).expect("SIGTERM");
     assert_eq!(reap(new_pid), 0);
 }
+
+/// The `gracefulctl` binary of this workspace, brought up to date (it is another package, so
+/// cargo does not build it for this test).
+fn gracefulctl() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = std::process::Command::new(cargo);
+    build.args(["build", "-p", "gracefulctl"]);
+    if dir.file_name().is_some_and(|p| p == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("run cargo");
+    assert!(status.success(), "cannot build gracefulctl");
+    dir.join("gracefulctl")
+}
+
+#[test]
+fn gracefulctl_upgrade_follows_the_locked_pid_file_to_the_successor() {
+    let mut service = Service::start(&[]);
+    service.wait_pid_file(service.pid);
+    install(V2, &service.svc());
+    let manifest = service.dir.path().join("gracefulctl.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "[[process]]\nname = \"svc\"\npid_file = \"{}\"\n",
+            service.pid_file().display()
+        ),
+    )
+    .expect("manifest");
+    let out = std::process::Command::new(gracefulctl())
+        .arg("--config")
+        .arg(&manifest)
+        .args(["upgrade", "svc", "--timeout", "30s"])
+        .current_dir(service.dir.path())
+        .output()
+        .expect("run gracefulctl");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "gracefulctl upgrade: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = service
+        .proc
+        .wait_for(|l| l.starts_with(&format!("reason pid={} ", service.pid)));
+    let new_pid: i32 = line
+        .rsplit(' ')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("pid");
+    assert!(
+        stdout.contains(&format!(
+            "svc: upgraded: pid {} → pid {new_pid}",
+            service.pid
+        )),
+        "{stdout}"
+    );
+    assert_eq!(reap(service.pid), 0);
+    let mut s = connect(service.addr).expect("served");
+    match exchange(&mut s, "/", true) {
+        Outcome::Answered(200, body) => {
+            assert!(body.starts_with(&format!("v2 {new_pid} ")), "{body}")
+        }
+        other => panic!("{other:?}"),
+    }
+    kill(Pid::from_raw(new_pid), Signal::SIGTERM).expect("SIGTERM");
+    assert_eq!(reap(new_pid), 0);
+}
