@@ -38,6 +38,7 @@ mod shutdown;
 #[cfg_attr(docsrs, doc(cfg(feature = "state")))]
 pub mod state;
 pub mod supervise;
+mod sync;
 #[cfg(feature = "systemd")]
 #[cfg_attr(docsrs, doc(cfg(feature = "systemd")))]
 pub mod systemd;
@@ -47,7 +48,6 @@ mod tracker;
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
-use __private as private;
 
 pub use blockers::Blocker;
 pub use config::{Config, ConfigError, Env, Setting, Source};

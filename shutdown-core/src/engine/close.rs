@@ -7,6 +7,7 @@ use tokio::task::JoinHandle;
 
 use super::build::Built;
 use super::recorder::{Busy, Recorder};
+use super::state::RunState;
 use crate::describe::{error_chain, panic_message};
 use crate::error::BoxError;
 use crate::report::{CloseOutcome, ResourceRecord};
@@ -40,7 +41,12 @@ pub(crate) async fn bounded_until(
 }
 
 /// Closes every built resource; the records go to `rec`, in the order closes started.
-pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut Recorder) {
+pub(crate) async fn close_all(
+    shutdown: &Shutdown,
+    run: &RunState,
+    built: Vec<Built>,
+    rec: &mut Recorder,
+) {
     let config = shutdown.config().clone();
     let mut classes: BTreeMap<i32, Vec<Built>> = BTreeMap::new();
     for b in built {
@@ -76,7 +82,7 @@ pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut 
                     started,
                     finished: rec.start.elapsed(),
                 };
-                finished(shutdown, rec, record, limit_used);
+                finished(shutdown, run, rec, record, limit_used);
                 continue;
             }
             let shutdown = shutdown.clone();
@@ -117,7 +123,7 @@ pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut 
                     record
                 }
             };
-            finished(shutdown, rec, record, limit_used);
+            finished(shutdown, run, rec, record, limit_used);
         }
     }
 }
@@ -153,6 +159,7 @@ async fn close_one(
 /// Logs, counts and records one finished close.
 fn finished(
     shutdown: &Shutdown,
+    run: &RunState,
     rec: &Recorder,
     record: ResourceRecord,
     limit: std::time::Duration,
@@ -174,17 +181,18 @@ fn finished(
             tracing::error!(target: "graceful::resource", resource = %record.name, error = %e, "resource failed to close")
         }
     }
-    if let Ok(mut p) = shutdown.inner.progress.lock() {
-        p.resources_closed += 1;
-        if !record.outcome.is_ok() {
-            p.errors
-                .push(format!("{}: {:?}", record.name, record.outcome));
-        }
+    let errors = if record.outcome.is_ok() {
+        Vec::new()
+    } else {
+        vec![format!("{}: {:?}", record.name, record.outcome)]
+    };
+    run.resources_closed(1, errors);
+    if shutdown.has_listeners() {
+        shutdown.emit(Event::ResourceClosed {
+            name: record.name.clone(),
+            outcome: record.outcome.clone(),
+            seconds,
+        });
     }
-    shutdown.emit(Event::ResourceClosed {
-        name: record.name.clone(),
-        outcome: record.outcome.clone(),
-        seconds,
-    });
     rec.resource(record);
 }

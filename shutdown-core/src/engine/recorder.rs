@@ -8,7 +8,7 @@
 //! [`Recorder::missed`], which also marks the current phase as not within its deadline.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::DeadlineExceeded;
@@ -17,6 +17,7 @@ use crate::report::{
     CloseOutcome, HookRecord, MainOutcome, PhaseRecord, ResourceRecord, ShutdownReport,
 };
 use crate::shutdown::{Event, Shutdown};
+use crate::sync::lock;
 
 /// Clocks and records of the running shutdown. Cheap to clone; clones share the record.
 #[derive(Clone)]
@@ -79,12 +80,6 @@ impl Drop for BusyGuard {
     fn drop(&mut self) {
         lock(&self.record).busy.remove(&self.id);
     }
-}
-
-/// The record is plain data, valid after any panic that interrupted a writer: a poisoned
-/// lock is used as is.
-fn lock(record: &Mutex<Record>) -> MutexGuard<'_, Record> {
-    record.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Recorder {
@@ -274,7 +269,11 @@ mod tests {
     use crate::resource::{CloseKind, Resources};
 
     fn shutdown() -> Shutdown {
-        Shutdown::new(Arc::new(Config::default()), Resources::default())
+        Shutdown::new(
+            Arc::new(Config::default()),
+            Resources::default(),
+            Arc::new(crate::engine::state::RunState::default()),
+        )
     }
 
     fn record(name: &str) -> ResourceRecord {

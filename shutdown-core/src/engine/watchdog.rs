@@ -123,7 +123,8 @@ fn held_by(shutdown: &Shutdown, rec: &Recorder) -> String {
     let mut holders = rec.holders();
     holders.extend(
         shutdown
-            .running_tasks()
+            .tasks()
+            .names()
             .into_iter()
             .map(|t| format!("task `{t}`")),
     );

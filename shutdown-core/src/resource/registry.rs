@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use super::Res;
 use crate::error::GetError;
+use crate::sync::{read, write};
 
 pub(crate) type AnyArc = Arc<dyn Any + Send + Sync>;
 
@@ -56,7 +57,7 @@ impl Resources {
     /// `inventory` linking rule), not built yet, or already closed.
     pub fn get<T: Send + Sync + 'static>(&self) -> Result<Res<T>, GetError> {
         let type_name = std::any::type_name::<T>();
-        let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let map = read(&self.inner);
         let Some(entry) = map.get(&TypeId::of::<T>()) else {
             return Err(GetError::NotRegistered {
                 type_name,
@@ -86,7 +87,7 @@ impl Resources {
 
     /// How many resources are registered.
     pub fn len(&self) -> usize {
-        self.inner.read().map(|m| m.len()).unwrap_or(0)
+        read(&self.inner).len()
     }
 
     /// `true` when no resource is registered.
@@ -96,7 +97,7 @@ impl Resources {
 
     /// Every declared resource, in descending priority (build order), then by name.
     pub fn list(&self) -> Vec<ResourceInfo> {
-        let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let map = read(&self.inner);
         let mut out: Vec<ResourceInfo> = map
             .values()
             .map(|e| ResourceInfo {
@@ -125,7 +126,7 @@ impl Resources {
         type_name: &'static str,
         priority: i32,
     ) {
-        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = write(&self.inner);
         map.entry(type_id).or_insert_with(|| Entry {
             name: name.to_string(),
             type_name,
@@ -135,7 +136,7 @@ impl Resources {
     }
 
     pub(crate) fn insert(&self, type_id: TypeId, value: AnyArc) {
-        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = write(&self.inner);
         if let Some(e) = map.get_mut(&type_id) {
             e.value = Some(value);
         }
@@ -143,7 +144,7 @@ impl Resources {
 
     /// Removes the engine's handle so that a by-value close can take the value.
     pub(crate) fn take(&self, type_id: TypeId) -> Option<AnyArc> {
-        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = write(&self.inner);
         map.get_mut(&type_id).and_then(|e| {
             e.closed = true;
             e.value.take()
@@ -153,7 +154,7 @@ impl Resources {
 
 impl std::fmt::Debug for Resources {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let map = read(&self.inner);
         f.debug_list()
             .entries(map.values().map(|e| &e.name))
             .finish()
