@@ -28,3 +28,26 @@ pub(crate) fn read<T: ?Sized>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 pub(crate) fn write<T: ?Sized>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::lock;
+
+    #[test]
+    fn a_lock_poisoned_by_a_panicking_thread_is_used_as_it_is() {
+        let list = Arc::new(Mutex::new(vec![1]));
+        let writer = list.clone();
+        let panicked = std::thread::spawn(move || {
+            let mut l = writer.lock().expect("not poisoned yet");
+            l.push(2);
+            panic!("a writer panics while holding the lock");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(list.is_poisoned());
+        lock(&list).push(3);
+        assert_eq!(*lock(&list), [1, 2, 3]);
+    }
+}

@@ -1,6 +1,6 @@
 //! `ClosingResources`: ascending priority, equal priorities concurrently, each close bounded.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Instant;
 
 use tokio::task::JoinHandle;
@@ -41,50 +41,41 @@ pub(crate) async fn bounded_until(
 }
 
 /// Closes every built resource; the records go to `rec`, in the order closes started.
+///
+/// Cost: a class whose resources have nothing to await (no close handler, no `Drop` code) is
+/// released in one step ([`release`]): no task, timer, join or event per resource, and one lock
+/// each of the resource map, the progress counts and the record for the whole class. Only
+/// resources with something to await get a task, bounded by their deadlines.
 pub(crate) async fn close_all(
     shutdown: &Shutdown,
     run: &RunState,
-    built: Vec<Built>,
+    mut built: Vec<Built>,
     rec: &mut Recorder,
 ) {
-    let config = shutdown.config().clone();
-    let mut classes: BTreeMap<i32, Vec<Built>> = BTreeMap::new();
-    for b in built {
-        classes.entry(b.priority).or_default().push(b);
-    }
-    for (priority, class) in classes {
+    let config = shutdown.config();
+    // Highest priority first, so that each class, closed lowest first, is drained from the end
+    // of the list; within a class the resources to await come before those released in place.
+    // Already in descending priority (the build order) unless resources close in place and
+    // others not: an unstable sort detects a sorted list without allocating.
+    built.sort_unstable_by_key(|b| (std::cmp::Reverse(b.priority), in_place(b)));
+    while let Some(priority) = built.last().map(|b| b.priority) {
+        let start = built.partition_point(|b| b.priority > priority);
+        let split = start + built[start..].partition_point(|b| !in_place(b));
         let budget = config.class_budgets.get(&priority).map(|s| s.value);
         let class_deadline =
             budget.map_or(rec.deadline, |b| (Instant::now() + b).min(rec.deadline));
         let close_timeout = config.resource_close_timeout.value;
         let limit_used = budget.map_or(close_timeout, |b| b.min(close_timeout));
+        if split < built.len() {
+            release(shutdown, run, rec, &mut built, split);
+        }
+        if start == built.len() {
+            continue;
+        }
         let mut set = tokio::task::JoinSet::new();
         // What each task closes, so that a task that dies still leaves its record.
         let mut closing = HashMap::new();
-        for b in class {
-            if b.close.is_none() && !b.needs_drop {
-                // Nothing to await and no `Drop` code: releasing the engine's handle is the
-                // whole close, done here, without a task, a timer or a `spawn_blocking`.
-                let started = rec.start.elapsed();
-                drop(shutdown.resources().take(b.type_id));
-                let outcome = if shutdown.is_forced() {
-                    CloseOutcome::Skipped
-                } else {
-                    CloseOutcome::Closed
-                };
-                let record = ResourceRecord {
-                    name: b.name,
-                    type_name: b.type_name,
-                    priority: b.priority,
-                    location: b.location,
-                    close: b.close_kind,
-                    outcome,
-                    started,
-                    finished: rec.start.elapsed(),
-                };
-                finished(shutdown, run, rec, record, limit_used);
-                continue;
-            }
+        for b in built.drain(start..) {
             let shutdown = shutdown.clone();
             let rec = rec.clone();
             let record = ResourceRecord {
@@ -128,6 +119,61 @@ pub(crate) async fn close_all(
     }
 }
 
+/// `true` for a resource with nothing to await and no `Drop` code: releasing the engine's
+/// handle is its whole close.
+fn in_place(b: &Built) -> bool {
+    b.close.is_none() && !b.needs_drop
+}
+
+/// Closes `built[from..]`, resources [closed in place](in_place): releasing the engine's
+/// handles is the whole close, done here in one step, without a task, a timer or a
+/// `spawn_blocking`.
+fn release(
+    shutdown: &Shutdown,
+    run: &RunState,
+    rec: &Recorder,
+    built: &mut Vec<Built>,
+    from: usize,
+) {
+    let started = rec.start.elapsed();
+    // Dropped after the map's lock is released; no `Drop` code runs (that is the condition).
+    drop(
+        shutdown
+            .resources()
+            .take_all(built[from..].iter().map(|b| b.type_id)),
+    );
+    let outcome = if shutdown.is_forced() {
+        CloseOutcome::Skipped
+    } else {
+        CloseOutcome::Closed
+    };
+    let done = rec.start.elapsed();
+    let seconds = done.saturating_sub(started).as_secs_f64();
+    let listened = shutdown.has_listeners();
+    let mut errors = Vec::new();
+    for b in &built[from..] {
+        note(shutdown, &b.name, b.priority, &outcome, seconds, listened);
+        if !outcome.is_ok() {
+            errors.push(format!("{}: {outcome:?}", b.name));
+        }
+    }
+    if outcome == CloseOutcome::Skipped {
+        rec.set_forced();
+    }
+    run.resources_closed(built.len() - from, errors);
+    // Straight into the record: no list per class in between.
+    rec.resources(built.drain(from..).map(|b| ResourceRecord {
+        name: b.name,
+        type_name: b.type_name,
+        priority: b.priority,
+        location: b.location,
+        close: b.close_kind,
+        outcome: outcome.clone(),
+        started,
+        finished: done,
+    }));
+}
+
 /// Runs one resource's close, bounded by its own limit and its class's deadline.
 async fn close_one(
     b: Built,
@@ -165,21 +211,22 @@ fn finished(
     limit: std::time::Duration,
 ) {
     let seconds = record.finished.saturating_sub(record.started).as_secs_f64();
+    let listened = shutdown.has_listeners();
+    note(
+        shutdown,
+        &record.name,
+        record.priority,
+        &record.outcome,
+        seconds,
+        listened,
+    );
     match &record.outcome {
-        CloseOutcome::Closed => {
-            tracing::info!(target: "graceful::resource", resource = %record.name, priority = record.priority, seconds, "resource closed")
-        }
-        CloseOutcome::Skipped => {
-            rec.set_forced();
-            tracing::warn!(target: "graceful::resource", resource = %record.name, "resource close skipped: shutdown forced")
-        }
+        CloseOutcome::Skipped => rec.set_forced(),
         CloseOutcome::TimedOut => {
             rec.missed(record.name.clone(), limit, shutdown);
             tracing::error!(target: "graceful::resource", resource = %record.name, "resource did not close within {limit:?}; moving on")
         }
-        CloseOutcome::Failed(e) | CloseOutcome::Panicked(e) => {
-            tracing::error!(target: "graceful::resource", resource = %record.name, error = %e, "resource failed to close")
-        }
+        _ => {}
     }
     let errors = if record.outcome.is_ok() {
         Vec::new()
@@ -187,12 +234,36 @@ fn finished(
         vec![format!("{}: {:?}", record.name, record.outcome)]
     };
     run.resources_closed(1, errors);
-    if shutdown.has_listeners() {
+    rec.resources([record]);
+}
+
+/// Logs one finished close and, if someone listens, sends its [`Event::ResourceClosed`].
+fn note(
+    shutdown: &Shutdown,
+    name: &str,
+    priority: i32,
+    outcome: &CloseOutcome,
+    seconds: f64,
+    listened: bool,
+) {
+    match outcome {
+        CloseOutcome::Closed => {
+            tracing::info!(target: "graceful::resource", resource = %name, priority, seconds, "resource closed")
+        }
+        CloseOutcome::Skipped => {
+            tracing::warn!(target: "graceful::resource", resource = %name, "resource close skipped: shutdown forced")
+        }
+        // Logged by the caller, which knows the limit.
+        CloseOutcome::TimedOut => {}
+        CloseOutcome::Failed(e) | CloseOutcome::Panicked(e) => {
+            tracing::error!(target: "graceful::resource", resource = %name, error = %e, "resource failed to close")
+        }
+    }
+    if listened {
         shutdown.emit(Event::ResourceClosed {
-            name: record.name.clone(),
-            outcome: record.outcome.clone(),
+            name: name.to_string(),
+            outcome: outcome.clone(),
             seconds,
         });
     }
-    rec.resource(record);
 }

@@ -15,7 +15,7 @@ use super::{save, signals, watchdog};
 use crate::describe::{error_chain, panic_message};
 use crate::phase::Phase;
 use crate::reason::ShutdownReason;
-use crate::report::{CloseOutcome, HookRecord, MainOutcome};
+use crate::report::{CloseOutcome, HookRecord, MainOutcome, ResourceRecord};
 use crate::shutdown::{Event, FINISH_BOUND, Shutdown};
 
 impl Graceful {
@@ -90,6 +90,7 @@ impl Graceful {
                     &shutdown,
                     &run,
                     failure.built,
+                    Vec::new(),
                     Main::NotStarted,
                     error,
                     process_owner.then_some(watchdog),
@@ -98,6 +99,7 @@ impl Graceful {
             }
         };
         tracing::info!(target: "graceful::startup", resources = built.len(), "started");
+        let room = Vec::with_capacity(built.len());
         run.mark_started();
         shutdown.emit(Event::Started);
         // `main` runs as a task holding an in-flight guard, so the drain waits for it.
@@ -124,6 +126,7 @@ impl Graceful {
             &shutdown,
             &run,
             built,
+            room,
             main,
             None,
             process_owner.then_some(watchdog),
@@ -165,12 +168,14 @@ async fn phases(
     shutdown: &Shutdown,
     run: &RunState,
     built: Vec<Built>,
+    // Room for the resources' records, allocated before the trigger.
+    room: Vec<ResourceRecord>,
     main: Main,
     startup_error: Option<String>,
     // `Some` when the engine owns the process: the watchdog to arm (started with the engine).
     watchdog: Option<Option<watchdog::Watchdog>>,
 ) -> RunOutcome {
-    let config = shutdown.config().clone();
+    let config = shutdown.config();
     let start = shutdown.shutdown_start();
     let mut rec = Recorder::new(start, shutdown.timeout());
     rec.set_startup_error(startup_error.clone());
@@ -178,6 +183,7 @@ async fn phases(
         watchdog::Watchdog::arm(watchdog, shutdown.clone(), rec.clone());
     }
     run.set_resources_total(built.len());
+    rec.use_room(room);
     // The phases before SavingState leave time for a forced save.
     let before_save = save::before(rec.deadline, save::reserve(shutdown, run));
 
@@ -268,9 +274,8 @@ async fn phases(
     } else {
         Phase::Completed
     };
-    let report = rec.report(shutdown, result);
+    let report = rec.finish(shutdown, result, |kept| run.set_report(kept));
     write_report(shutdown, &report);
-    run.set_report(report.clone());
     shutdown.set_phase(result);
     // Let integrations deliver the final phase (admin event streams, systemd), briefly and never
     // past the overall deadline.
