@@ -122,6 +122,16 @@
 //! source) and [`exit`] (the report's outcome decides the code: 0 completed, 1 `main` failed,
 //! 69 a fatal failure, 70 start-up failed, 74 completed with errors, 78 bad configuration, 101
 //! `main` panicked, 124 forced, 128+n a second signal).
+//!
+//! ## Features
+//!
+//! A default build compiles no serde: the configuration file is read with the `toml` crate's
+//! parser alone. The `serde` feature adds `serde::Serialize` to the public types
+//! ([`ShutdownReport`], [`Progress`], [`ShutdownReason`], [`Signal`], [`Phase`], [`Event`],
+//! [`Source`] …), `ShutdownReport::to_json`, `report::read_last` and the JSON report
+//! written to `state_dir` (without it, a `state_dir` is a configuration error naming the
+//! feature). `axum`, `admin`, `metrics` and `state` turn it on. The README's feature table lists
+//! every integration.
 // Doc examples may define a function only to show a snippet in context; anything else
 // that warns is an error.
 #![doc(test(attr(deny(warnings), allow(dead_code))))]

@@ -75,6 +75,25 @@ pub enum Command {
         #[arg(long, num_args = 1.., value_delimiter = ',', value_name = "NAME")]
         only: Vec<String>,
     },
+    /// Ask one graceful service to upgrade in place, and follow the hand-over.
+    ///
+    /// Sends the process's `upgrade_signal` (default SIGUSR2), then waits until its PID
+    /// file names a new process that holds the file's lock and the old process has exited.
+    /// Needs `pid_file`, and acts only when that file is locked (a graceful service with
+    /// `[upgrade] pid_file` locks it for its lifetime). Exits 0 once upgraded, 1 when the
+    /// upgrade did not happen (the old process still serves) or the old process exited
+    /// without a live successor.
+    Upgrade {
+        /// The process (manifest name).
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// How long to wait at most for the hand-over (`60`, `60s`, `2m`).
+        #[arg(long, value_parser = parse_duration_arg, value_name = "DURATION", default_value = "60s")]
+        timeout: Duration,
+        /// Print what would be done and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Wait until the named processes are all stopped, or all ready, for scripts. Exits 0
     /// when they are, 1 when the timeout passes first (naming those that are not).
     Wait {

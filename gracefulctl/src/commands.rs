@@ -22,6 +22,7 @@ use crate::safety::Guard;
 use crate::start;
 use crate::status;
 use crate::stop::{self, StopOptions};
+use crate::upgrade;
 
 /// Exit status when something did not go as asked (a critical process down, a survivor,
 /// a failed readiness check or backup).
@@ -70,6 +71,18 @@ fn dispatch(cli: &Cli) -> Result<bool> {
             let order =
                 plan::select(plan::stop_order(&manifest), only).map_err(anyhow::Error::msg)?;
             backup_cmd(&manifest, &order, &log, false)
+        }
+        Command::Upgrade {
+            name,
+            timeout,
+            dry_run,
+        } => {
+            let log = if *dry_run {
+                ActionLog::disabled()
+            } else {
+                ActionLog::open(&manifest.logs_dir)
+            };
+            upgrade_cmd(&manifest, name, *timeout, *dry_run, &guard, &log)
         }
         Command::Wait {
             names,
@@ -310,6 +323,64 @@ fn start_cmd(manifest: &Manifest, only: &[String], log: &ActionLog) -> Result<bo
     Ok(summary.success())
 }
 
+fn upgrade_cmd(
+    manifest: &Manifest,
+    name: &str,
+    timeout: Duration,
+    dry_run: bool,
+    guard: &Guard,
+    log: &ActionLog,
+) -> Result<bool> {
+    let Some(process) = manifest.process(name) else {
+        let known: Vec<&str> = manifest.processes.iter().map(|p| p.name.as_str()).collect();
+        bail!(
+            "`{name}` names no process of {}; the manifest declares: {}",
+            manifest.path.display(),
+            known.join(", ")
+        );
+    };
+    let Some(pid_file) = process.pid_file.as_deref() else {
+        bail!(
+            "`upgrade` follows the hand-over through the PID file, and process `{name}` has no \
+             `pid_file` in {}; add `pid_file = \"…\"` naming the file the service writes (its \
+             `[upgrade] pid_file`)",
+            manifest.path.display()
+        );
+    };
+    let snap = Snapshot::capture();
+    let guard = guard.clone().with_ancestors(&snap);
+    let plan = match upgrade::plan(process, pid_file, &snap, &guard) {
+        Ok(plan) => plan,
+        Err(refused) => {
+            println!("{name}: not upgraded: {refused}");
+            log.record("upgrade", name, &format!("refused: {refused}"));
+            return Ok(false);
+        }
+    };
+    if dry_run {
+        println!("dry run: nothing is signalled");
+        print!("{}", upgrade::describe(&plan, timeout));
+        return Ok(true);
+    }
+    log.record(
+        "upgrade",
+        name,
+        &format!(
+            "begin: PID {}, {}, timeout {}",
+            plan.old.pid,
+            process.upgrade_signal.as_str(),
+            humantime::format_duration(timeout)
+        ),
+    );
+    let progress = Progress::new(1);
+    let outcome = upgrade::execute(&plan, timeout, log, &progress);
+    progress.finish();
+    let result = outcome.describe(process, timeout);
+    println!("{name}: {result}");
+    log.record("upgrade", name, &result);
+    Ok(outcome.success())
+}
+
 #[derive(Serialize)]
 struct HealthRow {
     name: String,
@@ -416,7 +487,7 @@ fn logs_cmd(path: &Path, follow: bool, lines: usize) -> Result<bool> {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound && !follow => {
             bail!(
-                "no log yet: {} does not exist (it is written by stop, start, restart and backup)",
+                "no log yet: {} does not exist (it is written by stop, start, restart, upgrade and backup)",
                 path.display()
             )
         }

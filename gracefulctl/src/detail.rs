@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::locate::{Found, locate};
+use crate::locate::{Found, Lock, Source, locate};
 use crate::manifest::Manifest;
 use crate::procs::Snapshot;
 
@@ -22,12 +22,28 @@ pub const LOG_LINES: usize = 10;
 pub struct Detail {
     /// Manifest name.
     pub name: String,
-    /// Where the PID came from: `pid-file <path>` or `pattern <text>`.
+    /// Where the PID came from: `pid-file <path>`, `pid-file (locked) <path>` or
+    /// `pattern <text>`.
     pub pid_source: Option<String>,
+    /// The PID file, when the manifest names one: what it holds and whether it is locked.
+    pub pid_file: Option<PidFileDetail>,
     /// The running processes, each with its command line, children and listening ports.
     pub processes: Vec<Running>,
     /// The last lines of the process's log, when the manifest names one.
     pub log: Option<LogTail>,
+}
+
+/// A PID file as `status --detailed` saw it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PidFileDetail {
+    /// The file.
+    pub path: PathBuf,
+    /// Whether it exists.
+    pub exists: bool,
+    /// The PID it names, if it names one.
+    pub pid: Option<i32>,
+    /// Whether its lock is held (`None` when it does not exist or could not be read).
+    pub lock: Option<Lock>,
 }
 
 /// One running process.
@@ -61,12 +77,21 @@ pub fn collect(manifest: &Manifest, snap: &Snapshot) -> Vec<Detail> {
         .processes
         .iter()
         .map(|p| {
-            let (processes, pid_source) = match locate(p, snap).found {
+            let located = locate(p, snap);
+            let pid_file = p.pid_file.as_ref().map(|path| PidFileDetail {
+                path: path.clone(),
+                exists: path.exists(),
+                pid: located.pid_file.as_ref().and_then(|r| r.pid),
+                lock: located.pid_file.as_ref().map(|r| r.lock),
+            });
+            let (processes, pid_source) = match located.found {
                 Found::Running { targets, source } => {
-                    let how = match (source.label(), &p.pid_file, &p.pattern) {
-                        ("pid-file", Some(f), _) => format!("pid-file {}", f.display()),
-                        ("pattern", _, Some(pat)) => format!("pattern `{pat}`"),
-                        (label, _, _) => label.to_owned(),
+                    let how = match (source, &p.pid_file, &p.pattern) {
+                        (Source::PidFile | Source::LockedPidFile, Some(f), _) => {
+                            format!("{} {}", source.label(), f.display())
+                        }
+                        (Source::Pattern, _, Some(pat)) => format!("pattern `{pat}`"),
+                        (source, _, _) => source.label().to_owned(),
                     };
                     let running = targets
                         .iter()
@@ -88,6 +113,7 @@ pub fn collect(manifest: &Manifest, snap: &Snapshot) -> Vec<Detail> {
             Detail {
                 name: p.name.clone(),
                 pid_source,
+                pid_file,
                 processes,
                 log: p.log.as_ref().map(|path| {
                     let (lines, error) = match tail(path, LOG_LINES) {
@@ -117,6 +143,9 @@ pub fn render(details: &[Detail]) -> String {
             None => {
                 let _ = writeln!(out, "  not running");
             }
+        }
+        if let Some(f) = &d.pid_file {
+            let _ = writeln!(out, "  PID file: {}", describe_pid_file(f));
         }
         for r in &d.processes {
             let _ = writeln!(out, "  PID {}: {}", r.pid, r.command_line);
@@ -154,6 +183,22 @@ pub fn render(details: &[Detail]) -> String {
         }
     }
     out
+}
+
+/// `/run/web.pid: names PID 4188, locked (a live owner holds it)`.
+fn describe_pid_file(f: &PidFileDetail) -> String {
+    let path = f.path.display();
+    if !f.exists {
+        return format!("{path}: absent");
+    }
+    let names = f.pid.map_or_else(
+        || "names no PID".to_owned(),
+        |pid| format!("names PID {pid}"),
+    );
+    match f.lock {
+        Some(lock) => format!("{path}: {names}, {}", lock.describe()),
+        None => format!("{path}: cannot be read"),
+    }
 }
 
 /// The last `n` lines of `path`.

@@ -4,7 +4,7 @@
 //! The binary is a thin wrapper around [`run`]. The pieces, one job each:
 //! [`manifest`] (reading and checking `gracefulctl.toml`), [`procs`] (one snapshot of `/proc`
 //! per command), [`locate`] (PID file / pattern lookup, stale and reused PIDs),
-//! [`safety`] (what is never signalled), [`signal`] (delivery through a pidfd), [`plan`] (ordering), [`stop`], [`start`],
+//! [`safety`] (what is never signalled), [`signal`] (delivery through a pidfd), [`plan`] (ordering), [`stop`], [`start`], [`upgrade`],
 //! [`status`] and [`detail`] (`status --detailed`), [`ready`], [`backup`], [`log`] (the action log) and [`output`].
 //! See the crate README for the manifest format and the commands.
 
@@ -28,5 +28,6 @@ pub mod signal;
 pub mod start;
 pub mod status;
 pub mod stop;
+pub mod upgrade;
 
 pub use commands::{EXIT_ERROR, EXIT_FAILED, run};

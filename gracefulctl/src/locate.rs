@@ -1,10 +1,21 @@
 //! Finding a manifest process in a [`Snapshot`]: by PID file first, then by `pattern`,
 //! with stale PID files (dead process, garbage, PID reuse) detected and reported.
+//!
+//! A graceful service holds an exclusive `flock` on its PID file for its whole lifetime
+//! (it locks the file before renaming it into place). So a PID file whose lock is held
+//! names a live owner for certain, and no heuristic is needed. Other programs do not lock
+//! their PID files: for an unlocked file the PID must be running, match `pattern`, and
+//! (without a pattern) have started before the file was written. The lock is probed on the
+//! descriptor the PID was read from, so the PID and the lock belong to the same file even
+//! when a successor renames its own file over it meanwhile.
 
 use std::fs;
-use std::path::PathBuf;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 use serde::Serialize;
 
 use crate::manifest::Process;
@@ -18,8 +29,11 @@ const REUSE_SLACK_SECS: f64 = 2.0;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
-    /// Read from the process's PID file.
+    /// Read from the process's PID file (not locked; checked by the heuristics).
     PidFile,
+    /// Read from the process's PID file, whose lock is held: a live owner for certain.
+    #[serde(rename = "pid-file-locked")]
+    LockedPidFile,
     /// Found by matching `pattern` against command lines.
     Pattern,
 }
@@ -29,9 +43,74 @@ impl Source {
     pub fn label(self) -> &'static str {
         match self {
             Source::PidFile => "pid-file",
+            Source::LockedPidFile => "pid-file (locked)",
             Source::Pattern => "pattern",
         }
     }
+
+    /// Whether the PID came from the PID file (locked or not).
+    pub fn is_pid_file(self) -> bool {
+        matches!(self, Source::PidFile | Source::LockedPidFile)
+    }
+}
+
+/// Whether a PID file's lock is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Lock {
+    /// A process holds a lock on it: its owner is alive.
+    Held,
+    /// Nobody holds a lock on it (a graceful service's file is then stale; other programs
+    /// never lock theirs).
+    Free,
+    /// The lock could not be probed (the file cannot be opened, or `flock` failed).
+    Unknown,
+}
+
+impl Lock {
+    /// A few words for the output.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Lock::Held => "locked (a live owner holds it)",
+            Lock::Free => "not locked",
+            Lock::Unknown => "lock unknown",
+        }
+    }
+}
+
+/// A PID file as read once: the PID it names and whether its lock is held, both from the
+/// same open file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PidFileRead {
+    /// The text it holds (trimmed).
+    pub text: String,
+    /// The PID it names, if its first word is a number.
+    pub pid: Option<i32>,
+    /// Whether its lock is held.
+    pub lock: Lock,
+}
+
+/// Reads the PID file at `path` and probes its lock with a shared non-blocking `flock` on
+/// the same descriptor (`EWOULDBLOCK`: a live owner holds an exclusive lock).
+///
+/// # Errors
+/// The I/O error when the file cannot be opened or read (`NotFound` when it is absent).
+pub fn read_pid_file(path: &Path) -> std::io::Result<PidFileRead> {
+    let mut file = fs::File::open(path)?;
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    let lock = match Flock::lock(file, FlockArg::LockSharedNonblock) {
+        // We got the lock (released when dropped): nobody holds it.
+        Ok(_) => Lock::Free,
+        Err((_, Errno::EWOULDBLOCK)) => Lock::Held,
+        Err(_) => Lock::Unknown,
+    };
+    let text = text.trim().to_owned();
+    let pid = text
+        .split_whitespace()
+        .next()
+        .and_then(|t| t.parse::<i32>().ok());
+    Ok(PidFileRead { text, pid, lock })
 }
 
 /// A PID file that must not be trusted.
@@ -71,22 +150,34 @@ pub struct Located {
     pub found: Found,
     /// Its PID file, when that file exists but must not be trusted.
     pub stale: Option<StalePidFile>,
+    /// Its PID file as read, when it has one that could be read.
+    pub pid_file: Option<PidFileRead>,
 }
 
-/// Looks `process` up in `snap` (no further reads of `/proc`; the PID file is read).
+/// Looks `process` up in `snap` (the PID file is read; `/proc` is read again only for the
+/// PID of a locked PID file that the snapshot does not hold yet, such as a successor
+/// started after it was taken).
 pub fn locate(process: &Process, snap: &Snapshot) -> Located {
     let mut stale = None;
+    let mut read = None;
     if let Some(path) = &process.pid_file {
-        match check_pid_file(process, path, snap) {
+        let (verdict, seen) = check_pid_file(process, path, snap);
+        read = seen;
+        match verdict {
             PidFileVerdict::Missing => {}
             PidFileVerdict::Stale(s) => stale = Some(s),
-            PidFileVerdict::Live(info) => {
+            PidFileVerdict::Live(info, lock) => {
                 return Located {
                     found: Found::Running {
                         targets: vec![info],
-                        source: Source::PidFile,
+                        source: if lock == Lock::Held {
+                            Source::LockedPidFile
+                        } else {
+                            Source::PidFile
+                        },
                     },
                     stale: None,
+                    pid_file: read,
                 };
             }
         }
@@ -109,47 +200,88 @@ pub fn locate(process: &Process, snap: &Snapshot) -> Located {
             }
         }
     };
-    Located { found, stale }
+    Located {
+        found,
+        stale,
+        pid_file: read,
+    }
 }
 
 enum PidFileVerdict {
     Missing,
     Stale(StalePidFile),
-    Live(ProcInfo),
+    Live(ProcInfo, Lock),
 }
 
-fn check_pid_file(process: &Process, path: &PathBuf, snap: &Snapshot) -> PidFileVerdict {
+fn check_pid_file(
+    process: &Process,
+    path: &Path,
+    snap: &Snapshot,
+) -> (PidFileVerdict, Option<PidFileRead>) {
     let stale = |pid: Option<i32>, reason: String| {
         PidFileVerdict::Stale(StalePidFile {
-            path: path.clone(),
+            path: path.to_path_buf(),
             pid,
             reason,
         })
     };
-    let text = match fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return PidFileVerdict::Missing,
-        Err(e) => return stale(None, format!("cannot read it: {e}")),
+    let read = match read_pid_file(path) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return (PidFileVerdict::Missing, None);
+        }
+        Err(e) => return (stale(None, format!("cannot read it: {e}")), None),
     };
-    let Some(pid) = text
-        .split_whitespace()
-        .next()
-        .and_then(|t| t.parse::<i32>().ok())
-    else {
-        return stale(None, format!("it does not hold a PID (`{}`)", text.trim()));
+    let verdict = pid_file_verdict(process, path, snap, &read, stale);
+    (verdict, Some(read))
+}
+
+fn pid_file_verdict(
+    process: &Process,
+    path: &Path,
+    snap: &Snapshot,
+    read: &PidFileRead,
+    stale: impl Fn(Option<i32>, String) -> PidFileVerdict,
+) -> PidFileVerdict {
+    // Said of every unlocked file found stale: a graceful service would hold its lock.
+    let unlocked = match read.lock {
+        Lock::Free => "; the file is not locked, so no live graceful service owns it",
+        Lock::Held | Lock::Unknown => "",
+    };
+    let Some(pid) = read.pid else {
+        return stale(
+            None,
+            format!("it does not hold a PID (`{}`){unlocked}", read.text),
+        );
     };
     if pid <= 0 {
-        return stale(Some(pid), format!("{pid} is not a valid PID"));
+        return stale(Some(pid), format!("{pid} is not a valid PID{unlocked}"));
     }
-    let Some(info) = snap.get(pid).filter(|p| !p.is_zombie()) else {
-        return stale(Some(pid), format!("PID {pid} is not running"));
+    let running = snap.get(pid).filter(|p| !p.is_zombie()).cloned();
+    if read.lock == Lock::Held {
+        // A live owner holds the lock: no heuristic applies. A successor may have written
+        // the file after the snapshot was taken: look its PID up once more.
+        let running = running.or_else(|| ProcInfo::read(pid).filter(|p| !p.is_zombie()));
+        return match running {
+            Some(info) => PidFileVerdict::Live(info, Lock::Held),
+            None => stale(
+                Some(pid),
+                format!(
+                    "PID {pid} is not running, yet a process holds the file's lock (a process \
+                     that inherited its descriptor?)"
+                ),
+            ),
+        };
+    }
+    let Some(info) = running else {
+        return stale(Some(pid), format!("PID {pid} is not running{unlocked}"));
     };
     if let Some(pattern) = &process.pattern {
         if !info.cmdline.contains(pattern.as_str()) {
             return stale(
                 Some(pid),
                 format!(
-                    "PID {pid} now runs `{}`, which does not contain `{pattern}` (PID reused)",
+                    "PID {pid} now runs `{}`, which does not contain `{pattern}` (PID reused){unlocked}",
                     info.display_cmdline()
                 ),
             );
@@ -161,18 +293,18 @@ fn check_pid_file(process: &Process, path: &PathBuf, snap: &Snapshot) -> PidFile
     {
         // Without a pattern: a process that started after its PID file was written
         // cannot be the one that wrote it.
-        let started = snap.start_epoch_of(info);
+        let started = snap.start_epoch_of(&info);
         if snap.boot_time > 0 && started > written.as_secs_f64() + REUSE_SLACK_SECS {
             return stale(
                 Some(pid),
                 format!(
-                    "PID {pid} (`{}`) started after the PID file was written (PID reused)",
+                    "PID {pid} (`{}`) started after the PID file was written (PID reused){unlocked}",
                     info.display_cmdline()
                 ),
             );
         }
     }
-    PidFileVerdict::Live(info.clone())
+    PidFileVerdict::Live(info, read.lock)
 }
 
 #[cfg(test)]
@@ -262,5 +394,44 @@ mod tests {
                 pids: vec![401, 402, 403]
             }
         );
+    }
+
+    #[test]
+    fn a_locked_pid_file_is_live_and_an_unlocked_one_says_so_when_stale() {
+        let tmp = tempfile::tempdir().unwrap();
+        let m = manifest(
+            tmp.path(),
+            "[[process]]\nname='web'\npid_file='web.pid'\npattern='web.py'\n",
+        );
+        let web = m.process("web").unwrap();
+        let snap = Snapshot::from_procs([proc(200, 'S', "web-v2 --serve")]);
+        let path = tmp.path().join("web.pid");
+        std::fs::write(&path, "200\n").unwrap();
+
+        // Unlocked, and PID 200 does not match the pattern: stale, and the lock says why.
+        let l = locate(web, &snap);
+        let reason = &l.stale.as_ref().unwrap().reason;
+        assert!(
+            reason.contains("PID reused") && reason.contains("not locked"),
+            "{reason}"
+        );
+        assert_eq!(l.pid_file.as_ref().unwrap().lock, Lock::Free);
+
+        // Locked by a live owner: live for certain, whatever the pattern says.
+        let held = Flock::lock(
+            fs::File::open(&path).unwrap(),
+            FlockArg::LockExclusiveNonblock,
+        )
+        .map_err(|(_, e)| e)
+        .unwrap();
+        let l = locate(web, &snap);
+        assert!(l.stale.is_none(), "{:?}", l.stale);
+        assert!(matches!(
+            &l.found,
+            Found::Running { source: Source::LockedPidFile, targets } if targets[0].pid == 200
+        ));
+        assert_eq!(Source::LockedPidFile.label(), "pid-file (locked)");
+        drop(held);
+        assert_eq!(read_pid_file(&path).unwrap().lock, Lock::Free);
     }
 }

@@ -20,6 +20,8 @@ pub const DEFAULT_MANIFEST: &str = "gracefulctl.toml";
 
 /// Default `stop_timeout` when a process declares none.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default `upgrade_signal` (a graceful service's default `[upgrade] signal`).
+pub const DEFAULT_UPGRADE_SIGNAL: Signal = Signal::SIGUSR2;
 /// Default `ready_timeout` for `start` when a process declares none.
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -86,6 +88,9 @@ pub struct Process {
     pub stop_signal: Signal,
     /// How long to wait after `stop_signal` before SIGKILL.
     pub stop_timeout: Duration,
+    /// Signal that asks it to upgrade in place (`upgrade`): a graceful service starts a
+    /// successor from its binary on disk and hands it the listening sockets.
+    pub upgrade_signal: Signal,
     /// Signal the whole process group (children and grandchildren) instead of one PID.
     pub process_group: bool,
     /// How to start it, if gracefulctl may.
@@ -248,6 +253,8 @@ struct RawProcess {
     stop_signal: Option<Signal>,
     #[serde(default, with = "serde_duration::option")]
     stop_timeout: Option<Duration>,
+    #[serde(default, deserialize_with = "de_signal")]
+    upgrade_signal: Option<Signal>,
     #[serde(default)]
     process_group: bool,
     start: Option<RawStart>,
@@ -508,6 +515,7 @@ impl Manifest {
                     max_matches: p.max_matches.unwrap_or(1),
                     stop_signal: p.stop_signal.unwrap_or(Signal::SIGTERM),
                     stop_timeout: p.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
+                    upgrade_signal: p.upgrade_signal.unwrap_or(DEFAULT_UPGRADE_SIGNAL),
                     process_group: p.process_group,
                     start: p.start.map(|s| Start {
                         command: s.command,
@@ -625,6 +633,7 @@ pid_file = "run/web.pid"
 pattern = "web.sh"
 stop_timeout = "1m30s"
 stop_signal = "INT"
+upgrade_signal = "HUP"
 backup = ["data/web.db", "/etc/web.conf"]
 critical = true
 [process.start]
@@ -647,6 +656,7 @@ ready = "tcp://127.0.0.1:5432"
         );
         assert_eq!(web.stop_timeout, Duration::from_secs(90));
         assert_eq!(web.stop_signal, Signal::SIGINT);
+        assert_eq!(web.upgrade_signal, Signal::SIGHUP);
         assert_eq!(web.ready, Ready::PidFile);
         assert_eq!(web.backup[1], PathBuf::from("/etc/web.conf"));
         let start = web.start.as_ref().unwrap();
@@ -655,6 +665,7 @@ ready = "tcp://127.0.0.1:5432"
         let db = m.process("db").unwrap();
         assert_eq!(db.stop_timeout, DEFAULT_STOP_TIMEOUT);
         assert_eq!(db.stop_signal, Signal::SIGTERM);
+        assert_eq!(db.upgrade_signal, Signal::SIGUSR2);
         assert_eq!(db.max_matches, 1);
         assert_eq!(db.ready, Ready::Tcp("127.0.0.1:5432".into()));
     }
@@ -679,6 +690,15 @@ ready = "tcp://127.0.0.1:5432"
         let e = err("[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nstop_signal = \"SIGFOO\"\n");
         assert!(
             e.contains(":4:") && e.contains("stop_signal") && e.contains("SIGFOO"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_upgrade_signal_is_rejected() {
+        let e = err("[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nupgrade_signal = \"USR3\"\n");
+        assert!(
+            e.contains(":4:") && e.contains("upgrade_signal") && e.contains("USR3"),
             "{e}"
         );
     }

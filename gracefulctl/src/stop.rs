@@ -147,12 +147,17 @@ pub fn describe(steps: &[Step<'_>], opts: &StopOptions) -> String {
                     format!("PID {pids}")
                 };
                 let found_by = match source {
-                    Source::PidFile => format!(
-                        "PID file {}",
+                    Source::PidFile | Source::LockedPidFile => format!(
+                        "PID file {}{}",
                         process
                             .pid_file
                             .as_ref()
-                            .map_or(String::new(), |p| p.display().to_string())
+                            .map_or(String::new(), |p| p.display().to_string()),
+                        if *source == Source::LockedPidFile {
+                            ", locked"
+                        } else {
+                            ""
+                        }
                     ),
                     Source::Pattern => {
                         format!("pattern `{}`", process.pattern.as_deref().unwrap_or(""))

@@ -1,5 +1,5 @@
-//! The README's manifest example must stay a valid manifest, and its documented error
-//! example must stay true.
+//! The README's manifest example must stay a valid manifest, its documented error example
+//! must stay true, and its command table must name every command.
 
 use std::path::Path;
 
@@ -28,6 +28,20 @@ fn the_readme_manifest_parses() {
     );
     assert_eq!(m.logs_dir, Path::new("/srv/app/logs"));
     assert!(web.start.is_some());
+    assert_eq!(web.upgrade_signal, nix::sys::signal::Signal::SIGUSR2);
+}
+
+#[test]
+fn every_command_is_in_the_readme_table() {
+    use clap::CommandFactory;
+    let text = readme();
+    for sub in gracefulctl::cli::Cli::command().get_subcommands() {
+        let name = sub.get_name();
+        assert!(
+            text.contains(&format!("| `{name}")),
+            "the README's command table lacks `{name}`"
+        );
+    }
 }
 
 #[test]

@@ -8,7 +8,8 @@ use crate::phase::Phase;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Where a resource was declared: the constructor's source file and line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Location {
     /// Source file, as `file!()` gives it.
     pub file: &'static str,
@@ -23,24 +24,19 @@ impl std::fmt::Display for Location {
 }
 
 /// Why start-up failed: the engine could not build the set of resources.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum StartupError {
     /// A constructor returned an error or panicked.
-    #[error("resource `{name}` ({location}) failed to start: {source}")]
     Constructor {
         /// The resource's name.
         name: String,
         /// Where it was declared, or `<builder>` when not known.
         location: LocationText,
         /// What the constructor returned.
-        #[source]
         source: BoxError,
     },
     /// A constructor asks for a resource type nobody registered.
-    #[error(
-        "resource `{name}` ({location}) needs `Res<{missing}>`, but no resource of type `{missing}` is registered{hint}"
-    )]
     MissingDependency {
         /// The dependent resource.
         name: String,
@@ -52,11 +48,6 @@ pub enum StartupError {
         hint: &'static str,
     },
     /// A dependency would close before (or together with) its dependent.
-    #[error(
-        "resource `{dependent}` (priority {dependent_priority}) depends on `{dependency}` (priority {dependency_priority}), \
-         but resources close in ascending priority, so `{dependency}` would close before or together with `{dependent}`; \
-         give `{dependency}` a priority higher than {dependent_priority}"
-    )]
     PriorityContradiction {
         /// The resource that takes the other as `Res<T>`.
         dependent: String,
@@ -69,12 +60,6 @@ pub enum StartupError {
     },
     /// Fewer resources are registered than the program declared it expects: typically the
     /// crate holding the `#[resource]` constructors was never linked.
-    #[error(
-        "expected at least {expected} registered resource(s), found {found}{names}. `#[graceful::resource]` registers \
-         through `inventory`, and the linker drops crates nothing references: add `use that_crate as _;` to the \
-         binary that holds `#[graceful::main]` (on platforms inventory does not support, register resources with \
-         `Graceful::builder().resource(...)` instead)"
-    )]
     TooFewResources {
         /// What the program declared (`expect_resources`).
         expected: usize,
@@ -84,9 +69,6 @@ pub enum StartupError {
         names: String,
     },
     /// Two resources produce the same type; `get::<T>()` would be ambiguous.
-    #[error(
-        "resources `{first}` and `{second}` both produce `{type_name}`; each type may be registered once (wrap one in a newtype)"
-    )]
     DuplicateType {
         /// The first registration.
         first: String,
@@ -95,6 +77,69 @@ pub enum StartupError {
         /// The shared type.
         type_name: &'static str,
     },
+}
+
+impl std::fmt::Display for StartupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartupError::Constructor {
+                name,
+                location,
+                source,
+            } => write!(
+                f,
+                "resource `{name}` ({location}) failed to start: {source}"
+            ),
+            StartupError::MissingDependency {
+                name,
+                location,
+                missing,
+                hint,
+            } => write!(
+                f,
+                "resource `{name}` ({location}) needs `Res<{missing}>`, but no resource of type `{missing}` is registered{hint}"
+            ),
+            StartupError::PriorityContradiction {
+                dependent,
+                dependent_priority,
+                dependency,
+                dependency_priority,
+            } => write!(
+                f,
+                "resource `{dependent}` (priority {dependent_priority}) depends on `{dependency}` (priority {dependency_priority}), \
+                 but resources close in ascending priority, so `{dependency}` would close before or together with `{dependent}`; \
+                 give `{dependency}` a priority higher than {dependent_priority}"
+            ),
+            StartupError::TooFewResources {
+                expected,
+                found,
+                names,
+            } => write!(
+                f,
+                "expected at least {expected} registered resource(s), found {found}{names}. `#[graceful::resource]` registers \
+                 through `inventory`, and the linker drops crates nothing references: add `use that_crate as _;` to the \
+                 binary that holds `#[graceful::main]` (on platforms inventory does not support, register resources with \
+                 `Graceful::builder().resource(...)` instead)"
+            ),
+            StartupError::DuplicateType {
+                first,
+                second,
+                type_name,
+            } => write!(
+                f,
+                "resources `{first}` and `{second}` both produce `{type_name}`; each type may be registered once (wrap one in a newtype)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StartupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StartupError::Constructor { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
 }
 
 /// A [`Location`] or `<builder>` when the resource was registered without one.
@@ -111,15 +156,10 @@ impl std::fmt::Display for LocationText {
 }
 
 /// Asking for a resource that is not there.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum GetError {
     /// No resource of that type is registered with the engine.
-    #[error(
-        "no resource of type `{type_name}` is registered ({registered} registered). If its `#[resource]` constructor lives in \
-         another crate, that crate must be linked: add `use that_crate as _;` to your binary, because `inventory` drops \
-         registrations from crates nothing references"
-    )]
     NotRegistered {
         /// The requested type.
         type_name: &'static str,
@@ -127,7 +167,6 @@ pub enum GetError {
         registered: usize,
     },
     /// The resource is registered but already closed (or not yet built).
-    #[error("resource `{name}` of type `{type_name}` is not available: it is {state}")]
     NotAvailable {
         /// The resource's name.
         name: String,
@@ -137,24 +176,52 @@ pub enum GetError {
         state: &'static str,
     },
     /// `graceful::get` was called outside a program run by `#[graceful::main]`.
-    #[error(
-        "`graceful::get::<{type_name}>()` was called, but no engine is running in this process; use `#[graceful::main]`, or \
-         `Shutdown::resources().get()` with an engine built by `Graceful::builder()`"
-    )]
     NoEngine {
         /// The requested type.
         type_name: &'static str,
     },
 }
 
+impl std::fmt::Display for GetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GetError::NotRegistered {
+                type_name,
+                registered,
+            } => write!(
+                f,
+                "no resource of type `{type_name}` is registered ({registered} registered). If its `#[resource]` constructor lives in \
+                 another crate, that crate must be linked: add `use that_crate as _;` to your binary, because `inventory` drops \
+                 registrations from crates nothing references"
+            ),
+            GetError::NotAvailable {
+                name,
+                type_name,
+                state,
+            } => write!(
+                f,
+                "resource `{name}` of type `{type_name}` is not available: it is {state}"
+            ),
+            GetError::NoEngine { type_name } => write!(
+                f,
+                "`graceful::get::<{type_name}>()` was called, but no engine is running in this process; use `#[graceful::main]`, or \
+                 `Shutdown::resources().get()` with an engine built by `Graceful::builder()`"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for GetError {}
+
 /// A deadline that expired, as recorded in the report.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct DeadlineExceeded {
     /// The phase in which it expired.
     pub phase: Phase,
     /// What was waited for (a resource name, `drain`, a hook name, `overall`).
     pub what: String,
     /// How long was allowed.
-    #[serde(with = "crate::report::duration_secs")]
+    #[cfg_attr(feature = "serde", serde(with = "crate::report::duration_secs"))]
     pub limit: Duration,
 }

@@ -7,6 +7,20 @@ use std::path::Path;
 /// new one, never a torn mix: write a temporary file in the same directory, `fsync` it,
 /// rename it over `path`, then `fsync` the directory.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    atomic_write_keeping(path, bytes, |f| {
+        drop(f);
+        Ok(())
+    })
+}
+
+/// [`atomic_write`], handing the written file to `keep` before the rename (to lock it, say,
+/// so that nobody sees the new file unlocked) and returning what `keep` returns.
+#[cfg_attr(not(feature = "upgrade"), allow(dead_code))]
+pub(crate) fn atomic_write_keeping<T>(
+    path: &Path,
+    bytes: &[u8],
+    keep: impl FnOnce(std::fs::File) -> std::io::Result<T>,
+) -> std::io::Result<T> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -21,9 +35,10 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        drop(f);
+        let kept = keep(f)?;
         std::fs::rename(&tmp, path)?;
-        sync_dir(dir)
+        sync_dir(dir)?;
+        Ok(kept)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

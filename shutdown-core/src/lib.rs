@@ -44,6 +44,9 @@ mod sync;
 pub mod systemd;
 mod task;
 mod tracker;
+#[cfg(all(feature = "upgrade", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "upgrade", unix))))]
+pub mod upgrade;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -8,8 +8,9 @@ use std::fmt;
 /// SavingState → ClosingResources → FlushingBuffers` and ends in [`Phase::Completed`], or in
 /// [`Phase::Forced`] when any deadline was hit. Every transition is a `tracing` event
 /// (target `graceful::phase`) and an update of [`Shutdown::phase`](crate::Shutdown::phase).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Phase {
     /// Serving normally; readiness is true.
     Running,

@@ -29,7 +29,8 @@ pub const STARTING: &str = "starting";
 pub const SHUTTING_DOWN: &str = "shutting down";
 
 /// The readiness answer: whether the service should get traffic, and if not, why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Readiness {
     /// `true` when the service should get traffic.

@@ -3,7 +3,8 @@
 use std::fmt;
 
 /// An operating-system signal (or Windows console event) that can trigger a shutdown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Signal {
     /// `SIGTERM` (15): what Kubernetes, systemd and `kill` send.
     Term,
@@ -84,8 +85,9 @@ impl fmt::Display for Signal {
 }
 
 /// What started the shutdown. Only the first trigger is kept; later ones are ignored.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum ShutdownReason {
     /// An OS signal arrived.
@@ -124,6 +126,11 @@ pub enum ShutdownReason {
     StartupFailed {
         /// The error, formatted.
         error: String,
+    },
+    /// A successor started from the new binary took over the listeners (feature `upgrade`).
+    Upgrade {
+        /// The successor's pid.
+        successor: u32,
     },
 }
 
@@ -166,6 +173,7 @@ impl fmt::Display for ShutdownReason {
             }
             ShutdownReason::TaskFailed { task, error } => write!(f, "task `{task}` {error}"),
             ShutdownReason::StartupFailed { error } => write!(f, "start-up failed: {error}"),
+            ShutdownReason::Upgrade { successor } => write!(f, "upgrade → pid {successor}"),
         }
     }
 }

@@ -7,10 +7,13 @@ use crate::phase::Phase;
 use crate::reason::ShutdownReason;
 use crate::resource::CloseKind;
 
-/// The file, in the state directory, where the last shutdown's report is written as JSON.
+/// The file, in the state directory, where the last shutdown's report is written as JSON
+/// (with the `serde` feature; without it, setting `state_dir` is a configuration error).
 pub const LAST_REPORT_FILE: &str = "last-shutdown.json";
 
 /// Reads the report the previous process wrote to `state_dir` (as JSON), if there is one.
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub fn read_last(state_dir: &std::path::Path) -> Option<Result<serde_json::Value, String>> {
     let path = state_dir.join(LAST_REPORT_FILE);
     let text = match std::fs::read_to_string(&path) {
@@ -25,6 +28,7 @@ pub fn read_last(state_dir: &std::path::Path) -> Option<Result<serde_json::Value
 }
 
 /// Serializes a `Duration` as fractional seconds.
+#[cfg(feature = "serde")]
 pub(crate) mod duration_secs {
     use std::time::Duration;
 
@@ -33,6 +37,7 @@ pub(crate) mod duration_secs {
     }
 }
 
+#[cfg(feature = "serde")]
 mod opt_duration_secs {
     use std::time::Duration;
 
@@ -48,23 +53,28 @@ mod opt_duration_secs {
 }
 
 /// How one phase went.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PhaseRecord {
     /// Which phase.
     pub phase: Phase,
     /// When it started, from the shutdown's start.
-    #[serde(with = "duration_secs")]
+    #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
     pub started: Duration,
     /// How long it took.
-    #[serde(with = "duration_secs")]
+    #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
     pub duration: Duration,
     /// `false` when a deadline expired or the shutdown was forced during it.
     pub within_deadline: bool,
 }
 
 /// How a resource's close ended.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "status", content = "detail", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "status", content = "detail", rename_all = "snake_case")
+)]
 pub enum CloseOutcome {
     /// The close handler returned successfully (or the value was dropped).
     Closed,
@@ -86,7 +96,8 @@ impl CloseOutcome {
 }
 
 /// How one resource closed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ResourceRecord {
     /// Its name.
     pub name: String,
@@ -101,15 +112,16 @@ pub struct ResourceRecord {
     /// The outcome.
     pub outcome: CloseOutcome,
     /// When the close started, from the shutdown's start.
-    #[serde(with = "duration_secs")]
+    #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
     pub started: Duration,
     /// When it ended (or was abandoned), from the shutdown's start.
-    #[serde(with = "duration_secs")]
+    #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
     pub finished: Duration,
 }
 
 /// How a phase hook went.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct HookRecord {
     /// The phase it ran in.
     pub phase: Phase,
@@ -118,13 +130,17 @@ pub struct HookRecord {
     /// Its outcome (the same vocabulary as resources).
     pub outcome: CloseOutcome,
     /// How long it ran.
-    #[serde(with = "duration_secs")]
+    #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
     pub duration: Duration,
 }
 
 /// How `main` ended.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "status", content = "detail", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "status", content = "detail", rename_all = "snake_case")
+)]
 pub enum MainOutcome {
     /// `main` has not finished (the report was taken early).
     Running,
@@ -143,7 +159,8 @@ pub enum MainOutcome {
 }
 
 /// Everything that happened during one shutdown, in order.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ShutdownReport {
     /// [`Phase::Completed`] or [`Phase::Forced`].
@@ -168,7 +185,7 @@ pub struct ShutdownReport {
     /// The start-up error, when the shutdown followed a failed start.
     pub startup_error: Option<String>,
     /// From the trigger to the end of the last phase.
-    #[serde(with = "duration_secs")]
+    #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
     pub total: Duration,
 }
 
@@ -227,6 +244,8 @@ impl ShutdownReport {
     }
 
     /// The report as pretty JSON.
+    #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
@@ -280,7 +299,8 @@ impl Progress {
 }
 
 /// A snapshot of where the service is, for status endpoints and logs.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Progress {
     /// The current phase.
@@ -296,10 +316,10 @@ pub struct Progress {
     /// Resources built.
     pub resources_total: usize,
     /// Time since the shutdown started.
-    #[serde(with = "opt_duration_secs")]
+    #[cfg_attr(feature = "serde", serde(with = "opt_duration_secs"))]
     pub elapsed: Option<Duration>,
     /// Time left before the overall deadline.
-    #[serde(with = "opt_duration_secs")]
+    #[cfg_attr(feature = "serde", serde(with = "opt_duration_secs"))]
     pub remaining: Option<Duration>,
     /// Errors so far.
     pub errors: Vec<String>,

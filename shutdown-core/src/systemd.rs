@@ -30,6 +30,8 @@ use std::time::Duration;
 
 mod sockets;
 
+#[cfg(all(feature = "upgrade", unix))]
+pub(crate) use sockets::with_passed;
 pub use sockets::{ActivationError, Sockets, UNNAMED, sockets};
 
 use sd_notify::NotifyState;
@@ -136,6 +138,11 @@ pub fn notify_with(shutdown: &Shutdown, extend_interval: Duration) -> JoinHandle
                 event = events.recv() => match event {
                     Ok(Event::Phase { phase }) => {
                         if !stopping && phase.is_shutting_down() {
+                            if matches!(shutdown.reason(), Some(crate::ShutdownReason::Upgrade { .. })) {
+                                // The successor is the main process now: this one's stop is
+                                // not the service's.
+                                return;
+                            }
                             stopping = true;
                             send(&[NotifyState::Stopping]);
                             extend(&shutdown, extend_interval);

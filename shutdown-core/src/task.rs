@@ -44,7 +44,8 @@ impl<T: Send + 'static, E: std::fmt::Debug + Send + 'static> TaskOutput for Resu
 }
 
 /// A tracked task that failed, as the report records it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TaskRecord {
     /// The name it was spawned with.
     pub name: String,

@@ -115,3 +115,71 @@ fn builder_example_stops_on_sigint() {
     assert_eq!(status.code(), Some(0), "{:?}", p.stderr());
     assert!(p.pos("queue: closed") < p.pos("database: closed"));
 }
+
+#[cfg(all(
+    feature = "upgrade",
+    feature = "axum",
+    feature = "admin",
+    feature = "state"
+))]
+#[test]
+fn upgrade_example_hands_over_the_socket_and_the_hit_count_on_sigusr2() {
+    use std::io::{Read, Write};
+    let state = common::temp_dir();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let admin = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let admin_addr = admin.local_addr().expect("addr").to_string();
+    drop(admin);
+    let get = || {
+        let mut s = std::net::TcpStream::connect(addr).expect("served");
+        s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .expect("write");
+        let mut r = String::new();
+        s.read_to_string(&mut r).expect("read");
+        r.rsplit("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    let mut p = Proc::start(
+        example_bin("upgrade"),
+        &[],
+        &[
+            ("APP_ADDR", &addr.to_string()),
+            ("GRACEFUL_ADMIN_ADDR", &admin_addr),
+            ("SHUTDOWN_STATE_DIR", state.path().to_str().expect("utf-8")),
+        ],
+    );
+    let first = p.wait_for(|l| l.starts_with("version 1, pid "));
+    let old: i32 = first
+        .split([' ', ','])
+        .nth(4)
+        .and_then(|s| s.parse().ok())
+        .expect("pid");
+    assert!(get().ends_with("hit 1"));
+    p.signal(nix::sys::signal::Signal::SIGUSR2);
+    let line =
+        p.wait_for(|l| l.starts_with("version 1, pid ") && !l.contains(&format!("pid {old},")));
+    let successor = line.split([' ', ',']).nth(4).expect("pid").to_string();
+    p.wait_line(&format!("pid {old} stopped: upgrade → pid {successor}"));
+    assert!(p.wait().success(), "the old process exits 0");
+    let answer = get();
+    assert!(!answer.contains(&format!("pid {old},")), "{answer}");
+    assert!(
+        answer.ends_with("hit 2"),
+        "the count was handed over: {answer}"
+    );
+    let new: i32 = answer
+        .split([' ', ','])
+        .nth(4)
+        .and_then(|s| s.parse().ok())
+        .expect("pid");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(new),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+}

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::config::{
-    Config, ConfigError, ConfigIssue, Env, Input, Key, Section, Setting, Shown, Source, key, value,
+    Config, ConfigError, ConfigIssue, Env, Input, Key, Section, Setting, Shown, Source, key, toml,
+    value,
 };
 
 use super::auth::ApiKey;

@@ -70,6 +70,7 @@ mod server;
 mod sse;
 mod state;
 mod stop;
+mod upgrade;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -328,15 +329,13 @@ impl AdminBuilder {
                     source: Source::Builder,
                     error,
                 })?,
-            None => {
-                tokio::net::TcpListener::bind(addr)
-                    .await
-                    .map_err(|error| AdminError::Bind {
-                        addr,
-                        source: config.addr.source.clone(),
-                        error,
-                    })?
-            }
+            None => bind(shutdown, "admin", addr)
+                .await
+                .map_err(|error| AdminError::Bind {
+                    addr,
+                    source: config.addr.source.clone(),
+                    error,
+                })?,
         };
         let local_addr = listener.local_addr().map_err(|error| AdminError::Bind {
             addr: config.addr.value,
@@ -405,6 +404,26 @@ impl AdminBuilder {
     }
 }
 
+/// Binds an admin listener; with feature `upgrade`, through the listener registry, so that
+/// the socket is inherited by name and handed to a successor like the service's own.
+async fn bind(
+    shutdown: &Shutdown,
+    name: &str,
+    addr: SocketAddr,
+) -> std::io::Result<tokio::net::TcpListener> {
+    #[cfg(all(feature = "upgrade", unix))]
+    {
+        Ok(crate::upgrade::Listeners::of(shutdown)
+            .tcp(name, addr)
+            .await?)
+    }
+    #[cfg(not(all(feature = "upgrade", unix)))]
+    {
+        let _ = (shutdown, name);
+        tokio::net::TcpListener::bind(addr).await
+    }
+}
+
 /// Binds the metrics-only listener: the metrics route at its configured path, no key.
 async fn metrics_listener(
     shutdown: &Shutdown,
@@ -416,7 +435,7 @@ async fn metrics_listener(
         source: admin.config.metrics_addr.source.clone(),
         error,
     };
-    let listener = tokio::net::TcpListener::bind(addr)
+    let listener = bind(shutdown, "admin-metrics", addr)
         .await
         .map_err(bind_error)?;
     let local = listener.local_addr().map_err(bind_error)?;

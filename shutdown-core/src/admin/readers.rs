@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use super::auth::{ApiKey, Scopes};
-use crate::config::Source;
+use crate::config::{Source, toml};
 
 /// The default address of the admin listener: loopback only.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:9090";

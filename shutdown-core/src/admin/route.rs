@@ -68,6 +68,10 @@ routes! {
     Events { key: "events", path: "/events", methods: ["GET"], scope: Some(Scope::Read) }
     /// `POST /shutdown` starts a graceful shutdown, `DELETE /shutdown` forces one. Scope `system`.
     Shutdown { key: "shutdown", path: "/shutdown", methods: ["POST", "DELETE"], scope: Some(Scope::System) }
+    /// `POST /upgrade` starts an in-place upgrade (feature `upgrade`) and answers once the
+    /// successor is ready (200 with its pid) or failed (502 with its exit status and last
+    /// stderr lines); 409 while another upgrade runs. Scope `system`.
+    Upgrade { key: "upgrade", path: "/upgrade", methods: ["POST"], scope: Some(Scope::System) }
 }
 
 impl Route {

@@ -12,7 +12,7 @@ use super::config::Route;
 use super::envelope::{self, ApiError, Body};
 use super::handlers;
 use super::state::State;
-use super::{config_json, process, sse, stop};
+use super::{config_json, process, sse, stop, upgrade};
 
 /// Answers one request. Never fails: every error becomes an enveloped response.
 pub(crate) async fn handle<B>(
@@ -98,6 +98,7 @@ where
             ask.force |= force;
             stop::start_shutdown(state, ask, peer, id)
         }
+        Route::Upgrade => upgrade::upgrade(shutdown, peer, id).await,
     }
 }
 

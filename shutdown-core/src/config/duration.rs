@@ -11,9 +11,8 @@ mod tests {
 
     #[test]
     fn toml_numbers_and_strings_are_one_grammar() {
-        let v = |t: &str| {
-            toml::from_str::<toml::Table>(&format!("v = {t}")).expect("toml")["v"].clone()
-        };
+        let v =
+            |t: &str| super::super::toml::parse(&format!("v = {t}")).expect("toml")["v"].clone();
         let d = |t: &str| value::duration(Input::File(&v(t)));
         assert_eq!(d("30"), Ok(Duration::from_secs(30)));
         assert_eq!(d("1.5"), Ok(Duration::from_millis(1500)));

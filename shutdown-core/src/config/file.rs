@@ -3,18 +3,18 @@
 
 use std::path::Path;
 
-use super::{ConfigIssue, FileText, RETIRED_SECTIONS, SECTIONS, Source};
+use super::{ConfigIssue, FileText, RETIRED_SECTIONS, SECTIONS, Source, toml};
 use crate::Config;
 
 pub(super) fn apply(config: &mut Config, text: &str, path: &Path, issues: &mut Vec<ConfigIssue>) {
     let source = Source::File(path.to_path_buf());
-    let table: toml::Table = match toml::from_str(text) {
+    let table = match toml::parse(text) {
         Ok(t) => t,
         Err(e) => {
             issues.push(ConfigIssue {
                 key: "config".into(),
                 source,
-                message: format!("not valid TOML: {}", e.to_string().trim_end()),
+                message: format!("not valid TOML: {e}"),
             });
             return;
         }

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::value::{Input, Row, Shown};
-use super::{ConfigError, ConfigIssue, Env, Source};
+use super::{ConfigError, ConfigIssue, Env, Source, toml};
 
 /// One key of a section: its name in the file, its environment variable, its parser (which
 /// also stores the value) and its doc line.
@@ -238,6 +238,8 @@ impl<C> Section<C> {
     }
 
     /// Every key as `{"key": {"value", "source"}}`, as `GET /config` shows them.
+    #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn json(&self, target: &C) -> serde_json::Value {
         serde_json::Value::Object(
             self.keys

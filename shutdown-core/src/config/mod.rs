@@ -17,6 +17,7 @@ mod duration;
 mod file;
 mod key;
 mod source;
+pub mod toml;
 pub mod value;
 
 use std::collections::BTreeMap;
@@ -37,7 +38,7 @@ use crate::reason::Signal;
 pub const GRACE_MARGIN: Duration = Duration::from_secs(2);
 
 /// Top-level tables of the configuration file that belong to feature modules.
-pub const SECTIONS: &[&str] = &["admin", "http", "state", "systemd"];
+pub const SECTIONS: &[&str] = &["admin", "http", "state", "systemd", "upgrade"];
 
 /// Top-level tables that are refused, with what to use instead.
 pub const RETIRED_SECTIONS: &[(&str, &str)] = &[
@@ -55,7 +56,8 @@ pub const RETIRED_SECTIONS: &[(&str, &str)] = &[
 ];
 
 /// The effective configuration of an engine.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Config {
     /// Bounds the whole shutdown, from the trigger to the last flush.
@@ -93,13 +95,13 @@ pub struct Config {
     /// `TimeoutStopSec`); a warning is emitted when the budgets add up to more.
     pub grace_period: Setting<Option<Duration>>,
     /// Raw feature sections of the file (see [`SECTIONS`]), with the file they came from.
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub sections: BTreeMap<String, (toml::Table, PathBuf)>,
     /// The file's text, so that feature sections can name the line of a bad key.
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     file: Option<FileText>,
     /// Environment variables that look like settings but are not (see [`Config::warnings`]).
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     unknown_env: Vec<String>,
 }
 
@@ -201,7 +203,7 @@ impl Config {
                 Some("SHUTDOWN_STATE_DIR"),
                 state_dir,
                 value::some_path,
-                "where state snapshots and the last shutdown report are written"
+                "where state snapshots and the last shutdown report (JSON: feature `serde`) are written"
             ),
             key!(
                 "grace_period",
@@ -282,11 +284,13 @@ impl fmt::Display for ConfigIssue {
 }
 
 /// The configuration is invalid. Lists every problem found, not only the first.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     /// Every problem, in the order found.
     pub issues: Vec<ConfigIssue>,
 }
+
+impl std::error::Error for ConfigError {}
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -428,6 +432,19 @@ impl Config {
     }
 
     fn validate(&self, issues: &mut Vec<ConfigIssue>) {
+        // The state directory holds the report file (JSON, written by serde) and the `state`
+        // feature's snapshots (which turn `serde` on): without it nothing would be written there.
+        #[cfg(not(feature = "serde"))]
+        if self.state_dir.value.is_some() {
+            issues.push(ConfigIssue {
+                key: "state_dir".into(),
+                source: self.state_dir.source.clone(),
+                message: "the shutdown report written to the state directory is JSON, which needs \
+                          the `serde` feature of graceful: add `features = [\"serde\"]` to the \
+                          `gracefully` dependency, or remove `state_dir`"
+                    .into(),
+            });
+        }
         if self.timeout.value.is_zero() {
             issues.push(ConfigIssue {
                 key: "timeout".into(),

@@ -5,8 +5,12 @@ use std::path::PathBuf;
 
 /// The origin of one configuration value. Later sources override earlier ones:
 /// `Default < Builder < Macro < File < Env`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "kind", content = "at", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "kind", content = "at", rename_all = "snake_case")
+)]
 pub enum Source {
     /// The built-in default.
     Default,
@@ -33,7 +37,8 @@ impl fmt::Display for Source {
 }
 
 /// A configuration value together with where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Setting<T> {
     /// The effective value.
     pub value: T,

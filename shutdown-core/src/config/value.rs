@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Setting, Source};
+use super::{Setting, Source, toml};
 use crate::reason::Signal;
 
 /// One line of `Display`: a key, its value and where the value came from.
@@ -86,6 +86,8 @@ impl Shown {
     }
 
     /// The value as JSON: a setting is `{"value", "source"}`.
+    #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
         match self {

@@ -297,7 +297,9 @@ fn grab<T: Clone>(v: &mut Vec<T>, take: bool) -> Vec<T> {
     if take { std::mem::take(v) } else { v.clone() }
 }
 
-/// Writes `report` to the state directory (atomically), if one is configured.
+/// Writes `report` to the state directory (atomically), if one is configured. Without the
+/// `serde` feature a `state_dir` is refused by the configuration, so there is nothing to write.
+#[cfg(feature = "serde")]
 pub(crate) fn write_report(shutdown: &Shutdown, report: &ShutdownReport) {
     let Some(dir) = &shutdown.config().state_dir.value else {
         return;

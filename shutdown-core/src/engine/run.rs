@@ -9,7 +9,9 @@ use super::build::{self, Built};
 use super::builder::Graceful;
 use super::close;
 use super::outcome::{MainExit, MainOutput, RunOutcome};
-use super::recorder::{Busy, Recorder, write_report};
+#[cfg(feature = "serde")]
+use super::recorder::write_report;
+use super::recorder::{Busy, Recorder};
 use super::state::RunState;
 use super::{save, signals, watchdog};
 use crate::describe::{error_chain, panic_message};
@@ -52,6 +54,8 @@ impl Graceful {
             &shutdown.config().signals.value.clone(),
             process_owner,
         );
+        #[cfg(all(feature = "upgrade", unix))]
+        crate::upgrade::start(&shutdown);
         // Started now, armed at the trigger: no thread is created on the shutdown's path.
         let watchdog = if process_owner {
             watchdog::Watchdog::start()
@@ -195,7 +199,9 @@ async fn phases(
         .readiness_delay
         .value
         .min(before_save.saturating_duration_since(Instant::now()));
-    if !delay.is_zero() && startup_error.is_none() {
+    // An upgrade's successor serves the same sockets: nobody needs time to stop sending here.
+    let upgrading = matches!(shutdown.reason(), Some(ShutdownReason::Upgrade { .. }));
+    if !delay.is_zero() && startup_error.is_none() && !upgrading {
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = shutdown.forced() => rec.missed("readiness_delay (forced)", delay, shutdown),
@@ -275,6 +281,7 @@ async fn phases(
         Phase::Completed
     };
     let report = rec.finish(shutdown, result, |kept| run.set_report(kept));
+    #[cfg(feature = "serde")]
     write_report(shutdown, &report);
     shutdown.set_phase(result);
     // Let integrations deliver the final phase (admin event streams, systemd), briefly and never

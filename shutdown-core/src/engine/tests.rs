@@ -565,6 +565,7 @@ async fn progress_reports_phase_and_resources() {
     assert_eq!(shutdown.report(), Some(&outcome.report));
 }
 
+#[cfg(feature = "serde")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_is_written_to_the_state_dir() {
     let dir = std::env::temp_dir().join(format!("graceful-report-{}", std::process::id()));

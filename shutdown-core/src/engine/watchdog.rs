@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::recorder::{Recorder, write_report};
+use super::recorder::Recorder;
+#[cfg(feature = "serde")]
+use super::recorder::write_report;
 use crate::exit;
 use crate::phase::Phase;
 use crate::shutdown::Shutdown;
@@ -133,7 +135,10 @@ fn fire(shutdown: &Shutdown, rec: &Recorder, timeout: Duration) {
         rec.missed("overall timeout", timeout, shutdown);
         // `None`: the engine finished its report meanwhile, which is the case below.
         if let Some(report) = rec.report(shutdown, Phase::Forced) {
+            #[cfg(feature = "serde")]
             write_report(shutdown, &report);
+            #[cfg(not(feature = "serde"))]
+            let _ = report;
             eprintln!(
                 "graceful: overall shutdown timeout ({timeout:?}) expired{held}; exiting with {}. Still pending: {pending}",
                 exit::FORCED

@@ -36,6 +36,7 @@ impl Registry {
             since: Instant::now(),
             requests: Mutex::new(Vec::new()),
             next_request: AtomicU64::new(0),
+            used: std::sync::atomic::AtomicBool::new(false),
             registry: Arc::downgrade(self),
             shared,
             task: Mutex::new(None),
@@ -113,6 +114,8 @@ pub(crate) struct ConnState {
     since: Instant,
     requests: Mutex<Vec<RequestInfo>>,
     next_request: AtomicU64,
+    /// Whether a request started on this connection.
+    used: std::sync::atomic::AtomicBool,
     registry: Weak<Registry>,
     shared: Arc<Shared>,
     /// The connection task, woken when the drain starts (see [`Registry::wake_all`]).
@@ -123,6 +126,19 @@ impl ConnState {
     /// What the connections of this `serve` share.
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
+    }
+
+    /// Notes that a request started (one load, and one store the first time).
+    #[inline]
+    pub(crate) fn mark_used(&self) {
+        if !self.used.load(Ordering::Relaxed) {
+            self.used.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a request started on this connection.
+    pub(crate) fn is_used(&self) -> bool {
+        self.used.load(Ordering::Relaxed)
     }
 
     /// Whether the drain has started. The first call registers the connection task to be

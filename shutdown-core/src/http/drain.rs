@@ -51,6 +51,7 @@ where
 
     #[cfg_attr(not(feature = "axum"), allow(unused_mut))]
     fn call(&self, mut req: Request<Incoming>) -> Self::Future {
+        self.conn.mark_used();
         let shared = self.conn.shared();
         let http1 = req.version() < Version::HTTP_2;
         if shared.late == LateRequests::Refuse && shared.is_draining() {

@@ -34,8 +34,11 @@ use crate::tracker::TrackGuard;
 ///
 /// - **Running** and **StoppingNewRequests** (for `readiness_delay`): accepts and serves
 ///   normally; readiness (see `health_routes`) is already false in the second phase.
-/// - **DrainingConnections**: the listener is dropped, so new connects are refused; idle
-///   keep-alive connections (also ones that never sent a request) close at once; HTTP/1
+/// - **DrainingConnections**: the listener is dropped, so new connects are refused (unless
+///   another process serves the same socket, as during an in-place upgrade); idle keep-alive
+///   connections close at once; a connection accepted but whose first request has not
+///   arrived yet gets up to [`FIRST_REQUEST_GRACE`] to send it (it is answered, with
+///   `Connection: close`), because closing a socket with a request unread resets it; HTTP/1
 ///   responses carry `Connection: close`; HTTP/2 connections get GOAWAY and their open streams
 ///   finish. Each connection holds an in-flight guard, so the drain ends the moment the last
 ///   one closes.
@@ -268,6 +271,12 @@ where
     Ok(())
 }
 
+/// How long a connection accepted before the drain, that has not sent its first request yet,
+/// may take to send it once the drain starts (never past the drain deadline). Clients send
+/// their request right after connecting; without this, the request that was already on its
+/// way when the drain started would meet a closed socket (a reset).
+pub const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
+
 /// Serves one connection until it ends, starting hyper's graceful shutdown (idle HTTP/1
 /// connections close, busy ones close after the response, HTTP/2 sends GOAWAY) when the drain
 /// starts. Holds an in-flight guard for its whole life.
@@ -297,12 +306,29 @@ async fn connection<I, S, B, A>(
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(conn);
     let (mut registered, mut closing) = (false, false);
+    let mut grace: Option<Pin<Box<tokio::time::Sleep>>> = None;
     let result = std::future::poll_fn(|cx| {
         if !closing && state.draining(&mut registered, cx.waker()) {
+            // A connection that never sent a request waits for its first one, briefly.
+            let waiting = !state.is_used()
+                && grace
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(FIRST_REQUEST_GRACE)))
+                    .as_mut()
+                    .poll(cx)
+                    .is_pending();
+            if !waiting {
+                closing = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+        let polled = conn.as_mut().poll(cx);
+        if polled.is_pending() && !closing && grace.is_some() && state.is_used() {
+            // The first request started during this poll: close after answering it.
             closing = true;
             conn.as_mut().graceful_shutdown();
+            return conn.as_mut().poll(cx);
         }
-        conn.as_mut().poll(cx)
+        polled
     })
     .await;
     if let Err(e) = result {

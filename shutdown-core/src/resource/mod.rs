@@ -50,8 +50,12 @@ fn downcast<T: Send + Sync + 'static>(any: AnyArc) -> Result<std::sync::Arc<T>, 
 }
 
 /// How a resource closes, for reports and logs.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "kind", content = "method", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "kind", content = "method", rename_all = "snake_case")
+)]
 pub enum CloseKind {
     /// No handler: the engine drops its handle.
     Drop,

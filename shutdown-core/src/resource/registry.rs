@@ -49,8 +49,9 @@ struct Entry {
 }
 
 /// Where one resource is in its life, as listed by [`Resources::list`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ResourceState {
     /// Declared, not built yet.
     Pending,
@@ -61,7 +62,8 @@ pub enum ResourceState {
 }
 
 /// One resource of an engine, for status endpoints.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ResourceInfo {
     /// Its name.
     pub name: String,

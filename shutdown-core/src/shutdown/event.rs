@@ -5,8 +5,9 @@ use crate::report::CloseOutcome;
 
 /// Something that happened during a shutdown, as broadcast by
 /// [`Shutdown::events`](crate::Shutdown::events).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "event", rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Event {
     /// Every resource is built; `main` runs.
@@ -29,5 +30,18 @@ pub enum Event {
     Deadline {
         /// What was waited for.
         what: String,
+    },
+    /// A successor took over the listeners; this process shuts down in its favour (feature
+    /// `upgrade`).
+    Upgraded {
+        /// The successor's pid.
+        successor: u32,
+    },
+    /// An upgrade failed; this process keeps serving (feature `upgrade`).
+    UpgradeFailed {
+        /// The successor's pid, when one was started.
+        successor: Option<u32>,
+        /// What went wrong.
+        error: String,
     },
 }

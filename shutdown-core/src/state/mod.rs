@@ -139,72 +139,170 @@ pub enum Restored {
         /// Where the file is now.
         aside: PathBuf,
     },
+    /// Handed over by the predecessor of an in-place upgrade (feature `upgrade`), without
+    /// touching the state directory.
+    HandedOver,
+    /// Waiting for the predecessor of an in-place upgrade to hand the state over: the first
+    /// [`Saved::lock`] waits for it.
+    Pending,
 }
+
+/// The answer of [`Saved::restored`] before the hand-over arrived.
+static PENDING: Restored = Restored::Pending;
 
 /// The live state of snapshot `S`, a resource. Lock it to read or change it; the engine saves
 /// it during [`Phase::SavingState`].
 pub struct Saved<S: Snapshot> {
     state: Mutex<S>,
     dir: PathBuf,
-    restored: Restored,
+    restored: std::sync::OnceLock<Restored>,
+    /// Set when the predecessor of an in-place upgrade hands the state over.
+    #[cfg(all(feature = "upgrade", unix))]
+    hand_over: Option<HandOver>,
+}
+
+/// Where a successor's state comes from, and whether it came.
+#[cfg(all(feature = "upgrade", unix))]
+struct HandOver {
+    inbox: std::sync::Arc<crate::upgrade::Inbox>,
+    on_corrupt: OnCorrupt,
+    done: tokio::sync::OnceCell<()>,
 }
 
 impl<S: Snapshot> Saved<S> {
     /// Restores snapshot `S` from `dir` (blocking), applying `on_corrupt` to an unusable file.
     pub fn restore(dir: impl Into<PathBuf>, on_corrupt: OnCorrupt) -> Result<Self, StateError> {
         let dir = dir.into();
-        file::remove_stale_temporaries::<S>(&dir);
-        let (state, restored) = match load::<S>(&dir) {
-            Ok(Some(s)) => (s, Restored::FromSnapshot),
-            Ok(None) => (S::default(), Restored::Fresh),
-            Err(e) if e.is_unusable_file() => match on_corrupt {
-                OnCorrupt::Refuse => {
-                    tracing::error!(target: "graceful::state", "{e}; refusing to start (on_corrupt = \"refuse\")");
-                    return Err(e);
-                }
-                OnCorrupt::MoveAside => {
-                    let path = path_of::<S>(&dir);
-                    let aside = move_aside(&path).map_err(|source| StateError::Io {
-                        name: S::NAME,
-                        action: "move aside",
-                        path: path.clone(),
-                        source,
-                    })?;
-                    let message = format!(
-                        "{e}; moved aside to {}, starting from an empty state",
-                        aside.display()
-                    );
-                    tracing::error!(target: "graceful::state", "{message}");
-                    eprintln!("graceful: {message}");
-                    (
-                        S::default(),
-                        Restored::MovedAside {
-                            error: e.to_string(),
-                            aside,
-                        },
-                    )
-                }
-            },
-            Err(e) => return Err(e),
-        };
-        if restored == Restored::FromSnapshot {
-            tracing::info!(target: "graceful::state", snapshot = S::NAME, "state restored");
-        }
+        let (state, restored) = read_dir::<S>(&dir, on_corrupt)?;
         Ok(Saved {
             state: Mutex::new(state),
             dir,
-            restored,
+            restored: std::sync::OnceLock::from(restored),
+            #[cfg(all(feature = "upgrade", unix))]
+            hand_over: None,
         })
     }
 
-    /// Exclusive access to the state.
+    /// A state the predecessor of an in-place upgrade will hand over: empty until the first
+    /// [`lock`](Saved::lock), which waits for it (or, when the predecessor sent none, reads
+    /// the state directory).
+    #[cfg(all(feature = "upgrade", unix))]
+    fn awaiting(
+        dir: PathBuf,
+        on_corrupt: OnCorrupt,
+        inbox: std::sync::Arc<crate::upgrade::Inbox>,
+    ) -> Self {
+        Saved {
+            state: Mutex::new(S::default()),
+            dir,
+            restored: std::sync::OnceLock::new(),
+            hand_over: Some(HandOver {
+                inbox,
+                on_corrupt,
+                done: tokio::sync::OnceCell::new(),
+            }),
+        }
+    }
+
+    /// Waits for the predecessor's hand-over, once.
+    #[cfg(all(feature = "upgrade", unix))]
+    async fn handed_over(&self) {
+        let Some(h) = &self.hand_over else { return };
+        h.done
+            .get_or_init(|| async {
+                let (state, restored) = match h.inbox.take(S::NAME).await {
+                    Some(bytes) => match decode::<S>(&bytes, &self.path()) {
+                        Ok(s) => (s, Restored::HandedOver),
+                        Err(e) => {
+                            let message = format!("the predecessor's hand-over of {e}; starting from an empty state");
+                            tracing::error!(target: "graceful::state", "{message}");
+                            eprintln!("graceful: {message}");
+                            (S::default(), Restored::Fresh)
+                        }
+                    },
+                    None => {
+                        let dir = self.dir.clone();
+                        let on_corrupt = h.on_corrupt;
+                        let read = tokio::task::spawn_blocking(move || read_dir::<S>(&dir, on_corrupt)).await;
+                        match read {
+                            Ok(Ok(read)) => read,
+                            Ok(Err(e)) => {
+                                tracing::error!(target: "graceful::state", "{e}; starting from an empty state");
+                                eprintln!("graceful: {e}; starting from an empty state");
+                                (S::default(), Restored::Fresh)
+                            }
+                            Err(e) => {
+                                tracing::error!(target: "graceful::state", snapshot = S::NAME, "reading the state directory failed: {e}");
+                                (S::default(), Restored::Fresh)
+                            }
+                        }
+                    }
+                };
+                *self.state.lock().await = state;
+                if restored == Restored::HandedOver {
+                    tracing::info!(target: "graceful::state", snapshot = S::NAME, "state handed over by the predecessor");
+                }
+                let _ = self.restored.set(restored);
+            })
+            .await;
+    }
+}
+
+/// Reads snapshot `S` from `dir` (blocking), applying `on_corrupt` to an unusable file.
+fn read_dir<S: Snapshot>(dir: &Path, on_corrupt: OnCorrupt) -> Result<(S, Restored), StateError> {
+    file::remove_stale_temporaries::<S>(dir);
+    let (state, restored) = match load::<S>(dir) {
+        Ok(Some(s)) => (s, Restored::FromSnapshot),
+        Ok(None) => (S::default(), Restored::Fresh),
+        Err(e) if e.is_unusable_file() => match on_corrupt {
+            OnCorrupt::Refuse => {
+                tracing::error!(target: "graceful::state", "{e}; refusing to start (on_corrupt = \"refuse\")");
+                return Err(e);
+            }
+            OnCorrupt::MoveAside => {
+                let path = path_of::<S>(dir);
+                let aside = move_aside(&path).map_err(|source| StateError::Io {
+                    name: S::NAME,
+                    action: "move aside",
+                    path: path.clone(),
+                    source,
+                })?;
+                let message = format!(
+                    "{e}; moved aside to {}, starting from an empty state",
+                    aside.display()
+                );
+                tracing::error!(target: "graceful::state", "{message}");
+                eprintln!("graceful: {message}");
+                (
+                    S::default(),
+                    Restored::MovedAside {
+                        error: e.to_string(),
+                        aside,
+                    },
+                )
+            }
+        },
+        Err(e) => return Err(e),
+    };
+    if restored == Restored::FromSnapshot {
+        tracing::info!(target: "graceful::state", snapshot = S::NAME, "state restored");
+    }
+    Ok((state, restored))
+}
+
+impl<S: Snapshot> Saved<S> {
+    /// Exclusive access to the state. In the successor of an in-place upgrade, the first call
+    /// waits until the predecessor has handed the state over.
     pub async fn lock(&self) -> MutexGuard<'_, S> {
+        #[cfg(all(feature = "upgrade", unix))]
+        self.handed_over().await;
         self.state.lock().await
     }
 
-    /// How the state was obtained at start-up.
+    /// How the state was obtained at start-up ([`Restored::Pending`] until a predecessor's
+    /// hand-over arrived).
     pub fn restored(&self) -> &Restored {
-        &self.restored
+        self.restored.get().unwrap_or(&PENDING)
     }
 
     /// The snapshot file.
@@ -221,9 +319,14 @@ impl<S: Snapshot> Saved<S> {
     /// stays locked while it is serialized, not while it is written.
     pub async fn save_now(&self) -> Result<(), StateError> {
         let bytes = {
-            let state = self.state.lock().await;
+            let state = self.lock().await;
             encode(&*state)?
         };
+        self.write(bytes).await
+    }
+
+    /// Writes encoded bytes to the snapshot file, atomically.
+    async fn write(&self, bytes: Vec<u8>) -> Result<(), StateError> {
         let path = self.path();
         let target = path.clone();
         let written =
@@ -339,6 +442,8 @@ impl Graceful {
     ) -> Self {
         let dir = self.shutdown.config().state_dir.value.clone();
         let configured = configured_on_corrupt(&self);
+        #[cfg(all(feature = "upgrade", unix))]
+        let inbox = self.shutdown.extension::<crate::upgrade::Inbox>();
         let resource = Resource::new(
             format!("state {}", S::NAME),
             priority,
@@ -349,6 +454,10 @@ impl Graceful {
                     (None, Err(e)) => return Err(BoxError::from(e)),
                 };
                 let dir = dir.ok_or(StateError::NoStateDir { name: S::NAME })?;
+                #[cfg(all(feature = "upgrade", unix))]
+                if inbox.expected() {
+                    return Ok(Saved::<S>::awaiting(dir, on_corrupt, inbox));
+                }
                 let saved =
                     tokio::task::spawn_blocking(move || Saved::<S>::restore(dir, on_corrupt))
                         .await
@@ -365,6 +474,18 @@ impl Graceful {
                 let Ok(saved) = shutdown.resources().get::<Saved<S>>() else {
                     return Ok(());
                 };
+                #[cfg(all(feature = "upgrade", unix))]
+                {
+                    let bytes = {
+                        let state = saved.lock().await;
+                        encode(&*state)?
+                    };
+                    if crate::upgrade::hand_over(&shutdown, S::NAME, &bytes).await {
+                        return Ok(());
+                    }
+                    saved.write(bytes).await?;
+                }
+                #[cfg(not(all(feature = "upgrade", unix)))]
                 saved.save_now().await?;
                 tracing::info!(target: "graceful::state", snapshot = S::NAME, path = %saved.path().display(), "state saved");
                 Ok(())

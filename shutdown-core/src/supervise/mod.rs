@@ -141,8 +141,12 @@ impl Supervise {
 }
 
 /// Where a supervised task stands.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "state", content = "detail", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "state", content = "detail", rename_all = "snake_case")
+)]
 pub enum TaskState {
     /// Running.
     Running,

@@ -218,10 +218,39 @@ impl fmt::Debug for Sockets {
 /// # let _ = (http, admin); Ok(()) }
 /// ```
 ///
+/// The variables are read once per process: a second call returns what the first left
+/// (nothing). With feature `upgrade`, [`Listeners`](crate::upgrade::Listeners) takes its sockets
+/// from the same set, so a socket taken there is not here, and the other way round.
+///
 /// # Errors
 /// [`ActivationError::Malformed`] when `LISTEN_PID` or `LISTEN_FDS` is not a number, or
 /// `LISTEN_FDNAMES` does not have one name per descriptor.
 pub fn sockets() -> Result<Sockets, ActivationError> {
+    with_passed(|passed| std::mem::replace(passed, Sockets::empty()))
+}
+
+/// What the environment passed, read once per process.
+static PASSED: std::sync::Mutex<Option<Sockets>> = std::sync::Mutex::new(None);
+
+/// Runs `f` on the sockets the environment passed and nobody took yet (read from the
+/// environment on first use).
+pub(crate) fn with_passed<R>(f: impl FnOnce(&mut Sockets) -> R) -> Result<R, ActivationError> {
+    let mut passed = PASSED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if passed.is_none() {
+        // A malformed environment is reported once; the set is then empty.
+        *passed = Some(Sockets::empty());
+        *passed = Some(from_env()?);
+    }
+    Ok(match passed.as_mut() {
+        Some(s) => f(s),
+        None => f(&mut Sockets::empty()),
+    })
+}
+
+/// Reads and removes the variables, taking ownership of the passed descriptors.
+fn from_env() -> Result<Sockets, ActivationError> {
     let var = |name| std::env::var(name).ok();
     let (pid, fds, names) = (var("LISTEN_PID"), var("LISTEN_FDS"), var("LISTEN_FDNAMES"));
     let parsed = parse(

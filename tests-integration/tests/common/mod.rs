@@ -240,7 +240,8 @@ pub fn enabled_features() -> String {
         "state",
         "tracing-appender",
         "opentelemetry",
-        "tokio-fs"
+        "tokio-fs",
+        "upgrade"
     );
     on.join(",")
 }
