@@ -33,6 +33,8 @@ pub mod readiness;
 mod reason;
 pub mod report;
 mod resource;
+#[cfg(feature = "serde")]
+mod seconds;
 mod shutdown;
 #[cfg(feature = "state")]
 #[cfg_attr(docsrs, doc(cfg(feature = "state")))]
