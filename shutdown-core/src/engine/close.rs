@@ -136,8 +136,8 @@ fn release(
     from: usize,
 ) {
     let started = rec.start.elapsed();
-    // Dropped after the map's lock is released; no `Drop` code runs (that is the condition).
-    drop(
+    // No longer handed out from here on; their memory is returned with the engine's.
+    run.retire(
         shutdown
             .resources()
             .take_all(built[from..].iter().map(|b| b.type_id)),

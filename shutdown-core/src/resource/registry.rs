@@ -174,7 +174,7 @@ impl Resources {
     }
 
     /// [`take`](Resources::take) for several resources under one lock (the values are
-    /// returned, so that they are dropped after it is released).
+    /// returned, so that they are dropped, if at all, after it is released).
     pub(crate) fn take_all(&self, type_ids: impl ExactSizeIterator<Item = TypeId>) -> Vec<AnyArc> {
         let mut taken = Vec::with_capacity(type_ids.len());
         let mut map = write(&self.inner);
