@@ -1,10 +1,12 @@
 //! The engine's run state: what the engine records while it runs, apart from the [`Shutdown`]
 //! handle that programs hold.
 //!
-//! The handle carries the trigger, the phase, the events, the in-flight tracker, the tracked
-//! tasks, the feature extensions and the resources; what the engine keeps about *its run*
-//! lives here: whether start-up finished, the close counts and errors behind
-//! [`Progress`](crate::Progress), the phase hooks still to run, and the final report. The
+//! The handle carries the trigger, the phase, the events, the in-flight tracker and the
+//! resources; what the engine keeps about *its run* lives here: whether start-up finished, the
+//! close counts and errors behind [`Progress`](crate::Progress), the phase hooks still to run,
+//! the table of tracked tasks (aborted at the drain deadline), the feature extensions (with the
+//! progress and abandon reporters and the finish futures), the handles of resources released
+//! in place, and the final report. The
 //! engine holds the `RunState` (in [`Graceful`](crate::Graceful)) and writes it through the
 //! methods below; the handle holds it only as a [`RunView`], the narrow interface it may read
 //! and add to. Each method takes its lock once (see [`crate::sync`]) and runs no user code
@@ -17,7 +19,7 @@ use tokio::sync::watch;
 use crate::phase::Phase;
 use crate::report::ShutdownReport;
 use crate::resource::AnyArc;
-use crate::shutdown::{Hook, RunView};
+use crate::shutdown::{Extensions, Hook, RunView, TaskTable};
 use crate::sync::lock;
 
 /// The counts behind [`Progress`](crate::Progress).
@@ -35,6 +37,8 @@ pub(crate) struct RunState {
     counts: Mutex<Counts>,
     hooks: Mutex<Vec<Hook>>,
     retired: Mutex<Vec<AnyArc>>,
+    tasks: TaskTable,
+    extensions: Extensions,
     report: OnceLock<ShutdownReport>,
 }
 
@@ -123,5 +127,13 @@ impl RunView for RunState {
 
     fn report(&self) -> Option<&ShutdownReport> {
         self.report.get()
+    }
+
+    fn tasks(&self) -> &TaskTable {
+        &self.tasks
+    }
+
+    fn extensions(&self) -> &Extensions {
+        &self.extensions
     }
 }

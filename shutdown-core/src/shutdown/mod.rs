@@ -2,11 +2,12 @@
 //!
 //! The handle is narrow on purpose. It carries what a program uses — the trigger and its
 //! reason, the force switch, the phase and the [`Event`] stream, the in-flight tracker, the
-//! tracked tasks, the resources and the configuration — and the engine's run state seen
-//! through [`RunView`], the narrow interface of what a handle may read (start-up, progress
-//! counts, the final report) and add (a task's failure, a phase hook); the engine holds the
-//! state itself (`engine/state.rs`) and is its only writer. Feature modules extend the engine
-//! through one seam, [`Shutdown::extension`] (see `extend.rs`).
+//! resources and the configuration — and the engine's run state seen through [`RunView`], the
+//! narrow interface of what a handle may read (start-up, progress counts, the final report,
+//! the names of tracked tasks) and add (a tracked task, a task's failure, a phase hook, a
+//! feature extension); the engine holds the state itself (`engine/state.rs`) and is the only
+//! one to write the rest. Feature modules extend the engine through one seam,
+//! [`Shutdown::extension`] (see `extend.rs`).
 
 mod event;
 mod extend;
@@ -23,7 +24,7 @@ pub use event::Event;
 pub(crate) use extend::{Extension, FINISH_BOUND, Reporters};
 pub(crate) use tasks::{TaskTable, spawn_tracked};
 
-use extend::Extensions;
+pub(crate) use extend::Extensions;
 
 use crate::config::Config;
 use crate::error::BoxError;
@@ -72,6 +73,12 @@ pub(crate) trait RunView: Send + Sync {
     fn add_hook(&self, hook: Hook);
     /// The final report, once the shutdown has finished.
     fn report(&self) -> Option<&ShutdownReport>;
+    /// The tracked tasks still running (added to by [`Shutdown::spawn`], aborted by the engine
+    /// at the drain deadline).
+    fn tasks(&self) -> &TaskTable;
+    /// The feature extensions (the engine asks them for progress, abandoned work and finish
+    /// futures).
+    fn extensions(&self) -> &Extensions;
 }
 
 /// The first trigger: why and when the shutdown started, and its deadline if the trigger set
@@ -92,8 +99,6 @@ pub(crate) struct Inner {
     phase: watch::Sender<Phase>,
     events: broadcast::Sender<Event>,
     tracker: Tracker,
-    tasks: TaskTable,
-    extensions: Extensions,
     resources: Resources,
     config: Arc<Config>,
     started_at: Instant,
@@ -122,8 +127,6 @@ impl Shutdown {
                 phase,
                 events,
                 tracker: Tracker::new(),
-                tasks: TaskTable::default(),
-                extensions: Extensions::default(),
                 resources,
                 config,
                 started_at: Instant::now(),
@@ -314,7 +317,7 @@ impl Shutdown {
 
     /// Names of tracked tasks still running.
     pub fn running_tasks(&self) -> Vec<String> {
-        self.inner.tasks.names()
+        self.inner.run.tasks().names()
     }
 
     /// A receiver of phase changes. `*rx.borrow()` is the current phase.
@@ -365,7 +368,7 @@ impl Shutdown {
         let elapsed = self.elapsed();
         let remaining = elapsed.map(|e| self.timeout().saturating_sub(e));
         let mut tasks = self.running_tasks();
-        tasks.extend(self.inner.extensions.progress());
+        tasks.extend(self.inner.run.extensions().progress());
         Progress {
             phase: self.current_phase(),
             reason: self.reason(),
@@ -409,12 +412,12 @@ impl Shutdown {
 
     /// The tracked tasks.
     pub(crate) fn tasks(&self) -> &TaskTable {
-        &self.inner.tasks
+        self.inner.run.tasks()
     }
 
     /// The feature extensions.
     pub(crate) fn extensions(&self) -> &Extensions {
-        &self.inner.extensions
+        self.inner.run.extensions()
     }
 
     /// When the shutdown was triggered (now, if it has not been).
