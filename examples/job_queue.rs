@@ -1,31 +1,31 @@
 //! A job-queue worker that stops and resumes exactly where it left off.
 //!
-//! The worker holds a queue of pending jobs and a few repeating timers in a
-//! [`graceful::state::Saved`] resource. On Ctrl-C (or `SIGTERM`) it finishes the job it is
-//! working on, then — during the `SavingState` phase — the queue and each timer's remaining time
-//! are written atomically to the state directory. The next start restores them before the
-//! worker runs: no job is lost, none is done twice, and a timer that had 3.2 s left fires 3.2 s
-//! after the restart. The program writes no file handling; it only declares the state type.
+//! The worker holds a queue of pending jobs and a few repeating timers in a type marked
+//! `#[graceful::state]`. On Ctrl-C (or `SIGTERM`) it finishes the job it is working on, then —
+//! during the `SavingState` phase — the queue and each timer's remaining time are written
+//! atomically to the state directory. The next start restores them before `main` runs: no job
+//! is lost, none is done twice, and a timer that had 3.2 s left fires 3.2 s after the restart.
+//! The program writes no file handling and builds no engine: `#[graceful::main]` and
+//! `#[graceful::state]` do both.
 //!
 //! Run it, seeding 20 jobs (each takes 500 ms):
 //!
 //! ```text
-//! cargo run --example job_queue --features state -- --seed 20
+//! SHUTDOWN_STATE_DIR=job-queue-state cargo run --example job_queue --features state -- --seed 20
 //! ```
 //!
-//! Press Ctrl-C after a few jobs: it prints `stopping: N pending, …` and `saved to
-//! job-queue-state`. Run it again without `--seed`: it prints `restored: N pending, …` with the
-//! same digest and timers, and continues with the next job. Options:
-//! `--state-dir DIR` (default `./job-queue-state`), `--job-ms MS` (time per job; `0` = do no
-//! job, just hold the queue), `--seed N` (add N jobs at start).
+//! Press Ctrl-C after a few jobs: it prints `stopping: N pending, …`, and the engine writes
+//! `job-queue-state/job-queue.snapshot`. Run it again without `--seed`: it prints
+//! `restored: N pending, …` with the same digest and timers, and continues with the next job.
+//! Options: `--job-ms MS` (time per job; `0` = do no job, just hold the queue), `--seed N` (add
+//! N jobs at start). The state directory is graceful's `state_dir` setting
+//! (`SHUTDOWN_STATE_DIR`, or `state_dir` in the configuration file).
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
-use graceful::state::{Remaining, Restored, Saved, Snapshot};
-use graceful::{Graceful, Shutdown};
+use graceful::Shutdown;
+use graceful::state::{Remaining, Restored, Saved};
 
 /// One unit of work.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -42,18 +42,16 @@ struct Timer {
     due: Remaining,
 }
 
-/// Everything that must survive a restart.
+/// Everything that must survive a restart: restored before `main` runs, saved in the
+/// `SavingState` phase (after the drain, before any resource closes), as
+/// `<state_dir>/job-queue.snapshot`.
+#[graceful::state(name = "job-queue", version = 1)]
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct JobQueue {
     next_id: u64,
     done: u64,
     pending: VecDeque<Job>,
     timers: Vec<Timer>,
-}
-
-impl Snapshot for JobQueue {
-    const NAME: &'static str = "job-queue";
-    const VERSION: u32 = 1;
 }
 
 impl JobQueue {
@@ -80,15 +78,15 @@ impl JobQueue {
     }
 }
 
+/// The command-line options.
 struct Options {
-    state_dir: PathBuf,
     seed: u64,
     job_ms: u64,
 }
 
+/// Reads the options from the arguments (without the program name).
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
     let mut o = Options {
-        state_dir: PathBuf::from("job-queue-state"),
         seed: 0,
         job_ms: 500,
     };
@@ -96,12 +94,12 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
-            "--state-dir" => o.state_dir = PathBuf::from(value()?),
             "--seed" => o.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--job-ms" => o.job_ms = value()?.parse().map_err(|e| format!("--job-ms: {e}"))?,
             other => {
                 return Err(format!(
-                    "unknown argument `{other}`; accepted: --state-dir DIR, --seed N, --job-ms MS"
+                    "unknown argument `{other}`; accepted: --seed N, --job-ms MS \
+                     (the state directory is SHUTDOWN_STATE_DIR)"
                 ));
             }
         }
@@ -148,11 +146,11 @@ async fn timers(shutdown: Shutdown, queue: graceful::Res<Saved<JobQueue>>) {
     }
 }
 
-async fn main_task(shutdown: Shutdown, o: Options) -> Result<(), String> {
-    let queue = shutdown
-        .resources()
-        .get::<Saved<JobQueue>>()
-        .map_err(|e| e.to_string())?;
+// `pub(crate)`: the process tests run this `main` inside their fixture program.
+#[graceful::main]
+pub(crate) async fn main(shutdown: Shutdown) -> Result<(), String> {
+    let o = parse(std::env::args().skip(1))?;
+    let queue = graceful::get::<Saved<JobQueue>>().map_err(|e| e.to_string())?;
     {
         let mut q = queue.lock().await;
         match queue.restored() {
@@ -190,56 +188,4 @@ async fn main_task(shutdown: Shutdown, o: Options) -> Result<(), String> {
     // The worker stopped: this is what the SavingState phase writes after the drain.
     println!("stopping: {}", queue.lock().await.summary());
     Ok(())
-}
-
-/// The program, from its arguments (without the program name).
-pub(crate) fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
-    let o = match parse(args) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("job_queue: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("job_queue: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let graceful = match Graceful::builder()
-        .state_dir(&o.state_dir)
-        .load_file_and_env(None, graceful::Env::Process)
-        .process_owner(true)
-        .build()
-    {
-        Ok(g) => g.saved_state::<JobQueue>(100),
-        Err(e) => {
-            eprintln!("job_queue: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let shutdown = graceful.shutdown();
-    let outcome = runtime.block_on(graceful.run(move |s| main_task(s, o)));
-    let save_hook = format!("save state {}", JobQueue::NAME);
-    let saved = outcome.report.hooks.iter().find(|h| h.name == save_hook);
-    match (&outcome.report.startup_error, saved) {
-        (Some(e), _) => eprintln!("job_queue: start-up failed: {e}"),
-        (None, Some(h)) if h.outcome.is_ok() => {
-            if let Some(dir) = shutdown.config().state_dir.value.as_ref() {
-                println!("saved to {}", dir.display());
-            }
-        }
-        (None, Some(h)) => eprintln!("job_queue: the state was NOT saved: {:?}", h.outcome),
-        (None, None) => eprintln!("job_queue: the state was not saved (no SavingState phase)"),
-    }
-    outcome.exit_code()
-}
-
-fn main() -> ExitCode {
-    run(std::env::args().skip(1))
 }

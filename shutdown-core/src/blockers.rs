@@ -29,7 +29,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
+use crate::shutdown::Extension;
 use crate::shutdown::Shutdown;
+use crate::sync::lock;
 use crate::tracker::TrackGuard;
 
 /// The blockers of one engine.
@@ -37,15 +39,25 @@ use crate::tracker::TrackGuard;
 pub(crate) struct Registry {
     next: AtomicU64,
     held: Mutex<BTreeMap<u64, (String, Instant)>>,
-    reporting: std::sync::OnceLock<()>,
 }
 
 impl Registry {
     fn lines(&self) -> Vec<String> {
-        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let held = lock(&self.held);
         held.values()
             .map(|(name, since)| format!("blocker `{name}` (held {:.1?})", since.elapsed()))
             .collect()
+    }
+}
+
+/// Held blockers are work in progress, and abandoned work if the drain deadline expires.
+impl Extension for Registry {
+    fn progress(&self) -> Vec<String> {
+        self.lines()
+    }
+
+    fn abandoned(&self) -> Vec<String> {
+        self.lines()
     }
 }
 
@@ -76,11 +88,7 @@ impl std::fmt::Debug for Blocker {
 impl Drop for Blocker {
     fn drop(&mut self) {
         if let Some(registry) = self.registry.upgrade() {
-            registry
-                .held
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&self.id);
+            lock(&registry.held).remove(&self.id);
         }
     }
 }
@@ -97,24 +105,9 @@ impl Shutdown {
     /// should rather not start.
     pub fn block(&self, name: impl Into<String>) -> Blocker {
         let registry = self.extension::<Registry>();
-        registry.reporting.get_or_init(|| {
-            let weak = Arc::downgrade(&registry);
-            let for_progress = weak.clone();
-            self.on_progress(move || {
-                for_progress
-                    .upgrade()
-                    .map(|r| r.lines())
-                    .unwrap_or_default()
-            });
-            self.on_abandon(move || weak.upgrade().map(|r| r.lines()).unwrap_or_default());
-        });
         let name = name.into();
         let id = registry.next.fetch_add(1, Ordering::Relaxed);
-        registry
-            .held
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, (name.clone(), Instant::now()));
+        lock(&registry.held).insert(id, (name.clone(), Instant::now()));
         tracing::debug!(target: "graceful::blocker", blocker = %name, "shutdown blocker taken");
         Blocker {
             _guard: self.track(),
@@ -127,7 +120,7 @@ impl Shutdown {
     /// Names of the blockers held now.
     pub fn blockers(&self) -> Vec<String> {
         let registry = self.extension::<Registry>();
-        let held = registry.held.lock().unwrap_or_else(|p| p.into_inner());
+        let held = lock(&registry.held);
         held.values().map(|(n, _)| n.clone()).collect()
     }
 }

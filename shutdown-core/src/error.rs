@@ -222,6 +222,6 @@ pub struct DeadlineExceeded {
     /// What was waited for (a resource name, `drain`, a hook name, `overall`).
     pub what: String,
     /// How long was allowed.
-    #[cfg_attr(feature = "serde", serde(with = "crate::report::duration_secs"))]
+    #[cfg_attr(feature = "serde", serde(with = "crate::seconds::duration_secs"))]
     pub limit: Duration,
 }

@@ -33,11 +33,14 @@ pub mod readiness;
 mod reason;
 pub mod report;
 mod resource;
+#[cfg(feature = "serde")]
+mod seconds;
 mod shutdown;
 #[cfg(feature = "state")]
 #[cfg_attr(docsrs, doc(cfg(feature = "state")))]
 pub mod state;
 pub mod supervise;
+mod sync;
 #[cfg(feature = "systemd")]
 #[cfg_attr(docsrs, doc(cfg(feature = "systemd")))]
 pub mod systemd;
@@ -50,7 +53,6 @@ pub mod upgrade;
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
-use __private as private;
 
 pub use blockers::Blocker;
 pub use config::{Config, ConfigError, Env, Setting, Source};

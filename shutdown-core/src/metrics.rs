@@ -57,6 +57,8 @@ pub fn install() -> Result<PrometheusHandle, InstallError> {
 #[derive(Default)]
 struct Attached(std::sync::atomic::AtomicBool);
 
+impl crate::shutdown::Extension for Attached {}
+
 /// Describes the metrics and starts recording this engine's: phase, readiness and in-flight
 /// gauges, each resource close, the shutdown's duration and result, and the previous
 /// shutdown read from the state directory. Records nothing until a recorder is installed.

@@ -10,32 +10,12 @@ use std::pin::Pin;
 pub use inventory;
 
 use crate::error::BoxError;
-use crate::resource::{Close, CloseOutput, Res, Resource, ResourceSpec};
+use crate::resource::{Close, CloseOutput, Res, Resource};
 
-/// One `#[graceful::resource]`, submitted to `inventory`.
-pub struct Registration {
-    make: fn() -> ResourceSpec,
-}
-
-impl Registration {
-    /// Wraps the generated function that describes the resource.
-    pub const fn new(make: fn() -> ResourceSpec) -> Self {
-        Registration { make }
-    }
-}
-
-inventory::collect!(Registration);
+pub use crate::resource::Registration;
 
 #[cfg(feature = "state")]
 pub use crate::state::StateRegistration;
-
-/// Every registered resource.
-pub(crate) fn registered() -> Vec<ResourceSpec> {
-    inventory::iter::<Registration>
-        .into_iter()
-        .map(|r| (r.make)())
-        .collect()
-}
 
 // ---- close methods returning `()`, `Result`, or a future of either ----------------------
 

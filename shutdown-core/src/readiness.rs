@@ -19,7 +19,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
 use crate::phase::Phase;
+use crate::shutdown::Extension;
 use crate::shutdown::Shutdown;
+use crate::sync::lock;
 
 /// Why the service is not ready while start-up runs.
 pub const STARTING: &str = "starting";
@@ -58,20 +60,20 @@ impl Default for Holds {
 
 impl Holds {
     fn names(&self) -> Vec<String> {
-        self.held
-            .lock()
-            .map(|h| h.values().cloned().collect())
-            .unwrap_or_default()
+        lock(&self.held).values().cloned().collect()
     }
 
     fn is_empty(&self) -> bool {
-        self.held.lock().map(|h| h.is_empty()).unwrap_or(true)
+        lock(&self.held).is_empty()
     }
 
     fn bump(&self) {
         self.changed.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
+
+/// Holds contribute nothing to progress or the report: readiness is their whole effect.
+impl Extension for Holds {}
 
 /// Keeps the service not ready until dropped; from [`Shutdown::not_ready`].
 #[must_use = "readiness comes back as soon as the hold is dropped"]
@@ -82,12 +84,7 @@ pub struct ReadinessHold {
 
 impl std::fmt::Debug for ReadinessHold {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = self
-            .holds
-            .held
-            .lock()
-            .ok()
-            .and_then(|h| h.get(&self.id).cloned());
+        let name = lock(&self.holds.held).get(&self.id).cloned();
         f.debug_struct("ReadinessHold")
             .field("name", &name)
             .finish()
@@ -96,10 +93,7 @@ impl std::fmt::Debug for ReadinessHold {
 
 impl Drop for ReadinessHold {
     fn drop(&mut self) {
-        let released = match self.holds.held.lock() {
-            Ok(mut h) => h.remove(&self.id),
-            Err(p) => p.into_inner().remove(&self.id),
-        };
+        let released = lock(&self.holds.held).remove(&self.id);
         if let Some(name) = released {
             tracing::info!(target: "graceful::readiness", hold = %name, "readiness hold released");
             self.holds.bump();
@@ -126,10 +120,7 @@ impl Shutdown {
         let id = holds.next.fetch_add(1, Ordering::Relaxed);
         let why = why.into();
         tracing::info!(target: "graceful::readiness", hold = %why, "readiness held down");
-        match holds.held.lock() {
-            Ok(mut h) => h.insert(id, why),
-            Err(p) => p.into_inner().insert(id, why),
-        };
+        lock(&holds.held).insert(id, why);
         holds.bump();
         ReadinessHold { holds, id }
     }

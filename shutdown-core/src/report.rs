@@ -6,6 +6,8 @@ use crate::error::{DeadlineExceeded, Location};
 use crate::phase::Phase;
 use crate::reason::ShutdownReason;
 use crate::resource::CloseKind;
+#[cfg(feature = "serde")]
+use crate::seconds::{duration_secs, opt_duration_secs};
 
 /// The file, in the state directory, where the last shutdown's report is written as JSON
 /// (with the `serde` feature; without it, setting `state_dir` is a configuration error).
@@ -25,31 +27,6 @@ pub fn read_last(state_dir: &std::path::Path) -> Option<Result<serde_json::Value
         serde_json::from_str(&text)
             .map_err(|e| format!("{} is not a valid report: {e}", path.display())),
     )
-}
-
-/// Serializes a `Duration` as fractional seconds.
-#[cfg(feature = "serde")]
-pub(crate) mod duration_secs {
-    use std::time::Duration;
-
-    pub(crate) fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64())
-    }
-}
-
-#[cfg(feature = "serde")]
-mod opt_duration_secs {
-    use std::time::Duration;
-
-    pub(crate) fn serialize<S: serde::Serializer>(
-        d: &Option<Duration>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => s.serialize_some(&d.as_secs_f64()),
-            None => s.serialize_none(),
-        }
-    }
 }
 
 /// How one phase went.

@@ -21,7 +21,8 @@ use tokio::task::JoinHandle;
 
 use crate::reason::ShutdownReason;
 use crate::report::CloseOutcome;
-use crate::shutdown::Shutdown;
+use crate::shutdown::{Extension, Shutdown, spawn_tracked};
+use crate::sync::lock;
 
 /// What a tracked task may return: `()` (it cannot fail, apart from panicking) or a
 /// `Result<T, E>`, whose `Err` (formatted with `Debug`, as for `main`) is a failure.
@@ -61,9 +62,11 @@ pub(crate) struct TaskFailures(Mutex<Vec<TaskRecord>>);
 
 impl TaskFailures {
     pub(crate) fn list(&self) -> Vec<TaskRecord> {
-        self.0.lock().map(|l| l.clone()).unwrap_or_default()
+        lock(&self.0).clone()
     }
 }
+
+impl Extension for TaskFailures {}
 
 /// Spawns one tracked task with options; from [`Shutdown::task`].
 #[derive(Debug)]
@@ -75,6 +78,20 @@ pub struct TaskBuilder<'a> {
 }
 
 impl Shutdown {
+    /// Spawns a named, tracked task. It counts as in flight until it finishes; it should
+    /// watch [`requested`](Shutdown::requested) and stop. If it is still running when
+    /// `drain_timeout` expires it is aborted and named in the report. If it panics or returns
+    /// `Err`, the failure is recorded by name in the report and starts an orderly shutdown
+    /// whose exit code is non-zero; [`Shutdown::task`] spawns one whose failure is only
+    /// recorded.
+    pub fn spawn<F>(&self, name: impl Into<String>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: TaskOutput,
+    {
+        self.task(name).spawn(future)
+    }
+
     /// Starts describing a tracked task called `name`; [`spawn`](TaskBuilder::spawn) runs it.
     /// [`Shutdown::spawn`] is `shutdown.task(name).spawn(future)`.
     ///
@@ -121,7 +138,7 @@ impl TaskBuilder<'_> {
         } = self;
         let engine = shutdown.clone();
         let label = name.clone();
-        shutdown.spawn_tracked(name, async move {
+        spawn_tracked(shutdown, name, async move {
             let mut future = std::pin::pin!(future);
             let caught = std::future::poll_fn(|cx| {
                 match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
@@ -156,16 +173,12 @@ fn failed(shutdown: &Shutdown, name: String, outcome: CloseOutcome, fatal: bool)
         other => format!("{other:?}"),
     };
     tracing::error!(target: "graceful::task", task = %name, fatal, "tracked task {error}");
-    if let Ok(mut p) = shutdown.inner.progress.lock() {
-        p.errors.push(format!("task `{name}` {error}"));
-    }
-    if let Ok(mut list) = shutdown.extension::<TaskFailures>().0.lock() {
-        list.push(TaskRecord {
-            name: name.clone(),
-            outcome,
-            fatal,
-        });
-    }
+    shutdown.run_view().error(format!("task `{name}` {error}"));
+    lock(&shutdown.extension::<TaskFailures>().0).push(TaskRecord {
+        name: name.clone(),
+        outcome,
+        fatal,
+    });
     if fatal {
         shutdown.trigger(ShutdownReason::TaskFailed { task: name, error });
     }

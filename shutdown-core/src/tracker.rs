@@ -46,6 +46,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tokio::sync::Notify;
 
+use crate::sync::lock;
+
 /// Number of owned shards per tracker; the shared overflow shard comes after them.
 const SHARDS: usize = 64;
 /// Index of the overflow shard, used by threads that own no shard (atomic RMW only).
@@ -116,9 +118,7 @@ struct ThreadShard(usize);
 
 impl ThreadShard {
     fn claim() -> Self {
-        let Ok(mut indices) = INDICES.lock() else {
-            return ThreadShard(OVERFLOW);
-        };
+        let mut indices = lock(&INDICES);
         if let Some(i) = indices.free.pop() {
             return ThreadShard(i);
         }
@@ -134,10 +134,8 @@ impl Drop for ThreadShard {
     fn drop(&mut self) {
         // After this the thread-local is gone: any later guard on this thread (from another
         // thread-local's destructor) uses the overflow shard, so the index has one writer.
-        if self.0 < SHARDS
-            && let Ok(mut indices) = INDICES.lock()
-        {
-            indices.free.push(self.0);
+        if self.0 < SHARDS {
+            lock(&INDICES).free.push(self.0);
         }
     }
 }
@@ -160,7 +158,7 @@ pub(crate) struct Tracker {
 
 impl Tracker {
     pub(crate) fn new() -> Self {
-        let reused = POOL.lock().ok().and_then(|mut pool| pool.pop());
+        let reused = lock(&POOL).pop();
         let slot = reused.unwrap_or_else(|| Box::leak(Box::new(Slot::new())));
         Tracker { slot }
     }
@@ -207,9 +205,7 @@ impl Drop for Tracker {
         // for good and can serve another engine. Otherwise live guards still point at it.
         if self.slot.count() == 0 {
             self.slot.reset();
-            if let Ok(mut pool) = POOL.lock() {
-                pool.push(self.slot);
-            }
+            lock(&POOL).push(self.slot);
         }
     }
 }

@@ -28,10 +28,16 @@ fn summary(line: &str) -> (u64, String) {
     (pending, digest.to_string())
 }
 
-fn job_queue(dir: &std::path::Path, extra: &[&str]) -> Fixture {
-    let mut args = vec!["job-queue", "--state-dir", dir.to_str().expect("utf-8")];
-    args.extend_from_slice(extra);
-    Fixture::start(args)
+/// The `job_queue` example with its state in `dir`, and `env` besides.
+fn job_queue_with_env(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Fixture {
+    let mut env = env.to_vec();
+    env.push(("GRACEFUL_FIXTURE_JOB_QUEUE", "1"));
+    env.push(("SHUTDOWN_STATE_DIR", dir.to_str().expect("utf-8")));
+    Fixture::start_with_env(args, &env)
+}
+
+fn job_queue(dir: &std::path::Path, args: &[&str]) -> Fixture {
+    job_queue_with_env(dir, args, &[])
 }
 
 #[test]
@@ -214,14 +220,9 @@ fn on_corrupt_refuse_stops_start_up_and_leaves_the_file() {
     std::fs::write(&path, b"garbage").expect("write");
     let config = dir.join("graceful.toml");
     std::fs::write(&config, "[state]\non_corrupt = \"refuse\"\n").expect("config");
-    let f = Fixture::start_with_env(
-        [
-            "job-queue",
-            "--state-dir",
-            dir.to_str().expect("utf-8"),
-            "--job-ms",
-            "0",
-        ],
+    let f = job_queue_with_env(
+        dir,
+        &["--job-ms", "0"],
         &[("SHUTDOWN_CONFIG", config.to_str().expect("utf-8"))],
     );
     let finished = f.finish();

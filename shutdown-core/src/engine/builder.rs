@@ -12,6 +12,8 @@ use crate::reason::Signal;
 use crate::resource::{Resource, ResourceSpec, Resources};
 use crate::shutdown::{Hook, Shutdown};
 
+use super::state::RunState;
+
 /// An engine, ready to [`run`](Graceful::run) a program.
 ///
 /// ```
@@ -37,6 +39,7 @@ use crate::shutdown::{Hook, Shutdown};
 /// ```
 pub struct Graceful {
     pub(crate) shutdown: Shutdown,
+    pub(crate) run: Arc<RunState>,
     pub(crate) specs: Vec<ResourceSpec>,
     pub(crate) process_owner: bool,
     pub(crate) expect_resources: usize,
@@ -196,7 +199,7 @@ impl GracefulBuilder {
 
     /// Adds every resource registered with `#[graceful::resource]` in the linked crates.
     pub fn registered_resources(mut self) -> Self {
-        self.specs.extend(crate::private::registered());
+        self.specs.extend(crate::resource::registered());
         self
     }
 
@@ -206,11 +209,7 @@ impl GracefulBuilder {
         F: FnOnce(Shutdown) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
-        self.hooks.push(Hook {
-            phase,
-            name: name.into(),
-            run: Box::new(move |s| Box::pin(hook(s))),
-        });
+        self.hooks.push(Hook::new(phase, name.into(), hook));
         self
     }
 
@@ -244,12 +243,12 @@ impl GracefulBuilder {
         for w in config.warnings() {
             tracing::warn!(target: "graceful::config", "{w}");
         }
-        let shutdown = Shutdown::new(Arc::new(config), Resources::default());
-        if let Ok(mut hooks) = shutdown.inner.hooks.lock() {
-            hooks.extend(self.hooks);
-        }
+        let run = Arc::new(RunState::default());
+        run.add_hooks(self.hooks);
+        let shutdown = Shutdown::new(Arc::new(config), Resources::default(), run.clone());
         Ok(Graceful {
             shutdown,
+            run,
             specs: self.specs,
             process_owner: self.process_owner,
             expect_resources: self.expect_resources,

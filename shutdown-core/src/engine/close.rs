@@ -1,12 +1,13 @@
 //! `ClosingResources`: ascending priority, equal priorities concurrently, each close bounded.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Instant;
 
 use tokio::task::JoinHandle;
 
 use super::build::Built;
 use super::recorder::{Busy, Recorder};
+use super::state::RunState;
 use crate::describe::{error_chain, panic_message};
 use crate::error::BoxError;
 use crate::report::{CloseOutcome, ResourceRecord};
@@ -40,45 +41,41 @@ pub(crate) async fn bounded_until(
 }
 
 /// Closes every built resource; the records go to `rec`, in the order closes started.
-pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut Recorder) {
-    let config = shutdown.config().clone();
-    let mut classes: BTreeMap<i32, Vec<Built>> = BTreeMap::new();
-    for b in built {
-        classes.entry(b.priority).or_default().push(b);
-    }
-    for (priority, class) in classes {
+///
+/// Cost: a class whose resources have nothing to await (no close handler, no `Drop` code) is
+/// released in one step ([`release`]): no task, timer, join or event per resource, and one lock
+/// each of the resource map, the progress counts and the record for the whole class. Only
+/// resources with something to await get a task, bounded by their deadlines.
+pub(crate) async fn close_all(
+    shutdown: &Shutdown,
+    run: &RunState,
+    mut built: Vec<Built>,
+    rec: &mut Recorder,
+) {
+    let config = shutdown.config();
+    // Highest priority first, so that each class, closed lowest first, is drained from the end
+    // of the list; within a class the resources to await come before those released in place.
+    // Already in descending priority (the build order) unless resources close in place and
+    // others not: an unstable sort detects a sorted list without allocating.
+    built.sort_unstable_by_key(|b| (std::cmp::Reverse(b.priority), in_place(b)));
+    while let Some(priority) = built.last().map(|b| b.priority) {
+        let start = built.partition_point(|b| b.priority > priority);
+        let split = start + built[start..].partition_point(|b| !in_place(b));
         let budget = config.class_budgets.get(&priority).map(|s| s.value);
         let class_deadline =
             budget.map_or(rec.deadline, |b| (Instant::now() + b).min(rec.deadline));
         let close_timeout = config.resource_close_timeout.value;
         let limit_used = budget.map_or(close_timeout, |b| b.min(close_timeout));
+        if split < built.len() {
+            release(shutdown, run, rec, &mut built, split);
+        }
+        if start == built.len() {
+            continue;
+        }
         let mut set = tokio::task::JoinSet::new();
         // What each task closes, so that a task that dies still leaves its record.
         let mut closing = HashMap::new();
-        for b in class {
-            if b.close.is_none() && !b.needs_drop {
-                // Nothing to await and no `Drop` code: releasing the engine's handle is the
-                // whole close, done here, without a task, a timer or a `spawn_blocking`.
-                let started = rec.start.elapsed();
-                drop(shutdown.resources().take(b.type_id));
-                let outcome = if shutdown.is_forced() {
-                    CloseOutcome::Skipped
-                } else {
-                    CloseOutcome::Closed
-                };
-                let record = ResourceRecord {
-                    name: b.name,
-                    type_name: b.type_name,
-                    priority: b.priority,
-                    location: b.location,
-                    close: b.close_kind,
-                    outcome,
-                    started,
-                    finished: rec.start.elapsed(),
-                };
-                finished(shutdown, rec, record, limit_used);
-                continue;
-            }
+        for b in built.drain(start..) {
             let shutdown = shutdown.clone();
             let rec = rec.clone();
             let record = ResourceRecord {
@@ -117,9 +114,64 @@ pub(crate) async fn close_all(shutdown: &Shutdown, built: Vec<Built>, rec: &mut 
                     record
                 }
             };
-            finished(shutdown, rec, record, limit_used);
+            finished(shutdown, run, rec, record, limit_used);
         }
     }
+}
+
+/// `true` for a resource with nothing to await and no `Drop` code: releasing the engine's
+/// handle is its whole close.
+fn in_place(b: &Built) -> bool {
+    b.close.is_none() && !b.needs_drop
+}
+
+/// Closes `built[from..]`, resources [closed in place](in_place): releasing the engine's
+/// handles is the whole close, done here in one step, without a task, a timer or a
+/// `spawn_blocking`.
+fn release(
+    shutdown: &Shutdown,
+    run: &RunState,
+    rec: &Recorder,
+    built: &mut Vec<Built>,
+    from: usize,
+) {
+    let started = rec.start.elapsed();
+    // No longer handed out from here on; their memory is returned with the engine's.
+    run.retire(
+        shutdown
+            .resources()
+            .take_all(built[from..].iter().map(|b| b.type_id)),
+    );
+    let outcome = if shutdown.is_forced() {
+        CloseOutcome::Skipped
+    } else {
+        CloseOutcome::Closed
+    };
+    let done = rec.start.elapsed();
+    let seconds = done.saturating_sub(started).as_secs_f64();
+    let listened = shutdown.has_listeners();
+    let mut errors = Vec::new();
+    for b in &built[from..] {
+        note(shutdown, &b.name, b.priority, &outcome, seconds, listened);
+        if !outcome.is_ok() {
+            errors.push(format!("{}: {outcome:?}", b.name));
+        }
+    }
+    if outcome == CloseOutcome::Skipped {
+        rec.set_forced();
+    }
+    run.resources_closed(built.len() - from, errors);
+    // Straight into the record: no list per class in between.
+    rec.resources(built.drain(from..).map(|b| ResourceRecord {
+        name: b.name,
+        type_name: b.type_name,
+        priority: b.priority,
+        location: b.location,
+        close: b.close_kind,
+        outcome: outcome.clone(),
+        started,
+        finished: done,
+    }));
 }
 
 /// Runs one resource's close, bounded by its own limit and its class's deadline.
@@ -153,38 +205,65 @@ async fn close_one(
 /// Logs, counts and records one finished close.
 fn finished(
     shutdown: &Shutdown,
+    run: &RunState,
     rec: &Recorder,
     record: ResourceRecord,
     limit: std::time::Duration,
 ) {
     let seconds = record.finished.saturating_sub(record.started).as_secs_f64();
+    let listened = shutdown.has_listeners();
+    note(
+        shutdown,
+        &record.name,
+        record.priority,
+        &record.outcome,
+        seconds,
+        listened,
+    );
     match &record.outcome {
-        CloseOutcome::Closed => {
-            tracing::info!(target: "graceful::resource", resource = %record.name, priority = record.priority, seconds, "resource closed")
-        }
-        CloseOutcome::Skipped => {
-            rec.set_forced();
-            tracing::warn!(target: "graceful::resource", resource = %record.name, "resource close skipped: shutdown forced")
-        }
+        CloseOutcome::Skipped => rec.set_forced(),
         CloseOutcome::TimedOut => {
             rec.missed(record.name.clone(), limit, shutdown);
             tracing::error!(target: "graceful::resource", resource = %record.name, "resource did not close within {limit:?}; moving on")
         }
+        _ => {}
+    }
+    let errors = if record.outcome.is_ok() {
+        Vec::new()
+    } else {
+        vec![format!("{}: {:?}", record.name, record.outcome)]
+    };
+    run.resources_closed(1, errors);
+    rec.resources([record]);
+}
+
+/// Logs one finished close and, if someone listens, sends its [`Event::ResourceClosed`].
+fn note(
+    shutdown: &Shutdown,
+    name: &str,
+    priority: i32,
+    outcome: &CloseOutcome,
+    seconds: f64,
+    listened: bool,
+) {
+    match outcome {
+        CloseOutcome::Closed => {
+            tracing::info!(target: "graceful::resource", resource = %name, priority, seconds, "resource closed")
+        }
+        CloseOutcome::Skipped => {
+            tracing::warn!(target: "graceful::resource", resource = %name, "resource close skipped: shutdown forced")
+        }
+        // Logged by the caller, which knows the limit.
+        CloseOutcome::TimedOut => {}
         CloseOutcome::Failed(e) | CloseOutcome::Panicked(e) => {
-            tracing::error!(target: "graceful::resource", resource = %record.name, error = %e, "resource failed to close")
+            tracing::error!(target: "graceful::resource", resource = %name, error = %e, "resource failed to close")
         }
     }
-    if let Ok(mut p) = shutdown.inner.progress.lock() {
-        p.resources_closed += 1;
-        if !record.outcome.is_ok() {
-            p.errors
-                .push(format!("{}: {:?}", record.name, record.outcome));
-        }
+    if listened {
+        shutdown.emit(Event::ResourceClosed {
+            name: name.to_string(),
+            outcome: outcome.clone(),
+            seconds,
+        });
     }
-    shutdown.emit(Event::ResourceClosed {
-        name: record.name.clone(),
-        outcome: record.outcome.clone(),
-        seconds,
-    });
-    rec.resource(record);
 }

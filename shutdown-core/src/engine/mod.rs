@@ -9,6 +9,7 @@ mod recorder;
 mod run;
 mod save;
 mod signals;
+mod state;
 mod watchdog;
 
 pub use builder::{Graceful, GracefulBuilder};

@@ -8,7 +8,7 @@
 //! [`Recorder::missed`], which also marks the current phase as not within its deadline.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::DeadlineExceeded;
@@ -17,6 +17,7 @@ use crate::report::{
     CloseOutcome, HookRecord, MainOutcome, PhaseRecord, ResourceRecord, ShutdownReport,
 };
 use crate::shutdown::{Event, Shutdown};
+use crate::sync::lock;
 
 /// Clocks and records of the running shutdown. Cheap to clone; clones share the record.
 #[derive(Clone)]
@@ -42,6 +43,8 @@ struct Record {
     startup_error: Option<String>,
     busy: BTreeMap<u64, (Busy, Instant)>,
     next_busy: u64,
+    /// The final report took the lists.
+    finished: bool,
 }
 
 /// Something the engine is waiting for right now.
@@ -79,12 +82,6 @@ impl Drop for BusyGuard {
     fn drop(&mut self) {
         lock(&self.record).busy.remove(&self.id);
     }
-}
-
-/// The record is plain data, valid after any panic that interrupted a writer: a poisoned
-/// lock is used as is.
-fn lock(record: &Mutex<Record>) -> MutexGuard<'_, Record> {
-    record.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Recorder {
@@ -177,8 +174,9 @@ impl Recorder {
             .collect()
     }
 
-    pub(crate) fn resource(&self, record: ResourceRecord) {
-        lock(&self.record).resources.push(record);
+    /// Records finished closes (one lock for all of them).
+    pub(crate) fn resources(&self, records: impl IntoIterator<Item = ResourceRecord>) {
+        lock(&self.record).resources.extend(records);
     }
 
     pub(crate) fn hook(&self, record: HookRecord) {
@@ -201,10 +199,52 @@ impl Recorder {
     /// is recorded as timed out and named in `abandoned`; a phase still running is recorded
     /// as not within its deadline. After the last phase, nothing is running and this is the
     /// final report.
-    pub(crate) fn report(&self, shutdown: &Shutdown, result: Phase) -> ShutdownReport {
-        let r = lock(&self.record);
+    ///
+    /// `None` once [`finish`](Recorder::finish) took the record: the final report is then the
+    /// engine's ([`Shutdown::report`]).
+    pub(crate) fn report(&self, shutdown: &Shutdown, result: Phase) -> Option<ShutdownReport> {
+        let mut r = lock(&self.record);
+        if r.finished {
+            return None;
+        }
+        Some(self.assemble(&mut r, shutdown, result, false))
+    }
+
+    /// The final report, after the last phase. The record's lists are moved into it, not
+    /// copied; `keep` is given a copy while the record is still locked, so that a watchdog that
+    /// finds the record finished finds the kept report.
+    pub(crate) fn finish(
+        &self,
+        shutdown: &Shutdown,
+        result: Phase,
+        keep: impl FnOnce(ShutdownReport),
+    ) -> ShutdownReport {
+        let mut r = lock(&self.record);
+        let report = self.assemble(&mut r, shutdown, result, true);
+        r.finished = true;
+        keep(report.clone());
+        report
+    }
+
+    /// Gives the record an empty list with room for every resource record, allocated before
+    /// the shutdown started.
+    pub(crate) fn use_room(&self, room: Vec<ResourceRecord>) {
+        let mut r = lock(&self.record);
+        if r.resources.is_empty() {
+            r.resources = room;
+        }
+    }
+
+    /// The report from `r`, whose lists are moved out when `take`, else copied.
+    fn assemble(
+        &self,
+        r: &mut Record,
+        shutdown: &Shutdown,
+        result: Phase,
+        take: bool,
+    ) -> ShutdownReport {
         let now = self.start.elapsed();
-        let mut phases = r.phases.clone();
+        let mut phases = grab(&mut r.phases, take);
         if let Some((phase, began, _)) = r.current {
             phases.push(PhaseRecord {
                 phase,
@@ -213,9 +253,9 @@ impl Recorder {
                 within_deadline: false,
             });
         }
-        let mut resources = r.resources.clone();
-        let mut hooks = r.hooks.clone();
-        let mut abandoned = r.abandoned.clone();
+        let mut resources = grab(&mut r.resources, take);
+        let mut hooks = grab(&mut r.hooks, take);
+        let mut abandoned = grab(&mut r.abandoned, take);
         for (busy, since) in r.busy.values() {
             abandoned.push(busy.describe(*since));
             match busy {
@@ -232,7 +272,10 @@ impl Recorder {
                 }),
             }
         }
-        resources.sort_by_key(|r| r.started);
+        // Usually in order already (closes are recorded as they end, classes one after another).
+        if !resources.is_sorted_by_key(|r| r.started) {
+            resources.sort_by_key(|r| r.started);
+        }
         ShutdownReport {
             result,
             reason: shutdown.reason(),
@@ -241,12 +284,17 @@ impl Recorder {
             hooks,
             tasks: shutdown.extension::<crate::task::TaskFailures>().list(),
             abandoned,
-            deadlines: r.deadlines.clone(),
+            deadlines: grab(&mut r.deadlines, take),
             main: r.main.clone().unwrap_or(MainOutcome::Running),
             startup_error: r.startup_error.clone(),
             total: now,
         }
     }
+}
+
+/// `v`'s items: moved out when `take`, else copied.
+fn grab<T: Clone>(v: &mut Vec<T>, take: bool) -> Vec<T> {
+    if take { std::mem::take(v) } else { v.clone() }
 }
 
 /// Writes `report` to the state directory (atomically), if one is configured. Without the
@@ -276,7 +324,11 @@ mod tests {
     use crate::resource::{CloseKind, Resources};
 
     fn shutdown() -> Shutdown {
-        Shutdown::new(Arc::new(Config::default()), Resources::default())
+        Shutdown::new(
+            Arc::new(Config::default()),
+            Resources::default(),
+            Arc::new(crate::engine::state::RunState::default()),
+        )
     }
 
     fn record(name: &str) -> ResourceRecord {
@@ -300,7 +352,7 @@ mod tests {
         rec.missed("db", Duration::from_secs(1), &s);
         rec.enter(&s, Phase::FlushingBuffers);
         rec.finish_current();
-        let report = rec.report(&s, Phase::Forced);
+        let report = rec.report(&s, Phase::Forced).expect("not finished");
         assert!(rec.is_forced());
         assert_eq!(report.phases[0].phase, Phase::ClosingResources);
         assert!(!report.phases[0].within_deadline);
@@ -314,7 +366,7 @@ mod tests {
         let s = shutdown();
         let rec = Recorder::new(Instant::now(), Duration::from_secs(5));
         rec.enter(&s, Phase::ClosingResources);
-        rec.resource(record("cache"));
+        rec.resources(vec![record("cache")]);
         let busy = rec.busy(Busy::Resource(record("stuck")));
         let hook = rec.busy(Busy::Hook {
             phase: Phase::ClosingResources,
@@ -322,7 +374,7 @@ mod tests {
         });
         assert_eq!(rec.holders().len(), 2);
         assert!(rec.holders()[0].starts_with("resource `stuck` (closing for"));
-        let report = rec.report(&s, Phase::Forced);
+        let report = rec.report(&s, Phase::Forced).expect("not finished");
         assert_eq!(
             report.resource("cache").map(|r| &r.outcome),
             Some(&CloseOutcome::Closed)

@@ -12,12 +12,13 @@ use super::outcome::{MainExit, MainOutput, RunOutcome};
 #[cfg(feature = "serde")]
 use super::recorder::write_report;
 use super::recorder::{Busy, Recorder};
+use super::state::RunState;
 use super::{save, signals, watchdog};
 use crate::describe::{error_chain, panic_message};
 use crate::phase::Phase;
 use crate::reason::ShutdownReason;
-use crate::report::{CloseOutcome, HookRecord, MainOutcome};
-use crate::shutdown::Shutdown;
+use crate::report::{CloseOutcome, HookRecord, MainOutcome, ResourceRecord};
+use crate::shutdown::{Event, FINISH_BOUND, Shutdown};
 
 impl Graceful {
     /// Runs a program under this engine and returns when the shutdown has finished.
@@ -43,6 +44,7 @@ impl Graceful {
     {
         let Graceful {
             shutdown,
+            run,
             specs,
             process_owner,
             expect_resources,
@@ -90,7 +92,9 @@ impl Graceful {
                 shutdown.trigger(ShutdownReason::StartupFailed { error: why });
                 return phases(
                     &shutdown,
+                    &run,
                     failure.built,
+                    Vec::new(),
                     Main::NotStarted,
                     error,
                     process_owner.then_some(watchdog),
@@ -99,7 +103,9 @@ impl Graceful {
             }
         };
         tracing::info!(target: "graceful::startup", resources = built.len(), "started");
-        shutdown.mark_started();
+        let room = Vec::with_capacity(built.len());
+        run.mark_started();
+        shutdown.emit(Event::Started);
         // `main` runs as a task holding an in-flight guard, so the drain waits for it.
         let guard = shutdown.track();
         let fut = main(shutdown.clone());
@@ -122,7 +128,9 @@ impl Graceful {
         };
         phases(
             &shutdown,
+            &run,
             built,
+            room,
             main,
             None,
             process_owner.then_some(watchdog),
@@ -162,29 +170,31 @@ fn main_outcome(
 /// Walks the phases after the trigger.
 async fn phases(
     shutdown: &Shutdown,
+    run: &RunState,
     built: Vec<Built>,
+    // Room for the resources' records, allocated before the trigger.
+    room: Vec<ResourceRecord>,
     main: Main,
     startup_error: Option<String>,
     // `Some` when the engine owns the process: the watchdog to arm (started with the engine).
     watchdog: Option<Option<watchdog::Watchdog>>,
 ) -> RunOutcome {
-    let config = shutdown.config().clone();
+    let config = shutdown.config();
     let start = shutdown.shutdown_start();
     let mut rec = Recorder::new(start, shutdown.timeout());
     rec.set_startup_error(startup_error.clone());
     if let Some(watchdog) = watchdog {
         watchdog::Watchdog::arm(watchdog, shutdown.clone(), rec.clone());
     }
-    if let Ok(mut p) = shutdown.inner.progress.lock() {
-        p.resources_total = built.len();
-    }
+    run.set_resources_total(built.len());
+    rec.use_room(room);
     // The phases before SavingState leave time for a forced save.
-    let before_save = save::before(rec.deadline, save::reserve(shutdown));
+    let before_save = save::before(rec.deadline, save::reserve(shutdown, run));
 
     rec.enter(shutdown, Phase::Initiated);
 
     rec.enter(shutdown, Phase::StoppingNewRequests);
-    run_hooks(shutdown, Phase::StoppingNewRequests, &mut rec).await;
+    run_hooks(shutdown, run, Phase::StoppingNewRequests, &mut rec).await;
     let delay = config
         .readiness_delay
         .value
@@ -212,8 +222,8 @@ async fn phases(
         };
     let mut abandoned = Vec::new();
     if !drained {
-        abandoned = shutdown.pending_from_reporters();
-        abandoned.extend(shutdown.abort_tasks());
+        abandoned = shutdown.extensions().abandoned();
+        abandoned.extend(shutdown.tasks().abort_all());
         if wait {
             rec.missed("drain", drain_limit, shutdown);
         } else {
@@ -256,13 +266,13 @@ async fn phases(
     rec.set_abandoned(abandoned);
 
     rec.enter(shutdown, Phase::SavingState);
-    run_hooks(shutdown, Phase::SavingState, &mut rec).await;
+    run_hooks(shutdown, run, Phase::SavingState, &mut rec).await;
 
     rec.enter(shutdown, Phase::ClosingResources);
-    close::close_all(shutdown, built, &mut rec).await;
+    close::close_all(shutdown, run, built, &mut rec).await;
 
     rec.enter(shutdown, Phase::FlushingBuffers);
-    run_hooks(shutdown, Phase::FlushingBuffers, &mut rec).await;
+    run_hooks(shutdown, run, Phase::FlushingBuffers, &mut rec).await;
     rec.finish_current();
 
     let result = if rec.is_forced() || shutdown.is_forced() {
@@ -270,33 +280,21 @@ async fn phases(
     } else {
         Phase::Completed
     };
-    let report = rec.report(shutdown, result);
+    let report = rec.finish(shutdown, result, |kept| run.set_report(kept));
     #[cfg(feature = "serde")]
     write_report(shutdown, &report);
-    let _ = shutdown.inner.report.set(report.clone());
     shutdown.set_phase(result);
     // Let integrations deliver the final phase (admin event streams, systemd), briefly and never
     // past the overall deadline.
     let left = (start + shutdown.timeout()).saturating_duration_since(Instant::now());
-    shutdown
-        .run_finishers(left.min(std::time::Duration::from_millis(500)))
-        .await;
+    shutdown.extensions().finish(left.min(FINISH_BOUND)).await;
     tracing::info!(target: "graceful::report", result = result.as_str(), total = ?report.total, "shutdown finished");
     RunOutcome { report, main_code }
 }
 
 /// Runs the hooks registered for `phase`, concurrently, bounded by the engine's deadline.
-async fn run_hooks(shutdown: &Shutdown, phase: Phase, rec: &mut Recorder) {
-    let mine: Vec<_> = match shutdown.inner.hooks.lock() {
-        Ok(mut hooks) => {
-            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *hooks)
-                .into_iter()
-                .partition(|h| h.phase == phase);
-            *hooks = rest;
-            mine
-        }
-        Err(_) => Vec::new(),
-    };
+async fn run_hooks(shutdown: &Shutdown, run: &RunState, phase: Phase, rec: &mut Recorder) {
+    let mine = run.take_hooks(phase);
     if mine.is_empty() {
         return;
     }

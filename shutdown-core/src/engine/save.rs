@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 use super::close;
+use super::state::RunState;
 use crate::error::BoxError;
 use crate::phase::Phase;
 use crate::report::CloseOutcome;
@@ -19,15 +20,9 @@ use crate::shutdown::Shutdown;
 
 /// How much of the overall timeout the phases before `SavingState` leave for a forced save:
 /// `forced_save_timeout` (at most half the timeout) when a save hook is registered, else 0.
-pub(crate) fn reserve(shutdown: &Shutdown) -> Duration {
+pub(crate) fn reserve(shutdown: &Shutdown, run: &RunState) -> Duration {
     let budget = shutdown.config().forced_save_timeout.value;
-    let has_save = shutdown
-        .inner
-        .hooks
-        .lock()
-        .map(|h| h.iter().any(|h| h.phase == Phase::SavingState))
-        .unwrap_or(false);
-    if has_save {
+    if run.has_hooks(Phase::SavingState) {
         budget.min(shutdown.timeout() / 2)
     } else {
         Duration::ZERO

@@ -5,9 +5,8 @@
 //! and a wrapper that forwards what it receives delivers the same SIGTERM twice within a
 //! millisecond. A person pressing Ctrl-C again, later, still forces the exit.
 
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-
-use tokio::sync::mpsc;
 
 use crate::exit;
 use crate::reason::Signal;
@@ -17,35 +16,28 @@ use crate::shutdown::Shutdown;
 /// a copy of the previous one) while shutting down logs what was still pending and, when the
 /// engine owns the process, exits with `128 + signal`; otherwise it forces the shutdown.
 pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: bool) {
-    if signals.is_empty() {
-        return;
-    }
-    let (tx, mut rx) = mpsc::unbounded_channel::<(Signal, Instant)>();
+    let mut streams = Vec::with_capacity(signals.len());
     for &sig in signals {
-        let tx = tx.clone();
         match stream(sig) {
-            Ok(mut s) => {
-                tokio::spawn(async move {
-                    while s.recv().await.is_some() {
-                        if tx.send((sig, Instant::now())).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
+            Ok(s) => streams.push((sig, s)),
             Err(e) => {
                 tracing::warn!(target: "graceful::signal", signal = %sig, "cannot listen for signal: {e}")
             }
         }
     }
+    if streams.is_empty() {
+        return;
+    }
     let shutdown = shutdown.clone();
+    // One task polls every stream: a delivery reaches the trigger without a task or a channel
+    // per signal in between.
     tokio::spawn(async move {
         // Only a second *signal* ends the process at once. The first one may arrive after
         // `main` returned or `trigger()` started the shutdown (Kubernetes sends SIGTERM to a
         // pod whose process is already stopping): it must not cut that shutdown short.
         let mut first = true;
         let mut repeats = Repeats::new(shutdown.config().signal_repeat_window.value);
-        while let Some((sig, at)) = rx.recv().await {
+        while let Some((sig, at)) = next(&mut streams).await {
             if repeats.is_copy(sig, at) {
                 tracing::info!(target: "graceful::signal", signal = %sig, "the same signal again within signal_repeat_window: one request, not a second signal");
                 continue;
@@ -67,6 +59,27 @@ pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: boo
             shutdown.force(sig);
         }
     });
+}
+
+/// The next delivery of any of `streams`, with the time it was seen; `None` once every
+/// stream has ended (the runtime is shutting down).
+async fn next(streams: &mut [(Signal, Stream)]) -> Option<(Signal, Instant)> {
+    std::future::poll_fn(|cx| {
+        let mut open = false;
+        for (sig, s) in streams.iter_mut() {
+            match s.poll_recv(cx) {
+                Poll::Ready(Some(())) => return Poll::Ready(Some((*sig, Instant::now()))),
+                Poll::Ready(None) => {}
+                Poll::Pending => open = true,
+            }
+        }
+        if open {
+            Poll::Pending
+        } else {
+            Poll::Ready(None)
+        }
+    })
+    .await
 }
 
 /// Tells a copy of the last counted signal from a new one.
@@ -100,8 +113,8 @@ struct Stream(tokio::signal::unix::Signal);
 
 #[cfg(unix)]
 impl Stream {
-    async fn recv(&mut self) -> Option<()> {
-        self.0.recv().await
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        self.0.poll_recv(cx)
     }
 }
 
@@ -128,11 +141,11 @@ enum Stream {
 
 #[cfg(windows)]
 impl Stream {
-    async fn recv(&mut self) -> Option<()> {
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
         match self {
-            Stream::CtrlC(s) => s.recv().await,
-            Stream::CtrlBreak(s) => s.recv().await,
-            Stream::CtrlClose(s) => s.recv().await,
+            Stream::CtrlC(s) => s.poll_recv(cx),
+            Stream::CtrlBreak(s) => s.poll_recv(cx),
+            Stream::CtrlClose(s) => s.poll_recv(cx),
         }
     }
 }

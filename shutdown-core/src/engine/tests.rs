@@ -772,3 +772,50 @@ async fn the_cancellation_token_and_drain_started_follow_the_shutdown() {
         .await
         .expect("drain_started resolves");
 }
+
+#[tokio::test]
+async fn resources_released_in_place_are_counted_recorded_and_announced_per_class() {
+    let log = Log::default();
+    let graceful = engine()
+        .resource(Resource::from_value("a", 1, A))
+        .resource(Resource::from_value("b", 1, B))
+        .resource(logged(&log, "d", 1, D))
+        .resource(Resource::from_value("c", 2, C))
+        .build()
+        .expect("config");
+    let shutdown = graceful.shutdown();
+    let mut events = shutdown.events();
+    let outcome = graceful
+        .run(|s| async move {
+            s.trigger("test");
+        })
+        .await;
+    let r = &outcome.report;
+    assert!(!r.is_forced(), "{r}");
+    let order: Vec<&str> = r.resources.iter().map(|x| x.name.as_str()).collect();
+    assert_eq!(order.len(), 4, "{order:?}");
+    assert_eq!(
+        order[3], "c",
+        "the higher class closes after the lower one: {order:?}"
+    );
+    assert!(
+        r.resources
+            .iter()
+            .all(|x| x.outcome == CloseOutcome::Closed)
+    );
+    let progress = shutdown.progress();
+    assert_eq!(
+        (progress.resources_closed, progress.resources_total),
+        (4, 4)
+    );
+    assert!(shutdown.resources().get::<A>().is_err(), "released");
+    let mut announced = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let crate::Event::ResourceClosed { name, .. } = event {
+            announced.push(name);
+        }
+    }
+    announced.sort();
+    assert_eq!(announced, ["a", "b", "c", "d"]);
+    assert_eq!(log.lines(), ["start d", "end d"]);
+}

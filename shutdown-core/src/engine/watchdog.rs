@@ -13,13 +13,14 @@
 //!   it and exits with the code the report decides ([`exit::code`]), the same code a bounded
 //!   runtime shutdown would have returned.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::recorder::Recorder;
 #[cfg(feature = "serde")]
 use super::recorder::write_report;
 use crate::exit;
-#[cfg(feature = "serde")]
 use crate::phase::Phase;
 use crate::shutdown::Shutdown;
 
@@ -31,24 +32,45 @@ pub(crate) fn deadline(start: Instant, timeout: Duration) -> Instant {
 }
 
 /// A watchdog thread started with the engine and waiting to be armed, so that arming it when
-/// a shutdown starts costs one message instead of creating a thread on the shutdown's path.
-/// Dropped without being armed (the engine ended without a shutdown), the thread ends.
-pub(crate) struct Watchdog(std::sync::mpsc::Sender<(Shutdown, Recorder)>);
+/// a shutdown starts costs a store and a wake-up (no thread, no allocation) on the shutdown's
+/// path. Dropped without being armed (the engine ended without a shutdown), the thread ends.
+pub(crate) struct Watchdog {
+    slot: Arc<Slot>,
+    thread: std::thread::Thread,
+}
+
+/// What the waiting thread watches: the shutdown once armed, or that nobody will arm it.
+#[derive(Default)]
+struct Slot {
+    armed: OnceLock<(Shutdown, Recorder)>,
+    abandoned: AtomicBool,
+}
 
 impl Watchdog {
     /// Starts the waiting thread; `None` (and an error logged) if no thread can be created,
     /// in which case [`Watchdog::arm`] falls back to creating one.
     pub(crate) fn start() -> Option<Watchdog> {
-        let (armed, wait) = std::sync::mpsc::channel::<(Shutdown, Recorder)>();
+        let slot = Arc::new(Slot::default());
+        let waiting = slot.clone();
         let spawned = std::thread::Builder::new()
             .name("graceful-watchdog".into())
             .spawn(move || {
-                if let Ok((shutdown, rec)) = wait.recv() {
-                    watch(&shutdown, &rec);
+                loop {
+                    if let Some((shutdown, rec)) = waiting.armed.get() {
+                        return watch(shutdown, rec);
+                    }
+                    if waiting.abandoned.load(Ordering::Acquire) {
+                        return;
+                    }
+                    // Woken by `Drop` (after arming, or instead of it); spurious wake-ups loop.
+                    std::thread::park();
                 }
             });
         match spawned {
-            Ok(_) => Some(Watchdog(armed)),
+            Ok(handle) => Some(Watchdog {
+                slot,
+                thread: handle.thread().clone(),
+            }),
             Err(e) => {
                 tracing::error!(target: "graceful::watchdog", "cannot start the watchdog thread: {e}");
                 None
@@ -58,13 +80,20 @@ impl Watchdog {
 
     /// Arms the watchdog for the shutdown `rec` records.
     pub(crate) fn arm(watchdog: Option<Watchdog>, shutdown: Shutdown, rec: Recorder) {
-        let unsent = match watchdog {
-            Some(w) => w.0.send((shutdown, rec)).err().map(|e| e.0),
-            None => Some((shutdown, rec)),
-        };
-        if let Some((shutdown, rec)) = unsent {
-            arm(shutdown, rec);
+        match watchdog {
+            // Dropping `w` wakes its thread, which finds the shutdown to watch.
+            Some(w) => {
+                let _ = w.slot.armed.set((shutdown, rec));
+            }
+            None => arm(shutdown, rec),
         }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.slot.abandoned.store(true, Ordering::Release);
+        self.thread.unpark();
     }
 }
 
@@ -101,6 +130,22 @@ fn fire(shutdown: &Shutdown, rec: &Recorder, timeout: Duration) {
         );
         return;
     }
+    if shutdown.report().is_none() {
+        let pending = shutdown.progress().summary();
+        rec.missed("overall timeout", timeout, shutdown);
+        // `None`: the engine finished its report meanwhile, which is the case below.
+        if let Some(report) = rec.report(shutdown, Phase::Forced) {
+            #[cfg(feature = "serde")]
+            write_report(shutdown, &report);
+            #[cfg(not(feature = "serde"))]
+            let _ = report;
+            eprintln!(
+                "graceful: overall shutdown timeout ({timeout:?}) expired{held}; exiting with {}. Still pending: {pending}",
+                exit::FORCED
+            );
+            std::process::exit(i32::from(exit::FORCED));
+        }
+    }
     if let Some(report) = shutdown.report() {
         // The engine finished; something keeps the runtime (and so the process) alive.
         let code = exit::code(report).unwrap_or(exit::FORCED);
@@ -110,17 +155,6 @@ fn fire(shutdown: &Shutdown, rec: &Recorder, timeout: Duration) {
         );
         std::process::exit(i32::from(code));
     }
-    let pending = shutdown.progress().summary();
-    rec.missed("overall timeout", timeout, shutdown);
-    #[cfg(feature = "serde")]
-    let report = rec.report(shutdown, Phase::Forced);
-    #[cfg(feature = "serde")]
-    write_report(shutdown, &report);
-    eprintln!(
-        "graceful: overall shutdown timeout ({timeout:?}) expired{held}; exiting with {}. Still pending: {pending}",
-        exit::FORCED
-    );
-    std::process::exit(i32::from(exit::FORCED));
 }
 
 /// `": held by …"` naming what the engine was waiting for, or nothing if it waited for nothing.
@@ -128,7 +162,8 @@ fn held_by(shutdown: &Shutdown, rec: &Recorder) -> String {
     let mut holders = rec.holders();
     holders.extend(
         shutdown
-            .running_tasks()
+            .tasks()
+            .names()
             .into_iter()
             .map(|t| format!("task `{t}`")),
     );

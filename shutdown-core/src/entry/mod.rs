@@ -56,6 +56,7 @@ use crate::exit;
 use crate::report::MainOutcome;
 use crate::resource::Res;
 use crate::shutdown::Shutdown;
+use crate::sync::{read, write};
 
 /// Runs a program under the engine as the process's `main`; see the [module docs](self).
 #[must_use = "an Entry does nothing until `run`"]
@@ -276,18 +277,12 @@ fn tell(outcome: &RunOutcome) {
 static CURRENT: RwLock<Option<Shutdown>> = RwLock::new(None);
 
 fn set_current(shutdown: Option<Shutdown>) {
-    match CURRENT.write() {
-        Ok(mut c) => *c = shutdown,
-        Err(p) => *p.into_inner() = shutdown,
-    }
+    *write(&CURRENT) = shutdown;
 }
 
 /// The engine an [`Entry`] runs, if any.
 pub(crate) fn current() -> Option<Shutdown> {
-    match CURRENT.read() {
-        Ok(c) => c.clone(),
-        Err(p) => p.into_inner().clone(),
-    }
+    read(&CURRENT).clone()
 }
 
 /// `graceful::get::<T>()`.

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::BoxError;
 use crate::resource::Close;
+use crate::sync::lock;
 
 /// A spawned task held as a resource. [`Close`] takes `&self`, so the `JoinHandle` sits behind
 /// a mutex: close cancels the task's [`CancellationToken`], awaits the task up to the
@@ -83,10 +84,9 @@ impl<T: Send + 'static> TaskHandle<T> {
 
     /// `true` once the task has finished (or was taken by close).
     pub fn is_finished(&self) -> bool {
-        match self.handle.lock() {
-            Ok(h) => h.as_ref().is_none_or(JoinHandle::is_finished),
-            Err(_) => true,
-        }
+        lock(&self.handle)
+            .as_ref()
+            .is_none_or(JoinHandle::is_finished)
     }
 }
 
@@ -113,11 +113,7 @@ impl<T> std::fmt::Debug for TaskHandle<T> {
 impl<T: Send + 'static> Close for TaskHandle<T> {
     async fn close(&self) -> Result<(), BoxError> {
         self.stop.cancel();
-        let handle = self
-            .handle
-            .lock()
-            .map_err(|_| "task handle lock poisoned")?
-            .take();
+        let handle = lock(&self.handle).take();
         let Some(mut handle) = handle else {
             return Ok(());
         };

@@ -6,6 +6,7 @@ use tracing_appender::non_blocking::WorkerGuard;
 
 use crate::error::BoxError;
 use crate::resource::Close;
+use crate::sync::lock;
 
 /// The guard of a `tracing_appender::non_blocking` writer, as a resource. Dropping the guard
 /// flushes the lines still queued; [`Close`] takes `&self`, so the guard sits behind a mutex
@@ -48,11 +49,7 @@ impl From<WorkerGuard> for LogFlusher {
 /// Drops the guard, which flushes the queued lines to the writer.
 impl Close for LogFlusher {
     async fn close(&self) -> Result<(), BoxError> {
-        let guard = self
-            .0
-            .lock()
-            .map_err(|_| "log flusher lock poisoned")?
-            .take();
+        let guard = lock(&self.0).take();
         if let Some(guard) = guard {
             tokio::task::spawn_blocking(move || drop(guard)).await?;
         }

@@ -21,6 +21,7 @@
 //! ```
 
 mod close;
+mod registered;
 mod registry;
 mod res;
 
@@ -30,6 +31,8 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 
 pub use close::{Close, CloseOutput};
+pub use registered::Registration;
+pub(crate) use registered::registered;
 pub(crate) use registry::AnyArc;
 pub use registry::{ResourceInfo, ResourceState, Resources};
 pub use res::Res;

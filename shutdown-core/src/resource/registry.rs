@@ -2,12 +2,42 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, RwLock};
 
 use super::Res;
 use crate::error::GetError;
+use crate::sync::{read, write};
 
 pub(crate) type AnyArc = Arc<dyn Any + Send + Sync>;
+
+/// Hashes a [`TypeId`], which is already a hash of the type: its bits are used as they are,
+/// instead of being hashed again with SipHash (a third of the cost of a lookup).
+#[derive(Default)]
+struct TypeIdHasher(u64);
+
+impl Hasher for TypeIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // `TypeId` writes one integer; should that change, fold whatever it writes (FNV-1a).
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 ^= (n as u64) ^ ((n >> 64) as u64);
+    }
+}
+
+type ByType = HashMap<TypeId, Entry, BuildHasherDefault<TypeIdHasher>>;
 
 #[derive(Default)]
 struct Entry {
@@ -48,7 +78,7 @@ pub struct ResourceInfo {
 /// The resources an engine built, by type. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Resources {
-    inner: Arc<RwLock<HashMap<TypeId, Entry>>>,
+    inner: Arc<RwLock<ByType>>,
 }
 
 impl Resources {
@@ -58,7 +88,7 @@ impl Resources {
     /// `inventory` linking rule), not built yet, or already closed.
     pub fn get<T: Send + Sync + 'static>(&self) -> Result<Res<T>, GetError> {
         let type_name = std::any::type_name::<T>();
-        let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let map = read(&self.inner);
         let Some(entry) = map.get(&TypeId::of::<T>()) else {
             return Err(GetError::NotRegistered {
                 type_name,
@@ -88,7 +118,7 @@ impl Resources {
 
     /// How many resources are registered.
     pub fn len(&self) -> usize {
-        self.inner.read().map(|m| m.len()).unwrap_or(0)
+        read(&self.inner).len()
     }
 
     /// `true` when no resource is registered.
@@ -98,7 +128,7 @@ impl Resources {
 
     /// Every declared resource, in descending priority (build order), then by name.
     pub fn list(&self) -> Vec<ResourceInfo> {
-        let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let map = read(&self.inner);
         let mut out: Vec<ResourceInfo> = map
             .values()
             .map(|e| ResourceInfo {
@@ -127,7 +157,7 @@ impl Resources {
         type_name: &'static str,
         priority: i32,
     ) {
-        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = write(&self.inner);
         map.entry(type_id).or_insert_with(|| Entry {
             name: name.to_string(),
             type_name,
@@ -137,15 +167,29 @@ impl Resources {
     }
 
     pub(crate) fn insert(&self, type_id: TypeId, value: AnyArc) {
-        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = write(&self.inner);
         if let Some(e) = map.get_mut(&type_id) {
             e.value = Some(value);
         }
     }
 
+    /// [`take`](Resources::take) for several resources under one lock (the values are
+    /// returned, so that they are dropped, if at all, after it is released).
+    pub(crate) fn take_all(&self, type_ids: impl ExactSizeIterator<Item = TypeId>) -> Vec<AnyArc> {
+        let mut taken = Vec::with_capacity(type_ids.len());
+        let mut map = write(&self.inner);
+        for id in type_ids {
+            if let Some(e) = map.get_mut(&id) {
+                e.closed = true;
+                taken.extend(e.value.take());
+            }
+        }
+        taken
+    }
+
     /// Removes the engine's handle so that a by-value close can take the value.
     pub(crate) fn take(&self, type_id: TypeId) -> Option<AnyArc> {
-        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = write(&self.inner);
         map.get_mut(&type_id).and_then(|e| {
             e.closed = true;
             e.value.take()
@@ -155,7 +199,7 @@ impl Resources {
 
 impl std::fmt::Debug for Resources {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let map = read(&self.inner);
         f.debug_list()
             .entries(map.values().map(|e| &e.name))
             .finish()

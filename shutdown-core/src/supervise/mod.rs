@@ -50,7 +50,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::BoxError;
 use crate::phase::Phase;
+use crate::shutdown::Extension;
 use crate::shutdown::Shutdown;
+use crate::sync::lock;
 
 #[cfg(test)]
 mod tests;
@@ -225,6 +227,25 @@ impl Supervised {
     }
 }
 
+/// The supervised tasks of one engine: each is a line of progress for the life of the engine.
+#[derive(Default)]
+struct Supervisors(std::sync::Mutex<Vec<Supervised>>);
+
+impl Extension for Supervisors {
+    fn progress(&self) -> Vec<String> {
+        lock(&self.0)
+            .iter()
+            .map(|t| {
+                let s = t.status.borrow();
+                format!(
+                    "supervised {}: {}, {} restart(s)",
+                    t.name, s.state, s.restarts
+                )
+            })
+            .collect()
+    }
+}
+
 impl Shutdown {
     /// Runs a supervised background task with the default [`Supervise`] policy; see
     /// [`supervise_with`](Shutdown::supervise_with).
@@ -269,14 +290,7 @@ impl Shutdown {
             status: rx,
         };
 
-        let for_progress = handle.clone();
-        self.on_progress(move || {
-            let s = for_progress.status.borrow();
-            vec![format!(
-                "supervised {}: {}, {} restart(s)",
-                for_progress.name, s.state, s.restarts
-            )]
-        });
+        lock(&self.extension::<Supervisors>().0).push(handle.clone());
 
         let for_report = handle.clone();
         let stop_timeout = policy.stop_timeout;

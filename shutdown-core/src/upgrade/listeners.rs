@@ -61,6 +61,8 @@ pub(crate) struct Registry {
     held: Mutex<Vec<(String, OwnedFd)>>,
 }
 
+impl crate::shutdown::Extension for Registry {}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -102,6 +102,8 @@ pub(crate) use successor::Inbox;
 #[derive(Default)]
 struct Slot(OnceLock<Arc<Upgrader>>);
 
+impl crate::shutdown::Extension for Slot {}
+
 /// Starts a successor from the binary recorded at start-up and hands it the listeners; returns
 /// once it said it is ready (this process is then shutting down in its favour) or failed (this
 /// process keeps serving). What the signal, the admin API's `POST /upgrade` and

@@ -55,6 +55,8 @@ pub(crate) struct Inbox {
     expected: std::sync::atomic::AtomicBool,
 }
 
+impl crate::shutdown::Extension for Inbox {}
+
 impl Inbox {
     /// Whether a predecessor will send states.
     #[cfg_attr(not(feature = "state"), allow(dead_code))]

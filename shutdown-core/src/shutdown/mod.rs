@@ -1,106 +1,109 @@
 //! The [`Shutdown`] handle: what a program holds to see, start and take part in a shutdown.
+//!
+//! The handle is narrow on purpose. It carries what a program uses — the trigger and its
+//! reason, the force switch, the phase and the [`Event`] stream, the in-flight tracker, the
+//! resources and the configuration — and the engine's run state seen through [`RunView`], the
+//! narrow interface of what a handle may read (start-up, progress counts, the final report,
+//! the names of tracked tasks) and add (a tracked task, a task's failure, a phase hook, a
+//! feature extension); the engine holds the state itself (`engine/state.rs`) and is the only
+//! one to write the rest. Feature modules extend the engine through one seam,
+//! [`Shutdown::extension`] (see `extend.rs`).
 
-use std::collections::BTreeMap;
+mod event;
+mod extend;
+mod tasks;
+
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, watch};
-use tokio::task::{AbortHandle, JoinHandle};
 use tokio_util::sync::CancellationToken;
+
+pub use event::Event;
+pub(crate) use extend::{Extension, FINISH_BOUND, Reporters};
+pub(crate) use tasks::{TaskTable, spawn_tracked};
+
+pub(crate) use extend::Extensions;
 
 use crate::config::Config;
 use crate::error::BoxError;
 use crate::phase::Phase;
 use crate::reason::ShutdownReason;
-use crate::report::{CloseOutcome, Progress, ShutdownReport};
+use crate::report::{Progress, ShutdownReport};
 use crate::resource::{BoxFuture, Resources};
 use crate::tracker::{TrackGuard, Tracker};
 
-/// Something that happened during a shutdown, as broadcast by [`Shutdown::events`].
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(tag = "event", rename_all = "snake_case"))]
-#[non_exhaustive]
-pub enum Event {
-    /// Every resource is built; `main` runs.
-    Started,
-    /// The phase changed.
-    Phase {
-        /// The new phase.
-        phase: Phase,
-    },
-    /// A resource finished closing (or failed, or timed out).
-    ResourceClosed {
-        /// Its name.
-        name: String,
-        /// How it went.
-        outcome: CloseOutcome,
-        /// How long it took, in seconds.
-        seconds: f64,
-    },
-    /// A deadline expired.
-    Deadline {
-        /// What was waited for.
-        what: String,
-    },
-    /// A successor took over the listeners; this process shuts down in its favour (feature
-    /// `upgrade`).
-    Upgraded {
-        /// The successor's pid.
-        successor: u32,
-    },
-    /// An upgrade failed; this process keeps serving (feature `upgrade`).
-    UpgradeFailed {
-        /// The successor's pid, when one was started.
-        successor: Option<u32>,
-        /// What went wrong.
-        error: String,
-    },
-}
-
-/// Lists work that was still pending when the drain deadline expired (for the report).
-pub(crate) type PendingReporter = Box<dyn Fn() -> Vec<String> + Send + Sync>;
-
+/// A phase hook's body (see [`Shutdown::on_phase`]).
 pub(crate) type HookFn = Box<dyn FnOnce(Shutdown) -> BoxFuture<Result<(), BoxError>> + Send>;
 
+/// A hook registered for a phase, waiting to run.
 pub(crate) struct Hook {
     pub(crate) phase: Phase,
     pub(crate) name: String,
     pub(crate) run: HookFn,
 }
 
-#[derive(Default)]
-pub(crate) struct ProgressState {
-    pub(crate) resources_total: usize,
-    pub(crate) resources_closed: usize,
-    pub(crate) errors: Vec<String>,
+impl Hook {
+    /// Wraps a hook as [`Shutdown::on_phase`] and the builder take it.
+    pub(crate) fn new<F, Fut>(phase: Phase, name: String, hook: F) -> Hook
+    where
+        F: FnOnce(Shutdown) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
+    {
+        Hook {
+            phase,
+            name,
+            run: Box::new(move |s| Box::pin(hook(s))),
+        }
+    }
 }
 
+/// The handle's view of the engine's run state: what a handle may read (start-up, progress
+/// counts, the final report) and add (a task's failure, a phase hook). The engine implements
+/// it and keeps the writes to itself.
+pub(crate) trait RunView: Send + Sync {
+    /// Start-up finished (`true`), or not yet.
+    fn started(&self) -> watch::Receiver<bool>;
+    /// `(resources closed, resources to close, errors)` now.
+    fn counts(&self) -> (usize, usize, Vec<String>);
+    /// Records an error for [`Progress::errors`].
+    fn error(&self, line: String);
+    /// Adds a phase hook; it runs if its phase has not started yet.
+    fn add_hook(&self, hook: Hook);
+    /// The final report, once the shutdown has finished.
+    fn report(&self) -> Option<&ShutdownReport>;
+    /// The tracked tasks still running (added to by [`Shutdown::spawn`], aborted by the engine
+    /// at the drain deadline).
+    fn tasks(&self) -> &TaskTable;
+    /// The feature extensions (the engine asks them for progress, abandoned work and finish
+    /// futures).
+    fn extensions(&self) -> &Extensions;
+}
+
+/// The first trigger: why and when the shutdown started, and its deadline if the trigger set
+/// one. Set once, as a whole, so that no reader sees a reason without its time.
+struct Trigger {
+    reason: ShutdownReason,
+    at: Instant,
+    timeout: Option<Duration>,
+}
+
+/// What the handle shares between its clones.
 pub(crate) struct Inner {
+    /// Cancelled at the first trigger.
     token: CancellationToken,
+    /// Cancelled when the shutdown is forced.
     force: CancellationToken,
-    reason: OnceLock<ShutdownReason>,
+    trigger: OnceLock<Trigger>,
     phase: watch::Sender<Phase>,
     events: broadcast::Sender<Event>,
     tracker: Tracker,
-    tasks: Mutex<BTreeMap<u64, (String, AbortHandle)>>,
-    next_task: AtomicU64,
-    pub(crate) progress: Mutex<ProgressState>,
-    pub(crate) hooks: Mutex<Vec<Hook>>,
-    pub(crate) pending_reporters: Mutex<Vec<PendingReporter>>,
-    progress_reporters: Mutex<Vec<PendingReporter>>,
-    extensions: Mutex<BTreeMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
-    /// Futures run after the final phase is published; see [`Shutdown::on_finished`].
-    finishers: Mutex<Vec<BoxFuture<()>>>,
-    started: watch::Sender<bool>,
-    timeout_override: OnceLock<Duration>,
     resources: Resources,
     config: Arc<Config>,
     started_at: Instant,
-    pub(crate) shutdown_started: OnceLock<Instant>,
-    pub(crate) report: OnceLock<ShutdownReport>,
+    /// The engine's run state, seen through what the handle may do with it.
+    run: Arc<dyn RunView>,
 }
 
 /// A handle to the engine: cheap to clone, `Send + Sync`.
@@ -113,32 +116,21 @@ pub struct Shutdown {
 }
 
 impl Shutdown {
-    pub(crate) fn new(config: Arc<Config>, resources: Resources) -> Self {
+    pub(crate) fn new(config: Arc<Config>, resources: Resources, run: Arc<dyn RunView>) -> Self {
         let (phase, _) = watch::channel(Phase::Running);
         let (events, _) = broadcast::channel(256);
         Shutdown {
             inner: Arc::new(Inner {
                 token: CancellationToken::new(),
                 force: CancellationToken::new(),
-                reason: OnceLock::new(),
+                trigger: OnceLock::new(),
                 phase,
                 events,
                 tracker: Tracker::new(),
-                tasks: Mutex::new(BTreeMap::new()),
-                next_task: AtomicU64::new(0),
-                progress: Mutex::new(ProgressState::default()),
-                hooks: Mutex::new(Vec::new()),
-                pending_reporters: Mutex::new(Vec::new()),
-                progress_reporters: Mutex::new(Vec::new()),
-                extensions: Mutex::new(BTreeMap::new()),
-                finishers: Mutex::new(Vec::new()),
-                started: watch::channel(false).0,
-                timeout_override: OnceLock::new(),
                 resources,
                 config,
                 started_at: Instant::now(),
-                shutdown_started: OnceLock::new(),
-                report: OnceLock::new(),
+                run,
             }),
         }
     }
@@ -211,10 +203,22 @@ impl Shutdown {
     /// Starts a shutdown. Returns `true` if this call started it, `false` if one was already
     /// under way (its reason is kept; exactly one shutdown ever runs).
     pub fn trigger(&self, reason: impl Into<ShutdownReason>) -> bool {
-        let reason = reason.into();
-        let started = self.inner.reason.set(reason.clone()).is_ok();
+        self.start(reason.into(), None)
+    }
+
+    /// Records the first trigger (with its own deadline, if it sets one) and cancels the
+    /// token; `true` if this call was the first.
+    fn start(&self, reason: ShutdownReason, timeout: Option<Duration>) -> bool {
+        let mut started = false;
+        self.inner.trigger.get_or_init(|| {
+            started = true;
+            Trigger {
+                reason: reason.clone(),
+                at: Instant::now(),
+                timeout,
+            }
+        });
         if started {
-            let _ = self.inner.shutdown_started.set(Instant::now());
             tracing::info!(target: "graceful::trigger", %reason, "shutdown requested");
         } else {
             tracing::debug!(target: "graceful::trigger", %reason, "shutdown already under way; trigger ignored");
@@ -231,113 +235,43 @@ impl Shutdown {
         reason: impl Into<ShutdownReason>,
         timeout: Duration,
     ) -> bool {
-        if self.is_shutting_down() {
-            return false;
-        }
-        let _ = self.inner.timeout_override.set(timeout);
-        self.trigger(reason)
+        self.start(reason.into(), Some(timeout))
     }
 
     /// The overall deadline of this shutdown: the configured `timeout`, or the one given to
     /// [`trigger_with_timeout`](Shutdown::trigger_with_timeout).
     pub fn timeout(&self) -> Duration {
         self.inner
-            .timeout_override
+            .trigger
             .get()
-            .copied()
+            .and_then(|t| t.timeout)
             .unwrap_or(self.inner.config.timeout.value)
     }
 
     /// Resolves once every resource is built and `main` is about to run (at once if that
     /// already happened). systemd's `READY=1` belongs here.
     pub async fn started(&self) {
-        let mut rx = self.inner.started.subscribe();
+        let mut rx = self.inner.run.started();
         let _ = rx.wait_for(|s| *s).await;
     }
 
     /// `true` once start-up finished.
     pub fn is_started(&self) -> bool {
-        *self.inner.started.borrow()
-    }
-
-    pub(crate) fn mark_started(&self) {
-        self.inner.started.send_replace(true);
-        self.emit(Event::Started);
+        *self.inner.run.started().borrow()
     }
 
     /// Registers a function that lists work still pending (for example open HTTP requests:
     /// `"GET /slow (12.1s)"`). When the drain deadline expires, its lines are written to the
     /// report's `abandoned` list. Integrations that own connections register one.
     pub fn on_abandon(&self, reporter: impl Fn() -> Vec<String> + Send + Sync + 'static) {
-        if let Ok(mut r) = self.inner.pending_reporters.lock() {
-            r.push(Box::new(reporter));
-        }
+        self.extension::<Reporters>().on_abandon(reporter);
     }
 
     /// Registers a function that names work in progress that is not a spawned task (for
     /// example blockers and supervised tasks: `"blocker nightly export (3.2s)"`). Its lines
     /// are appended to [`Progress::tasks`].
     pub fn on_progress(&self, reporter: impl Fn() -> Vec<String> + Send + Sync + 'static) {
-        if let Ok(mut r) = self.inner.progress_reporters.lock() {
-            r.push(Box::new(reporter));
-        }
-    }
-
-    /// Per-engine state of a feature module, created on first use (one value per type).
-    pub(crate) fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
-        let mut map = self
-            .inner
-            .extensions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let any = map
-            .entry(std::any::TypeId::of::<T>())
-            .or_insert_with(|| Arc::new(T::default()) as Arc<dyn std::any::Any + Send + Sync>)
-            .clone();
-        match any.downcast::<T>() {
-            Ok(t) => t,
-            // Unreachable: the map is keyed by the value's own type.
-            Err(_) => Arc::new(T::default()),
-        }
-    }
-
-    /// Registers a future that [`Graceful::run`](crate::Graceful::run) awaits, briefly, after
-    /// publishing the final phase and before returning, so that integrations can deliver it
-    /// (the admin API's event streams, systemd's last `STATUS=`, the final metrics).
-    // Only the feature modules (admin, systemd, metrics) deliver final events this way.
-    #[cfg_attr(
-        not(any(feature = "admin", feature = "systemd", feature = "metrics")),
-        allow(dead_code)
-    )]
-    pub(crate) fn on_finished(&self, future: impl Future<Output = ()> + Send + 'static) {
-        if let Ok(mut f) = self.inner.finishers.lock() {
-            f.push(Box::pin(future));
-        }
-    }
-
-    /// Runs the [`on_finished`](Shutdown::on_finished) futures concurrently, for at most `bound`.
-    pub(crate) async fn run_finishers(&self, bound: Duration) {
-        let futures = match self.inner.finishers.lock() {
-            Ok(mut f) => std::mem::take(&mut *f),
-            Err(_) => return,
-        };
-        if futures.is_empty() || bound.is_zero() {
-            return;
-        }
-        let mut set = tokio::task::JoinSet::new();
-        for f in futures {
-            set.spawn(f);
-        }
-        let _ =
-            tokio::time::timeout(bound, async { while set.join_next().await.is_some() {} }).await;
-    }
-
-    pub(crate) fn pending_from_reporters(&self) -> Vec<String> {
-        self.inner
-            .pending_reporters
-            .lock()
-            .map(|r| r.iter().flat_map(|f| f()).collect())
-            .unwrap_or_default()
+        self.extension::<Reporters>().on_progress(reporter);
     }
 
     /// Starts a shutdown (if none is running) and skips every remaining wait: the readiness
@@ -355,10 +289,6 @@ impl Shutdown {
         self.inner.force.is_cancelled()
     }
 
-    pub(crate) fn forced(&self) -> impl Future<Output = ()> + Send + 'static {
-        self.inner.force.clone().cancelled_owned()
-    }
-
     /// Reports a fatal failure of a resource or a background task: starts a shutdown whose
     /// reason names it.
     pub fn fail(&self, resource: impl Into<String>, error: impl std::fmt::Display) -> bool {
@@ -370,7 +300,7 @@ impl Shutdown {
 
     /// What started the shutdown, once one started.
     pub fn reason(&self) -> Option<ShutdownReason> {
-        self.inner.reason.get().cloned()
+        self.inner.trigger.get().map(|t| t.reason.clone())
     }
 
     /// Marks one unit of in-flight work until the guard drops; the drain waits for it.
@@ -385,66 +315,9 @@ impl Shutdown {
         self.inner.tracker.count()
     }
 
-    /// Spawns a named, tracked task. It counts as in flight until it finishes; it should
-    /// watch [`requested`](Shutdown::requested) and stop. If it is still running when
-    /// `drain_timeout` expires it is aborted and named in the report. If it panics or returns
-    /// `Err`, the failure is recorded by name in the report and starts an orderly shutdown
-    /// whose exit code is non-zero; [`Shutdown::task`] spawns one whose failure is only
-    /// recorded.
-    pub fn spawn<F>(&self, name: impl Into<String>, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: crate::TaskOutput,
-    {
-        self.task(name).spawn(future)
-    }
-
-    /// Spawns `future` as a named entry of the task table, holding an in-flight guard.
-    pub(crate) fn spawn_tracked<F>(&self, name: String, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let guard = self.track();
-        let id = self.inner.next_task.fetch_add(1, Ordering::Relaxed);
-        let inner = self.inner.clone();
-        // Hold the table while spawning: the task's own removal (on finish) waits for the
-        // insertion, so a fast task never leaves a stale entry behind.
-        let mut tasks = self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner());
-        let handle = tokio::spawn(async move {
-            let _guard = guard;
-            let _entry = TaskEntry { inner, id };
-            future.await
-        });
-        tasks.insert(id, (name, handle.abort_handle()));
-        handle
-    }
-
     /// Names of tracked tasks still running.
     pub fn running_tasks(&self) -> Vec<String> {
-        self.inner
-            .tasks
-            .lock()
-            .map(|t| t.values().map(|(n, _)| n.clone()).collect())
-            .unwrap_or_default()
-    }
-
-    pub(crate) fn abort_tasks(&self) -> Vec<String> {
-        let Ok(mut tasks) = self.inner.tasks.lock() else {
-            return Vec::new();
-        };
-        let taken = std::mem::take(&mut *tasks);
-        taken
-            .into_values()
-            .map(|(name, handle)| {
-                handle.abort();
-                name
-            })
-            .collect()
-    }
-
-    pub(crate) async fn wait_idle(&self) {
-        self.inner.tracker.wait_idle().await
+        self.inner.run.tasks().names()
     }
 
     /// A receiver of phase changes. `*rx.borrow()` is the current phase.
@@ -460,16 +333,6 @@ impl Shutdown {
     /// A stream of [`Event`]s (phase changes, resource closes, deadlines) from now on.
     pub fn events(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
-    }
-
-    pub(crate) fn emit(&self, event: Event) {
-        let _ = self.inner.events.send(event);
-    }
-
-    pub(crate) fn set_phase(&self, phase: Phase) {
-        self.inner.phase.send_replace(phase);
-        tracing::info!(target: "graceful::phase", phase = phase.as_str(), "shutdown phase");
-        self.emit(Event::Phase { phase });
     }
 
     /// The resources this engine built.
@@ -496,30 +359,16 @@ impl Shutdown {
         F: FnOnce(Shutdown) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
-        let hook = Hook {
-            phase,
-            name: name.into(),
-            run: Box::new(move |s| Box::pin(hook(s))),
-        };
-        if let Ok(mut hooks) = self.inner.hooks.lock() {
-            hooks.push(hook);
-        }
+        self.inner.run.add_hook(Hook::new(phase, name.into(), hook));
     }
 
     /// Where the shutdown stands now.
     pub fn progress(&self) -> Progress {
-        let (closed, total, errors) = self
-            .inner
-            .progress
-            .lock()
-            .map(|p| (p.resources_closed, p.resources_total, p.errors.clone()))
-            .unwrap_or_default();
+        let (closed, total, errors) = self.inner.run.counts();
         let elapsed = self.elapsed();
         let remaining = elapsed.map(|e| self.timeout().saturating_sub(e));
         let mut tasks = self.running_tasks();
-        if let Ok(r) = self.inner.progress_reporters.lock() {
-            tasks.extend(r.iter().flat_map(|f| f()));
-        }
+        tasks.extend(self.inner.run.extensions().progress());
         Progress {
             phase: self.current_phase(),
             reason: self.reason(),
@@ -535,7 +384,7 @@ impl Shutdown {
 
     /// The final report, once the shutdown has finished.
     pub fn report(&self) -> Option<&ShutdownReport> {
-        self.inner.report.get()
+        self.inner.run.report()
     }
 
     /// Resolves when the shutdown has finished (phase `Completed` or `Forced`).
@@ -547,31 +396,65 @@ impl Shutdown {
         }
     }
 
+    /// How long the shutdown has been running.
+    pub fn elapsed(&self) -> Option<Duration> {
+        self.inner.trigger.get().map(|t| t.at.elapsed())
+    }
+}
+
+/// What the engine drives through the handle: its run state, the phase and events it
+/// publishes, and the waits only the engine performs.
+impl Shutdown {
+    /// The engine's run state, as the handle sees it.
+    pub(crate) fn run_view(&self) -> &dyn RunView {
+        &*self.inner.run
+    }
+
+    /// The tracked tasks.
+    pub(crate) fn tasks(&self) -> &TaskTable {
+        self.inner.run.tasks()
+    }
+
+    /// The feature extensions.
+    pub(crate) fn extensions(&self) -> &Extensions {
+        self.inner.run.extensions()
+    }
+
     /// When the shutdown was triggered (now, if it has not been).
     pub(crate) fn shutdown_start(&self) -> Instant {
         self.inner
-            .shutdown_started
+            .trigger
             .get()
-            .copied()
+            .map(|t| t.at)
             .unwrap_or_else(Instant::now)
     }
 
-    /// Makes [`Graceful::run`](crate::Graceful::run) wait, briefly and never past the
-    /// deadline, until the returned sender is dropped (or used) after the final phase is
-    /// published: how an integration delivers the last phase before the process exits.
-    // Only the feature modules (systemd, metrics) use it.
-    #[cfg_attr(not(any(feature = "systemd", feature = "metrics")), allow(dead_code))]
-    pub(crate) fn hold_finish(&self) -> tokio::sync::oneshot::Sender<()> {
-        let (done, finished) = tokio::sync::oneshot::channel::<()>();
-        self.on_finished(async move {
-            let _ = finished.await;
-        });
-        done
+    /// Resolves once the shutdown is forced.
+    pub(crate) fn forced(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.inner.force.clone().cancelled_owned()
     }
 
-    /// How long the shutdown has been running.
-    pub fn elapsed(&self) -> Option<Duration> {
-        self.inner.shutdown_started.get().map(Instant::elapsed)
+    /// Resolves once no tracked work is in flight.
+    pub(crate) async fn wait_idle(&self) {
+        self.inner.tracker.wait_idle().await
+    }
+
+    /// Publishes a new phase (and its [`Event::Phase`]).
+    pub(crate) fn set_phase(&self, phase: Phase) {
+        self.inner.phase.send_replace(phase);
+        tracing::info!(target: "graceful::phase", phase = phase.as_str(), "shutdown phase");
+        self.emit(Event::Phase { phase });
+    }
+
+    /// Broadcasts `event` to the [`events`](Shutdown::events) receivers.
+    pub(crate) fn emit(&self, event: Event) {
+        let _ = self.inner.events.send(event);
+    }
+
+    /// `true` if someone listens to [`events`](Shutdown::events): events that cost something
+    /// to build are built only then.
+    pub(crate) fn has_listeners(&self) -> bool {
+        self.inner.events.receiver_count() > 0
     }
 }
 
@@ -579,22 +462,8 @@ impl std::fmt::Debug for Shutdown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shutdown")
             .field("phase", &self.current_phase())
-            .field("reason", &self.inner.reason.get())
+            .field("reason", &self.reason())
             .field("in_flight", &self.in_flight())
             .finish()
-    }
-}
-
-/// Removes a finished task from the table (also on abort and panic, as it runs on drop).
-struct TaskEntry {
-    inner: Arc<Inner>,
-    id: u64,
-}
-
-impl Drop for TaskEntry {
-    fn drop(&mut self) {
-        if let Ok(mut tasks) = self.inner.tasks.lock() {
-            tasks.remove(&self.id);
-        }
     }
 }
