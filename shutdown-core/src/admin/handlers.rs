@@ -155,7 +155,7 @@ pub(crate) fn status(state: &State) -> Value {
         "in_flight": shutdown.in_flight(),
         "tasks": shutdown.running_tasks(),
         "active_operations": state.operations.read(&ours),
-        "recovered": *state.recovered.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+        "recovered": *crate::sync::lock(&state.recovered),
         "resources": resources(shutdown),
         "shutdown": shutdown.is_shutting_down().then(|| progress(shutdown)),
         "report": shutdown.report().and_then(|r| serde_json::to_value(r).ok()),

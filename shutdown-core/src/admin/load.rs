@@ -29,10 +29,7 @@ impl CpuWindow {
         let Some(total) = process::cpu_total_seconds() else {
             return;
         };
-        let mut s = self
-            .samples
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut s = crate::sync::lock(&self.samples);
         s.push_back((Instant::now(), total));
         while s.len() > WINDOW + 1 {
             s.pop_front();
@@ -42,10 +39,7 @@ impl CpuWindow {
     /// CPU use in percent of one core over the window, and the window's length; `None`
     /// until two samples exist.
     pub(crate) fn percent(&self) -> Option<(f64, Duration)> {
-        let s = self
-            .samples
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let s = crate::sync::lock(&self.samples);
         let (t0, c0) = *s.front()?;
         let (t1, c1) = *s.back()?;
         let span = t1.checked_duration_since(t0)?;

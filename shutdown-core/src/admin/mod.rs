@@ -485,11 +485,7 @@ impl AdminHandle {
     /// restored when resources are built, which may be after the admin API started):
     /// `/status` shows it under `recovered`.
     pub fn recovered(&self, recovered: Recovered) {
-        self.state
-            .recovered
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(recovered);
+        crate::sync::lock(&self.state.recovered).push(recovered);
     }
 
     /// Keeps the API answering for the configured `linger` (default 0: returns at once).

@@ -157,11 +157,7 @@ impl Slots {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
-        // A panic while holding the lock leaves the table consistent (every change is one
-        // insert or remove), so a poisoned lock is still usable.
-        self.table
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::sync::lock(&self.table)
     }
 
     /// A slot for a new connection from `peer`, closing the longest-waiting connection (of

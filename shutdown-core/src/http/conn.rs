@@ -41,27 +41,25 @@ impl Registry {
             shared,
             task: Mutex::new(None),
         });
-        if let Ok(mut conns) = self.conns.lock() {
-            conns.insert(id, Arc::downgrade(&state));
-        }
+        crate::sync::lock(&self.conns).insert(id, Arc::downgrade(&state));
         state
     }
 
     /// Connections open now.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.conns.lock().map(|c| c.len()).unwrap_or(0)
+        crate::sync::lock(&self.conns).len()
     }
 
     /// Wakes every connection task, after [`Shared::start_draining`], so that each sees the
     /// flag and starts closing.
     pub(crate) fn wake_all(&self) {
-        let conns: Vec<Arc<ConnState>> = match self.conns.lock() {
-            Ok(c) => c.values().filter_map(Weak::upgrade).collect(),
-            Err(_) => return,
-        };
+        let conns: Vec<Arc<ConnState>> = crate::sync::lock(&self.conns)
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
         for conn in conns {
-            if let Some(waker) = conn.task.lock().ok().and_then(|mut t| t.take()) {
+            if let Some(waker) = crate::sync::lock(&conn.task).take() {
                 waker.wake();
             }
         }
@@ -70,14 +68,14 @@ impl Registry {
     /// One line per waiting request (`GET /slow from 127.0.0.1:5000, 12.1s`), or per
     /// connection without one.
     pub(crate) fn describe(&self) -> Vec<String> {
-        let conns: Vec<Arc<ConnState>> = match self.conns.lock() {
-            Ok(c) => c.values().filter_map(Weak::upgrade).collect(),
-            Err(_) => return Vec::new(),
-        };
+        let conns: Vec<Arc<ConnState>> = crate::sync::lock(&self.conns)
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
         let now = Instant::now();
         let mut lines = Vec::new();
         for conn in conns {
-            let requests = conn.requests.lock().map(|r| r.clone()).unwrap_or_default();
+            let requests = crate::sync::lock(&conn.requests).clone();
             if requests.is_empty() {
                 lines.push(format!(
                     "http connection from {} without a request in flight, open {:.1}s",
@@ -146,9 +144,7 @@ impl ConnState {
     pub(crate) fn draining(&self, registered: &mut bool, waker: &Waker) -> bool {
         if !*registered {
             *registered = true;
-            if let Ok(mut task) = self.task.lock() {
-                *task = Some(waker.clone());
-            }
+            *crate::sync::lock(&self.task) = Some(waker.clone());
         }
         // Read after registering: `serve` sets the flag before it wakes the registered tasks.
         self.shared.is_draining()
@@ -157,10 +153,8 @@ impl ConnState {
 
 impl Drop for ConnState {
     fn drop(&mut self) {
-        if let Some(registry) = self.registry.upgrade()
-            && let Ok(mut conns) = registry.conns.lock()
-        {
-            conns.remove(&self.id);
+        if let Some(registry) = self.registry.upgrade() {
+            crate::sync::lock(&registry.conns).remove(&self.id);
         }
     }
 }
@@ -204,20 +198,18 @@ impl RequestRecord {
             path: self.path.clone(),
             since: Instant::now(),
         };
-        if let Ok(mut r) = conn.requests.lock() {
-            r.push(info);
-        }
+        crate::sync::lock(&conn.requests).push(info);
         self.listed = id;
     }
 }
 
 impl Drop for RequestRecord {
     fn drop(&mut self) {
-        if self.listed != 0
-            && let Ok(mut r) = self.conn.requests.lock()
-            && let Some(i) = r.iter().position(|e| e.id == self.listed)
-        {
-            r.swap_remove(i);
+        if self.listed != 0 {
+            let mut r = crate::sync::lock(&self.conn.requests);
+            if let Some(i) = r.iter().position(|e| e.id == self.listed) {
+                r.swap_remove(i);
+            }
         }
     }
 }

@@ -33,9 +33,7 @@ pub(crate) struct Listed(Engine);
 
 impl Listed {
     pub(crate) fn new(shutdown: &Shutdown) -> Listed {
-        if let Ok(mut servers) = SERVERS.lock() {
-            servers.push(shutdown.clone());
-        }
+        crate::sync::lock(&SERVERS).push(shutdown.clone());
         Listed(engine_of(shutdown))
     }
 
@@ -46,9 +44,8 @@ impl Listed {
 
 impl Drop for Listed {
     fn drop(&mut self) {
-        if let Ok(mut servers) = SERVERS.lock()
-            && let Some(i) = servers.iter().position(|s| engine_of(s) == self.0)
-        {
+        let mut servers = crate::sync::lock(&SERVERS);
+        if let Some(i) = servers.iter().position(|s| engine_of(s) == self.0) {
             servers.swap_remove(i);
         }
     }
@@ -78,7 +75,7 @@ pub(crate) fn shutdown() -> Option<Shutdown> {
     if engine == 0 {
         return None;
     }
-    let servers = SERVERS.lock().ok()?;
+    let servers = crate::sync::lock(&SERVERS);
     servers.iter().find(|s| engine_of(s) == engine).cloned()
 }
 

@@ -235,9 +235,7 @@ static PASSED: std::sync::Mutex<Option<Sockets>> = std::sync::Mutex::new(None);
 /// Runs `f` on the sockets the environment passed and nobody took yet (read from the
 /// environment on first use).
 pub(crate) fn with_passed<R>(f: impl FnOnce(&mut Sockets) -> R) -> Result<R, ActivationError> {
-    let mut passed = PASSED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut passed = crate::sync::lock(&PASSED);
     if passed.is_none() {
         // A malformed environment is reported once; the set is then empty.
         *passed = Some(Sockets::empty());

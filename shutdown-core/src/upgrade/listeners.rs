@@ -4,7 +4,9 @@
 use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
+
+use crate::sync::lock;
 
 use crate::shutdown::Shutdown;
 use crate::systemd::{ActivationError, Sockets};
@@ -62,10 +64,6 @@ pub(crate) struct Registry {
 }
 
 impl crate::shutdown::Extension for Registry {}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 impl Registry {
     /// Copies of the registered descriptors, for a successor.

@@ -7,7 +7,7 @@ use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
@@ -140,11 +140,7 @@ async fn start(shutdown: &Shutdown, up: &Upgrader) -> Result<(u32, UnixStream), 
         .take()
         .map(|e| tokio::spawn(forward_stderr(e, tail.clone())));
     let lines = |tail: &Arc<Mutex<VecDeque<String>>>| -> Vec<String> {
-        tail.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .cloned()
-            .collect()
+        crate::sync::lock(tail).iter().cloned().collect()
     };
 
     ours.set_nonblocking(true).map_err(spawn_error)?;
@@ -225,7 +221,7 @@ async fn forward_stderr(stderr: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque
     let mut lines = BufReader::new(stderr).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         eprintln!("{line}");
-        let mut t = tail.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut t = crate::sync::lock(&tail);
         if t.len() == STDERR_LINES {
             t.pop_front();
         }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use tokio::io::BufReader;
 use tokio::net::UnixStream;
@@ -70,12 +70,7 @@ impl Inbox {
         let mut changed = self.changed.subscribe();
         loop {
             changed.borrow_and_update();
-            if let Some(bytes) = self
-                .states
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(name)
-            {
+            if let Some(bytes) = crate::sync::lock(&self.states).remove(name) {
                 return Some(bytes);
             }
             if self.closed.load(std::sync::atomic::Ordering::Acquire) {
@@ -87,10 +82,7 @@ impl Inbox {
     }
 
     fn put(&self, name: String, bytes: Vec<u8>) {
-        self.states
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(name, bytes);
+        crate::sync::lock(&self.states).insert(name, bytes);
         self.changed.send_modify(|n| *n += 1);
     }
 
