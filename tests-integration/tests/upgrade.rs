@@ -1113,3 +1113,66 @@ fn gracefulctl_upgrade_follows_the_locked_pid_file_to_the_successor() {
     kill(Pid::from_raw(new_pid), Signal::SIGTERM).expect("SIGTERM");
     assert_eq!(reap(new_pid), 0);
 }
+
+/// `GET path` on the admin API with the key; the whole response.
+#[cfg(feature = "metrics")]
+fn admin_get(admin: SocketAddr, path: &str) -> String {
+    let mut s = connect(admin).expect("the admin API answers");
+    let _ = s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: t\r\nX-API-Key: {KEY}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    );
+    let mut all = String::new();
+    let _ = s.read_to_string(&mut all);
+    all
+}
+
+#[cfg(feature = "metrics")]
+#[test]
+fn a_failed_upgrade_is_an_event_and_a_metric() {
+    let service = Service::start(&[]);
+    service.wait_pid_file(service.pid);
+    // The event stream, read on its own thread.
+    let mut events = connect(service.admin).expect("admin");
+    events
+        .write_all(
+            format!("GET /events HTTP/1.1\r\nHost: t\r\nX-API-Key: {KEY}\r\n\r\n").as_bytes(),
+        )
+        .expect("write");
+    let seen = Arc::new(Mutex::new(String::new()));
+    let sink = seen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = events.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .expect("lock")
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    std::fs::write(service.svc().with_extension("mode"), "exit70").expect("mode file");
+    install(BROKEN, &service.svc());
+    let (status, _) = post_upgrade(service.admin);
+    assert_eq!(status, 502);
+    let deadline = Instant::now() + HANG_GUARD;
+    while !seen.lock().expect("lock").contains("event: upgrade_failed") {
+        assert!(
+            Instant::now() < deadline,
+            "no upgrade_failed event: {}",
+            seen.lock().expect("lock")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        seen.lock()
+            .expect("lock")
+            .contains("exited before it was ready")
+    );
+    let metrics = admin_get(service.admin, "/metrics");
+    assert!(
+        metrics.contains("graceful_upgrades_total{result=\"failed\"} 1"),
+        "{metrics}"
+    );
+}
