@@ -1176,3 +1176,32 @@ fn a_failed_upgrade_is_an_event_and_a_metric() {
         "{metrics}"
     );
 }
+
+#[test]
+fn an_upgrade_is_refused_while_the_service_is_still_starting() {
+    let dir = common::temp_dir();
+    let svc = dir.path().join("svc");
+    install(V1, &svc);
+    let state = dir.path().join("state");
+    let mut proc = Proc::start(
+        &svc,
+        &[],
+        &[
+            ("GRACEFUL_ADMIN_API_KEY", KEY),
+            ("SHUTDOWN_STATE_DIR", state.to_str().expect("utf-8")),
+            ("UPGRADE_SLOW_START", "60000"),
+        ],
+    );
+    let admin: SocketAddr = proc
+        .wait_for(|l| l.starts_with("admin="))
+        .trim_start_matches("admin=")
+        .parse()
+        .expect("admin addr");
+    let (status, body) = post_upgrade(admin);
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("still starting"), "{body}");
+    assert!(
+        !proc.poll().iter().any(|l| l.starts_with("started pid=")),
+        "no successor, and the service itself has not started"
+    );
+}

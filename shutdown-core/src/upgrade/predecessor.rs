@@ -74,6 +74,13 @@ pub(crate) async fn run(shutdown: &Shutdown, up: &Upgrader) -> Result<Successor,
     if shutdown.is_shutting_down() {
         return Err(UpgradeError::ShuttingDown);
     }
+    if !shutdown.is_started() {
+        return Err(UpgradeError::Unavailable {
+            why: "the service is still starting; upgrade it once it is ready (its start-up \
+                  finished and `/health/ready` answers 200)"
+                .into(),
+        });
+    }
     let Ok(_busy) = up.busy.try_lock() else {
         return Err(UpgradeError::InProgress {
             pid: up.starting.load(Ordering::Acquire),
