@@ -1,0 +1,228 @@
+//! In-place upgrades: a new binary replaces the old one on disk, the running service starts it
+//! with its listeners, and nobody is refused. Real processes, real signals, real sockets on
+//! 127.0.0.1; the load runs for the whole test.
+//!
+//! The service alternates between two builds: `v1` (the builder, `Graceful::run` on its own
+//! runtime) and `v2` (`#[graceful::main]`), so every upgrade crosses the two doors.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod client;
+mod failures;
+mod notify;
+mod service;
+mod systemd;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub(crate) use client::*;
+use common::{HANG_GUARD, Proc};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+pub(crate) use notify::NotifySocket;
+pub(crate) use service::*;
+
+pub(crate) const V1: &str = env!("CARGO_BIN_EXE_graceful-fixture-upgrade-v1");
+pub(crate) const V2: &str = env!("CARGO_BIN_EXE_graceful-fixture-upgrade-v2");
+pub(crate) const BROKEN: &str = env!("CARGO_BIN_EXE_graceful-fixture-upgrade-broken");
+pub(crate) const KEY: &str = "upgrade-test-key";
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+#[test]
+#[ignore = "load test (about a minute): 20 upgrades under load; .ci/run runs it"]
+fn twenty_upgrades_under_load_refuse_nobody() {
+    let mut service = Service::start(&[]);
+    let port = service.addr.port();
+    let inode = listening_inode(port).expect("the listening socket");
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let threads = load(service.addr, stop.clone(), seen.clone());
+    service.wait_pid_file(service.pid);
+    // Steady state first, for the latency comparison.
+    std::thread::sleep(Duration::from_secs(3));
+    let steady_until = Instant::now();
+
+    let mut pid = service.pid;
+    let mut windows = Vec::new();
+    let mut handover = Vec::new();
+    for round in 0..20 {
+        let (next, version) = if round % 2 == 0 {
+            (V2, "v2")
+        } else {
+            (V1, "v1")
+        };
+        install(next, &service.svc());
+        let began = Instant::now();
+        // Alternate the triggers: the signal, and the admin API (which answers with the pid).
+        let new_pid = if round % 4 == 3 {
+            let (status, body) = post_upgrade(service.admin);
+            assert_eq!(status, 200, "POST /upgrade: {body}");
+            let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            v["data"]["successor_pid"].as_i64().expect("successor_pid") as i32
+        } else {
+            kill(Pid::from_raw(pid), Signal::SIGUSR2).expect("SIGUSR2");
+            let line = service
+                .proc
+                .wait_for(|l| l.starts_with(&format!("reason pid={pid} ")));
+            line.rsplit(' ')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("the successor's pid")
+        };
+        assert_ne!(new_pid, pid);
+        let reason = service
+            .proc
+            .wait_for(|l| l.starts_with(&format!("reason pid={pid} ")));
+        assert_eq!(reason, format!("reason pid={pid} upgrade → pid {new_pid}"));
+        assert_eq!(
+            reap(pid),
+            0,
+            "the old process ({pid}) exits 0 after an upgrade"
+        );
+        let exited_after = began.elapsed();
+        assert!(!alive(pid));
+        assert!(alive(new_pid), "the successor {new_pid} serves");
+        service.wait_pid_file(new_pid);
+        assert_eq!(
+            listening_inode(port).as_deref(),
+            Some(inode.as_str()),
+            "the same listening socket serves"
+        );
+        let started = service.started();
+        assert_eq!(
+            started.len(),
+            round + 2,
+            "exactly one successor per upgrade: {started:?}"
+        );
+        assert!(
+            service
+                .proc
+                .poll()
+                .iter()
+                .any(|l| l == &format!("started pid={new_pid} version={version}")),
+            "the successor runs the new build {version}"
+        );
+        windows.push((began, Instant::now()));
+        handover.push(exited_after);
+        pid = new_pid;
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().expect("load thread");
+    }
+    // State moved from process to process without the state directory.
+    let snapshot = service.dir.path().join("state").join("hits.snapshot");
+    assert!(
+        !snapshot.exists(),
+        "the hit counter was handed over, never written to disk"
+    );
+    kill(Pid::from_raw(pid), Signal::SIGTERM).expect("SIGTERM");
+    assert_eq!(reap(pid), 0);
+    assert!(
+        snapshot.exists(),
+        "the last process saves the counter at its shutdown"
+    );
+
+    let seen = seen.lock().expect("lock");
+    let mut failures = Vec::new();
+    let mut per_pid: BTreeMap<i32, (Instant, Instant)> = BTreeMap::new();
+    let mut hits = Vec::new();
+    let mut versions = BTreeSet::new();
+    for (at, kind, outcome, _) in &seen.results {
+        match outcome {
+            Outcome::Answered(200, body) => {
+                let f: Vec<&str> = body.split_whitespace().collect();
+                versions.insert(f[0].to_string());
+                let p: i32 = f[1].parse().expect("pid");
+                let e = per_pid.entry(p).or_insert((*at, *at));
+                e.0 = e.0.min(*at);
+                e.1 = e.1.max(*at);
+                if f[2] != "slow" {
+                    hits.push(f[2].parse::<u64>().expect("hit"));
+                }
+            }
+            other => failures.push(format!("{kind}: {other:?}")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failed requests: {:#?}",
+        failures.len(),
+        &failures[..failures.len().min(20)]
+    );
+    assert_eq!(
+        versions,
+        BTreeSet::from(["v1".to_string(), "v2".to_string()])
+    );
+    assert_eq!(per_pid.len(), 21, "every generation answered: {per_pid:?}");
+    // Both pids answered at some moment of an upgrade (the old drains while the new serves).
+    let spans: Vec<_> = per_pid.values().collect();
+    let overlaps = spans.windows(2).filter(|w| w[0].1 > w[1].0).count()
+        + spans
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                spans[i + 1..]
+                    .iter()
+                    .filter(|b| a.0 < b.1 && b.0 < a.1)
+                    .count()
+            })
+            .sum::<usize>();
+    assert!(overlaps > 0, "no moment where two generations answered");
+    // One owner of the counter at a time, nothing lost: every hit value exactly once.
+    hits.sort_unstable();
+    let n = hits.len() as u64;
+    assert_eq!(
+        hits,
+        (1..=n).collect::<Vec<_>>(),
+        "each hit counted once, across 20 hand-overs"
+    );
+
+    let mut steady: Vec<Duration> = Vec::new();
+    let mut during: Vec<Duration> = Vec::new();
+    for (at, kind, _, latency) in &seen.results {
+        if *kind == "long-poll" {
+            continue;
+        }
+        if *at < steady_until {
+            steady.push(*latency);
+        } else if windows.iter().any(|(a, b)| at >= a && at <= b) {
+            during.push(*latency);
+        }
+    }
+    steady.sort();
+    during.sort();
+    handover.sort();
+    eprintln!(
+        "requests: {} (keep-alive retries before any response byte: {}); latency steady p50 {:?} p99 {:?} max {:?} (n={}); during upgrades p50 {:?} p99 {:?} max {:?} (n={}); trigger → old exit p50 {:?} max {:?}",
+        seen.results.len(),
+        seen.retried,
+        percentile(&steady, 0.5),
+        percentile(&steady, 0.99),
+        steady.last().copied().unwrap_or_default(),
+        steady.len(),
+        percentile(&during, 0.5),
+        percentile(&during, 0.99),
+        during.last().copied().unwrap_or_default(),
+        during.len(),
+        percentile(&handover, 0.5),
+        handover.last().copied().unwrap_or_default(),
+    );
+}

@@ -1,0 +1,163 @@
+//! The service under test: its binary on disk, its processes, its PID file and socket.
+
+use super::*;
+
+/// Replaces `target` with a copy of `binary`, atomically (copy beside it, then rename), as a
+/// deployment does.
+pub(crate) fn install(binary: &str, target: &Path) {
+    let tmp = target.with_extension("new");
+    std::fs::copy(binary, &tmp).expect("copy the new build");
+    std::fs::rename(&tmp, target).expect("rename over the old build");
+}
+
+/// Waits (as this process's child subreaper) for `pid` to exit; its exit code.
+pub(crate) fn reap(pid: i32) -> i32 {
+    let deadline = Instant::now() + HANG_GUARD;
+    loop {
+        match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => return code,
+            Ok(WaitStatus::Signaled(_, sig, _)) => panic!("pid {pid} was killed by {sig}"),
+            Ok(_) => {}
+            Err(e) => panic!("waitpid({pid}): {e} (not a child of the test?)"),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pid {pid} did not exit within {HANG_GUARD:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+pub(crate) fn alive(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|s| s.split(' ').nth(2) == Some("Z"))
+}
+
+/// The inode of the socket listening on `port` (from /proc/net/tcp).
+pub(crate) fn listening_inode(port: u16) -> Option<String> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    table.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let local = f.get(1)?;
+        let state = f.get(3)?;
+        let p = u16::from_str_radix(local.split(':').nth(1)?, 16).ok()?;
+        (p == port && *state == "0A").then(|| f.get(9).map(|s| s.to_string()))?
+    })
+}
+
+pub(crate) fn pid_file_pid(path: &Path) -> Option<i32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// A service started from `dir/svc`, with the environment of these tests.
+pub(crate) struct Service {
+    pub(crate) proc: Proc,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) addr: SocketAddr,
+    pub(crate) admin: SocketAddr,
+    pub(crate) pid: i32,
+}
+
+impl Service {
+    pub(crate) fn start(extra: &[(&str, &str)]) -> Service {
+        // Orphans (every old process, once its predecessor exits) become our children, so
+        // that the test reads their real exit codes.
+        nix::sys::prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
+        let dir = common::temp_dir();
+        let svc = dir.path().join("svc");
+        install(V1, &svc);
+        let state = dir.path().join("state");
+        let pid_file = dir.path().join("svc.pid");
+        let mut env = vec![
+            ("GRACEFUL_ADMIN_API_KEY", KEY),
+            ("SHUTDOWN_STATE_DIR", state.to_str().expect("utf-8")),
+            (
+                "GRACEFUL_UPGRADE_PID_FILE",
+                pid_file.to_str().expect("utf-8"),
+            ),
+            ("SHUTDOWN_TIMEOUT", "30s"),
+        ];
+        env.extend_from_slice(extra);
+        let mut proc = Proc::start(&svc, &[], &env);
+        let addr: SocketAddr = proc
+            .wait_for(|l| l.starts_with("addr="))
+            .trim_start_matches("addr=")
+            .parse()
+            .expect("addr");
+        let admin: SocketAddr = proc
+            .wait_for(|l| l.starts_with("admin="))
+            .trim_start_matches("admin=")
+            .parse()
+            .expect("admin addr");
+        let pid: i32 = proc
+            .wait_for(|l| l.starts_with("started pid="))
+            .split(['=', ' '])
+            .nth(2)
+            .and_then(|p| p.parse().ok())
+            .expect("pid");
+        Service {
+            proc,
+            dir,
+            addr,
+            admin,
+            pid,
+        }
+    }
+
+    pub(crate) fn svc(&self) -> PathBuf {
+        self.dir.path().join("svc")
+    }
+
+    pub(crate) fn pid_file(&self) -> PathBuf {
+        self.dir.path().join("svc.pid")
+    }
+
+    /// Waits for the PID file to name `pid`.
+    pub(crate) fn wait_pid_file(&self, pid: i32) {
+        let deadline = Instant::now() + HANG_GUARD;
+        while pid_file_pid(&self.pid_file()) != Some(pid) {
+            assert!(
+                Instant::now() < deadline,
+                "the PID file never named {pid}: {:?}",
+                pid_file_pid(&self.pid_file())
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The pids that printed `started`, in order.
+    pub(crate) fn started(&mut self) -> Vec<i32> {
+        self.proc
+            .poll()
+            .iter()
+            .filter_map(|l| l.strip_prefix("started pid="))
+            .filter_map(|l| l.split(' ').next()?.parse().ok())
+            .collect()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        for pid in self.started() {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            let _ = waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG));
+        }
+    }
+}
+
+/// The `gracefulctl` binary of this workspace, brought up to date (it is another package, so
+/// cargo does not build it for this test).
+pub(crate) fn gracefulctl() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = std::process::Command::new(cargo);
+    build.args(["build", "-p", "gracefulctl"]);
+    if dir.file_name().is_some_and(|p| p == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("run cargo");
+    assert!(status.success(), "cannot build gracefulctl");
+    dir.join("gracefulctl")
+}
