@@ -120,6 +120,9 @@ async fn start(shutdown: &Shutdown, up: &Upgrader) -> Result<(u32, UnixStream), 
         .extension::<Registry>()
         .copies()
         .map_err(spawn_error)?;
+    if listeners.is_empty() {
+        tracing::warn!(target: "graceful::upgrade", "no listener was opened through `graceful::upgrade::Listeners`: the successor gets none and must bind its own addresses, which this process still holds");
+    }
     let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(spawn_error)?;
     let stderr = std::io::stderr()
         .as_fd()
