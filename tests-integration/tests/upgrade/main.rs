@@ -75,20 +75,14 @@ fn twenty_upgrades_under_load_refuse_nobody() {
             let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
             v["data"]["successor_pid"].as_i64().expect("successor_pid") as i32
         } else {
-            kill(Pid::from_raw(pid), Signal::SIGUSR2).expect("SIGUSR2");
-            let line = service
-                .proc
-                .wait_for(|l| l.starts_with(&format!("reason pid={pid} ")));
-            line.rsplit(' ')
-                .next()
-                .and_then(|p| p.parse().ok())
-                .expect("the successor's pid")
+            upgrade_by_signal(&mut service.proc, pid)
         };
         assert_ne!(new_pid, pid);
-        let reason = service
-            .proc
-            .wait_for(|l| l.starts_with(&format!("reason pid={pid} ")));
-        assert_eq!(reason, format!("reason pid={pid} upgrade → pid {new_pid}"));
+        assert_eq!(
+            successor_of(&mut service.proc, pid),
+            new_pid,
+            "the old process stops with reason `upgrade → pid {new_pid}`"
+        );
         assert_eq!(
             reap(pid),
             0,

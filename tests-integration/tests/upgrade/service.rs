@@ -161,3 +161,18 @@ pub(crate) fn gracefulctl() -> PathBuf {
     assert!(status.success(), "cannot build gracefulctl");
     dir.join("gracefulctl")
 }
+
+/// Sends the upgrade signal to `pid` and returns its successor's pid.
+pub(crate) fn upgrade_by_signal(proc: &mut Proc, pid: i32) -> i32 {
+    kill(Pid::from_raw(pid), Signal::SIGUSR2).expect("SIGUSR2");
+    successor_of(proc, pid)
+}
+
+/// The successor of `pid`, read from the line the old process prints when its shutdown
+/// starts (`reason pid=<old> upgrade → pid <new>`); panics if it stopped for another reason.
+pub(crate) fn successor_of(proc: &mut Proc, pid: i32) -> i32 {
+    let line = proc.wait_for(|l| l.starts_with(&format!("reason pid={pid} ")));
+    line.strip_prefix(&format!("reason pid={pid} upgrade → pid "))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("not an upgrade: {line}"))
+}

@@ -8,15 +8,7 @@ fn the_upgrade_signal_starts_an_upgrade_and_the_old_process_exits_0() {
     let mut service = Service::start(&[]);
     service.wait_pid_file(service.pid);
     install(V2, &service.svc());
-    kill(Pid::from_raw(service.pid), Signal::SIGUSR2).expect("SIGUSR2");
-    let line = service
-        .proc
-        .wait_for(|l| l.starts_with(&format!("reason pid={} ", service.pid)));
-    let new_pid: i32 = line
-        .rsplit(' ')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("pid");
+    let new_pid = upgrade_by_signal(&mut service.proc, service.pid);
     assert_eq!(reap(service.pid), 0);
     service.wait_pid_file(new_pid);
     // The old process's report says why it stopped.
@@ -53,15 +45,7 @@ fn an_upgrade_tells_systemd_reloading_then_the_new_main_pid_and_the_old_process_
     let start: Vec<String> = notify.drain().into_iter().map(|(m, _)| m).collect();
     assert!(start.iter().any(|m| m.contains("READY=1")), "{start:?}");
     install(V2, &service.svc());
-    kill(Pid::from_raw(service.pid), Signal::SIGUSR2).expect("SIGUSR2");
-    let line = service
-        .proc
-        .wait_for(|l| l.starts_with(&format!("reason pid={} ", service.pid)));
-    let new_pid: i32 = line
-        .rsplit(' ')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("pid");
+    let new_pid = upgrade_by_signal(&mut service.proc, service.pid);
     assert_eq!(reap(service.pid), 0);
     std::thread::sleep(Duration::from_millis(300));
     let during: Vec<String> = notify.drain().into_iter().map(|(m, _)| m).collect();
@@ -255,13 +239,7 @@ fn a_socket_activated_service_hands_the_activated_socket_to_its_successor() {
     }
     let inode = listening_inode(port).expect("the activated socket");
     install(V2, &svc);
-    kill(Pid::from_raw(pid), Signal::SIGUSR2).expect("SIGUSR2");
-    let line = service.wait_for(|l| l.starts_with(&format!("reason pid={pid} ")));
-    let new_pid: i32 = line
-        .rsplit(' ')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("pid");
+    let new_pid = upgrade_by_signal(&mut service, pid);
     assert_eq!(
         service.wait().code(),
         Some(0),
@@ -310,14 +288,7 @@ fn gracefulctl_upgrade_follows_the_locked_pid_file_to_the_successor() {
         "gracefulctl upgrade: {stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let line = service
-        .proc
-        .wait_for(|l| l.starts_with(&format!("reason pid={} ", service.pid)));
-    let new_pid: i32 = line
-        .rsplit(' ')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("pid");
+    let new_pid = successor_of(&mut service.proc, service.pid);
     assert!(
         stdout.contains(&format!(
             "svc: upgraded: pid {} → pid {new_pid}",
