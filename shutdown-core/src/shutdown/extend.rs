@@ -17,7 +17,10 @@
 //!
 //! Nothing else reaches into the engine. Work that must run *during* a phase is not an
 //! extension point: it is a phase hook, registered with the public
-//! [`Shutdown::on_phase`] like any program's. The public [`Shutdown::on_progress`] and
+//! [`Shutdown::on_phase`] like any program's. One feature is started by the engine itself:
+//! in-place upgrades (feature `upgrade`), which `Graceful::run` starts next to the signal
+//! handlers, because their signal, PID file and successor channel must work from the first
+//! moment whether or not the program ever names the feature. The public [`Shutdown::on_progress`] and
 //! [`Shutdown::on_abandon`] closures and [`Shutdown::on_finished`] futures are kept by
 //! built-in extensions ([`Reporters`], [`Finishers`]), so the engine knows only this trait.
 //!
