@@ -76,6 +76,15 @@ pub enum UpgradeError {
 }
 
 impl UpgradeError {
+    /// The refusal while start-up runs.
+    pub(crate) fn starting() -> UpgradeError {
+        UpgradeError::Unavailable {
+            why: "the service is still starting; upgrade it once it is ready (its start-up \
+                  finished and `/health/ready` answers 200)"
+                .into(),
+        }
+    }
+
     /// The successor's pid, when one was started.
     pub fn successor(&self) -> Option<u32> {
         match self {

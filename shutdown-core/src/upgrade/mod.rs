@@ -115,9 +115,12 @@ impl crate::shutdown::Extension for Slot {}
 /// keeps serving in every case.
 pub async fn upgrade(shutdown: &Shutdown) -> Result<Successor, UpgradeError> {
     let Some(up) = shutdown.extension::<Slot>().0.get().cloned() else {
+        if !shutdown.is_started() {
+            return Err(UpgradeError::starting());
+        }
         return Err(UpgradeError::Unavailable {
-            why: "the engine has not started (or its `[upgrade]` configuration is invalid, \
-                  see the start-up log); upgrades start once `Graceful::run` runs"
+            why: "in-place upgrades are off: the `[upgrade]` configuration is invalid or this \
+                  program's binary could not be found (see the start-up log)"
                 .into(),
         });
     };

@@ -75,11 +75,7 @@ pub(crate) async fn run(shutdown: &Shutdown, up: &Upgrader) -> Result<Successor,
         return Err(UpgradeError::ShuttingDown);
     }
     if !shutdown.is_started() {
-        return Err(UpgradeError::Unavailable {
-            why: "the service is still starting; upgrade it once it is ready (its start-up \
-                  finished and `/health/ready` answers 200)"
-                .into(),
-        });
+        return Err(UpgradeError::starting());
     }
     let Ok(_busy) = up.busy.try_lock() else {
         return Err(UpgradeError::InProgress {
