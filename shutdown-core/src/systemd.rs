@@ -75,22 +75,15 @@ impl SystemdConfig {
 
     /// The defaults < the `[systemd]` table of `config`'s file < the environment.
     pub fn load(config: &Config, env: &Env) -> Result<Self, ConfigError> {
-        let mut out = SystemdConfig::default();
-        let mut issues = Vec::new();
-        config.read_section(&SystemdConfig::KEYS, &mut out, &mut issues);
-        SystemdConfig::KEYS.read_env(&mut out, env, &mut issues);
-        if out.extend_interval.value.is_zero() {
-            issues.push(ConfigIssue {
-                key: "systemd.extend_interval".into(),
-                source: out.extend_interval.source.clone(),
-                message: "must be greater than zero".into(),
-            });
-        }
-        if issues.is_empty() {
-            Ok(out)
-        } else {
-            Err(ConfigError { issues })
-        }
+        SystemdConfig::KEYS.load(SystemdConfig::default(), config, env, |out, issues| {
+            if out.extend_interval.value.is_zero() {
+                issues.push(ConfigIssue {
+                    key: "systemd.extend_interval".into(),
+                    source: out.extend_interval.source.clone(),
+                    message: "must be greater than zero".into(),
+                });
+            }
+        })
     }
 }
 

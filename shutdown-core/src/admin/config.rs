@@ -252,17 +252,11 @@ impl AdminConfig {
     /// Applies the `[admin]` section of `config`'s file, then the `GRACEFUL_ADMIN_*` variables
     /// of `env`. Every problem is reported at once, naming the key, the source and what is
     /// accepted.
-    pub fn load(mut self, config: &Config, env: &Env) -> Result<Self, ConfigError> {
-        let mut issues = Vec::new();
-        config.read_section(&AdminConfig::KEYS, &mut self, &mut issues);
-        AdminConfig::KEYS.read_env(&mut self, env, &mut issues);
-        self.apply_key_env(env, &mut issues);
-        self.validate(&mut issues);
-        if issues.is_empty() {
-            Ok(self)
-        } else {
-            Err(ConfigError { issues })
-        }
+    pub fn load(self, config: &Config, env: &Env) -> Result<Self, ConfigError> {
+        AdminConfig::KEYS.load(self, config, env, |c, issues| {
+            c.apply_key_env(env, issues);
+            c.validate(issues);
+        })
     }
 
     /// The API key variables, which are read together.

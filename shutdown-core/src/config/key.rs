@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::value::{Input, Row, Shown};
-use super::{ConfigError, ConfigIssue, Env, Source, toml};
+use super::{Config, ConfigError, ConfigIssue, Env, Source, toml};
 
 /// One key of a section: its name in the file, its environment variable, its parser (which
 /// also stores the value) and its doc line.
@@ -104,6 +104,30 @@ pub(crate) struct FileText {
 }
 
 impl<C> Section<C> {
+    /// A feature section's value: `target` (its defaults), then the section of `config`'s
+    /// file, then the environment (which wins), then `check` for the rules between keys.
+    /// Every bad value and every broken rule is reported at once, naming its source.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] listing every issue.
+    pub fn load(
+        &self,
+        mut target: C,
+        config: &Config,
+        env: &Env,
+        check: impl FnOnce(&mut C, &mut Vec<ConfigIssue>),
+    ) -> Result<C, ConfigError> {
+        let mut issues = Vec::new();
+        config.read_section(self, &mut target, &mut issues);
+        self.read_env(&mut target, env, &mut issues);
+        check(&mut target, &mut issues);
+        if issues.is_empty() {
+            Ok(target)
+        } else {
+            Err(ConfigError { issues })
+        }
+    }
+
     /// The key named `name`.
     pub fn key(&self, name: &str) -> Option<&Key<C>> {
         self.keys.iter().find(|k| k.name == name)

@@ -89,7 +89,7 @@ pub use registry::StateRegistration;
 pub use remaining::Remaining;
 
 use crate::config::value::{self, Show};
-use crate::config::{Config, ConfigError, Input, Section, Setting, Shown, Source, key};
+use crate::config::{Config, ConfigError, Env, Input, Section, Setting, Shown, Source, key};
 use crate::engine::Graceful;
 use crate::error::BoxError;
 use crate::phase::Phase;
@@ -407,14 +407,7 @@ impl StateConfig {
 
     /// The defaults < the `[state]` table of `config`'s file.
     pub fn load(config: &Config) -> Result<Self, ConfigError> {
-        let mut out = StateConfig::default();
-        let mut issues = Vec::new();
-        config.read_section(&StateConfig::KEYS, &mut out, &mut issues);
-        if issues.is_empty() {
-            Ok(out)
-        } else {
-            Err(ConfigError { issues })
-        }
+        StateConfig::KEYS.load(StateConfig::default(), config, &Env::None, |_, _| {})
     }
 }
 

@@ -81,23 +81,26 @@ impl UpgradeConfig {
     /// A value that does not parse, a zero timeout, or an upgrade signal that is also one of
     /// the signals that start a shutdown.
     pub fn load(config: &Config, env: &Env) -> Result<Self, ConfigError> {
-        let mut out = UpgradeConfig::default();
-        let mut issues = Vec::new();
-        config.read_section(&UpgradeConfig::KEYS, &mut out, &mut issues);
-        UpgradeConfig::KEYS.read_env(&mut out, env, &mut issues);
-        if out.timeout.value.is_zero() {
+        UpgradeConfig::KEYS.load(UpgradeConfig::default(), config, env, |out, issues| {
+            out.check(config, issues)
+        })
+    }
+
+    /// The rules between keys, and against the core's `signals`.
+    fn check(&self, config: &Config, issues: &mut Vec<ConfigIssue>) {
+        if self.timeout.value.is_zero() {
             issues.push(ConfigIssue {
                 key: "upgrade.timeout".into(),
-                source: out.timeout.source.clone(),
+                source: self.timeout.source.clone(),
                 message: "must be greater than zero (it bounds how long a successor may start)"
                     .into(),
             });
         }
-        for s in &out.signal.value {
+        for s in &self.signal.value {
             if config.signals.value.contains(s) {
                 issues.push(ConfigIssue {
                     key: "upgrade.signal".into(),
-                    source: out.signal.source.clone(),
+                    source: self.signal.source.clone(),
                     message: format!(
                         "{s} also starts a shutdown (`signals`); choose another upgrade signal \
                          (SIGUSR2 is the default) or remove it from `signals`"
@@ -107,15 +110,10 @@ impl UpgradeConfig {
             if cfg!(unix) && matches!(s, Signal::CtrlBreak | Signal::CtrlClose) {
                 issues.push(ConfigIssue {
                     key: "upgrade.signal".into(),
-                    source: out.signal.source.clone(),
+                    source: self.signal.source.clone(),
                     message: format!("{s} is a Windows console event; use SIGUSR2 or SIGHUP"),
                 });
             }
-        }
-        if issues.is_empty() {
-            Ok(out)
-        } else {
-            Err(ConfigError { issues })
         }
     }
 }
