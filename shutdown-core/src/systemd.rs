@@ -179,7 +179,8 @@ fn extend(shutdown: &Shutdown, interval: Duration) {
     send(&[NotifyState::ExtendTimeoutUsec(usec)]);
 }
 
-fn send(states: &[NotifyState<'_>]) {
+/// Sends `states` on `$NOTIFY_SOCKET` (nothing when it is unset); a failure is logged.
+pub(crate) fn send(states: &[NotifyState<'_>]) {
     if let Err(e) = sd_notify::notify(false, states) {
         tracing::warn!(target: "graceful::systemd", "cannot notify systemd: {e}");
     }

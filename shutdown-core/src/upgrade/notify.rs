@@ -6,15 +6,7 @@
 use sd_notify::NotifyState;
 
 use super::error::UpgradeError;
-
-fn send(states: &[NotifyState<'_>]) {
-    if std::env::var_os("NOTIFY_SOCKET").is_none() {
-        return;
-    }
-    if let Err(e) = sd_notify::notify(false, states) {
-        tracing::warn!(target: "graceful::upgrade", "cannot notify systemd: {e}");
-    }
-}
+use crate::systemd::send;
 
 /// The upgrade starts.
 pub(crate) fn reloading() {
