@@ -90,12 +90,7 @@ impl Service {
             .trim_start_matches("admin=")
             .parse()
             .expect("admin addr");
-        let pid: i32 = proc
-            .wait_for(|l| l.starts_with("started pid="))
-            .split(['=', ' '])
-            .nth(2)
-            .and_then(|p| p.parse().ok())
-            .expect("pid");
+        let pid = started_pid(&mut proc);
         Service {
             proc,
             dir,
@@ -175,4 +170,24 @@ pub(crate) fn successor_of(proc: &mut Proc, pid: i32) -> i32 {
     line.strip_prefix(&format!("reason pid={pid} upgrade → pid "))
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("not an upgrade: {line}"))
+}
+
+/// Waits for a process's `started pid=<pid> version=<v>` line; the pid.
+pub(crate) fn started_pid(proc: &mut Proc) -> i32 {
+    proc.wait_for(|l| l.starts_with("started pid="))
+        .split(['=', ' '])
+        .nth(2)
+        .and_then(|p| p.parse().ok())
+        .expect("pid")
+}
+
+/// Asserts that `GET /` on `stream` is answered by build `version` in process `pid`.
+pub(crate) fn assert_served_by(stream: &mut TcpStream, version: &str, pid: i32) {
+    match exchange(stream, "/", true) {
+        Outcome::Answered(200, body) => assert!(
+            body.starts_with(&format!("{version} {pid} ")),
+            "not served by {version} in pid {pid}: {body}"
+        ),
+        other => panic!("GET /: {other:?}"),
+    }
 }

@@ -20,12 +20,7 @@ fn the_upgrade_signal_starts_an_upgrade_and_the_old_process_exits_0() {
         "{report}"
     );
     let mut s = connect(service.addr).expect("the successor serves the same address");
-    match exchange(&mut s, "/", true) {
-        Outcome::Answered(200, body) => {
-            assert!(body.starts_with(&format!("v2 {new_pid} ")), "{body}")
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_served_by(&mut s, "v2", new_pid);
     kill(Pid::from_raw(new_pid), Signal::SIGTERM).expect("SIGTERM");
     assert_eq!(reap(new_pid), 0);
     assert!(
@@ -227,16 +222,8 @@ fn a_socket_activated_service_hands_the_activated_socket_to_its_successor() {
         format!("addr={addr}"),
         "the activated socket is served"
     );
-    let pid: i32 = service
-        .wait_for(|l| l.starts_with("started pid="))
-        .split(['=', ' '])
-        .nth(2)
-        .and_then(|p| p.parse().ok())
-        .expect("pid");
-    match exchange(&mut first, "/", true) {
-        Outcome::Answered(200, body) => assert!(body.starts_with(&format!("v1 {pid} ")), "{body}"),
-        other => panic!("{other:?}"),
-    }
+    let pid = started_pid(&mut service);
+    assert_served_by(&mut first, "v1", pid);
     let inode = listening_inode(port).expect("the activated socket");
     install(V2, &svc);
     let new_pid = upgrade_by_signal(&mut service, pid);
@@ -246,12 +233,7 @@ fn a_socket_activated_service_hands_the_activated_socket_to_its_successor() {
         "the activated process exits 0"
     );
     let mut s = connect(addr).expect("still served");
-    match exchange(&mut s, "/", true) {
-        Outcome::Answered(200, body) => {
-            assert!(body.starts_with(&format!("v2 {new_pid} ")), "{body}")
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_served_by(&mut s, "v2", new_pid);
     assert_eq!(
         listening_inode(port),
         Some(inode),
@@ -298,12 +280,7 @@ fn gracefulctl_upgrade_follows_the_locked_pid_file_to_the_successor() {
     );
     assert_eq!(reap(service.pid), 0);
     let mut s = connect(service.addr).expect("served");
-    match exchange(&mut s, "/", true) {
-        Outcome::Answered(200, body) => {
-            assert!(body.starts_with(&format!("v2 {new_pid} ")), "{body}")
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_served_by(&mut s, "v2", new_pid);
     kill(Pid::from_raw(new_pid), Signal::SIGTERM).expect("SIGTERM");
     assert_eq!(reap(new_pid), 0);
 }
