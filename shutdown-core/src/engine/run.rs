@@ -1,6 +1,8 @@
 //! [`Graceful::run`]: build resources, run `main`, then walk the phases.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::task::JoinHandle;
@@ -42,100 +44,154 @@ impl Graceful {
         Fut: Future + Send + 'static,
         Fut::Output: MainOutput,
     {
-        let Graceful {
-            shutdown,
-            run,
-            specs,
-            process_owner,
-            expect_resources,
-        } = self;
-        signals::listen(
-            &shutdown,
-            &shutdown.config().signals.value.clone(),
-            process_owner,
-        );
-        #[cfg(all(feature = "upgrade", unix))]
-        crate::upgrade::start(&shutdown);
-        // Started now, armed at the trigger: no thread is created on the shutdown's path.
-        let watchdog = if process_owner {
-            watchdog::Watchdog::start()
-        } else {
-            None
-        };
-        let built = if specs.len() < expect_resources {
-            let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
-            Err(build::StartupFailure {
-                error: Some(crate::StartupError::TooFewResources {
-                    expected: expect_resources,
-                    found: specs.len(),
-                    names: if names.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", names.join(", "))
-                    },
-                }),
-                built: Vec::new(),
-            })
-        } else {
-            build::build_all(&shutdown, specs).await
-        };
-        let built = match built {
-            Ok(built) => built,
-            Err(failure) => {
-                let error = failure.error.map(|e| error_chain(&e));
-                if let Some(e) = &error {
-                    tracing::error!(target: "graceful::startup", "{e}");
-                }
-                let why = error
-                    .clone()
-                    .unwrap_or_else(|| "shutdown requested during start-up".into());
-                shutdown.trigger(ShutdownReason::StartupFailed { error: why });
-                return phases(
-                    &shutdown,
-                    &run,
-                    failure.built,
-                    Vec::new(),
-                    Main::NotStarted,
-                    error,
-                    process_owner.then_some(watchdog),
-                )
-                .await;
-            }
-        };
-        tracing::info!(target: "graceful::startup", resources = built.len(), "started");
-        let room = Vec::with_capacity(built.len());
-        run.mark_started();
-        shutdown.emit(Event::Started);
-        // `main` runs as a task holding an in-flight guard, so the drain waits for it.
-        let guard = shutdown.track();
-        let fut = main(shutdown.clone());
-        let mut task = tokio::spawn(async move {
-            let _guard = guard;
-            fut.await.into_main_exit()
-        });
-        let main = tokio::select! {
-            _ = shutdown.requested() => Main::Running(task),
-            joined = &mut task => {
-                let (outcome, code) = main_outcome(joined);
-                match &outcome {
-                    MainOutcome::Error(e) | MainOutcome::Panicked(e) => {
-                        shutdown.trigger(ShutdownReason::MainFailed { error: e.clone() })
-                    }
-                    _ => shutdown.trigger(ShutdownReason::MainReturned),
-                };
-                Main::Done(outcome, code)
-            }
-        };
-        phases(
-            &shutdown,
-            &run,
-            built,
-            room,
-            main,
-            None,
-            process_owner.then_some(watchdog),
-        )
+        // The generic part stays this small: the engine itself is compiled once, in this
+        // crate, instead of again in every program (and at every edit of its `main`).
+        self.run_boxed(move |shutdown| {
+            let fut = main(shutdown);
+            Box::pin(async move { fut.await.into_main_exit() })
+        })
         .await
+    }
+
+    /// [`run`](Self::run) with `main`'s future boxed.
+    pub(crate) async fn run_boxed(
+        self,
+        main: impl FnOnce(Shutdown) -> BoxFuture<MainExit>,
+    ) -> RunOutcome {
+        let started = match self.start().await {
+            Ok(started) => started,
+            Err(outcome) => return outcome,
+        };
+        let fut = main(started.shutdown.clone());
+        started.finish(fut).await
+    }
+
+    /// Steps 1 and 2 of [`run`](Self::run): signals, the upgrade machinery, the watchdog, the
+    /// resources. `Err` is the finished run of a failed start-up.
+    fn start(self) -> BoxFuture<Result<Started, RunOutcome>> {
+        Box::pin(async move {
+            let Graceful {
+                shutdown,
+                run,
+                specs,
+                process_owner,
+                expect_resources,
+            } = self;
+            signals::listen(
+                &shutdown,
+                &shutdown.config().signals.value.clone(),
+                process_owner,
+            );
+            #[cfg(all(feature = "upgrade", unix))]
+            crate::upgrade::start(&shutdown);
+            // Started now, armed at the trigger: no thread is created on the shutdown's path.
+            let watchdog = if process_owner {
+                watchdog::Watchdog::start()
+            } else {
+                None
+            };
+            let watchdog = process_owner.then_some(watchdog);
+            let built = if specs.len() < expect_resources {
+                let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
+                Err(build::StartupFailure {
+                    error: Some(crate::StartupError::TooFewResources {
+                        expected: expect_resources,
+                        found: specs.len(),
+                        names: if names.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", names.join(", "))
+                        },
+                    }),
+                    built: Vec::new(),
+                })
+            } else {
+                build::build_all(&shutdown, specs).await
+            };
+            let built = match built {
+                Ok(built) => built,
+                Err(failure) => {
+                    let error = failure.error.map(|e| error_chain(&e));
+                    if let Some(e) = &error {
+                        tracing::error!(target: "graceful::startup", "{e}");
+                    }
+                    let why = error
+                        .clone()
+                        .unwrap_or_else(|| "shutdown requested during start-up".into());
+                    shutdown.trigger(ShutdownReason::StartupFailed { error: why });
+                    return Err(phases(
+                        &shutdown,
+                        &run,
+                        failure.built,
+                        Vec::new(),
+                        Main::NotStarted,
+                        error,
+                        watchdog,
+                    )
+                    .await);
+                }
+            };
+            tracing::info!(target: "graceful::startup", resources = built.len(), "started");
+            let room = Vec::with_capacity(built.len());
+            run.mark_started();
+            shutdown.emit(Event::Started);
+            Ok(Started {
+                shutdown,
+                run,
+                built,
+                room,
+                watchdog,
+            })
+        })
+    }
+}
+
+/// A boxed future: built and polled through one vtable compiled in this crate.
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// An engine whose resources are built, ready to run `main`.
+struct Started {
+    shutdown: Shutdown,
+    run: Arc<RunState>,
+    built: Vec<Built>,
+    // Room for the resources' records, allocated before the trigger.
+    room: Vec<ResourceRecord>,
+    // `Some` when the engine owns the process: the watchdog to arm (started with the engine).
+    watchdog: Option<Option<watchdog::Watchdog>>,
+}
+
+impl Started {
+    /// Steps 3 and 4 of [`Graceful::run`]: `main` as a tracked task, then the phases.
+    fn finish(self, main: BoxFuture<MainExit>) -> BoxFuture<RunOutcome> {
+        Box::pin(async move {
+            let Started {
+                shutdown,
+                run,
+                built,
+                room,
+                watchdog,
+            } = self;
+            // `main` runs as a task holding an in-flight guard, so the drain waits for it.
+            let guard = shutdown.track();
+            let mut task = tokio::spawn(async move {
+                let _guard = guard;
+                main.await
+            });
+            let main = tokio::select! {
+                _ = shutdown.requested() => Main::Running(task),
+                joined = &mut task => {
+                    let (outcome, code) = main_outcome(joined);
+                    match &outcome {
+                        MainOutcome::Error(e) | MainOutcome::Panicked(e) => {
+                            shutdown.trigger(ShutdownReason::MainFailed { error: e.clone() })
+                        }
+                        _ => shutdown.trigger(ShutdownReason::MainReturned),
+                    };
+                    Main::Done(outcome, code)
+                }
+            };
+            phases(&shutdown, &run, built, room, main, None, watchdog).await
+        })
     }
 }
 

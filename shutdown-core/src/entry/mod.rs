@@ -50,7 +50,9 @@ use std::time::{Duration, Instant};
 pub use args::{Flavor, MainArgs};
 
 use crate::config::{ConfigError, Env};
-use crate::engine::{Graceful, GracefulBuilder, MainOutput, RunOutcome, watchdog_deadline};
+use crate::engine::{
+    BoxFuture, Graceful, GracefulBuilder, MainExit, MainOutput, RunOutcome, watchdog_deadline,
+};
 use crate::error::GetError;
 use crate::exit;
 use crate::report::MainOutcome;
@@ -175,6 +177,15 @@ impl Entry {
         Fut: Future + Send + 'static,
         Fut::Output: MainOutput,
     {
+        // Only this line is compiled in the program; everything else once, in this crate.
+        self.run_main(Box::new(move |shutdown| {
+            let fut = main(shutdown);
+            Box::pin(async move { fut.await.into_main_exit() })
+        }))
+    }
+
+    /// [`run`](Self::run) with `main`'s type erased.
+    fn run_main(self, main: MainFn<'_>) -> ExitCode {
         let graceful = match self.builder.and_then(|b| b.process_owner(true).build()) {
             Ok(g) => g,
             Err(e) => {
@@ -217,7 +228,7 @@ impl Entry {
             }
         };
         set_current(Some(shutdown.clone()));
-        let outcome = runtime.block_on(graceful.run(main));
+        let outcome = runtime.block_on(graceful.run_boxed(main));
         tell(&outcome);
         let at = watchdog_deadline(shutdown.shutdown_start(), shutdown.timeout());
         admin::linger(&runtime, &admin, at);
@@ -273,6 +284,9 @@ fn tell(outcome: &RunOutcome) {
         eprintln!("graceful:   abandoned: {a}");
     }
 }
+
+/// `main` with its type erased: what [`Entry::run`] hands the engine.
+type MainFn<'a> = Box<dyn FnOnce(Shutdown) -> BoxFuture<MainExit> + 'a>;
 
 static CURRENT: RwLock<Option<Shutdown>> = RwLock::new(None);
 
