@@ -1,16 +1,16 @@
 //! The configuration file's values: TOML's data model, read without serde.
 //!
-//! The file is parsed with the `toml` crate's own parser ([`::toml::de::DeTable`], its
-//! `parse` feature) and turned into the small owned tree below, which the key tables walk.
-//! The crate's serde layer (`toml::Value`, `toml::from_str`) is not used, so a default build
-//! compiles neither serde nor its derive; the parser's errors (with the line, the column and
-//! the offending text) are the same ones `toml::from_str` gives.
+//! The file is parsed with [`toml_span`] (a TOML parser that keeps each value's place in the
+//! text, without serde) and turned into the small owned tree below, which the key tables
+//! walk. A default build compiles no serde and no derive for it. A parse error names the line
+//! and the column, says what was wrong and quotes the text it stopped at.
+//!
+//! TOML's date-times are not read: no key of the file takes one, and a value written as one
+//! is refused with its line like any other value the parser cannot read.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use ::toml::Spanned;
-use ::toml::de::{DeTable, DeValue};
+use toml_span::value::ValueInner;
 
 /// A table of the file, by key (iterated in key order).
 pub type Table = BTreeMap<String, Value>;
@@ -26,8 +26,6 @@ pub enum Value {
     Float(f64),
     /// `true` or `false`.
     Boolean(bool),
-    /// An offset or local date-time, date or time, as written.
-    Datetime(String),
     /// An array.
     Array(Vec<Value>),
     /// A table (`[name]`, an inline table, or an entry of `[[name]]`).
@@ -63,56 +61,64 @@ impl Value {
             Value::Integer(_) => "integer",
             Value::Float(_) => "float",
             Value::Boolean(_) => "boolean",
-            Value::Datetime(_) => "datetime",
             Value::Array(_) => "array",
             Value::Table(_) => "table",
         }
     }
 }
 
-/// Parses a TOML document. The error is the parser's message (it quotes the line, the column
-/// and the text), or names the line of an integer that does not fit in 64 bits.
+/// Parses a TOML document. The error names the line and the column, says what was wrong
+/// and quotes the text the parser stopped at (an integer that does not fit in 64 bits is one
+/// it cannot read).
 pub fn parse(text: &str) -> Result<Table, String> {
-    let doc = DeTable::parse(text).map_err(|e| e.to_string().trim_end().to_string())?;
-    table(text, doc.into_inner())
-}
-
-fn table(text: &str, t: DeTable<'_>) -> Result<Table, String> {
-    t.into_iter()
-        .map(|(k, v)| Ok((k.into_inner().into_owned(), value(text, v)?)))
-        .collect()
-}
-
-fn value(text: &str, v: Spanned<DeValue<'_>>) -> Result<Value, String> {
-    let span = v.span();
-    Ok(match v.into_inner() {
-        DeValue::String(s) => Value::String(Cow::into_owned(s)),
-        DeValue::Integer(i) => Value::Integer(
-            i64::from_str_radix(i.as_str(), i.radix())
-                .map_err(|_| out_of_range(text, span.start, "integer", i.as_str()))?,
-        ),
-        DeValue::Float(x) => Value::Float(
-            x.as_str()
-                .parse()
-                .map_err(|_| out_of_range(text, span.start, "float", x.as_str()))?,
-        ),
-        DeValue::Boolean(b) => Value::Boolean(b),
-        DeValue::Datetime(d) => Value::Datetime(d.to_string()),
-        DeValue::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|item| value(text, item))
-                .collect::<Result<_, _>>()?,
-        ),
-        DeValue::Table(t) => Value::Table(table(text, t)?),
+    let mut doc = toml_span::parse(text).map_err(|e| located(text, &e))?;
+    Ok(match doc.take() {
+        ValueInner::Table(t) => table(t),
+        // The parser's top level is always a table.
+        _ => Table::new(),
     })
 }
 
-fn out_of_range(text: &str, at: usize, what: &str, written: &str) -> String {
-    let line = text
-        .get(..at)
-        .map_or(1, |before| before.lines().count().max(1));
-    format!("line {line}: {what} `{written}` does not fit in 64 bits")
+fn table(t: toml_span::value::Table<'_>) -> Table {
+    t.into_iter()
+        .map(|(k, mut v)| (k.name.into_owned(), value(v.take())))
+        .collect()
+}
+
+fn value(v: ValueInner<'_>) -> Value {
+    match v {
+        ValueInner::String(s) => Value::String(s.into_owned()),
+        ValueInner::Integer(i) => Value::Integer(i),
+        ValueInner::Float(x) => Value::Float(x),
+        ValueInner::Boolean(b) => Value::Boolean(b),
+        ValueInner::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|mut item| value(item.take()))
+                .collect(),
+        ),
+        ValueInner::Table(t) => Value::Table(table(t)),
+    }
+}
+
+/// `line L, column C: <what the parser said>` and, when the parser points at some text on
+/// that line, the text.
+fn located(text: &str, e: &toml_span::Error) -> String {
+    let at = e.span.start.min(text.len());
+    let before = text.get(..at).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before
+        .get(line_start..)
+        .map_or(1, |s| s.chars().count() + 1);
+    let written = text
+        .get(at..e.span.end.min(text.len()))
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && !s.contains('\n'));
+    match written {
+        Some(w) => format!("line {line}, column {column}: {e}: `{w}`"),
+        None => format!("line {line}, column {column}: {e}"),
+    }
 }
 
 #[cfg(test)]
@@ -122,7 +128,7 @@ mod tests {
     #[test]
     fn every_toml_type_is_read() {
         let t = parse(
-            "s = \"a\"\ni = 0x10\nf = 1_000.5\nb = true\nd = 1979-05-27\na = [1, \"x\"]\n\
+            "s = \"a\"\ni = 0x10\nf = 1_000.5\nb = true\na = [1, \"x\"]\n\
              [t]\nk = 1\n[[list]]\nn = 2\n",
         )
         .expect("valid");
@@ -130,7 +136,6 @@ mod tests {
         assert_eq!(t["i"], Value::Integer(16));
         assert_eq!(t["f"], Value::Float(1000.5));
         assert_eq!(t["b"], Value::Boolean(true));
-        assert_eq!(t["d"], Value::Datetime("1979-05-27".into()));
         assert_eq!(
             t["a"],
             Value::Array(vec![Value::Integer(1), Value::String("x".into())])
@@ -151,6 +156,14 @@ mod tests {
         let e = parse("a = 1\nb = 1\nb = 2\n").expect_err("duplicate");
         assert!(e.contains("line 3") && e.contains("duplicate"), "{e}");
         let e = parse("a = 1\nbig = 99999999999999999999\n").expect_err("too big");
-        assert!(e.starts_with("line 2: integer"), "{e}");
+        assert!(
+            e.starts_with("line 2, column 7: ") && e.ends_with("`99999999999999999999`"),
+            "{e}"
+        );
+        let e = parse("a = 1\n  d = 1979-05-27\n").expect_err("a date-time");
+        assert!(
+            e.starts_with("line 2, column 7: ") && e.ends_with("`1979-05-27`"),
+            "{e}"
+        );
     }
 }

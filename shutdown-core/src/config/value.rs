@@ -51,7 +51,6 @@ impl<'a> Input<'a> {
             Input::File(toml::Value::Integer(n)) => format!("integer `{n}`"),
             Input::File(toml::Value::Float(x)) => format!("float `{x}`"),
             Input::File(toml::Value::Boolean(b)) => format!("boolean `{b}`"),
-            Input::File(toml::Value::Datetime(d)) => format!("datetime `{d}`"),
             Input::File(v) => format!("a{} {}", if v.is_array() { "n" } else { "" }, v.type_str()),
         }
     }
