@@ -159,9 +159,14 @@ fn bad_file_values_are_all_reported() {
 #[test]
 fn invalid_toml_is_reported_not_ignored() {
     let err = Config::default()
-        .apply_toml("timeout = ", "broken.toml")
+        .apply_toml("drain_timeout = \"5s\"\ntimeout = ", "broken.toml")
         .expect_err("syntax");
-    assert!(err.to_string().contains("not valid TOML"), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("broken.toml"), "{text}");
+    assert!(
+        text.contains("not valid TOML: line 2, column 11: "),
+        "{text}"
+    );
 }
 
 #[test]

@@ -115,9 +115,12 @@ fn located(text: &str, e: &toml_span::Error) -> String {
         .get(at..e.span.end.min(text.len()))
         .map(str::trim)
         .filter(|s| !s.is_empty() && !s.contains('\n'));
+    let message = e.to_string();
     match written {
-        Some(w) => format!("line {line}, column {column}: {e}: `{w}`"),
-        None => format!("line {line}, column {column}: {e}"),
+        Some(w) if !message.contains(&format!("`{w}`")) => {
+            format!("line {line}, column {column}: {message}: `{w}`")
+        }
+        _ => format!("line {line}, column {column}: {message}"),
     }
 }
 
@@ -154,7 +157,7 @@ mod tests {
         let e = parse("a = 1\nb = \n").expect_err("invalid");
         assert!(e.contains("line 2"), "{e}");
         let e = parse("a = 1\nb = 1\nb = 2\n").expect_err("duplicate");
-        assert!(e.contains("line 3") && e.contains("duplicate"), "{e}");
+        assert_eq!(e, "line 3, column 1: duplicate key: `b`");
         let e = parse("a = 1\nbig = 99999999999999999999\n").expect_err("too big");
         assert!(
             e.starts_with("line 2, column 7: ") && e.ends_with("`99999999999999999999`"),
