@@ -24,11 +24,10 @@
 //! # }
 //! ```
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
+use crate::ids::IdList;
 use crate::shutdown::Extension;
 use crate::shutdown::Shutdown;
 use crate::sync::lock;
@@ -37,8 +36,7 @@ use crate::tracker::TrackGuard;
 /// The blockers of one engine.
 #[derive(Default)]
 pub(crate) struct Registry {
-    next: AtomicU64,
-    held: Mutex<BTreeMap<u64, (String, Instant)>>,
+    held: Mutex<IdList<(String, Instant)>>,
 }
 
 impl Registry {
@@ -88,7 +86,7 @@ impl std::fmt::Debug for Blocker {
 impl Drop for Blocker {
     fn drop(&mut self) {
         if let Some(registry) = self.registry.upgrade() {
-            lock(&registry.held).remove(&self.id);
+            lock(&registry.held).remove(self.id);
         }
     }
 }
@@ -106,8 +104,7 @@ impl Shutdown {
     pub fn block(&self, name: impl Into<String>) -> Blocker {
         let registry = self.extension::<Registry>();
         let name = name.into();
-        let id = registry.next.fetch_add(1, Ordering::Relaxed);
-        lock(&registry.held).insert(id, (name.clone(), Instant::now()));
+        let id = lock(&registry.held).insert((name.clone(), Instant::now()));
         tracing::debug!(target: "graceful::blocker", blocker = %name, "shutdown blocker taken");
         Blocker {
             _guard: self.track(),

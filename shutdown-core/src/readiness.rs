@@ -12,12 +12,11 @@
 //! Cost: reading readiness takes one uncontended lock; holds are for rare state changes, not
 //! per request.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
+use crate::ids::IdList;
 use crate::phase::Phase;
 use crate::shutdown::Extension;
 use crate::shutdown::Shutdown;
@@ -42,8 +41,7 @@ pub struct Readiness {
 
 /// The holds of one engine.
 pub(crate) struct Holds {
-    next: AtomicU64,
-    held: Mutex<BTreeMap<u64, String>>,
+    held: Mutex<IdList<String>>,
     /// Bumped whenever a hold is taken or released.
     changed: watch::Sender<u64>,
 }
@@ -51,8 +49,7 @@ pub(crate) struct Holds {
 impl Default for Holds {
     fn default() -> Self {
         Holds {
-            next: AtomicU64::new(0),
-            held: Mutex::new(BTreeMap::new()),
+            held: Mutex::new(IdList::new()),
             changed: watch::channel(0).0,
         }
     }
@@ -84,7 +81,7 @@ pub struct ReadinessHold {
 
 impl std::fmt::Debug for ReadinessHold {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = lock(&self.holds.held).get(&self.id).cloned();
+        let name = lock(&self.holds.held).get(self.id).cloned();
         f.debug_struct("ReadinessHold")
             .field("name", &name)
             .finish()
@@ -93,7 +90,7 @@ impl std::fmt::Debug for ReadinessHold {
 
 impl Drop for ReadinessHold {
     fn drop(&mut self) {
-        let released = lock(&self.holds.held).remove(&self.id);
+        let released = lock(&self.holds.held).remove(self.id);
         if let Some(name) = released {
             tracing::info!(target: "graceful::readiness", hold = %name, "readiness hold released");
             self.holds.bump();
@@ -117,10 +114,9 @@ impl Shutdown {
     /// ```
     pub fn not_ready(&self, why: impl Into<String>) -> ReadinessHold {
         let holds = self.extension::<Holds>();
-        let id = holds.next.fetch_add(1, Ordering::Relaxed);
         let why = why.into();
         tracing::info!(target: "graceful::readiness", hold = %why, "readiness held down");
-        lock(&holds.held).insert(id, why);
+        let id = lock(&holds.held).insert(why);
         holds.bump();
         ReadinessHold { holds, id }
     }

@@ -14,7 +14,6 @@ mod watchdog;
 
 pub use builder::{Graceful, GracefulBuilder};
 pub use outcome::{MainExit, MainOutput, RunOutcome};
-pub(crate) use run::BoxFuture;
 pub(crate) use watchdog::deadline as watchdog_deadline;
 
 #[cfg(test)]

@@ -7,11 +7,11 @@
 //! it ([`Recorder::report`]). A missed deadline is recorded in one way only,
 //! [`Recorder::missed`], which also marks the current phase as not within its deadline.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::DeadlineExceeded;
+use crate::ids::IdList;
 use crate::phase::Phase;
 use crate::report::{
     CloseOutcome, HookRecord, MainOutcome, PhaseRecord, ResourceRecord, ShutdownReport,
@@ -41,8 +41,7 @@ struct Record {
     abandoned: Vec<String>,
     main: Option<MainOutcome>,
     startup_error: Option<String>,
-    busy: BTreeMap<u64, (Busy, Instant)>,
-    next_busy: u64,
+    busy: IdList<(Busy, Instant)>,
     /// The final report took the lists.
     finished: bool,
 }
@@ -80,7 +79,7 @@ pub(crate) struct BusyGuard {
 
 impl Drop for BusyGuard {
     fn drop(&mut self) {
-        lock(&self.record).busy.remove(&self.id);
+        lock(&self.record).busy.remove(self.id);
     }
 }
 
@@ -155,10 +154,7 @@ impl Recorder {
 
     /// Notes that the engine waits for `what` until the guard drops.
     pub(crate) fn busy(&self, what: Busy) -> BusyGuard {
-        let mut r = lock(&self.record);
-        let id = r.next_busy;
-        r.next_busy += 1;
-        r.busy.insert(id, (what, Instant::now()));
+        let id = lock(&self.record).busy.insert((what, Instant::now()));
         BusyGuard {
             record: self.record.clone(),
             id,

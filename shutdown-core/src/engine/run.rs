@@ -1,7 +1,6 @@
 //! [`Graceful::run`]: build resources, run `main`, then walk the phases.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,6 +19,7 @@ use crate::describe::{error_chain, panic_message};
 use crate::phase::Phase;
 use crate::reason::ShutdownReason;
 use crate::report::{CloseOutcome, HookRecord, MainOutcome, ResourceRecord};
+use crate::resource::BoxFuture;
 use crate::shutdown::{Event, FINISH_BOUND, Shutdown};
 
 impl Graceful {
@@ -145,9 +145,6 @@ impl Graceful {
         })
     }
 }
-
-/// A boxed future: built and polled through one vtable compiled in this crate.
-pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// An engine whose resources are built, ready to run `main`.
 struct Started {

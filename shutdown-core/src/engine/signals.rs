@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::exit;
 use crate::reason::Signal;
+use crate::resource::BoxFuture;
 use crate::shutdown::Shutdown;
 
 /// Listens for `signals`. The first starts a graceful shutdown; a second (any of them, but not
@@ -30,8 +31,9 @@ pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: boo
     }
     let shutdown = shutdown.clone();
     // One task polls every stream: a delivery reaches the trigger without a task or a channel
-    // per signal in between.
-    tokio::spawn(async move {
+    // per signal in between. Boxed, it is the same task type as the engine's other `()`
+    // tasks, so tokio's task machinery is compiled once for them.
+    let listen: BoxFuture<()> = Box::pin(async move {
         // Only a second *signal* ends the process at once. The first one may arrive after
         // `main` returned or `trigger()` started the shutdown (Kubernetes sends SIGTERM to a
         // pod whose process is already stopping): it must not cut that shutdown short.
@@ -59,6 +61,7 @@ pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: boo
             shutdown.force(sig);
         }
     });
+    tokio::spawn(listen);
 }
 
 /// The next delivery of any of `streams`, with the time it was seen; `None` once every

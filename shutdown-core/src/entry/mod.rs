@@ -51,12 +51,12 @@ pub use args::{Flavor, MainArgs};
 
 use crate::config::{ConfigError, Env};
 use crate::engine::{
-    BoxFuture, Graceful, GracefulBuilder, MainExit, MainOutput, RunOutcome, watchdog_deadline,
+    Graceful, GracefulBuilder, MainExit, MainOutput, RunOutcome, watchdog_deadline,
 };
 use crate::error::GetError;
 use crate::exit;
 use crate::report::MainOutcome;
-use crate::resource::Res;
+use crate::resource::{BoxFuture, Res};
 use crate::shutdown::Shutdown;
 use crate::sync::{read, write};
 
