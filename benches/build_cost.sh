@@ -6,6 +6,7 @@
 #   bash benches/build_cost.sh            # CPU-seconds (user+sys), wall seconds, crates, ratio
 #   ROUNDS=2 bash benches/build_cost.sh   # more paired rounds
 #   GRACEFUL_PATH=/some/checkout bash benches/build_cost.sh   # measure another checkout
+#   PER_CRATE=1 bash benches/build_cost.sh  # then one more build each, CPU-seconds per crate
 #
 # Each build starts from an empty target directory. Dependencies are fetched first (not
 # timed), so the figure is compile time, not download time. CPU-seconds are the figure to
@@ -122,3 +123,19 @@ done
 g=$(echo "${cpu[hello-graceful]}" | median)
 t=$(echo "${cpu[hello-tgs]}" | median)
 printf 'ratio graceful / tokio-graceful-shutdown 0.20 (CPU-seconds): %.2f\n' "$(echo "$g / $t" | bc -l)"
+
+# Where the time goes: one more clean build of each, every rustc run under /usr/bin/time (a
+# RUSTC_WRAPPER), summed per crate name (a crate's build script counts as build_script_build).
+if [ "${PER_CRATE:-0}" = 1 ]; then
+    printf '#!/bin/sh\nname=unknown; prev=\nfor a in "$@"; do [ "$prev" = --crate-name ] && name=$a; prev=$a; done\nexec /usr/bin/time -a -o "$RUSTC_TIME_LOG" -f "$name %%U %%S" "$@"\n' \
+        >"$work/rustc-timed"
+    chmod +x "$work/rustc-timed"
+    for n in hello-graceful hello-tgs; do
+        rm -rf "$work/$n/target" "$work/$n.cpu"
+        (cd "$work/$n" && RUSTC_WRAPPER="$work/rustc-timed" RUSTC_TIME_LOG="$work/$n.cpu" \
+            CARGO_TARGET_DIR="$work/$n/target" cargo build --quiet 2>/dev/null)
+        echo "$n, CPU-seconds per crate:"
+        awk '{ c[$1] += $2 + $3 } END { for (k in c) printf "  %6.2f %s\n", c[k], k }' "$work/$n.cpu" |
+            sort -rn | head -n 15
+    done
+fi
