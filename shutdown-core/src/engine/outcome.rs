@@ -1,6 +1,7 @@
 //! What `main` may return, and what [`Graceful::run`](crate::Graceful::run) gives back.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use crate::exit;
 use crate::report::ShutdownReport;
@@ -56,8 +57,9 @@ impl<E: std::fmt::Debug + Send + 'static> MainOutput for Result<ExitCode, E> {
 /// The result of [`Graceful::run`](crate::Graceful::run): the report and the exit status.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
-    /// Everything that happened.
-    pub report: ShutdownReport,
+    /// Everything that happened. Shared with [`Shutdown::report`](crate::Shutdown::report):
+    /// the engine keeps this same report, not a copy of it.
+    pub report: Arc<ShutdownReport>,
     pub(crate) main_code: Option<ExitCode>,
 }
 

@@ -213,10 +213,10 @@ impl Recorder {
         &self,
         shutdown: &Shutdown,
         result: Phase,
-        keep: impl FnOnce(ShutdownReport),
-    ) -> ShutdownReport {
+        keep: impl FnOnce(Arc<ShutdownReport>),
+    ) -> Arc<ShutdownReport> {
         let mut r = lock(&self.record);
-        let report = self.assemble(&mut r, shutdown, result, true);
+        let report = Arc::new(self.assemble(&mut r, shutdown, result, true));
         r.finished = true;
         keep(report.clone());
         report

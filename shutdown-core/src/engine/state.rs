@@ -12,7 +12,7 @@
 //! and add to. Each method takes its lock once (see [`crate::sync`]) and runs no user code
 //! while holding it.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::watch;
 
@@ -39,7 +39,7 @@ pub(crate) struct RunState {
     retired: Mutex<Vec<AnyArc>>,
     tasks: TaskTable,
     extensions: Extensions,
-    report: OnceLock<ShutdownReport>,
+    report: OnceLock<Arc<ShutdownReport>>,
 }
 
 impl RunState {
@@ -101,7 +101,7 @@ impl RunState {
     }
 
     /// Keeps the final report (the first one set wins).
-    pub(crate) fn set_report(&self, report: ShutdownReport) {
+    pub(crate) fn set_report(&self, report: Arc<ShutdownReport>) {
         let _ = self.report.set(report);
     }
 }
@@ -126,7 +126,7 @@ impl RunView for RunState {
     }
 
     fn report(&self) -> Option<&ShutdownReport> {
-        self.report.get()
+        self.report.get().map(|r| &**r)
     }
 
     fn tasks(&self) -> &TaskTable {

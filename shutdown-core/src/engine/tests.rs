@@ -220,7 +220,7 @@ async fn panicking_constructor_is_a_startup_error() {
         .expect("build")
         .run(|_| async {})
         .await;
-    let err = outcome.report.startup_error.expect("error");
+    let err = outcome.report.startup_error.clone().expect("error");
     assert!(
         err.contains("`boom`") && err.contains("constructor exploded"),
         "{err}"
@@ -562,7 +562,7 @@ async fn progress_reports_phase_and_resources() {
     assert_eq!(p.phase, Phase::Completed);
     assert_eq!((p.resources_closed, p.resources_total), (1, 1));
     assert!(!shutdown.is_ready());
-    assert_eq!(shutdown.report(), Some(&outcome.report));
+    assert_eq!(shutdown.report(), Some(&*outcome.report));
 }
 
 #[cfg(feature = "serde")]

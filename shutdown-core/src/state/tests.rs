@@ -164,7 +164,11 @@ async fn without_a_state_dir_start_up_fails_with_a_clear_error() {
         .expect("config")
         .saved_state::<Queue>(10);
     let outcome = graceful.run(|_| async {}).await;
-    let err = outcome.report.startup_error.expect("start-up error");
+    let err = outcome
+        .report
+        .startup_error
+        .clone()
+        .expect("start-up error");
     assert!(err.contains("needs a state directory"), "{err}");
 }
 
