@@ -7,6 +7,7 @@
 #   ROUNDS=2 bash benches/build_cost.sh   # more paired rounds
 #   GRACEFUL_PATH=/some/checkout bash benches/build_cost.sh   # measure another checkout
 #   PER_CRATE=1 bash benches/build_cost.sh  # then one more build each, CPU-seconds per crate
+#   KEEP=1 bash benches/build_cost.sh       # keep the hello worlds (the path is printed)
 #
 # Each build starts from an empty target directory. Dependencies are fetched first (not
 # timed), so the figure is compile time, not download time. CPU-seconds are the figure to
@@ -18,7 +19,13 @@ shopt -s inherit_errexit
 
 repo="${GRACEFUL_PATH:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/graceful-build-cost.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+# KEEP=1 leaves the hello worlds (graceful's with its packaged registry) in $work for further
+# measurements: `cargo build --timings`, a rebuild after an edit of `main`.
+if [ "${KEEP:-0}" = 1 ]; then
+    trap 'echo "hello worlds kept in $work"' EXIT
+else
+    trap 'rm -rf "$work"' EXIT
+fi
 unset CARGO_TARGET_DIR RUSTC_WRAPPER CARGO_BUILD_RUSTC_WRAPPER
 
 # new_crate NAME DEPENDENCY-LINE MAIN-SOURCE
