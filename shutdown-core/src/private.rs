@@ -156,6 +156,19 @@ impl Errors {
     }
 }
 
+// ---- the never type ------------------------------------------------------------------------
+
+/// Names `!` on stable Rust as the return type of `fn() -> !` (for `impl TaskOutput for !`).
+/// Public only because a public impl mentions it.
+pub trait Returns {
+    /// The return type.
+    type Output;
+}
+
+impl<R> Returns for fn() -> R {
+    type Output = R;
+}
+
 // ---- resource constructors ----------------------------------------------------------------
 
 /// What a constructor may return: `T` or `Result<T, E>`. The macro picks the impl from the

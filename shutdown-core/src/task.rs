@@ -24,8 +24,29 @@ use crate::report::CloseOutcome;
 use crate::shutdown::{Extension, Shutdown, spawn_tracked};
 use crate::sync::lock;
 
-/// What a tracked task may return: `()` (it cannot fail, apart from panicking) or a
-/// `Result<T, E>`, whose `Err` (formatted with `Debug`, as for `main`) is a failure.
+/// What a tracked task may return: `()` (it cannot fail, apart from panicking), `!` (it never
+/// returns: an endless `loop { interval.tick().await; … }`, or a body that ends in `panic!`), or
+/// a `Result<T, E>`, whose `Err` (formatted with `Debug`, as for `main`) is a failure.
+///
+/// ```
+/// # #[allow(dead_code)]
+/// # async fn demo(shutdown: graceful::Shutdown) {
+/// // Under edition 2024 this block's output is `!`: it is accepted like `()`.
+/// shutdown.spawn("ticker", async move {
+///     let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+///     loop {
+///         every.tick().await;
+///     }
+/// });
+/// # }
+/// ```
+///
+/// A task that computes a value returns it in `Ok`: `Ok::<_, std::convert::Infallible>(n)`.
+#[diagnostic::on_unimplemented(
+    message = "a tracked task returns `()`, `Result<T, E>` or never returns, not `{Self}`",
+    label = "this task's output is `{Self}`",
+    note = "return the value in `Ok`: `Ok::<_, std::convert::Infallible>(value)` (an `Err` is a failure of the task), or end the task with `()`"
+)]
 pub trait TaskOutput: Send + 'static {
     /// The failure this output stands for, if any.
     fn failure(&self) -> Option<String>;
@@ -33,6 +54,17 @@ pub trait TaskOutput: Send + 'static {
 
 impl TaskOutput for () {
     fn failure(&self) -> Option<String> {
+        None
+    }
+}
+
+/// `!`: what a future whose body never ends (`loop { … }` without `break`, a final `panic!`)
+/// outputs under edition 2024, where such a block's type falls back to `!` instead of `()`.
+type Never = <fn() -> ! as crate::__private::Returns>::Output;
+
+impl TaskOutput for Never {
+    fn failure(&self) -> Option<String> {
+        // A value of `!` cannot exist: a task that "returns" it has not returned.
         None
     }
 }

@@ -819,3 +819,31 @@ async fn resources_released_in_place_are_counted_recorded_and_announced_per_clas
     assert_eq!(announced, ["a", "b", "c", "d"]);
     assert_eq!(log.lines(), ["start d", "end d"]);
 }
+
+/// Under edition 2024 a task whose body ends in `panic!` outputs `!`: it is accepted, and its
+/// panic is a failure like any other task's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_that_never_returns_is_accepted_and_its_panic_is_a_failure() {
+    let outcome = engine()
+        .build()
+        .expect("build")
+        .run(|s| async move {
+            s.spawn("worker", async { panic!("the queue closed") });
+            s.requested().await;
+        })
+        .await;
+    let task = outcome.report.failed_task().expect("the panic is recorded");
+    assert_eq!(task.name, "worker");
+    assert_eq!(
+        task.outcome,
+        CloseOutcome::Panicked("the queue closed".into())
+    );
+    assert!(
+        matches!(
+            &outcome.report.reason,
+            Some(ShutdownReason::TaskFailed { task, .. }) if task == "worker"
+        ),
+        "{:?}",
+        outcome.report.reason
+    );
+}
