@@ -70,6 +70,11 @@ impl<T> DefaultClose<T> {
     pub fn new() -> Self {
         DefaultClose(PhantomData)
     }
+
+    /// A probe for the type of `resource` (whose type the macro does not spell).
+    pub fn of(_resource: &Resource<T>) -> Self {
+        DefaultClose(PhantomData)
+    }
 }
 
 impl<T> Default for DefaultClose<T> {
@@ -114,6 +119,17 @@ pub trait FieldClose {
 }
 impl<T: Close> FieldClose for FieldProbe<'_, T> {
     fn __graceful_field_close(&self) -> FieldFuture<'_> {
+        // A clone of a registered resource (a shared connection or pool): the engine closes
+        // that resource itself, once, at its own priority (see `resource::shared`).
+        if let Some(resource) = crate::resource::owner::<T>() {
+            tracing::debug!(
+                target: "graceful::resource",
+                shared = %resource,
+                "field of type `{}` left open: it is a handle of resource `{resource}`, which the engine closes itself",
+                std::any::type_name::<T>()
+            );
+            return Box::pin(std::future::ready(Ok(())));
+        }
         Box::pin(self.0.close())
     }
 }
@@ -169,17 +185,59 @@ impl<R> Returns for fn() -> R {
     type Output = R;
 }
 
-// ---- resource constructors ----------------------------------------------------------------
+// ---- resource constructors: `T` or `Result<T, E>`, whatever the return type is called --------
 
-/// What a constructor may return: `T` or `Result<T, E>`. The macro picks the impl from the
-/// written return type.
-pub fn ok<T>(value: T) -> Result<T, BoxError> {
-    Ok(value)
+/// Marker: the constructor returned a `Result` (under any alias).
+pub struct FallibleTag;
+/// Marker: the constructor returned the resource itself.
+pub struct InfallibleTag;
+
+/// Picked (by autoref specialisation) when the constructor's output is a `Result<T, E>`.
+pub trait Fallible {
+    /// Tags the output.
+    fn __graceful_constructed(&self) -> FallibleTag {
+        FallibleTag
+    }
+}
+impl<T, E> Fallible for Result<T, E> {}
+
+/// Picked otherwise: the output is the resource.
+pub trait Infallible {
+    /// Tags the output.
+    fn __graceful_constructed(&self) -> InfallibleTag {
+        InfallibleTag
+    }
+}
+impl<T> Infallible for &T {}
+
+/// The error a fallible resource constructor may return.
+#[diagnostic::on_unimplemented(
+    message = "the resource constructor's error type `{Self}` is not an error",
+    label = "this constructor returns `Result<_, {Self}>`",
+    note = "a resource constructor returns the resource `T`, or `Result<T, E>` (under any name: `io::Result<T>`, `redis::RedisResult<T>`, …) whose `E` converts into `graceful::BoxError`: a type that implements `std::error::Error + Send + Sync + 'static`, a `String` or a `&'static str`"
+)]
+pub trait ConstructorError {
+    /// The error, boxed.
+    fn into_box_error(self) -> BoxError;
+}
+impl<E: Into<BoxError>> ConstructorError for E {
+    fn into_box_error(self) -> BoxError {
+        self.into()
+    }
 }
 
-/// Converts a constructor's `Result<T, E>`.
-pub fn from_result<T, E: Into<BoxError>>(r: Result<T, E>) -> Result<T, BoxError> {
-    r.map_err(Into::into)
+impl FallibleTag {
+    /// `Ok(T)` is the resource; `Err(E)` fails the start-up.
+    pub fn into_resource<T, E: ConstructorError>(self, r: Result<T, E>) -> Result<T, BoxError> {
+        r.map_err(ConstructorError::into_box_error)
+    }
+}
+
+impl InfallibleTag {
+    /// The value is the resource.
+    pub fn into_resource<T>(self, value: T) -> Result<T, BoxError> {
+        Ok(value)
+    }
 }
 
 /// Reads a dependency for a constructor.

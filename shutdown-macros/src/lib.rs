@@ -135,9 +135,10 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # The function
 ///
 /// A free function, `async` or not, not generic, returning `T` or `Result<T, E>` with
-/// `E: Into<BoxError>`. The return type is read syntactically: when its last path segment is
-/// `Result`, the first type argument is the resource type, so `io::Result<T>` and
-/// `anyhow::Result<T>` work. Each parameter is another resource, `Res<U>` (any path ending in
+/// `E: Into<BoxError>`. Whether it can fail is read from the type it returns, not from how
+/// that type is spelled: `Result<T, E>` under any name (`io::Result<T>`, `anyhow::Result<T>`,
+/// `sqlx::Result<T>`, `redis::RedisResult<T>`, an alias of your own) registers `T`, and an
+/// `Err` stops the start-up; any other type is the resource itself. Each parameter is another resource, `Res<U>` (any path ending in
 /// `Res`); the engine builds `U` first and refuses to start if `U`'s priority would close it
 /// before this resource. The function stays as written and callable. A non-`async`
 /// constructor runs on the runtime: keep it short.
@@ -153,12 +154,15 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// const _: () = {
 ///     fn __make() -> ::graceful::ResourceSpec {
-///         let r = ::graceful::Resource::<Db>::new("db", 100, |__res: ::graceful::Resources| async move {
-///             ::graceful::__private::from_result(db().await)
+///         // `Resource<Db>`: the type is inferred from what `db()` returns, `Ok` of a `Result`
+///         // (under any name) or the value itself.
+///         let r = ::graceful::Resource::new("db", 100, |__res: ::graceful::Resources| async move {
+///             let __out = db().await;
+///             /* Ok(value) or the `Result` with its error boxed */
 ///         })
 ///         .at(file!(), line!());
 ///         let r = r
-///             .close_owned(|__v: Db| async move { /* __v.close(), awaited if it is a future */ })
+///             .close_owned(|__v| async move { /* __v.close(), awaited if it is a future */ })
 ///             .close_kind_method("close");
 ///         r.into_spec()
 ///     }
@@ -207,6 +211,16 @@ pub fn resource(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Named structs, tuple structs and enums are supported. An enum closes the fields of the
 /// variant it currently holds. Unions are rejected (which field is active is unknown).
+///
+/// # Shared handles
+///
+/// When the engine closes a resource, its derived close leaves alone every field whose type
+/// is itself registered as a resource: such a field is a clone of a shared connection (a
+/// `redis::aio::MultiplexedConnection` or `sqlx::PgPool` taken from `Res<T>`), and closing it
+/// would close the connection every other resource uses. The engine closes that resource
+/// once, at its own priority, after every resource that depends on it. Called by hand
+/// (`value.close().await`), the derived close closes every field. A field of a registered
+/// type that is truly private is closed with `#[close(method = "close")]`.
 ///
 /// Generic types: every type parameter must be `Send + Sync + 'static`; a type parameter
 /// that appears in a field closed through its own `Close` impl gets a `T: Close` bound (as

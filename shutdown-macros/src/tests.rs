@@ -133,18 +133,19 @@ fn resource_writes_the_registration() {
         out.starts_with("async fn make"),
         "the constructor is kept as written: {out}"
     );
-    assert!(
-        out.contains("Resource :: < Cache > :: new (\"cache\" , - 3i32"),
-        "{out}"
-    );
+    assert!(out.contains("Resource :: new (\"cache\" , - 3i32"), "{out}");
     assert!(out.contains("dependency :: < Db > (& __res) ?"), "{out}");
     assert!(
         out.contains(". depends_on :: < Db > () . depends_on :: < Kv > ()"),
         "{out}"
     );
     assert!(
-        out.contains("from_result (make (__dep0 , __dep1) . await)"),
+        out.contains("let __out = make (__dep0 , __dep1) . await ;"),
         "{out}"
+    );
+    assert!(
+        out.contains("(& __out) . __graceful_constructed () . into_resource (__out)"),
+        "whether it can fail is read from the type, not from the word `Result`: {out}"
     );
     assert!(out.contains("__v . flush ()"), "{out}");
     assert!(out.contains("close_kind_method (\"flush\")"), "{out}");
@@ -163,14 +164,17 @@ fn resource_without_close_or_result_uses_the_default_close_and_ok() {
     ));
     assert_eq!(error_count(&out), 0, "{out}");
     assert!(
-        out.contains("Resource :: < Plain > :: new (\"plain\" , 0i32"),
+        out.contains("Resource :: new (\"plain\" , 0i32"),
         "priority defaults to 0: {out}"
     );
     assert!(
-        out.contains("ok (plain ())"),
+        out.contains("let __out = plain () ;"),
         "no `.await` for a sync constructor: {out}"
     );
-    assert!(out.contains("DefaultClose :: < Plain >"), "{out}");
+    assert!(
+        out.contains("DefaultClose :: of (& __graceful_resource)"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -187,7 +187,12 @@ async fn close_one(
         return CloseOutcome::Skipped;
     }
     match (b.close, value) {
-        (Some(close), Some(value)) => bounded(tokio::spawn(close(value)), limit, shutdown).await,
+        (Some(close), Some(value)) => {
+            // The close sees this engine's resources, so that a derived close leaves the
+            // shared handles it holds to the engine (`resource::shared`).
+            let close = crate::resource::closing(shutdown.resources().clone(), close(value));
+            bounded(tokio::spawn(close), limit, shutdown).await
+        }
         (None, Some(value)) => {
             // No handler: dropping the engine's handle is the close. `Drop` may block (a
             // synchronous client flushing), so it runs off the workers, bounded like any

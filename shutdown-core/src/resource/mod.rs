@@ -24,6 +24,7 @@ mod close;
 mod registered;
 mod registry;
 mod res;
+mod shared;
 
 use std::any::TypeId;
 use std::future::Future;
@@ -36,6 +37,7 @@ pub(crate) use registered::registered;
 pub(crate) use registry::AnyArc;
 pub use registry::{ResourceInfo, ResourceState, Resources};
 pub use res::Res;
+pub(crate) use shared::{closing, owner};
 
 use crate::error::{BoxError, Location};
 

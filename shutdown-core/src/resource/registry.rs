@@ -150,6 +150,11 @@ impl Resources {
         out
     }
 
+    /// The name of the resource of this type, if one is registered (built, pending or closed).
+    pub(crate) fn name_of(&self, type_id: TypeId) -> Option<String> {
+        read(&self.inner).get(&type_id).map(|e| e.name.clone())
+    }
+
     pub(crate) fn declare(
         &self,
         type_id: TypeId,

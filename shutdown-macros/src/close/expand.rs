@@ -73,6 +73,10 @@ pub(crate) fn derive(input: &Input) -> TokenStream {
                 async fn close(&self) -> ::std::result::Result<(), #krate::BoxError> {
                     #[allow(unused_imports)]
                     use #krate::__private::{FieldClose as _, FieldSkip as _, FutureKind as _, ValueKind as _};
+                    // `#[close(method = "close")]` reaches a field's `Close` impl even when its
+                    // type has no inherent `close`.
+                    #[allow(unused_imports)]
+                    use #krate::Close as _;
                     let mut __errors = #krate::__private::Errors::new();
                     #body
                     __errors.finish()

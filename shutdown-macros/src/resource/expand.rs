@@ -11,7 +11,7 @@ use super::valid::{Constructor, ResourceConfig};
 ///
 /// ```text
 /// const _: () = {
-///     fn __graceful_make() -> ::graceful::ResourceSpec { … Resource::<T>::new(…) … .into_spec() }
+///     fn __graceful_make() -> ::graceful::ResourceSpec { … Resource::new(…) … .into_spec() }
 ///     ::graceful::__private::inventory::submit! { Registration::new(__graceful_make) }
 /// };
 /// ```
@@ -19,7 +19,6 @@ pub(crate) fn resource(config: &ResourceConfig, ctor: &Constructor) -> TokenStre
     let krate = &config.krate;
     let item = &ctor.item;
     let ident = &item.sig.ident;
-    let ty = &ctor.ty;
     let name = config
         .name
         .clone()
@@ -41,17 +40,22 @@ pub(crate) fn resource(config: &ResourceConfig, ctor: &Constructor) -> TokenStre
     if item.sig.asyncness.is_some() {
         call = quote_spanned!(ident.span()=> #call.await);
     }
-    let value = if ctor.returns_result {
-        quote_spanned!(output_span=> #krate::__private::from_result(#call))
-    } else {
-        quote_spanned!(output_span=> #krate::__private::ok(#call))
+    // Whether the constructor can fail is read from its type, not from how the return type is
+    // spelled: `Result<T, E>` and every alias of it (`io::Result<T>`, `redis::RedisResult<T>`,
+    // a user's own) register `T`; anything else registers itself. `Resource::new` infers `T`
+    // from this value.
+    let value = quote_spanned! {output_span=>
+        #[allow(unused_imports)]
+        use #krate::__private::{Fallible as _, Infallible as _};
+        let __out = #call;
+        (&__out).__graceful_constructed().into_resource(__out)
     };
     let close = match &config.close {
         Some((method, lit)) => {
             let method_name = method.to_string();
             quote_spanned! {lit.span()=>
                 let __graceful_resource = __graceful_resource
-                    .close_owned(|__v: #ty| async move {
+                    .close_owned(|__v| async move {
                         #[allow(unused_imports)]
                         use #krate::__private::{FutureKind as _, ValueKind as _};
                         #[allow(unused_mut)]
@@ -67,7 +71,7 @@ pub(crate) fn resource(config: &ResourceConfig, ctor: &Constructor) -> TokenStre
             let __graceful_resource = {
                 #[allow(unused_imports)]
                 use #krate::__private::{ViaClose as _, ViaDrop as _};
-                (&#krate::__private::DefaultClose::<#ty>::new()).__graceful_default_close(__graceful_resource)
+                (&#krate::__private::DefaultClose::of(&__graceful_resource)).__graceful_default_close(__graceful_resource)
             };
         },
     };
@@ -84,7 +88,7 @@ pub(crate) fn resource(config: &ResourceConfig, ctor: &Constructor) -> TokenStre
     let cfgs = item.attrs.iter().filter(|a| a.path().is_ident("cfg"));
     let new = {
         let krate = krate.spanned(sig_span);
-        quote_spanned!(sig_span=> #krate::Resource::<#ty>::new(#name, #priority, #build))
+        quote_spanned!(sig_span=> #krate::Resource::new(#name, #priority, #build))
     };
     let at = quote_spanned!(ident.span()=> .at(::core::file!(), ::core::line!()));
 

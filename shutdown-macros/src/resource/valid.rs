@@ -19,10 +19,6 @@ pub(crate) struct ResourceConfig {
 /// The checked constructor.
 pub(crate) struct Constructor {
     pub(crate) item: ItemFn,
-    /// The resource type `T`.
-    pub(crate) ty: Type,
-    /// Whether it returns `Result<T, E>` (else `T`).
-    pub(crate) returns_result: bool,
     /// The `U` of each `Res<U>` parameter, in order.
     pub(crate) deps: Vec<Type>,
 }
@@ -157,9 +153,10 @@ fn res_argument(ty: &Type) -> Option<&Type> {
     }
 }
 
-/// `(T, true)` for `Result<T, …>` (any path whose last segment is `Result`: `io::Result<T>`
-/// and `anyhow::Result<T>` work too), `(T, false)` for anything else.
-fn resource_type(ty: &Type) -> (Type, bool) {
+/// The `T` of a return type written `Result<T, …>` (any path whose last segment is `Result`),
+/// else the type itself: only to refuse `()` early with a clear message. Whether the
+/// constructor can fail is decided by its type in the expansion, which also sees aliases.
+fn written_resource_type(ty: &Type) -> Type {
     if let Type::Path(p) = ty
         && p.qself.is_none()
         && let Some(last) = p.path.segments.last()
@@ -167,9 +164,9 @@ fn resource_type(ty: &Type) -> (Type, bool) {
         && let PathArguments::AngleBracketed(a) = &last.arguments
         && let Some(GenericArgument::Type(t)) = a.args.first()
     {
-        return (t.clone(), true);
+        return t.clone();
     }
-    (ty.clone(), false)
+    ty.clone()
 }
 
 /// Checks the constructor.
@@ -217,7 +214,7 @@ pub(crate) fn constructor(item: ItemFn) -> syn::Result<Constructor> {
             },
         }
     }
-    let (ty, returns_result) = match &sig.output {
+    let ty = match &sig.output {
         ReturnType::Default => {
             errors.spanned(
                 &sig.ident,
@@ -237,7 +234,7 @@ pub(crate) fn constructor(item: ItemFn) -> syn::Result<Constructor> {
                 );
                 return Err(errors_into(errors));
             }
-            resource_type(ty)
+            written_resource_type(ty)
         }
     };
     if let Type::Tuple(t) = &ty
@@ -248,12 +245,7 @@ pub(crate) fn constructor(item: ItemFn) -> syn::Result<Constructor> {
             "a resource constructor must return the resource, not `()`",
         );
     }
-    std::mem::take(errors).finish(Constructor {
-        item,
-        ty,
-        returns_result,
-        deps,
-    })
+    std::mem::take(errors).finish(Constructor { item, deps })
 }
 
 fn errors_into(errors: &mut Errors) -> syn::Error {
