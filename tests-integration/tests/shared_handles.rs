@@ -112,6 +112,10 @@ async fn keep(resources: &Resources, kept: &Kept) {
 /// Every close succeeded, the journal used both after `Results` closed, and the engine itself
 /// closed the connection and the pool.
 async fn assert_closed_once(report: &ShutdownReport, kept: &Kept, key: &str) {
+    assert_eq!(
+        report.startup_error, None,
+        "every resource was built and found by its type"
+    );
     for r in &report.resources {
         assert_eq!(
             r.outcome,
@@ -121,12 +125,12 @@ async fn assert_closed_once(report: &ShutdownReport, kept: &Kept, key: &str) {
         );
     }
     let order: Vec<&str> = report.resources.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(order.len(), 4, "{order:?}");
     assert_eq!(
         &order[..2],
         ["results", "journal"],
         "closed in ascending priority: {order:?}"
     );
-    assert_eq!(order.len(), 4, "{order:?}");
 
     let mut fresh = redis::Client::open(redis_url())
         .expect("redis url")
