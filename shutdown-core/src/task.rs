@@ -115,7 +115,8 @@ impl Shutdown {
     /// `drain_timeout` expires it is aborted and named in the report. If it panics or returns
     /// `Err`, the failure is recorded by name in the report and starts an orderly shutdown
     /// whose exit code is non-zero; [`Shutdown::task`] spawns one whose failure is only
-    /// recorded.
+    /// recorded. The task may end with `()`, a `Result`, or never (an endless `loop`, a final
+    /// `panic!`): see [`TaskOutput`].
     pub fn spawn<F>(&self, name: impl Into<String>, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
