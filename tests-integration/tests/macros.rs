@@ -530,6 +530,64 @@ async fn a_derived_close_runs_as_a_resource_close_inside_an_engine() {
     assert_eq!(entries(&log), ["a close", "c close"]);
 }
 
+/// Records its close; a type no resource is registered as.
+struct Tag(Log);
+
+impl Close for Tag {
+    async fn close(&self) -> Result<(), graceful::BoxError> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push("tag close".into());
+        Ok(())
+    }
+}
+
+/// Holds a handle of the type another resource is registered as (`Part`), as a struct holds a
+/// clone of a shared connection.
+#[derive(Close)]
+struct Holder {
+    shared: Part,
+    own: Tag,
+}
+
+#[tokio::test]
+async fn a_derived_close_leaves_a_field_of_a_registered_type_to_its_resource() {
+    let log = new_log();
+    let holder = Holder {
+        shared: Part::new("holder's handle", &log),
+        own: Tag(log.clone()),
+    };
+    let outcome = Graceful::builder()
+        .signals([])
+        .resource(
+            graceful::Resource::from_value("shared", 10, Part::new("shared", &log)).close_trait(),
+        )
+        .resource(graceful::Resource::from_value("holder", 5, holder).close_trait())
+        .build()
+        .expect("valid configuration")
+        .run(|_| async {})
+        .await;
+    assert_eq!(
+        record(&outcome.report, "holder").outcome,
+        CloseOutcome::Closed
+    );
+    assert_eq!(
+        entries(&log),
+        ["tag close", "shared close"],
+        "the shared handle is closed once, by its own resource"
+    );
+
+    // Called by hand, outside an engine's close, the derived close closes every field.
+    let log = new_log();
+    let holder = Holder {
+        shared: Part::new("handle", &log),
+        own: Tag(log.clone()),
+    };
+    holder.close().await.expect("close");
+    assert_eq!(entries(&log), ["handle close", "tag close"]);
+}
+
 // ---- #[graceful::main]'s copy of the engine's defaults ------------------------------------
 
 /// `#[graceful::main(timeout = …)]` checks the timeout against the default drain and close
