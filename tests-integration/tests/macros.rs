@@ -544,11 +544,13 @@ impl Close for Tag {
 }
 
 /// Holds a handle of the type another resource is registered as (`Part`), as a struct holds a
-/// clone of a shared connection.
+/// clone of a shared connection, and a private one it closes itself.
 #[derive(Close)]
 struct Holder {
     shared: Part,
     own: Tag,
+    #[close(method = "close")]
+    private: Part,
 }
 
 #[tokio::test]
@@ -557,6 +559,7 @@ async fn a_derived_close_leaves_a_field_of_a_registered_type_to_its_resource() {
     let holder = Holder {
         shared: Part::new("holder's handle", &log),
         own: Tag(log.clone()),
+        private: Part::new("private", &log),
     };
     let outcome = Graceful::builder()
         .signals([])
@@ -574,8 +577,8 @@ async fn a_derived_close_leaves_a_field_of_a_registered_type_to_its_resource() {
     );
     assert_eq!(
         entries(&log),
-        ["tag close", "shared close"],
-        "the shared handle is closed once, by its own resource"
+        ["tag close", "private close", "shared close"],
+        "the shared handle is closed once, by its own resource; `method = \"close\"` closes a private one"
     );
 
     // Called by hand, outside an engine's close, the derived close closes every field.
@@ -583,9 +586,13 @@ async fn a_derived_close_leaves_a_field_of_a_registered_type_to_its_resource() {
     let holder = Holder {
         shared: Part::new("handle", &log),
         own: Tag(log.clone()),
+        private: Part::new("private", &log),
     };
     holder.close().await.expect("close");
-    assert_eq!(entries(&log), ["handle close", "tag close"]);
+    assert_eq!(
+        entries(&log),
+        ["handle close", "tag close", "private close"]
+    );
 }
 
 // ---- #[graceful::main]'s copy of the engine's defaults ------------------------------------
