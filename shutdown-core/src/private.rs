@@ -66,20 +66,10 @@ impl ValueTag {
 pub struct DefaultClose<T>(PhantomData<fn() -> T>);
 
 impl<T> DefaultClose<T> {
-    /// A probe.
-    pub fn new() -> Self {
-        DefaultClose(PhantomData)
-    }
-
-    /// A probe for the type of `resource` (whose type the macro does not spell).
+    /// A probe for the type of `resource` (the macro does not spell the type: it is inferred
+    /// from what the constructor returns).
     pub fn of(_resource: &Resource<T>) -> Self {
         DefaultClose(PhantomData)
-    }
-}
-
-impl<T> Default for DefaultClose<T> {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
