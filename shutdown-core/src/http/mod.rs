@@ -14,7 +14,8 @@
 //!   streams and gRPC server streams cleanly when the drain starts (for gRPC: trailers
 //!   `grpc-status: 0`); `ws::upgrade` (feature `axum`) closes WebSockets with code 1001.
 //! - `grpc_health` (feature `tonic`) is the `grpc.health.v1.Health` service, `NOT_SERVING`
-//!   from the moment a shutdown starts; gRPC services are served and drained by [`serve`].
+//!   from the moment a shutdown starts; its `Watch` streams end with status `OK` when the
+//!   drain starts. gRPC services are served and drained by [`serve`].
 //!
 //! ```no_run
 //! # #[cfg(not(feature = "axum"))] fn main() {}
