@@ -119,6 +119,55 @@ fn an_unknown_service_is_named_and_its_watch_ends_at_the_drain() {
     assert_within_drain(&common::read_report(&state));
 }
 
+/// A server stream of the program's own wrapped in `until_drain` (feature `tonic` alone, no
+/// axum): it ends with status OK when the drain starts, although it would never end by
+/// itself; the service exits 0 within the drain.
+#[test]
+fn a_grpc_stream_wrapped_in_until_drain_ends_ok_at_the_drain() {
+    let rt = runtime();
+    let dir = common::temp_dir();
+    let state = dir.path().join("state");
+    let mut service = start(BUILDER, &state);
+    let addr = addr_of(&mut service);
+    let (channel, origin, conn) = rt.block_on(channel(addr));
+    let mut grpc = tonic::client::Grpc::with_origin(channel, origin);
+    let mut follow: Streaming<HealthCheckResponse> = rt.block_on(async {
+        tokio::time::timeout(HANG_GUARD, grpc.ready())
+            .await
+            .expect("ready in time")
+            .expect("the connection is ready");
+        let request = tonic::Request::new(HealthCheckRequest::default());
+        let codec = tonic_prost::ProstCodec::<HealthCheckRequest, HealthCheckResponse>::default();
+        let path = hyper::http::uri::PathAndQuery::from_static("/fixture.Ticks/Follow");
+        tokio::time::timeout(HANG_GUARD, grpc.server_streaming(request, path, codec))
+            .await
+            .expect("Follow answers")
+            .expect("Follow starts")
+            .into_inner()
+    });
+    assert_eq!(
+        rt.block_on(next(&mut follow)),
+        Ok(Some(ServingStatus::Serving)),
+        "the first message"
+    );
+    service.signal(Signal::SIGTERM);
+    assert_eq!(
+        rt.block_on(next(&mut follow)),
+        Ok(None),
+        "the stream ends with status OK at the drain"
+    );
+    drop(grpc);
+    let conn = rt
+        .block_on(async { tokio::time::timeout(HANG_GUARD, conn).await })
+        .expect("the connection closes once its stream ended")
+        .expect("connection task");
+    assert!(conn.is_ok(), "closed cleanly (GOAWAY), not reset: {conn:?}");
+    let status = service.wait();
+    let report = common::read_report(&state);
+    assert_eq!(status.code(), Some(0), "{report}");
+    assert_within_drain(&report);
+}
+
 /// The drain ended on its own, before `drain_timeout`, and nothing was abandoned.
 fn assert_within_drain(report: &serde_json::Value) {
     let drain = report["phases"]
@@ -255,10 +304,17 @@ fn started_pids(service: &mut Proc) -> Vec<i32> {
 }
 
 type Client = HealthClient<H2Channel>;
+type Conn = tokio::task::JoinHandle<hyper::Result<()>>;
 
-/// A gRPC client on one HTTP/2 connection, and the task driving that connection (`Err` on
-/// a reset or a protocol error).
-async fn connect(addr: SocketAddr) -> (Client, tokio::task::JoinHandle<hyper::Result<()>>) {
+/// tonic's health client on one HTTP/2 connection, and the task driving that connection
+/// (`Err` on a reset or a protocol error).
+async fn connect(addr: SocketAddr) -> (Client, Conn) {
+    let (channel, origin, conn) = channel(addr).await;
+    (HealthClient::with_origin(channel, origin), conn)
+}
+
+/// One HTTP/2 connection as a tower service for tonic's clients, with its origin.
+async fn channel(addr: SocketAddr) -> (H2Channel, hyper::Uri, Conn) {
     let tcp = tokio::net::TcpStream::connect(addr)
         .await
         .expect("connect to the service");
@@ -267,7 +323,7 @@ async fn connect(addr: SocketAddr) -> (Client, tokio::task::JoinHandle<hyper::Re
         .expect("HTTP/2 handshake");
     let conn = tokio::spawn(conn);
     let origin = format!("http://{addr}").parse().expect("origin");
-    (HealthClient::with_origin(H2Channel(sender), origin), conn)
+    (H2Channel(sender), origin, conn)
 }
 
 async fn watch(client: &mut Client, service: &str) -> Streaming<HealthCheckResponse> {
