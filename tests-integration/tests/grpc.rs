@@ -174,6 +174,7 @@ fn assert_within_drain(report: &serde_json::Value) {
         .as_array()
         .and_then(|p| p.iter().find(|r| r["phase"] == "draining_connections"))
         .unwrap_or_else(|| panic!("no drain in {report}"));
+    eprintln!("drain: {drain}");
     assert_eq!(drain["within_deadline"], true, "{report}");
     assert_eq!(report["abandoned"], serde_json::json!([]), "{report}");
 }
