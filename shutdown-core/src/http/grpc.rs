@@ -196,3 +196,112 @@ impl Stream for WatchStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::Graceful;
+
+    use ServingStatus::{NotServing, ServiceUnknown, Serving};
+
+    async fn next(stream: &mut WatchStream) -> Option<ServingStatus> {
+        let item = tokio::time::timeout(
+            Duration::from_secs(60),
+            std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)),
+        )
+        .await
+        .expect("a message or the end within the hang guard")?;
+        let status = item.expect("no error").status;
+        Some(ServingStatus::try_from(status).expect("a status"))
+    }
+
+    async fn watch(health: &ReadinessHealth, service: &str) -> WatchStream {
+        let request = Request::new(HealthCheckRequest {
+            service: service.into(),
+        });
+        health.watch(request).await.expect("Watch").into_inner()
+    }
+
+    async fn check(health: &ReadinessHealth, service: &str) -> Result<ServingStatus, Status> {
+        let request = Request::new(HealthCheckRequest {
+            service: service.into(),
+        });
+        let status = health.check(request).await?.into_inner().status;
+        Ok(ServingStatus::try_from(status).expect("a status"))
+    }
+
+    /// One Watch across a readiness hold and a shutdown, and the answers during the drain
+    /// (`main` is tracked, so the drain lasts until it returns).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn watch_follows_readiness_then_ends_at_the_drain_and_stays_not_serving() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let outcome = Graceful::builder()
+            .signals([])
+            .drain_timeout(Duration::from_secs(30))
+            .build()
+            .expect("build")
+            .run(move |shutdown| async move {
+                let record = |what: &'static str, got| log.lock().expect("log").push((what, got));
+                let health = ReadinessHealth {
+                    shutdown: shutdown.clone(),
+                    services: Arc::from(vec!["a.B".to_string()]),
+                };
+                let mut open = watch(&health, "").await;
+                let mut unknown = watch(&health, "no.Such").await;
+                record("ready", next(&mut open).await);
+                record("unknown", next(&mut unknown).await);
+                let hold = shutdown.not_ready("warming");
+                record("held", next(&mut open).await);
+                drop(hold);
+                record("released", next(&mut open).await);
+                shutdown.trigger("test");
+                record("trigger", next(&mut open).await);
+                shutdown.drain_started().await;
+                record("drain", next(&mut open).await);
+                record("unknown at the drain", next(&mut unknown).await);
+                record("check during the drain", check(&health, "a.B").await.ok());
+                let mut late = watch(&health, "").await;
+                record("new watch", next(&mut late).await);
+                record("new watch then", next(&mut late).await);
+            })
+            .await;
+        assert_eq!(
+            outcome.report.result,
+            Phase::Completed,
+            "{}",
+            outcome.report
+        );
+        assert_eq!(
+            *seen.lock().expect("log"),
+            [
+                ("ready", Some(Serving)),
+                ("unknown", Some(ServiceUnknown)),
+                ("held", Some(NotServing)),
+                ("released", Some(Serving)),
+                ("trigger", Some(NotServing)),
+                ("drain", None),
+                ("unknown at the drain", None),
+                ("check during the drain", Some(NotServing)),
+                ("new watch", Some(NotServing)),
+                ("new watch then", None),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn check_of_an_unknown_name_lists_the_known_ones() {
+        let shutdown = Graceful::builder().build().expect("build").shutdown();
+        let health = ReadinessHealth {
+            shutdown,
+            services: Arc::from(vec!["a.B".to_string()]),
+        };
+        let e = check(&health, "no.Such").await.expect_err("unknown");
+        assert_eq!(e.code(), tonic::Code::NotFound);
+        assert!(e.message().contains("`no.Such`"), "{e:?}");
+        assert!(e.message().contains("a.B"), "{e:?}");
+    }
+}
