@@ -115,3 +115,67 @@ impl<S: Stream> Stream for UntilDrain<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::Graceful;
+
+    /// Yields `1`, then nothing ever again (a subscription with no more news).
+    struct OneThenSilence(bool);
+
+    impl Stream for OneThenSilence {
+        type Item = u32;
+
+        fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<u32>> {
+            if self.0 {
+                return Poll::Pending;
+            }
+            self.0 = true;
+            Poll::Ready(Some(1))
+        }
+    }
+
+    async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+        let next = std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx));
+        tokio::time::timeout(Duration::from_secs(60), next)
+            .await
+            .expect("an item or the end within the hang guard")
+    }
+
+    /// Under feature `hyper` alone: items pass through, then the stream ends when the drain
+    /// starts, although its source never would, and stays ended.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn passes_items_through_then_ends_at_the_drain() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let outcome = Graceful::builder()
+            .signals([])
+            .drain_timeout(Duration::from_secs(20))
+            .build()
+            .expect("build")
+            .run(move |shutdown| async move {
+                let record = |what: &'static str, got| log.lock().expect("log").push((what, got));
+                let mut stream = Box::pin(until_drain(OneThenSilence(false), &shutdown));
+                record("running", next(&mut stream).await);
+                shutdown.trigger("test");
+                shutdown.drain_started().await;
+                record("drain", next(&mut stream).await);
+                record("after", next(&mut stream).await);
+            })
+            .await;
+        assert_eq!(
+            outcome.report.result,
+            Phase::Completed,
+            "{}",
+            outcome.report
+        );
+        assert_eq!(
+            *seen.lock().expect("log"),
+            [("running", Some(1)), ("drain", None), ("after", None),]
+        );
+    }
+}
