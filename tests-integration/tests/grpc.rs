@@ -179,9 +179,9 @@ fn assert_within_drain(report: &serde_json::Value) {
     assert_eq!(report["abandoned"], serde_json::json!([]), "{report}");
 }
 
-/// In-place upgrade (feature `upgrade`): the Watch on the old process gets NOT_SERVING and
-/// ends OK when the old process drains; a new Watch on the same listener reaches the
-/// successor, SERVING; both processes exit 0.
+/// In-place upgrade (feature `upgrade`), from a builder build to a `#[graceful::main]` build:
+/// the Watch on the old process gets NOT_SERVING and ends OK when the old process drains; a
+/// new Watch on the same listener reaches the successor, SERVING; both processes exit 0.
 #[cfg(feature = "upgrade")]
 #[test]
 fn a_health_watch_across_an_upgrade_ends_ok_and_the_successor_serves() {
@@ -195,7 +195,7 @@ fn a_health_watch_across_an_upgrade_ends_ok_and_the_successor_serves() {
     let rt = runtime();
     let dir = common::temp_dir();
     let svc = dir.path().join("svc");
-    std::fs::copy(MAIN, &svc).expect("install the service");
+    install(BUILDER, &svc);
     let state = dir.path().join("state");
     let mut old = start(&svc, &state);
     let addr = addr_of(&mut old);
@@ -208,6 +208,8 @@ fn a_health_watch_across_an_upgrade_ends_ok_and_the_successor_serves() {
         Ok(Some(ServingStatus::Serving))
     );
 
+    // The new build is the other door: the upgrade crosses from the builder to the macro.
+    install(MAIN, &svc);
     old.signal(Signal::SIGUSR2);
     rt.block_on(async {
         assert_eq!(
@@ -224,6 +226,12 @@ fn a_health_watch_across_an_upgrade_ends_ok_and_the_successor_serves() {
         .into_iter()
         .find(|p| *p != old_pid)
         .expect("a successor started");
+    assert!(
+        old.stdout()
+            .contains(&format!("started pid={new_pid} door=main")),
+        "the successor runs the new build: {:?}",
+        old.stdout()
+    );
 
     // The old process is gone: only the successor holds the listening socket now.
     let (mut client, conn) = rt.block_on(connect(addr));
@@ -300,8 +308,23 @@ fn started_pids(service: &mut Proc) -> Vec<i32> {
     service
         .poll()
         .iter()
-        .filter_map(|l| l.strip_prefix("started pid=")?.parse().ok())
+        .filter_map(|l| {
+            l.strip_prefix("started pid=")?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
         .collect()
+}
+
+/// Replaces `target` with a copy of `binary`, atomically (copy beside it, then rename), as a
+/// deployment does.
+#[cfg(feature = "upgrade")]
+fn install(binary: &str, target: &Path) {
+    let tmp = target.with_extension("new");
+    std::fs::copy(binary, &tmp).expect("copy the build");
+    std::fs::rename(&tmp, target).expect("rename over the old build");
 }
 
 type Client = HealthClient<H2Channel>;
