@@ -226,6 +226,8 @@ fn a_health_watch_across_an_upgrade_ends_ok_and_the_successor_serves() {
         .into_iter()
         .find(|p| *p != old_pid)
         .expect("a successor started");
+    // A failed assertion below must not leave the successor running.
+    let successor = KillOnDrop(new_pid);
     assert!(
         old.stdout()
             .contains(&format!("started pid={new_pid} door=main")),
@@ -263,6 +265,7 @@ fn a_health_watch_across_an_upgrade_ends_ok_and_the_successor_serves() {
         assert!(std::time::Instant::now() < deadline, "the successor hangs");
         std::thread::sleep(std::time::Duration::from_millis(10));
     };
+    std::mem::forget(successor);
     assert_eq!(
         code, 0,
         "the successor exits 0 (its drain ended on its own)"
@@ -316,6 +319,19 @@ fn started_pids(service: &mut Proc) -> Vec<i32> {
                 .ok()
         })
         .collect()
+}
+
+/// Kills a process the test started indirectly, when the test fails before it exits.
+#[cfg(feature = "upgrade")]
+struct KillOnDrop(i32);
+
+#[cfg(feature = "upgrade")]
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.0);
+        let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(pid, None);
+    }
 }
 
 /// Replaces `target` with a copy of `binary`, atomically (copy beside it, then rename), as a
