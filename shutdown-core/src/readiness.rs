@@ -146,10 +146,10 @@ impl Shutdown {
         }
     }
 
-    /// Resolves at the next change of readiness holds (for integrations that push readiness,
-    /// like gRPC health). Start-up finishing and the shutdown starting are awaited through
-    /// [`started`](Shutdown::started) and [`requested`](Shutdown::requested).
-    // Only gRPC health pushes readiness.
+    /// Resolves at the next change of readiness holds (for integrations that send readiness
+    /// as it changes, like gRPC health's `Watch`). Start-up finishing and the shutdown starting
+    /// are awaited through [`started`](Shutdown::started) and [`requested`](Shutdown::requested).
+    // Only gRPC health's `Watch` follows the changes.
     #[cfg_attr(not(feature = "tonic"), allow(dead_code))]
     pub(crate) fn readiness_changes(&self) -> watch::Receiver<u64> {
         self.extension::<Holds>().changed.subscribe()

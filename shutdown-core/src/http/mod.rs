@@ -1,4 +1,4 @@
-//! HTTP that drains without dropping a request (features `hyper` and `axum`).
+//! HTTP that drains without dropping a request (features `hyper`, `axum` and `tonic`).
 //!
 //! - [`serve`] runs an axum `Router` (or any tower service of hyper requests) over HTTP/1.1
 //!   and HTTP/2 (h2c) and follows the shutdown phases: keeps serving during
@@ -10,10 +10,12 @@
 //!   `/health/ready` (`health_routes_at`: other paths, such as Kubernetes' `/livez` and
 //!   `/readyz`); readiness turns 503 the moment a shutdown starts.
 //! - Handlers can take a [`Shutdown`](crate::Shutdown) argument (feature `axum`) to end long
-//!   polls and streams early; `until_drain` (feature `axum`) ends Server-Sent Events and
-//!   other long streams when the drain starts; `ws::upgrade` closes WebSockets with code 1001.
+//!   polls and streams early; [`until_drain`] ends Server-Sent Events, HTTP/2 response
+//!   streams and gRPC server streams cleanly when the drain starts (for gRPC: trailers
+//!   `grpc-status: 0`); `ws::upgrade` (feature `axum`) closes WebSockets with code 1001.
 //! - `grpc_health` (feature `tonic`) is the `grpc.health.v1.Health` service, `NOT_SERVING`
-//!   from the moment a shutdown starts; gRPC services are served and drained by [`serve`].
+//!   from the moment a shutdown starts; its `Watch` streams end with status `OK` when the
+//!   drain starts. gRPC services are served and drained by [`serve`].
 //!
 //! ```no_run
 //! # #[cfg(not(feature = "axum"))] fn main() {}
@@ -51,7 +53,6 @@ mod extract;
 mod grpc;
 #[cfg(feature = "axum")]
 mod health;
-#[cfg(feature = "axum")]
 mod stream;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
@@ -78,6 +79,4 @@ pub use health::{HealthPathError, HealthPaths, health_routes, health_routes_at};
 pub use layer::{Track, TrackFuture, TrackLayer, TrackedBody};
 pub use listener::Listener;
 pub use serve::{FIRST_REQUEST_GRACE, Serve, serve};
-#[cfg(feature = "axum")]
-#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use stream::{UntilDrain, until_drain};
