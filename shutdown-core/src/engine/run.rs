@@ -2,7 +2,8 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+// The tokio clock, so that a test on a paused clock sees its deadlines land exactly.
+use tokio::time::Instant;
 
 use tokio::task::JoinHandle;
 
@@ -233,7 +234,7 @@ async fn phases(
     watchdog: Option<Option<watchdog::Watchdog>>,
 ) -> RunOutcome {
     let config = shutdown.config();
-    let start = shutdown.shutdown_start();
+    let start = Instant::from_std(shutdown.shutdown_start());
     let mut rec = Recorder::new(start, shutdown.timeout());
     rec.set_startup_error(startup_error.clone());
     if let Some(watchdog) = watchdog {
@@ -270,7 +271,7 @@ async fn phases(
     let drained = wait
         && tokio::select! {
             _ = shutdown.wait_idle() => true,
-            _ = tokio::time::sleep_until(drain_deadline.into()) => false,
+            _ = tokio::time::sleep_until(drain_deadline) => false,
             _ = shutdown.forced() => false,
         };
     let mut abandoned = Vec::new();
