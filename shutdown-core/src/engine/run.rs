@@ -289,8 +289,9 @@ async fn phases(
         Main::Done(outcome, code) => (outcome, code),
         Main::Running(mut task) => {
             // `main` dropped its guard when it returned, so after a successful drain this
-            // resolves at once; otherwise `main` is cancelled.
-            let waited = if drained || !wait {
+            // resolves at once; otherwise `main` is cancelled, unless it already returned
+            // (another unit of work missed the drain deadline, not `main`).
+            let waited = if drained || !wait || task.is_finished() {
                 tokio::time::timeout(rec.remaining(), &mut task).await.ok()
             } else {
                 None

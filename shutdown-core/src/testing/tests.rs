@@ -490,3 +490,20 @@ async fn the_real_clock_works_too() {
         .assert_closed("db");
     assert!(o.total() >= Duration::from_millis(200), "{o}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_main_that_returned_is_not_abandoned_when_a_task_misses_the_drain() {
+    // `main` returns during the drain (so the engine saw it running at the trigger); the
+    // task that hangs is what misses the drain deadline.
+    let o = harness()
+        .task("consumer")
+        .fault(Point::task("consumer"), Fault::Hang)
+        .trigger(Trigger::Signal(Signal::Term))
+        .run(|s: crate::Shutdown| async move {
+            s.requested().await;
+            tokio::time::sleep(S(1)).await;
+        })
+        .await;
+    assert_eq!(o.report().main, MainOutcome::Ok, "{o}");
+    assert_eq!(o.report().abandoned[0], "consumer", "{o}");
+}
