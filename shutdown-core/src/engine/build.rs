@@ -57,12 +57,18 @@ pub(crate) async fn build_all(
             needs_drop,
             ..
         } = spec;
-        let task = tokio::spawn(build(resources.clone()));
-        let result = tokio::select! {
-            r = task => r,
+        let mut task = tokio::spawn(build(resources.clone()));
+        let (result, stop) = tokio::select! {
+            // A constructor that has finished is kept (and so closed), even if the shutdown
+            // was requested at the same moment.
+            biased;
+            r = &mut task => (r, false),
             _ = shutdown.requested() => {
                 tracing::warn!(target: "graceful::startup", resource = %name, "shutdown requested during start-up; not building the rest");
-                return Err(StartupFailure { error: None, built });
+                // Cancelled, so that no value is built that nobody would close; one that
+                // finished before the cancellation took effect is kept and closed.
+                task.abort();
+                (task.await, true)
             }
         };
         let error = match result {
@@ -79,8 +85,12 @@ pub(crate) async fn build_all(
                     close_kind,
                     needs_drop,
                 });
+                if stop {
+                    return Err(StartupFailure { error: None, built });
+                }
                 continue;
             }
+            _ if stop => return Err(StartupFailure { error: None, built }),
             Ok(Err(e)) => e,
             Err(join) => format!(
                 "constructor panicked: {}",

@@ -270,6 +270,9 @@ async fn phases(
     let wait = config.wait_for_connections.value;
     let drained = wait
         && tokio::select! {
+            // Nothing in flight at the deadline (a zero drain_timeout, work that ends as it
+            // expires) is a drain that succeeded, not a missed deadline.
+            biased;
             _ = shutdown.wait_idle() => true,
             _ = tokio::time::sleep_until(drain_deadline) => false,
             _ = shutdown.forced() => false,
@@ -353,7 +356,12 @@ async fn run_hooks(shutdown: &Shutdown, run: &RunState, phase: Phase, rec: &mut 
     if mine.is_empty() {
         return;
     }
-    let deadline = rec.deadline;
+    // Hooks before SavingState leave the time reserved for a forced save, as the drain does.
+    let deadline = if phase < Phase::SavingState {
+        save::before(rec.deadline, save::reserve(shutdown, run))
+    } else {
+        rec.deadline
+    };
     let mut set = tokio::task::JoinSet::new();
     for hook in mine {
         let shutdown = shutdown.clone();
