@@ -51,9 +51,28 @@ impl Fault {
             }
             Fault::Hang => std::future::pending().await,
             Fault::Error(message) => Err(message.into()),
-            Fault::Panic(message) => std::panic::panic_any(message),
+            Fault::Panic(message) => {
+                quiet_injected_panics();
+                std::panic::panic_any(message)
+            }
         }
     }
+}
+
+/// Keeps the panics the kit injects off stderr (they are expected, and reported by the
+/// engine): a panic hook, installed once, that passes every other panic to the hook that was
+/// there before.
+fn quiet_injected_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let injected = info.location().is_some_and(|l| l.file() == file!());
+            if !injected {
+                previous(info);
+            }
+        }));
+    });
 }
 
 impl std::fmt::Display for Fault {

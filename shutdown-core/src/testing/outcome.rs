@@ -155,6 +155,18 @@ impl TestOutcome {
         })
     }
 
+    /// Panics unless `first`'s close had ended (closed, failed or abandoned) before `then`'s
+    /// began.
+    #[track_caller]
+    pub fn assert_closed_before(&self, first: &str, then: &str) -> &Self {
+        let r = self.report();
+        let (a, b) = (r.resource(first), r.resource(then));
+        self.check(
+            matches!((a, b), (Some(a), Some(b)) if a.finished <= b.started),
+            &format!("`{first}` to have closed before `{then}` began closing"),
+        )
+    }
+
     /// Panics unless `phase` ran and ended within its deadline.
     #[track_caller]
     pub fn assert_within_deadline(&self, phase: Phase) -> &Self {
