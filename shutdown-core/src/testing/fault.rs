@@ -99,8 +99,14 @@ pub enum Point {
     /// [`GracefulBuilder::on_phase`](crate::GracefulBuilder::on_phase) or
     /// [`Harness::hook`](super::Harness::hook)).
     Hook(String),
-    /// The tracked task with this name, added with [`Harness::task`](super::Harness::task):
-    /// the fault replaces its normal end (stopping when the shutdown is requested).
+    /// The tracked task with this name: one the service spawns ([`Shutdown::spawn`],
+    /// [`Shutdown::task`]), whose fault runs when its body returns (slow: it ends later; hang:
+    /// it never ends; error: it fails; panic: it panics), or one added with
+    /// [`Harness::task`](super::Harness::task), whose fault replaces its normal end (stopping
+    /// when the shutdown is requested).
+    ///
+    /// [`Shutdown::spawn`]: crate::Shutdown::spawn
+    /// [`Shutdown::task`]: crate::Shutdown::task
     Task(String),
     /// The drain guard with this name, added with [`Harness::guard`](super::Harness::guard):
     /// the fault replaces its normal end (released when the drain starts).

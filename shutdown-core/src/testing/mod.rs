@@ -38,9 +38,10 @@
 //!   [`Harness::registered`] reads the configuration from `#[graceful::main]`'s arguments and
 //!   adds every `#[graceful::resource]` the test binary links, as the macro does;
 //! - **faults injected by name** ([`Fault`] at a [`Point`]) by wrapping the resources'
-//!   constructors and closes and the phase hooks the engine was given: the service's code is
-//!   not changed. The kit's own tracked tasks ([`Harness::task`]) and drain guards
-//!   ([`Harness::guard`]) stand for the service's work in flight;
+//!   constructors and closes and the phase hooks the engine was given, and at the end of the
+//!   tracked tasks the service spawns: the service's code is not changed. The kit's own
+//!   tracked tasks ([`Harness::task`]) and drain guards ([`Harness::guard`]) stand for more
+//!   work in flight;
 //! - **triggers** ([`Trigger`]) delivered to the engine: a signal goes through the engine's
 //!   signal policy (a second one forces), the admin stop does what `POST /shutdown` does;
 //!   `main` returning `Ok`/`Err` is the test's `main` doing it;
@@ -62,12 +63,14 @@
 mod fault;
 mod outcome;
 mod run;
+mod tasks;
 mod timeline;
 mod trigger;
 
 pub use fault::{Fault, Point};
 pub use outcome::TestOutcome;
 pub use run::{Harness, HarnessError};
+pub(crate) use tasks::wrap_task;
 pub use timeline::{Entry, Timeline};
 pub use trigger::Trigger;
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::fault::{Fault, Point};
 use super::outcome::TestOutcome;
+use super::tasks::TaskFaults;
 use super::timeline::{Entry, Log, Timeline};
 use super::trigger::{Deliverer, Trigger, When};
 use crate::config::{ConfigError, Env};
@@ -246,7 +247,7 @@ impl Harness {
         for (phase, name) in hooks {
             all_hooks.push(Hook::new(phase, name, |_| async { Ok::<(), BoxError>(()) }));
         }
-        check_points(&faults, &graceful.specs, &all_hooks, &tasks, &guards)?;
+        check_points(&faults, &graceful.specs, &all_hooks, &guards)?;
         let mut take = |point: &Point| -> Option<Fault> {
             let at = faults.iter().position(|(p, _)| p == point)?;
             Some(faults.swap_remove(at).1)
@@ -282,6 +283,13 @@ impl Harness {
             })
             .collect();
 
+        // What is left at a task point names a task the service spawns.
+        let user_tasks: Vec<(Point, Fault)> = std::mem::take(&mut faults);
+        let armed = shutdown.extension::<TaskFaults>();
+        for (point, fault) in &user_tasks {
+            armed.arm(point.name().to_string(), fault.clone(), &log);
+        }
+
         let events = collect_events(&shutdown, &log);
         let latest = triggers
             .iter()
@@ -307,6 +315,22 @@ impl Harness {
         }
         let _ = events.0.send(());
         let _ = events.1.await;
+        if let Some((unused, spawned)) = armed.unused() {
+            let (point, fault) = user_tasks
+                .into_iter()
+                .find(|(p, _)| unused.iter().any(|u| u == p.name()))
+                .expect("an unused fault was armed");
+            return Err(HarnessError::UnknownPoint {
+                point,
+                fault,
+                kind: "tracked task spawned during the run (nor one added with Harness::task)",
+                known: if spawned.is_empty() {
+                    "none".to_string()
+                } else {
+                    spawned.join(", ")
+                },
+            });
+        }
         match finished {
             Ok(run) => Ok(TestOutcome {
                 run,
@@ -325,7 +349,6 @@ fn check_points(
     faults: &[(Point, Fault)],
     specs: &[ResourceSpec],
     hooks: &[Hook],
-    tasks: &[String],
     guards: &[String],
 ) -> Result<(), HarnessError> {
     for (point, fault) in faults {
@@ -334,10 +357,9 @@ fn check_points(
                 ("resource", specs.iter().map(|s| s.name.as_str()).collect())
             }
             Point::Hook(_) => ("hook", hooks.iter().map(|h| h.name.as_str()).collect()),
-            Point::Task(_) => (
-                "task added with Harness::task",
-                tasks.iter().map(String::as_str).collect(),
-            ),
+            // A task the service spawns is known only once it is spawned: checked after the
+            // run ([`user_tasks_used`]).
+            Point::Task(_) => continue,
             Point::Guard(_) => (
                 "guard added with Harness::guard",
                 guards.iter().map(String::as_str).collect(),

@@ -507,3 +507,54 @@ async fn a_main_that_returned_is_not_abandoned_when_a_task_misses_the_drain() {
     assert_eq!(o.report().main, MainOutcome::Ok, "{o}");
     assert_eq!(o.report().abandoned[0], "consumer", "{o}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn faults_reach_the_services_own_tracked_tasks_by_name() {
+    let main = |s: crate::Shutdown| async move {
+        let worker = s.clone();
+        s.spawn("worker", async move { worker.requested().await });
+        s.requested().await;
+    };
+    let hung = harness()
+        .fault(Point::task("worker"), Fault::Hang)
+        .trigger(Trigger::Signal(Signal::Term))
+        .run(main)
+        .await;
+    hung.assert_forced();
+    assert!(
+        hung.report().abandoned.contains(&"worker".to_string()),
+        "{hung}"
+    );
+    let failing = harness()
+        .fault(Point::task("worker"), Fault::error("lost the queue"))
+        .trigger(Trigger::Signal(Signal::Term))
+        .run(main)
+        .await;
+    failing.assert_exit_code(exit::FAILED);
+    let task = failing.report().failed_task().expect("the worker failed");
+    assert_eq!(
+        task.outcome,
+        CloseOutcome::Failed("lost the queue".into()),
+        "{failing}"
+    );
+    let slow = harness()
+        .fault(Point::task("worker"), Fault::slow(S(3)))
+        .trigger(Trigger::Signal(Signal::Term))
+        .run(main)
+        .await;
+    slow.assert_completed();
+    assert_eq!(
+        slow.phase(Phase::DrainingConnections)
+            .expect("drain")
+            .duration,
+        S(3),
+        "{slow}"
+    );
+    let misspelt = harness()
+        .fault(Point::task("wroker"), Fault::Hang)
+        .trigger(Trigger::Signal(Signal::Term))
+        .try_run(main)
+        .await
+        .expect_err("no such task");
+    assert!(misspelt.to_string().contains("known: worker"), "{misspelt}");
+}
