@@ -1,6 +1,7 @@
 //! Start-up: builds every resource in descending priority.
 
 use std::any::TypeId;
+use std::future::Future;
 
 use crate::error::{Location, LocationText, StartupError};
 use crate::resource::{CloseFn, CloseKind, ResourceSpec};
@@ -66,9 +67,17 @@ pub(crate) async fn build_all(
             _ = shutdown.requested() => {
                 tracing::warn!(target: "graceful::startup", resource = %name, "shutdown requested during start-up; not building the rest");
                 // Cancelled, so that no value is built that nobody would close; one that
-                // finished before the cancellation took effect is kept and closed.
+                // already finished is kept and closed. Not awaited: a constructor that blocks
+                // its thread must not hold up the shutdown.
                 task.abort();
-                (task.await, true)
+                let done = std::future::poll_fn(|cx| {
+                    std::task::Poll::Ready(std::pin::Pin::new(&mut task).poll(cx))
+                })
+                .await;
+                match done {
+                    std::task::Poll::Ready(r) => (r, true),
+                    std::task::Poll::Pending => return Err(StartupFailure { error: None, built }),
+                }
             }
         };
         let error = match result {
