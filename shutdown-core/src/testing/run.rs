@@ -72,6 +72,8 @@ pub struct Harness {
     guards: Vec<String>,
     hooks: Vec<(Phase, String)>,
     bound: Option<Duration>,
+    /// Apply every `#[graceful::state]` (the macro's door, feature `state`).
+    registered_states: bool,
 }
 
 impl std::fmt::Debug for Harness {
@@ -97,7 +99,7 @@ impl Harness {
     /// A run of the engine `#[graceful::main]` would start with these arguments (the macro
     /// door): its configuration (defaults < `args` < the configuration file; the environment
     /// is not read, so tests do not depend on it) and every `#[graceful::resource]` linked
-    /// into the test binary.
+    /// into the test binary (and, with the `state` feature, every `#[graceful::state]`).
     pub fn registered(args: MainArgs) -> Harness {
         let builder = args.config(&Env::None).map(|config| {
             Graceful::builder()
@@ -105,7 +107,10 @@ impl Harness {
                 .registered_resources()
                 .expect_resources(args.expect_resources)
         });
-        Harness::from_builder(builder)
+        Harness {
+            registered_states: true,
+            ..Harness::from_builder(builder)
+        }
     }
 
     fn from_builder(builder: Result<GracefulBuilder, ConfigError>) -> Harness {
@@ -117,6 +122,7 @@ impl Harness {
             guards: Vec::new(),
             hooks: Vec::new(),
             bound: None,
+            registered_states: false,
         }
     }
 
@@ -234,8 +240,15 @@ impl Harness {
             guards,
             hooks,
             bound,
+            registered_states,
         } = self;
         let mut graceful = builder?.signals([]).process_owner(false).build()?;
+        #[cfg(feature = "state")]
+        if registered_states {
+            graceful = graceful.registered_states();
+        }
+        #[cfg(not(feature = "state"))]
+        let _ = registered_states;
         let log = Log::new();
         let shutdown = graceful.shutdown();
 
