@@ -56,7 +56,8 @@ impl TestOutcome {
         })
     }
 
-    /// The resources in the order their closes started (the report's order).
+    /// The resources in the report's order: class by class, lowest priority first; within a
+    /// class (closed concurrently), in the order their closes ended.
     pub fn close_order(&self) -> Vec<&str> {
         self.report()
             .resources
