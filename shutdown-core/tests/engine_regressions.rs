@@ -70,13 +70,15 @@ async fn an_empty_drain_with_a_zero_deadline_is_not_a_missed_deadline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blocking_constructor_does_not_hold_up_a_shutdown_during_start_up() {
     let (release, blocked) = std::sync::mpsc::channel::<()>();
-    let builder = Graceful::builder()
-        .timeout(S(10))
-        .resource(Resource::new("stuck", 10, move |_| async move {
+    let builder = Graceful::builder().timeout(S(10)).resource(Resource::new(
+        "stuck",
+        10,
+        move |_| async move {
             // A synchronous client connecting, as a `fn` constructor does on a worker.
             let _ = blocked.recv();
             Ok::<_, std::io::Error>(Db)
-        }));
+        },
+    ));
     let o = Harness::new(builder)
         .trigger_during_startup(Duration::from_millis(50), Trigger::Signal(Signal::Term))
         .bound(S(30))
