@@ -160,4 +160,7 @@ pub use shutdown_core::__private;
 pub mod guide {
     #[doc = include_str!("../docs/macros.md")]
     pub mod macros {}
+    #[cfg(feature = "testing")]
+    #[doc = include_str!("../docs/testing.md")]
+    pub mod testing {}
 }

@@ -171,6 +171,11 @@ impl TaskBuilder<'_> {
         } = self;
         let engine = shutdown.clone();
         let label = name.clone();
+        // A test may inject a fault at the task's end (`graceful::testing`).
+        #[cfg(feature = "testing")]
+        let future = crate::testing::wrap_task(shutdown, &name, future);
+        #[cfg(not(feature = "testing"))]
+        let future = async move { (future.await, None::<String>) };
         spawn_tracked(shutdown, name, async move {
             let mut future = std::pin::pin!(future);
             let caught = std::future::poll_fn(|cx| {
@@ -182,8 +187,8 @@ impl TaskBuilder<'_> {
             })
             .await;
             match caught {
-                Ok(output) => {
-                    if let Some(error) = output.failure() {
+                Ok((output, injected)) => {
+                    if let Some(error) = injected.or_else(|| output.failure()) {
                         failed(&engine, label, CloseOutcome::Failed(error), fatal);
                     }
                     output

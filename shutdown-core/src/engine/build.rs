@@ -1,6 +1,7 @@
 //! Start-up: builds every resource in descending priority.
 
 use std::any::TypeId;
+use std::future::Future;
 
 use crate::error::{Location, LocationText, StartupError};
 use crate::resource::{CloseFn, CloseKind, ResourceSpec};
@@ -57,12 +58,26 @@ pub(crate) async fn build_all(
             needs_drop,
             ..
         } = spec;
-        let task = tokio::spawn(build(resources.clone()));
-        let result = tokio::select! {
-            r = task => r,
+        let mut task = tokio::spawn(build(resources.clone()));
+        let (result, stop) = tokio::select! {
+            // A constructor that has finished is kept (and so closed), even if the shutdown
+            // was requested at the same moment.
+            biased;
+            r = &mut task => (r, false),
             _ = shutdown.requested() => {
                 tracing::warn!(target: "graceful::startup", resource = %name, "shutdown requested during start-up; not building the rest");
-                return Err(StartupFailure { error: None, built });
+                // Cancelled, so that no value is built that nobody would close; one that
+                // already finished is kept and closed. Not awaited: a constructor that blocks
+                // its thread must not hold up the shutdown.
+                task.abort();
+                let done = std::future::poll_fn(|cx| {
+                    std::task::Poll::Ready(std::pin::Pin::new(&mut task).poll(cx))
+                })
+                .await;
+                match done {
+                    std::task::Poll::Ready(r) => (r, true),
+                    std::task::Poll::Pending => return Err(StartupFailure { error: None, built }),
+                }
             }
         };
         let error = match result {
@@ -79,8 +94,12 @@ pub(crate) async fn build_all(
                     close_kind,
                     needs_drop,
                 });
+                if stop {
+                    return Err(StartupFailure { error: None, built });
+                }
                 continue;
             }
+            _ if stop => return Err(StartupFailure { error: None, built }),
             Ok(Err(e)) => e,
             Err(join) => format!(
                 "constructor panicked: {}",

@@ -1,7 +1,8 @@
 //! `ClosingResources`: ascending priority, equal priorities concurrently, each close bounded.
 
 use std::collections::HashMap;
-use std::time::Instant;
+// The tokio clock, so that a test on a paused clock sees its deadlines land exactly.
+use tokio::time::Instant;
 
 use tokio::task::JoinHandle;
 
@@ -35,7 +36,7 @@ pub(crate) async fn bounded_until(
             Ok(Err(e)) => CloseOutcome::Failed(error_chain(&*e)),
             Err(j) => CloseOutcome::Panicked(panic_message(j)),
         },
-        _ = tokio::time::sleep_until(limit.into()) => { task.abort(); CloseOutcome::TimedOut }
+        _ = tokio::time::sleep_until(limit) => { task.abort(); CloseOutcome::TimedOut }
         _ = cut => { task.abort(); CloseOutcome::TimedOut }
     }
 }

@@ -14,6 +14,8 @@ mod watchdog;
 
 pub use builder::{Graceful, GracefulBuilder};
 pub use outcome::{MainExit, MainOutput, RunOutcome};
+#[cfg(feature = "testing")]
+pub(crate) use signals::Deliveries;
 pub(crate) use watchdog::deadline as watchdog_deadline;
 
 #[cfg(test)]

@@ -8,7 +8,10 @@
 //! [`Recorder::missed`], which also marks the current phase as not within its deadline.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// The tokio clock, so that a test on a paused clock sees its deadlines land exactly.
+use tokio::time::Instant;
 
 use crate::error::DeadlineExceeded;
 use crate::ids::IdList;

@@ -2,7 +2,8 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+// The tokio clock, so that a test on a paused clock sees its deadlines land exactly.
+use tokio::time::Instant;
 
 use tokio::task::JoinHandle;
 
@@ -233,7 +234,7 @@ async fn phases(
     watchdog: Option<Option<watchdog::Watchdog>>,
 ) -> RunOutcome {
     let config = shutdown.config();
-    let start = shutdown.shutdown_start();
+    let start = Instant::from_std(shutdown.shutdown_start());
     let mut rec = Recorder::new(start, shutdown.timeout());
     rec.set_startup_error(startup_error.clone());
     if let Some(watchdog) = watchdog {
@@ -269,8 +270,11 @@ async fn phases(
     let wait = config.wait_for_connections.value;
     let drained = wait
         && tokio::select! {
+            // Nothing in flight at the deadline (a zero drain_timeout, work that ends as it
+            // expires) is a drain that succeeded, not a missed deadline.
+            biased;
             _ = shutdown.wait_idle() => true,
-            _ = tokio::time::sleep_until(drain_deadline.into()) => false,
+            _ = tokio::time::sleep_until(drain_deadline) => false,
             _ = shutdown.forced() => false,
         };
     let mut abandoned = Vec::new();
@@ -288,8 +292,9 @@ async fn phases(
         Main::Done(outcome, code) => (outcome, code),
         Main::Running(mut task) => {
             // `main` dropped its guard when it returned, so after a successful drain this
-            // resolves at once; otherwise `main` is cancelled.
-            let waited = if drained || !wait {
+            // resolves at once; otherwise `main` is cancelled, unless it already returned
+            // (another unit of work missed the drain deadline, not `main`).
+            let waited = if drained || !wait || task.is_finished() {
                 tokio::time::timeout(rec.remaining(), &mut task).await.ok()
             } else {
                 None
@@ -351,7 +356,12 @@ async fn run_hooks(shutdown: &Shutdown, run: &RunState, phase: Phase, rec: &mut 
     if mine.is_empty() {
         return;
     }
-    let deadline = rec.deadline;
+    // Hooks before SavingState leave the time reserved for a forced save, as the drain does.
+    let deadline = if phase < Phase::SavingState {
+        save::before(rec.deadline, save::reserve(shutdown, run))
+    } else {
+        rec.deadline
+    };
     let mut set = tokio::task::JoinSet::new();
     for hook in mine {
         let shutdown = shutdown.clone();

@@ -7,7 +7,9 @@
 //! before them end early enough to leave that much of the overall timeout: the process still
 //! exits by its deadline.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use tokio::task::JoinHandle;
 

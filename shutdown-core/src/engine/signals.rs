@@ -29,39 +29,64 @@ pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: boo
     if streams.is_empty() {
         return;
     }
-    let shutdown = shutdown.clone();
+    let mut deliveries = Deliveries::new(shutdown, process_owner);
     // One task polls every stream: a delivery reaches the trigger without a task or a channel
     // per signal in between. Boxed, it is the same task type as the engine's other `()`
     // tasks, so tokio's task machinery is compiled once for them.
     let listen: BoxFuture<()> = Box::pin(async move {
-        // Only a second *signal* ends the process at once. The first one may arrive after
-        // `main` returned or `trigger()` started the shutdown (Kubernetes sends SIGTERM to a
-        // pod whose process is already stopping): it must not cut that shutdown short.
-        let mut first = true;
-        let mut repeats = Repeats::new(shutdown.config().signal_repeat_window.value);
         while let Some((sig, at)) = next(&mut streams).await {
-            if repeats.is_copy(sig, at) {
-                tracing::info!(target: "graceful::signal", signal = %sig, "the same signal again within signal_repeat_window: one request, not a second signal");
-                continue;
-            }
-            if std::mem::take(&mut first) {
-                shutdown.trigger(sig);
-                continue;
-            }
-            let pending = shutdown.progress().summary();
-            if process_owner {
-                let code = exit::second_signal(sig.number());
-                eprintln!(
-                    "graceful: second signal {sig} during shutdown; exiting now with {code}. Still pending: {pending}"
-                );
-                tracing::error!(target: "graceful::signal", signal = %sig, code, %pending, "second signal: exiting at once");
-                std::process::exit(code);
-            }
-            tracing::error!(target: "graceful::signal", signal = %sig, %pending, "second signal: forcing the shutdown");
-            shutdown.force(sig);
+            deliveries.deliver(sig, at);
         }
     });
     tokio::spawn(listen);
+}
+
+/// What a delivered signal does to one engine: the policy of the module docs, whatever
+/// delivered it (the OS, or a test delivering signals to the engine instead of the process).
+pub(crate) struct Deliveries {
+    shutdown: Shutdown,
+    // Only a second *signal* ends the process at once. The first one may arrive after `main`
+    // returned or `trigger()` started the shutdown (Kubernetes sends SIGTERM to a pod whose
+    // process is already stopping): it must not cut that shutdown short.
+    first: bool,
+    repeats: Repeats,
+    process_owner: bool,
+}
+
+impl Deliveries {
+    pub(crate) fn new(shutdown: &Shutdown, process_owner: bool) -> Self {
+        Deliveries {
+            shutdown: shutdown.clone(),
+            first: true,
+            repeats: Repeats::new(shutdown.config().signal_repeat_window.value),
+            process_owner,
+        }
+    }
+
+    /// `sig`, received `at`: the first starts the shutdown, a copy is ignored, a second one
+    /// forces it (or, when the engine owns the process, exits with `128 + signal`).
+    pub(crate) fn deliver(&mut self, sig: Signal, at: Instant) {
+        let shutdown = &self.shutdown;
+        if self.repeats.is_copy(sig, at) {
+            tracing::info!(target: "graceful::signal", signal = %sig, "the same signal again within signal_repeat_window: one request, not a second signal");
+            return;
+        }
+        if std::mem::take(&mut self.first) {
+            shutdown.trigger(sig);
+            return;
+        }
+        let pending = shutdown.progress().summary();
+        if self.process_owner {
+            let code = exit::second_signal(sig.number());
+            eprintln!(
+                "graceful: second signal {sig} during shutdown; exiting now with {code}. Still pending: {pending}"
+            );
+            tracing::error!(target: "graceful::signal", signal = %sig, code, %pending, "second signal: exiting at once");
+            std::process::exit(code);
+        }
+        tracing::error!(target: "graceful::signal", signal = %sig, %pending, "second signal: forcing the shutdown");
+        shutdown.force(sig);
+    }
 }
 
 /// The next delivery of any of `streams`, with the time it was seen; `None` once every

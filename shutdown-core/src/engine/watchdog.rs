@@ -110,7 +110,7 @@ fn arm(shutdown: Shutdown, rec: Recorder) {
 /// Sleeps until the deadline of the shutdown `rec` records, then acts.
 fn watch(shutdown: &Shutdown, rec: &Recorder) {
     let timeout = shutdown.timeout();
-    let at = deadline(rec.start, timeout);
+    let at = deadline(rec.start.into_std(), timeout);
     loop {
         let now = Instant::now();
         if now >= at {

@@ -85,7 +85,8 @@ pub(crate) trait RunView: Send + Sync {
 /// one. Set once, as a whole, so that no reader sees a reason without its time.
 struct Trigger {
     reason: ShutdownReason,
-    at: Instant,
+    /// On tokio's clock, which a test may pause (see `engine/recorder.rs`).
+    at: tokio::time::Instant,
     timeout: Option<Duration>,
 }
 
@@ -214,7 +215,7 @@ impl Shutdown {
             started = true;
             Trigger {
                 reason: reason.clone(),
-                at: Instant::now(),
+                at: tokio::time::Instant::now(),
                 timeout,
             }
         });
@@ -425,8 +426,8 @@ impl Shutdown {
         self.inner
             .trigger
             .get()
-            .map(|t| t.at)
-            .unwrap_or_else(Instant::now)
+            .map_or_else(tokio::time::Instant::now, |t| t.at)
+            .into_std()
     }
 
     /// Resolves once the shutdown is forced.
