@@ -80,6 +80,7 @@ mod pidfile;
 mod predecessor;
 mod protocol;
 mod successor;
+pub(crate) mod turn;
 
 use std::sync::{Arc, OnceLock};
 
