@@ -45,13 +45,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[test]
 #[ignore = "load test (about a minute): 20 upgrades under load; .ci/run runs it"]
-fn twenty_upgrades_under_load_refuse_nobody() {
+fn twenty_upgrades_under_load_lose_nothing() {
     let mut service = Service::start(&[]);
     let port = service.addr.port();
     let inode = listening_inode(port).expect("the listening socket");
     let stop = Arc::new(AtomicBool::new(false));
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let threads = load(service.addr, stop.clone(), seen.clone());
+    let mut threads = load(service.addr, stop.clone(), seen.clone());
+    threads.push(probe(service.admin, stop.clone(), seen.clone()));
     service.wait_pid_file(service.pid);
     // Steady state first, for the latency comparison.
     std::thread::sleep(Duration::from_secs(3));
@@ -155,6 +156,31 @@ fn twenty_upgrades_under_load_refuse_nobody() {
             other => failures.push(format!("{kind}: {other:?}")),
         }
     }
+    // A probe of the shared admin listener never sees an upgrade: each one, inside the upgrade
+    // windows or not, got 200 from whichever process answered.
+    let probes_in_windows = seen
+        .probes
+        .iter()
+        .filter(|(at, _)| windows.iter().any(|(a, b)| at >= a && at <= b))
+        .count();
+    let failed_probes: Vec<_> = seen
+        .probes
+        .iter()
+        .filter(|(_, status)| *status != 200)
+        .map(|(at, status)| {
+            let window = windows.iter().position(|(a, b)| at >= a && at <= b);
+            format!("status {status} (0: no answer), upgrade window {window:?}")
+        })
+        .collect();
+    assert!(
+        failed_probes.is_empty(),
+        "{} of {} readiness probes failed ({probes_in_windows} inside upgrade windows): {:#?}",
+        failed_probes.len(),
+        seen.probes.len(),
+        &failed_probes[..failed_probes.len().min(20)]
+    );
+    assert!(probes_in_windows > 0, "no probe landed inside an upgrade");
+    // No client retries: every refused, reset or non-2xx request is a failure of the upgrade.
     assert!(
         failures.is_empty(),
         "{} failed requests: {:#?}",
@@ -205,9 +231,9 @@ fn twenty_upgrades_under_load_refuse_nobody() {
     during.sort();
     handover.sort();
     eprintln!(
-        "requests: {} (keep-alive retries before any response byte: {}); latency steady p50 {:?} p99 {:?} max {:?} (n={}); during upgrades p50 {:?} p99 {:?} max {:?} (n={}); trigger → old exit p50 {:?} max {:?}",
+        "requests: {} (none retried), readiness probes: {} ({probes_in_windows} inside upgrade windows); latency steady p50 {:?} p99 {:?} max {:?} (n={}); during upgrades p50 {:?} p99 {:?} max {:?} (n={}); trigger → old exit p50 {:?} max {:?}",
         seen.results.len(),
-        seen.retried,
+        seen.probes.len(),
         percentile(&steady, 0.5),
         percentile(&steady, 0.99),
         steady.last().copied().unwrap_or_default(),
