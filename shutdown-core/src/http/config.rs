@@ -154,6 +154,69 @@ mod tests {
     }
 
     #[test]
+    fn grace_and_lame_duck_from_the_file_then_the_environment() {
+        let config = with_http("request_grace = \"300ms\"\nlame_duck = false");
+        let c = HttpConfig::load(&config, &Env::None).expect("ok");
+        assert_eq!(c.request_grace, Duration::from_millis(300));
+        assert!(!c.lame_duck);
+        let env = Env::Map(
+            [
+                ("GRACEFUL_HTTP_REQUEST_GRACE", "2s"),
+                ("GRACEFUL_HTTP_LAME_DUCK", "true"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        );
+        let c = HttpConfig::load(&config, &env).expect("ok");
+        assert_eq!(
+            c.request_grace,
+            Duration::from_secs(2),
+            "the environment wins"
+        );
+        assert!(c.lame_duck);
+        assert_eq!(
+            HttpConfig::default().request_grace,
+            Duration::from_secs(1),
+            "the default"
+        );
+    }
+
+    #[test]
+    fn a_bad_grace_names_the_variable_and_the_accepted_forms() {
+        let env = Env::Map(
+            [
+                ("GRACEFUL_HTTP_REQUEST_GRACE", "soon"),
+                ("GRACEFUL_HTTP_LAME_DUCK", "maybe"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        );
+        let e = HttpConfig::load(&Config::default(), &env).expect_err("bad values");
+        assert_eq!(e.issues.len(), 2, "{e}");
+        let text = e.to_string();
+        assert!(text.contains("GRACEFUL_HTTP_REQUEST_GRACE"), "{text}");
+        assert!(text.contains("GRACEFUL_HTTP_LAME_DUCK"), "{text}");
+    }
+
+    #[test]
+    fn the_grace_never_passes_half_the_drain() {
+        let c = HttpConfig {
+            request_grace: Duration::from_secs(30),
+            ..HttpConfig::default()
+        };
+        assert_eq!(
+            c.grace_within(Duration::from_secs(10)),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            HttpConfig::default().grace_within(Duration::from_secs(10)),
+            Duration::from_secs(1)
+        );
+    }
+
+    #[test]
     fn http_doc_table_is_the_key_table() {
         let doc = include_str!("../../../docs/http.md");
         crate::config::tests::assert_doc_table(
