@@ -246,3 +246,46 @@ fn twenty_upgrades_under_load_lose_nothing() {
         handover.last().copied().unwrap_or_default(),
     );
 }
+
+/// A successor that takes its time to start (2 s in one constructor) while a readiness probe
+/// hits the shared admin listener every 10 ms: it accepts nothing there before it is ready, so
+/// no probe lands on a process that is still starting, and none on the old one once it handed
+/// over.
+#[test]
+fn probes_never_land_on_a_successor_that_is_still_starting() {
+    let mut service = Service::start(&[("UPGRADE_SLOW_START", "2000")]);
+    service.wait_pid_file(service.pid);
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let prober = probe(service.admin, stop.clone(), seen.clone());
+    install(V1, &service.svc());
+    let began = Instant::now();
+    let new_pid = upgrade_by_signal(&mut service.proc, service.pid);
+    assert_eq!(reap(service.pid), 0, "the old process exits 0");
+    service.wait_pid_file(new_pid);
+    let ended = Instant::now();
+    // A few more probes, answered by the successor alone.
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    prober.join().expect("probe thread");
+    let seen = seen.lock().expect("lock");
+    let during = seen
+        .probes
+        .iter()
+        .filter(|(at, _)| *at >= began && *at <= ended)
+        .count();
+    let failed: Vec<u16> = seen
+        .probes
+        .iter()
+        .map(|(_, status)| *status)
+        .filter(|status| *status != 200)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} probes failed ({during} during the upgrade); statuses (0: no answer): {:?}",
+        failed.len(),
+        seen.probes.len(),
+        &failed[..failed.len().min(20)]
+    );
+    assert!(during > 0, "no probe during the upgrade");
+}
