@@ -15,6 +15,7 @@
 //! process until then. What the old process already accepted it answers with
 //! `Connection: close`.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -154,23 +155,32 @@ async fn connection(
         .header_read_timeout(header_timeout)
         .max_buf_size(16 * 1024)
         .serve_connection(TokioIo::new(stream), service);
-    // `conn` is moved into the select: it is gone (and hyper's handle closed) before the
-    // connection is answered on the table's handle.
-    let gave_up = tokio::select! {
-        biased;
-        Ok(socket) = evicted => Some(socket),
-        r = conn => {
+    // Until hyper itself answers a request that came after the slot was given up (then the
+    // connection ends with that answer), giving the slot up ends hyper's part first: `conn` is
+    // dropped, its handle closed, before the connection is answered on the table's handle.
+    let mut conn = Box::pin(conn);
+    let mut evicted = Some(evicted);
+    let gave_up = std::future::poll_fn(|cx| {
+        if !refused_in_band.load(Ordering::Acquire)
+            && let Some(rx) = evicted.as_mut()
+            && let Poll::Ready(told) = Pin::new(rx).poll(cx)
+        {
+            evicted = None;
+            if let Ok(socket) = told {
+                return Poll::Ready(Some(socket));
+            }
+        }
+        conn.as_mut().poll(cx).map(|r| {
             if let Err(e) = r {
                 tracing::debug!(target: "graceful::admin", %peer, "admin connection ended: {e}");
             }
             None
-        }
-    };
+        })
+    })
+    .await;
+    drop(conn);
     let Some(socket) = gave_up else { return };
     tracing::debug!(target: "graceful::admin", %peer, "waiting admin connection gave its slot up");
-    if refused_in_band.load(Ordering::Acquire) {
-        return;
-    }
     match TcpStream::from_std(socket) {
         Ok(stream) => answer_busy(stream, header_timeout, &answering),
         Err(e) => {
