@@ -289,3 +289,85 @@ fn probes_never_land_on_a_successor_that_is_still_starting() {
     );
     assert!(during > 0, "no probe during the upgrade");
 }
+
+/// A keep-alive connection to the admin listener that the old process accepted before the
+/// hand-over: its next readiness probe is answered as the successor would (200, with the
+/// successor's pid) and with `Connection: close`, and the next connection reaches the successor.
+/// A request held on the service port keeps the old process draining meanwhile.
+#[test]
+fn an_admin_connection_of_the_old_process_answers_ready_and_closes_after_the_hand_over() {
+    let dir = common::temp_dir();
+    let hold = dir.path().join("hold");
+    let mut service = Service::start(&[
+        ("GRACEFUL_ADMIN_HEADER_TIMEOUT", "60s"),
+        ("UPGRADE_HOLD_FILE", hold.to_str().expect("utf-8")),
+    ]);
+    service.wait_pid_file(service.pid);
+    let old = service.pid;
+    let mut admin = connect(service.admin).expect("admin");
+    let (first, closes) = exchange_on(&mut admin, "/health/ready", false);
+    assert!(matches!(first, Outcome::Answered(200, _)), "{first:?}");
+    assert!(!closes, "before the upgrade the connection is kept alive");
+    let addr = service.addr;
+    let held = std::thread::spawn(move || {
+        let mut s = connect(addr).expect("service");
+        exchange(&mut s, "/hold", true)
+    });
+    // Wait until the old process counts the held request in flight.
+    let deadline = Instant::now() + HANG_GUARD;
+    loop {
+        let mut s = connect(service.admin).expect("admin");
+        let req = format!(
+            "GET /status HTTP/1.1\r\nHost: t\r\nX-API-Key: {KEY}\r\nConnection: close\r\n\r\n"
+        );
+        if let Outcome::Answered(200, body) = exchange_raw(&mut s, &req) {
+            let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            if v["data"]["in_flight"].as_u64().unwrap_or(0) > 0 {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "the held request never arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    install(V2, &service.svc());
+    let new_pid = upgrade_by_signal(&mut service.proc, old);
+    assert!(
+        alive(old),
+        "the held request keeps the old process draining"
+    );
+
+    let (after, closes) = exchange_on(&mut admin, "/health/ready", false);
+    match &after {
+        Outcome::Answered(200, body) => {
+            let v: serde_json::Value = serde_json::from_str(body).expect("JSON");
+            assert_eq!(
+                v["data"]["handed_over_to"].as_i64(),
+                Some(i64::from(new_pid)),
+                "answered as the successor would: {body}"
+            );
+        }
+        other => panic!("the old process's admin connection after the hand-over: {other:?}"),
+    }
+    assert!(closes, "answered with Connection: close");
+    // A new connection reaches the successor.
+    let mut s = connect(service.admin).expect("admin");
+    let req =
+        format!("GET /status HTTP/1.1\r\nHost: t\r\nX-API-Key: {KEY}\r\nConnection: close\r\n\r\n");
+    match exchange_raw(&mut s, &req) {
+        Outcome::Answered(200, body) => {
+            let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            assert_eq!(
+                v["data"]["pid"].as_i64(),
+                Some(i64::from(new_pid)),
+                "{body}"
+            );
+        }
+        other => panic!("GET /status after the hand-over: {other:?}"),
+    }
+    std::fs::write(&hold, b"").expect("let the held request go");
+    match held.join().expect("held request") {
+        Outcome::Answered(200, body) => assert!(body.starts_with(&format!("v1 {old} held"))),
+        other => panic!("the held request: {other:?}"),
+    }
+    assert_eq!(reap(old), 0, "the old process exits 0");
+}
