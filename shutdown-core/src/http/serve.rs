@@ -32,16 +32,19 @@ use crate::tracker::TrackGuard;
 /// Serves `service` (an `axum::Router`, or any tower service of hyper requests) on
 /// `listener` until the shutdown has drained it.
 ///
-/// - **Running** and **StoppingNewRequests** (for `readiness_delay`): accepts and serves
-///   normally; readiness (see `health_routes`) is already false in the second phase.
-/// - **DrainingConnections**: the listener is dropped, so new connects are refused (unless
-///   another process serves the same socket, as during an in-place upgrade); idle keep-alive
-///   connections close at once; a connection accepted but whose first request has not
-///   arrived yet gets up to [`FIRST_REQUEST_GRACE`] to send it (it is answered, with
-///   `Connection: close`), because closing a socket with a request unread resets it; HTTP/1
-///   responses carry `Connection: close`; HTTP/2 connections get GOAWAY and their open streams
-///   finish. Each connection holds an in-flight guard, so the drain ends the moment the last
-///   one closes.
+/// - **Running**: accepts and serves.
+/// - **StoppingNewRequests** (for `readiness_delay`): readiness (see `health_routes`) is
+///   false; still accepts and serves, and with [`lame_duck`](Serve::lame_duck) on (the
+///   default) tells clients to move: HTTP/1 responses carry `Connection: close`, HTTP/2
+///   connections get a graceful GOAWAY.
+/// - **DrainingConnections**: connections the kernel already queued are accepted, then the
+///   listener is dropped, so new connects are refused (unless another process serves the same
+///   socket, as during an in-place upgrade). A request in flight is answered with `Connection:
+///   close`; an HTTP/1 connection between two requests, or one that has not sent its first,
+///   gets [`request_grace`](Serve::request_grace) to send the next one (answered with
+///   `Connection: close`) and is closed after it, or at the end of the grace if it sends
+///   nothing; HTTP/2 connections get GOAWAY and every stream opened before it finishes. Each
+///   connection holds an in-flight guard, so the drain ends the moment the last one closes.
 /// - After the drain deadline (or a forced shutdown), connections still open are aborted;
 ///   their requests (method, path, age) are named in the report's `abandoned` list.
 ///
