@@ -73,36 +73,14 @@ where
         service,
         shutdown: shutdown.clone(),
         config: None,
-        set: Overrides::default(),
+        set: Vec::new(),
         connect_info: false,
     }
 }
 
-/// The keys set with [`Serve`]'s methods, applied over the configuration.
-#[derive(Debug, Clone, Default)]
-struct Overrides {
-    late_requests: Option<LateRequests>,
-    retry_after: Option<Duration>,
-    request_grace: Option<Duration>,
-    lame_duck: Option<bool>,
-}
-
-impl Overrides {
-    fn apply(self, config: &mut HttpConfig) {
-        if let Some(v) = self.late_requests {
-            config.late_requests = v;
-        }
-        if let Some(v) = self.retry_after {
-            config.retry_after = v;
-        }
-        if let Some(v) = self.request_grace {
-            config.request_grace = v;
-        }
-        if let Some(v) = self.lame_duck {
-            config.lame_duck = v;
-        }
-    }
-}
+/// A key set with one of [`Serve`]'s methods, applied over the configuration read from the
+/// file and the environment (so each method names its field once, here and nowhere else).
+type Setter = Box<dyn FnOnce(&mut HttpConfig) + Send + Sync>;
 
 /// The future of [`serve`], with options. Await it (it implements [`IntoFuture`]).
 #[must_use = "a server does nothing unless awaited"]
@@ -111,7 +89,7 @@ pub struct Serve<L, S> {
     service: S,
     shutdown: Shutdown,
     config: Option<HttpConfig>,
-    set: Overrides,
+    set: Vec<Setter>,
     connect_info: bool,
 }
 
@@ -124,7 +102,7 @@ where
         f.debug_struct("Serve")
             .field("listener", &self.listener.local_addr().ok())
             .field("config", &self.config)
-            .field("set", &self.set)
+            .field("keys_set", &self.set.len())
             .finish_non_exhaustive()
     }
 }
@@ -143,13 +121,14 @@ where
     /// What to do with requests that arrive on a live connection during the drain
     /// (`[http] late_requests`).
     pub fn late_requests(mut self, late: LateRequests) -> Self {
-        self.set.late_requests = Some(late);
+        self.set.push(Box::new(move |c| c.late_requests = late));
         self
     }
 
     /// The `Retry-After` of refused requests (`[http] retry_after`).
     pub fn retry_after(mut self, retry_after: Duration) -> Self {
-        self.set.retry_after = Some(retry_after);
+        self.set
+            .push(Box::new(move |c| c.retry_after = retry_after));
         self
     }
 
@@ -158,7 +137,7 @@ where
     /// answered with `Connection: close`; a connection that sends nothing in that time is
     /// closed then. `Duration::ZERO` closes idle connections at once, as `axum::serve` does.
     pub fn request_grace(mut self, grace: Duration) -> Self {
-        self.set.request_grace = Some(grace);
+        self.set.push(Box::new(move |c| c.request_grace = grace));
         self
     }
 
@@ -167,7 +146,7 @@ where
     /// graceful GOAWAY, so clients that an L4 balancer pinned to this instance move before
     /// the listener closes.
     pub fn lame_duck(mut self, on: bool) -> Self {
-        self.set.lame_duck = Some(on);
+        self.set.push(Box::new(move |c| c.lame_duck = on));
         self
     }
 
@@ -266,7 +245,9 @@ where
         None => HttpConfig::from_config(shutdown.config())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
     };
-    set.apply(&mut config);
+    for setter in set {
+        setter(&mut config);
+    }
     let service = prepared(service);
     let registry = Arc::new(Registry::default());
     let weak = Arc::downgrade(&registry);
