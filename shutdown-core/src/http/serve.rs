@@ -313,9 +313,17 @@ where
     registry.wake_all();
     tracing::info!(target: "graceful::http", addr = ?local, connections = tasks.len(), "listener closed; draining connections");
 
+    // One timer for every connection: at the end of the grace, those still silent close.
+    let grace = tokio::time::sleep(shared.grace);
+    tokio::pin!(grace);
     loop {
         tokio::select! {
             joined = tasks.join_next() => if joined.is_none() { break },
+            _ = &mut grace, if shared.stage() == Stage::Draining => {
+                shared.enter(Stage::GraceOver);
+                registry.wake_all();
+                tracing::debug!(target: "graceful::http", addr = ?local, connections = tasks.len(), "request grace over; closing silent connections");
+            }
             _ = reached(&mut phase, |p| p > Phase::DrainingConnections) => {
                 let left = tasks.len();
                 abort.cancel();
@@ -338,11 +346,11 @@ where
 ///   GOAWAY, a PING, then the final GOAWAY naming the last stream received; every stream
 ///   opened before it is answered;
 /// - an HTTP/1 connection answers its next request with `Connection: close` (see
-///   `DrainFuture`), and hyper closes it after that response. Once draining, a connection
-///   that sends nothing within the grace (a connection that has not sent a request yet
-///   too: its protocol is not known) gets hyper's graceful shutdown then, which closes it if
-///   idle, or after the request it is reading. The connection is polled before the close,
-///   so bytes already received are read as a request, not reset.
+///   `DrainFuture`), and hyper closes it after that response. A connection still open when
+///   the grace is over (`Stage::GraceOver`: it sent nothing since the drain started, or has
+///   not sent a request at all, so its protocol is not known) gets hyper's graceful shutdown
+///   then, which closes it if idle, or after the request it is reading. The connection is
+///   polled before the close, so bytes already received are read as a request, not reset.
 async fn connection<I, S, B, A>(
     mut io: I,
     state: Arc<ConnState>,
@@ -369,7 +377,6 @@ async fn connection<I, S, B, A>(
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(conn);
     let (mut registered, mut closing) = (false, false);
-    let mut grace: Option<Pin<Box<tokio::time::Sleep>>> = None;
     let result = std::future::poll_fn(|cx| {
         let polled = conn.as_mut().poll(cx);
         if closing || polled.is_ready() {
@@ -377,15 +384,8 @@ async fn connection<I, S, B, A>(
         }
         let close = match state.stage(&mut registered, cx.waker()) {
             Stage::Running => false,
-            Stage::LameDuck => state.protocol() == Protocol::Http2,
-            Stage::Draining => {
-                state.protocol() == Protocol::Http2
-                    || grace
-                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(state.shared().grace)))
-                        .as_mut()
-                        .poll(cx)
-                        .is_ready()
-            }
+            Stage::LameDuck | Stage::Draining => state.protocol() == Protocol::Http2,
+            Stage::GraceOver => true,
         };
         if !close {
             return polled;
