@@ -187,3 +187,31 @@ async fn lame_duck_tells_clients_to_move_while_still_accepting() {
     let (status, _) = fixture.wait();
     assert_eq!(status.code(), Some(0));
 }
+
+/// A WebSocket opened during the lame-duck window still upgrades and echoes: its `101`
+/// keeps `Connection: upgrade` (a `Connection: close` there would break the handshake).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_upgrades_during_the_lame_duck_window() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let fixture = Fixture::start(&["readiness_delay=4s", "drain=10s", "timeout=30s"]);
+    let addr = fixture.addr;
+    fixture.term();
+    eventually("responses carry Connection: close", || async {
+        get(addr, "/hello")
+            .await
+            .is_ok_and(|g| g.headers.get("connection").is_some())
+    })
+    .await;
+    let (mut ws, response) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .expect("the WebSocket handshake succeeds during the window");
+    assert_eq!(response.status(), 101);
+    ws.send(Message::text("ping")).await.expect("send");
+    let echo = ws.next().await.expect("echo").expect("echo");
+    assert_eq!(echo, Message::text("ping"));
+    drop(ws);
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+}

@@ -32,16 +32,19 @@ use crate::tracker::TrackGuard;
 /// Serves `service` (an `axum::Router`, or any tower service of hyper requests) on
 /// `listener` until the shutdown has drained it.
 ///
-/// - **Running** and **StoppingNewRequests** (for `readiness_delay`): accepts and serves
-///   normally; readiness (see `health_routes`) is already false in the second phase.
-/// - **DrainingConnections**: the listener is dropped, so new connects are refused (unless
-///   another process serves the same socket, as during an in-place upgrade); idle keep-alive
-///   connections close at once; a connection accepted but whose first request has not
-///   arrived yet gets up to [`FIRST_REQUEST_GRACE`] to send it (it is answered, with
-///   `Connection: close`), because closing a socket with a request unread resets it; HTTP/1
-///   responses carry `Connection: close`; HTTP/2 connections get GOAWAY and their open streams
-///   finish. Each connection holds an in-flight guard, so the drain ends the moment the last
-///   one closes.
+/// - **Running**: accepts and serves.
+/// - **StoppingNewRequests** (for `readiness_delay`): readiness (see `health_routes`) is
+///   false; still accepts and serves, and with [`lame_duck`](Serve::lame_duck) on (the
+///   default) tells clients to move: HTTP/1 responses carry `Connection: close`, HTTP/2
+///   connections get a graceful GOAWAY.
+/// - **DrainingConnections**: connections the kernel already queued are accepted, then the
+///   listener is dropped, so new connects are refused (unless another process serves the same
+///   socket, as during an in-place upgrade). A request in flight is answered with `Connection:
+///   close`; an HTTP/1 connection between two requests, or one that has not sent its first,
+///   gets [`request_grace`](Serve::request_grace) to send the next one (answered with
+///   `Connection: close`) and is closed after it, or at the end of the grace if it sends
+///   nothing; HTTP/2 connections get GOAWAY and every stream opened before it finishes. Each
+///   connection holds an in-flight guard, so the drain ends the moment the last one closes.
 /// - After the drain deadline (or a forced shutdown), connections still open are aborted;
 ///   their requests (method, path, age) are named in the report's `abandoned` list.
 ///
@@ -70,36 +73,14 @@ where
         service,
         shutdown: shutdown.clone(),
         config: None,
-        set: Overrides::default(),
+        set: Vec::new(),
         connect_info: false,
     }
 }
 
-/// The keys set with [`Serve`]'s methods, applied over the configuration.
-#[derive(Debug, Clone, Default)]
-struct Overrides {
-    late_requests: Option<LateRequests>,
-    retry_after: Option<Duration>,
-    request_grace: Option<Duration>,
-    lame_duck: Option<bool>,
-}
-
-impl Overrides {
-    fn apply(self, config: &mut HttpConfig) {
-        if let Some(v) = self.late_requests {
-            config.late_requests = v;
-        }
-        if let Some(v) = self.retry_after {
-            config.retry_after = v;
-        }
-        if let Some(v) = self.request_grace {
-            config.request_grace = v;
-        }
-        if let Some(v) = self.lame_duck {
-            config.lame_duck = v;
-        }
-    }
-}
+/// A key set with one of [`Serve`]'s methods, applied over the configuration read from the
+/// file and the environment (so each method names its field once, here and nowhere else).
+type Setter = Box<dyn FnOnce(&mut HttpConfig) + Send + Sync>;
 
 /// The future of [`serve`], with options. Await it (it implements [`IntoFuture`]).
 #[must_use = "a server does nothing unless awaited"]
@@ -108,7 +89,7 @@ pub struct Serve<L, S> {
     service: S,
     shutdown: Shutdown,
     config: Option<HttpConfig>,
-    set: Overrides,
+    set: Vec<Setter>,
     connect_info: bool,
 }
 
@@ -121,7 +102,7 @@ where
         f.debug_struct("Serve")
             .field("listener", &self.listener.local_addr().ok())
             .field("config", &self.config)
-            .field("set", &self.set)
+            .field("keys_set", &self.set.len())
             .finish_non_exhaustive()
     }
 }
@@ -140,13 +121,14 @@ where
     /// What to do with requests that arrive on a live connection during the drain
     /// (`[http] late_requests`).
     pub fn late_requests(mut self, late: LateRequests) -> Self {
-        self.set.late_requests = Some(late);
+        self.set.push(Box::new(move |c| c.late_requests = late));
         self
     }
 
     /// The `Retry-After` of refused requests (`[http] retry_after`).
     pub fn retry_after(mut self, retry_after: Duration) -> Self {
-        self.set.retry_after = Some(retry_after);
+        self.set
+            .push(Box::new(move |c| c.retry_after = retry_after));
         self
     }
 
@@ -155,7 +137,7 @@ where
     /// answered with `Connection: close`; a connection that sends nothing in that time is
     /// closed then. `Duration::ZERO` closes idle connections at once, as `axum::serve` does.
     pub fn request_grace(mut self, grace: Duration) -> Self {
-        self.set.request_grace = Some(grace);
+        self.set.push(Box::new(move |c| c.request_grace = grace));
         self
     }
 
@@ -164,7 +146,7 @@ where
     /// graceful GOAWAY, so clients that an L4 balancer pinned to this instance move before
     /// the listener closes.
     pub fn lame_duck(mut self, on: bool) -> Self {
-        self.set.lame_duck = Some(on);
+        self.set.push(Box::new(move |c| c.lame_duck = on));
         self
     }
 
@@ -263,7 +245,9 @@ where
         None => HttpConfig::from_config(shutdown.config())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
     };
-    set.apply(&mut config);
+    for setter in set {
+        setter(&mut config);
+    }
     let service = prepared(service);
     let registry = Arc::new(Registry::default());
     let weak = Arc::downgrade(&registry);
@@ -329,9 +313,17 @@ where
     registry.wake_all();
     tracing::info!(target: "graceful::http", addr = ?local, connections = tasks.len(), "listener closed; draining connections");
 
+    // One timer for every connection: at the end of the grace, those still silent close.
+    let grace = tokio::time::sleep(shared.grace);
+    tokio::pin!(grace);
     loop {
         tokio::select! {
             joined = tasks.join_next() => if joined.is_none() { break },
+            _ = &mut grace, if shared.stage() == Stage::Draining => {
+                shared.enter(Stage::GraceOver);
+                registry.wake_all();
+                tracing::debug!(target: "graceful::http", addr = ?local, connections = tasks.len(), "request grace over; closing silent connections");
+            }
             _ = reached(&mut phase, |p| p > Phase::DrainingConnections) => {
                 let left = tasks.len();
                 abort.cancel();
@@ -354,11 +346,11 @@ where
 ///   GOAWAY, a PING, then the final GOAWAY naming the last stream received; every stream
 ///   opened before it is answered;
 /// - an HTTP/1 connection answers its next request with `Connection: close` (see
-///   `DrainFuture`), and hyper closes it after that response. Once draining, a connection
-///   that sends nothing within the grace (a connection that has not sent a request yet
-///   too: its protocol is not known) gets hyper's graceful shutdown then, which closes it if
-///   idle, or after the request it is reading. The connection is polled before the close,
-///   so bytes already received are read as a request, not reset.
+///   `DrainFuture`), and hyper closes it after that response. A connection still open when
+///   the grace is over (`Stage::GraceOver`: it sent nothing since the drain started, or has
+///   not sent a request at all, so its protocol is not known) gets hyper's graceful shutdown
+///   then, which closes it if idle, or after the request it is reading. The connection is
+///   polled before the close, so bytes already received are read as a request, not reset.
 async fn connection<I, S, B, A>(
     mut io: I,
     state: Arc<ConnState>,
@@ -385,7 +377,6 @@ async fn connection<I, S, B, A>(
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(conn);
     let (mut registered, mut closing) = (false, false);
-    let mut grace: Option<Pin<Box<tokio::time::Sleep>>> = None;
     let result = std::future::poll_fn(|cx| {
         let polled = conn.as_mut().poll(cx);
         if closing || polled.is_ready() {
@@ -393,15 +384,8 @@ async fn connection<I, S, B, A>(
         }
         let close = match state.stage(&mut registered, cx.waker()) {
             Stage::Running => false,
-            Stage::LameDuck => state.protocol() == Protocol::Http2,
-            Stage::Draining => {
-                state.protocol() == Protocol::Http2
-                    || grace
-                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(state.shared().grace)))
-                        .as_mut()
-                        .poll(cx)
-                        .is_ready()
-            }
+            Stage::LameDuck | Stage::Draining => state.protocol() == Protocol::Http2,
+            Stage::GraceOver => true,
         };
         if !close {
             return polled;

@@ -16,8 +16,12 @@ pub(crate) enum Stage {
     /// The lame-duck window (`readiness_delay`, when `lame_duck` is on): still accepting,
     /// but each HTTP/1 response carries `Connection: close` and HTTP/2 connections get GOAWAY.
     LameDuck = 1,
-    /// The listener is closed (the phase reached `DrainingConnections`).
+    /// The listener is closed (the phase reached `DrainingConnections`); connections have
+    /// the request grace to send their next request.
     Draining = 2,
+    /// The request grace is over: connections that are still open close (after the request
+    /// they are reading, if any).
+    GraceOver = 3,
 }
 
 /// Settings and state of one `serve`, shared by its connections.
@@ -51,14 +55,15 @@ impl Shared {
         match self.stage.load(Ordering::Acquire) {
             0 => Stage::Running,
             1 => Stage::LameDuck,
-            _ => Stage::Draining,
+            2 => Stage::Draining,
+            _ => Stage::GraceOver,
         }
     }
 
     /// Whether the listener is closed.
     #[inline]
     pub(crate) fn is_draining(&self) -> bool {
-        self.stage() == Stage::Draining
+        self.stage() >= Stage::Draining
     }
 
     /// Whether an HTTP/1 response should close its connection (lame duck or draining).
