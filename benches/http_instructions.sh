@@ -65,7 +65,7 @@ trap cleanup EXIT
 run() {
   local name=$1 mode=$2; shift 2
   local log="$out/$name.stdout" cg="$out/$name.callgrind"
-  valgrind --tool=callgrind --callgrind-out-file="$cg" "$bin" routes=hello "$@" \
+  env "${envs[@]}" valgrind --tool=callgrind --callgrind-out-file="$cg" "$bin" routes=hello "$@" \
     >"$log" 2>"$out/$name.valgrind" &
   local pid=$!
   pids+=("$pid")
@@ -103,10 +103,14 @@ declare -A per
 # graceful+Track: `Track::new(router, &shutdown)`, one wrapper around the whole router.
 # graceful+Router::layer(TrackLayer): one per route; axum then also boxes every response body
 # again, which any layer changing the body type costs under `Router::layer`.
-for server in axum graceful graceful+Track "graceful+Router::layer(TrackLayer)"; do
+# graceful,lame_duck=false: the same server with `[http] lame_duck` off (it changes no
+# instruction of a request outside the lame-duck window; this row shows it).
+for server in axum graceful graceful,lame_duck=false graceful+Track "graceful+Router::layer(TrackLayer)"; do
+  envs=(GRACEFUL_HTTP_LAME_DUCK=true)
   case $server in
     axum) args=(server=axum) ;;
     graceful) args=(server=graceful) ;;
+    graceful,lame_duck=false) args=(server=graceful); envs=(GRACEFUL_HTTP_LAME_DUCK=false) ;;
     graceful+Track) args=(server=graceful track=router) ;;
     *) args=(server=graceful track=1) ;;
   esac

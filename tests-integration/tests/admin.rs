@@ -1002,6 +1002,69 @@ fn slow_loris_clients_cannot_starve_the_probes() {
     );
 }
 
+/// 200 clients at once, each with a new connection and one `GET /status`, against 32 slots
+/// (16 per peer: they all come from 127.0.0.1): every request that arrived gets a response,
+/// `200`, or `503` with `Retry-After` when no slot was free. Three rounds.
+#[test]
+fn a_burst_past_the_connection_limit_answers_every_request() {
+    const CLIENTS: usize = 200;
+    let f = Options::new()
+        .env("GRACEFUL_ADMIN_API_KEY", FULL_KEY)
+        .env("GRACEFUL_ADMIN_MAX_CONNECTIONS", "32")
+        .start();
+    let addr = f.addr;
+    let mut answered = std::collections::BTreeMap::new();
+    for round in 0..3 {
+        let start = std::sync::Arc::new(std::sync::Barrier::new(CLIENTS));
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|_| {
+                let start = start.clone();
+                std::thread::spawn(move || -> Result<(u16, Option<String>), String> {
+                    let mut s = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
+                    s.set_read_timeout(Some(PATIENCE)).map_err(|e| e.to_string())?;
+                    let req = format!(
+                        "GET /status HTTP/1.1\r\nHost: admin\r\nX-API-Key: {FULL_KEY}\r\nConnection: close\r\n\r\n"
+                    );
+                    start.wait();
+                    s.write_all(req.as_bytes())
+                        .map_err(|e| format!("write: {e}"))?;
+                    let mut raw = Vec::new();
+                    let read = s.read_to_end(&mut raw);
+                    if !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+                        return Err(format!("no response ({read:?}, {} bytes)", raw.len()));
+                    }
+                    let r = parse_response(&raw);
+                    Ok((r.status, r.header("retry-after").map(str::to_string)))
+                })
+            })
+            .collect();
+        for c in clients {
+            let outcome = c.join().expect("client thread");
+            let key = match outcome {
+                Ok((200, _)) => "200".to_string(),
+                Ok((503, Some(_))) => "503 with Retry-After".to_string(),
+                Ok((status, retry)) => format!("{status} (Retry-After {retry:?})"),
+                Err(e) => e,
+            };
+            *answered.entry(key).or_insert(0usize) += 1;
+        }
+        eprintln!("after round {round}: {answered:?}");
+    }
+    let served = answered.get("200").copied().unwrap_or(0);
+    let busy = answered.get("503 with Retry-After").copied().unwrap_or(0);
+    assert_eq!(
+        served + busy,
+        3 * CLIENTS,
+        "every request gets 200, or 503 with Retry-After: {answered:#?}"
+    );
+    assert!(served > 0, "some requests are served: {answered:#?}");
+    // The listener is still in order afterwards.
+    assert_eq!(
+        f.get("/status", Some(FULL_KEY)).envelope(true)["state"],
+        "RUNNING"
+    );
+}
+
 #[test]
 fn post_shutdown_is_accepted_once_then_reports_progress() {
     let state = tempfile::tempdir().expect("state dir");

@@ -1,9 +1,14 @@
 //! A rolling restart behind a real load balancer loses no request.
 //!
 //! HAProxy on 127.0.0.1 balances three fixture instances and health-checks
-//! `/health/ready`. A bounded load generator (keep-alive and new connections) runs while
-//! each instance in turn gets SIGTERM, drains, exits 0 and is started again on its port.
-//! Zero failed requests. Needs the `haproxy` binary: `.ci/run` installs it.
+//! `/health/ready`. Load runs while each instance in turn gets SIGTERM, drains, exits 0 and
+//! is started again on its port. Zero failed requests, twice:
+//! - HAProxy in `mode http` with a load generator of keep-alive and new connections;
+//! - HAProxy in `mode tcp`, which forwards connections as a Kubernetes Service does and
+//!   cannot retry a request, with clients that never retry either (`common_http::noretry`,
+//!   HTTP/1.1 and h2c).
+//!
+//! Needs the `haproxy` binary: `.ci/run` installs it.
 //!
 //! Run: `cargo test -p graceful-tests-integration --features axum --test rolling_restart -- --ignored`
 
@@ -37,7 +42,8 @@ impl Drop for Haproxy {
 }
 
 impl Haproxy {
-    fn start(dir: &Path, port: u16, backends: &[u16]) -> Haproxy {
+    /// `mode` is `http` or `tcp`.
+    fn start(dir: &Path, port: u16, backends: &[u16], mode: &str) -> Haproxy {
         let socket = dir.join("admin.sock");
         let mut servers = String::new();
         for (i, p) in backends.iter().enumerate() {
@@ -51,7 +57,7 @@ impl Haproxy {
              \x20   maxconn 4096\n\
              \x20   stats socket {sock} mode 600 level admin\n\
              defaults\n\
-             \x20   mode http\n\
+             \x20   mode {mode}\n\
              \x20   timeout connect 2s\n\
              \x20   timeout client 30s\n\
              \x20   timeout server 30s\n\
@@ -148,7 +154,7 @@ async fn rolling_restart_behind_haproxy_loses_no_request() {
     let mut instances: Vec<Option<Fixture>> = (0..3).map(|i| Some(instance(0, i))).collect();
     let ports: Vec<u16> = instances.iter().flatten().map(|f| f.addr.port()).collect();
     let lb_port = free_port();
-    let lb = Haproxy::start(dir.path(), lb_port, &ports);
+    let lb = Haproxy::start(dir.path(), lb_port, &ports, "http");
     let lb_addr: std::net::SocketAddr = ([127, 0, 0, 1], lb_port).into();
     eventually("haproxy sees three UP instances", || async { lb.all_up(3) }).await;
     eventually("haproxy answers", || async {
@@ -204,35 +210,8 @@ async fn rolling_restart_behind_haproxy_loses_no_request() {
         }));
     }
 
-    for i in 0..instances.len() {
-        // Let traffic flow to every instance for a moment before each restart.
-        let before = counts.ok.load(Ordering::Relaxed);
-        eventually("traffic flows", || {
-            let c = counts.clone();
-            async move { c.ok.load(Ordering::Relaxed) > before + 500 }
-        })
-        .await;
-        let old = instances[i].take().expect("running");
-        old.term();
-        let (status, report) = old.wait();
-        assert_eq!(
-            status.code(),
-            Some(0),
-            "instance {i} exited badly: {report}"
-        );
-        assert_eq!(report["result"], "completed", "{report}");
-        instances[i] = Some(instance(ports[i], i));
-        eventually("haproxy sees the restarted instance UP", || async {
-            lb.all_up(3)
-        })
-        .await;
-    }
-    let before = counts.ok.load(Ordering::Relaxed);
-    eventually("traffic flows after the last restart", || {
-        let c = counts.clone();
-        async move { c.ok.load(Ordering::Relaxed) > before + 500 }
-    })
-    .await;
+    let ok = || counts.ok.load(Ordering::Relaxed);
+    restart_each(&mut instances, &ports, &lb, ok).await;
     stop.store(true, Ordering::Relaxed);
     let mut errors = Vec::new();
     for w in workers {
@@ -248,4 +227,91 @@ async fn rolling_restart_behind_haproxy_loses_no_request() {
         "failed requests: {:?}",
         &errors[..errors.len().min(20)]
     );
+}
+
+/// Restarts each instance in turn (SIGTERM, exit 0 with a completed report, the same port
+/// again, HAProxy sees it UP), letting `progress` grow by 500 before each restart and after
+/// the last.
+async fn restart_each(
+    instances: &mut [Option<Fixture>],
+    ports: &[u16],
+    lb: &Haproxy,
+    progress: impl Fn() -> u64,
+) {
+    let flows = |before: u64| {
+        let p = &progress;
+        async move { eventually("traffic flows", || async { p() > before + 500 }).await }
+    };
+    for i in 0..instances.len() {
+        flows(progress()).await;
+        let old = instances[i].take().expect("running");
+        old.term();
+        let (status, report) = old.wait();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "instance {i} exited badly: {report}"
+        );
+        assert_eq!(report["result"], "completed", "{report}");
+        instances[i] = Some(instance(ports[i], i));
+        eventually("haproxy sees the restarted instance UP", || async {
+            lb.all_up(instances.len())
+        })
+        .await;
+    }
+    flows(progress()).await;
+}
+
+/// Behind an L4 balancer (HAProxy `mode tcp`: it forwards connections and cannot retry a
+/// request), clients that never retry (HTTP/1.1 keep-alive and h2c, one request at a time
+/// per connection, never resent) see no failure across a rolling restart: during
+/// `readiness_delay` the instance tells them to reconnect (`Connection: close`, GOAWAY), and
+/// HAProxy sends the new connections elsewhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs haproxy: apt-get install haproxy (.ci/run installs it)"]
+async fn rolling_restart_behind_l4_haproxy_loses_nothing_with_non_retrying_clients() {
+    use common_http::noretry::{Load, Plan, Proto};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut instances: Vec<Option<Fixture>> = (0..3).map(|i| Some(instance(0, i))).collect();
+    let ports: Vec<u16> = instances.iter().flatten().map(|f| f.addr.port()).collect();
+    let lb_port = free_port();
+    let lb = Haproxy::start(dir.path(), lb_port, &ports, "tcp");
+    let lb_addr: std::net::SocketAddr = ([127, 0, 0, 1], lb_port).into();
+    eventually("haproxy sees three UP instances", || async { lb.all_up(3) }).await;
+    eventually("haproxy answers", || async {
+        get(lb_addr, "/hello").await.is_ok_and(|g| g.status == 200)
+    })
+    .await;
+
+    let plan = |proto, connections, path| Plan {
+        addr: lb_addr,
+        proto,
+        connections,
+        path,
+        pause: std::time::Duration::ZERO,
+        stop_when_refused: false,
+    };
+    let loads = [
+        Load::start(plan(Proto::Http1, 8, "/hello")),
+        Load::start(plan(Proto::Http1, 4, "/slow?ms=20")),
+        Load::start(plan(Proto::Http2, 4, "/hello")),
+    ];
+    let tallies: Vec<_> = loads.iter().map(|l| l.tally.clone()).collect();
+    let answered = || tallies.iter().map(|t| t.get(&t.answered)).sum::<u64>();
+    restart_each(&mut instances, &ports, &lb, answered).await;
+    let mut failures = Vec::new();
+    for (name, load) in ["http1 /hello", "http1 /slow", "h2c /hello"]
+        .iter()
+        .zip(loads)
+    {
+        let t = load.stop().await;
+        eprintln!("rolling restart, HAProxy mode tcp, {name}: {}", t.summary());
+        if t.get(&t.lost) + t.get(&t.dropped) + t.get(&t.refused) > 0 {
+            failures.push(format!("{name}: {}; {:?}", t.summary(), t.errors()));
+        }
+    }
+    let total = answered();
+    assert!(total >= 2000, "thousands of requests: {total}");
+    assert!(failures.is_empty(), "failed requests: {failures:#?}");
 }

@@ -45,7 +45,8 @@ pub struct AdminConfig {
     /// Connections served at once (default 32); more are answered 503 and closed.
     pub max_connections: Setting<usize>,
     /// Connections one peer (IP address) may hold at once (default: half of
-    /// `max_connections`); past it, that peer's longest-waiting connection is closed.
+    /// `max_connections`); past it, that peer's longest-waiting connection with nothing unread
+    /// gives its slot up (answered 503 and closed).
     pub max_connections_per_peer: Setting<Option<usize>>,
     /// How long a client may take to send its request headers (default 2s).
     pub header_timeout: Setting<Duration>,
@@ -191,7 +192,7 @@ impl AdminConfig {
             Key {
                 name: "max_connections_per_peer",
                 env: Some("GRACEFUL_ADMIN_MAX_CONNECTIONS_PER_PEER"),
-                doc: "connections one peer may hold (unset: half of `max_connections`); past it, its longest-waiting one is closed",
+                doc: "connections one peer may hold (unset: half of `max_connections`); past it, its longest-waiting one with nothing unread is answered 503 and closed",
                 read: |c, input, source| {
                     let n = value::positive_count(input)?;
                     c.max_connections_per_peer.set(Some(n), source);

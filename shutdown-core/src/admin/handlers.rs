@@ -7,6 +7,7 @@ use super::envelope::{self, ApiError, Body};
 use super::report::PreviousShutdown;
 use super::state::State;
 use crate::phase::Phase;
+use crate::readiness::Readiness;
 use crate::shutdown::Shutdown;
 
 /// The phase as operators should see it: a shutdown that was requested but whose engine has
@@ -27,15 +28,33 @@ pub(crate) fn live(shutdown: &Shutdown, id: &str) -> Response<Body> {
     )
 }
 
+/// Readiness as a probe of this listener must see it. Once this process handed over to a
+/// successor that said it is ready (an in-place upgrade), the listener belongs to the
+/// successor, and so does the answer: ready, with the successor's pid. Otherwise this
+/// process's own.
+fn readiness(shutdown: &Shutdown) -> (Readiness, Option<u32>) {
+    match super::handover::successor(shutdown) {
+        Some(pid) => (
+            Readiness {
+                ready: true,
+                reasons: Vec::new(),
+            },
+            Some(pid),
+        ),
+        None => (shutdown.readiness(), None),
+    }
+}
+
 /// `GET /health/ready`.
 pub(crate) fn ready(shutdown: &Shutdown, id: &str) -> Result<Response<Body>, ApiError> {
     // Read once, so the body and the status code agree.
-    let (phase, r) = (phase_of(shutdown), shutdown.readiness());
+    let (phase, (r, successor)) = (phase_of(shutdown), readiness(shutdown));
     let data = json!({
         "ready": r.ready,
         "phase": phase,
         "state": phase.state(),
         "reasons": r.reasons,
+        "handed_over_to": successor,
     });
     if r.ready {
         Ok(envelope::ok(StatusCode::OK, data, id))
@@ -49,12 +68,13 @@ pub(crate) fn ready(shutdown: &Shutdown, id: &str) -> Result<Response<Body>, Api
 /// still takes traffic).
 pub(crate) fn health(state: &State, id: &str) -> Result<Response<Body>, ApiError> {
     let shutdown = &state.shutdown;
-    let (phase, r) = (phase_of(shutdown), shutdown.readiness());
+    let (phase, (r, successor)) = (phase_of(shutdown), readiness(shutdown));
     let degraded = super::load::degraded(&state.config, &state.cpu);
     let data = json!({
         "live": true,
         "ready": r.ready,
         "reasons": r.reasons,
+        "handed_over_to": successor,
         "health": if degraded.is_empty() { "ok" } else { "degraded" },
         "degraded": degraded,
         "phase": phase,

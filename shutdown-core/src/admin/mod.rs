@@ -15,7 +15,7 @@
 //! | route (default path) | method | scope | answers |
 //! |---|---|---|---|
 //! | `/health/live` | GET | — | 200 while the process runs |
-//! | `/health/ready` | GET | — | 200 when [`Shutdown::readiness`](crate::Shutdown::readiness) says ready; 503 while start-up runs, while a [`not_ready`](crate::Shutdown::not_ready) hold is held and from the first moment of shutdown, with the `reasons` |
+//! | `/health/ready` | GET | — | 200 when [`Shutdown::readiness`](crate::Shutdown::readiness) says ready; 503 while start-up runs, while a [`not_ready`](crate::Shutdown::not_ready) hold is held and from the first moment of shutdown, with the `reasons`; 200 with `handed_over_to` (the successor's pid) once an in-place upgrade's successor is ready |
 //! | `/health` | GET | — | both, plus each resource's state (503 whenever `/health/ready` is) |
 //! | `/status` | GET | `read` | `status` (`RUNNING`/`STOPPING`/`STOPPED`), phase, uptime, in-flight work, the application's active operations, what was recovered at start, resources, progress, previous shutdown |
 //! | `/overview` | GET | `read` | status, health, process, the configuration's summary and the previous shutdown at once |
@@ -45,20 +45,32 @@
 //! `header_timeout` (default 2 s) and its body within `body_timeout`; bodies over `body_limit`
 //! get 413.
 //!
-//! Nobody can starve the probes: at most `max_connections` connections are open at once, and
-//! when a new one arrives at the limit, the connection that has waited longest (an idle
-//! keep-alive connection, or a client still trickling its request head) is closed to make
-//! room. One peer (IP address) holds at most `max_connections_per_peer` (default half of
-//! `max_connections`); past that, its own longest-waiting connection makes room. A client
-//! without a key can only hold waiting connections (every route it may call answers at once),
-//! so only when every slot is busy answering (event streams, slow request bodies of a key
-//! holder) is a newcomer answered 503 and closed.
+//! Nobody can starve the probes, and every request that arrives is answered: at most
+//! `max_connections` connections hold a slot at once, and when a new one arrives at the limit,
+//! the connection that has waited longest (one that has sent nothing yet, a client still
+//! trickling its request head, an idle keep-alive connection) gives its slot up, unless
+//! something it sent is still unread (a request that arrived is read and answered). One peer
+//! (IP address) holds at most `max_connections_per_peer` (default half of `max_connections`);
+//! past that, its own longest-waiting connection makes room. A connection that gives its slot
+//! up, and a newcomer for which none can be freed, is answered 503 with `Retry-After` and
+//! `Connection: close`, never just closed. A client without a key can only hold waiting
+//! connections (every route it may call answers at once), so idle keep-alive and slow-loris
+//! clients cannot keep a probe out.
+//!
+//! # In-place upgrades
+//!
+//! With feature `upgrade`, the admin listener is handed to the successor like the service's
+//! own, and exactly one process accepts on it at a time: the old one until the successor says
+//! it is ready, the successor from then on. What the old process accepted before that moment
+//! it answers with `Connection: close`, and its probes answer as the successor does (ready,
+//! with `handed_over_to`), so a probe never sees an upgrade as a failure.
 
 pub mod auth;
 pub mod config;
 mod config_json;
 mod envelope;
 mod handlers;
+mod handover;
 mod load;
 mod operations;
 mod process;
@@ -67,6 +79,7 @@ mod report;
 pub mod route;
 mod router;
 mod server;
+mod slots;
 mod sse;
 mod state;
 mod stop;

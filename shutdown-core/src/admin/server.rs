@@ -1,44 +1,72 @@
-//! The admin listener: its own socket, header and body deadlines, and a connection table that
-//! nobody can fill to starve the probes.
+//! The admin listener: its own socket, header and body deadlines, a connection table that
+//! nobody can fill to starve the probes (see [`slots`](super::slots)), and an answer for every
+//! request, even one it has no room for.
 //!
-//! Every open connection holds one of `max_connections` slots and is either *busy* (a
-//! request is being answered, an event stream is open) or *waiting* (reading a request head,
-//! or an idle keep-alive connection). A client without a key can only ever hold waiting
-//! connections: every route it may call answers at once. So when a new connection arrives
-//! and the table is full, the connection that has been waiting longest gives its slot up and
-//! is closed; only when every slot is busy is the newcomer refused (503). A peer (IP address)
-//! holds at most `max_connections_per_peer` slots; past that its own longest-waiting
-//! connection makes room. A probe therefore always gets a slot, whatever idle keep-alive or
-//! slow-loris clients do, and slow clients are also cut by `header_timeout`.
+//! A connection that arrives when no slot can be freed, or that gives its slot up to a
+//! newcomer, is answered `503 Service Unavailable` with `Retry-After` and
+//! `Connection: close`. The answer is written at once (the request may still be on its way:
+//! a client reads it after sending), then the sending side is shut and whatever the client
+//! still sends is read and discarded until it closes, for at most `header_timeout`, so that
+//! the close never resets the connection under the answer. Slow clients are cut by
+//! `header_timeout` and `body_timeout` as well.
+//!
+//! During an in-place upgrade the listener is shared by two processes; which one accepts is
+//! [`handover`](super::handover)'s rule: the successor from the moment it is ready, the old
+//! process until then. What the old process already accepted it answers with
+//! `Connection: close`.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
+use http::{HeaderValue, header};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::sync::Semaphore;
 
 use super::envelope::{self, Body};
+use super::handover;
 use super::router;
+use super::slots::{Busy, Slot, Slots};
 use super::state::State;
 
-/// Accepts connections until the task is aborted (or the runtime ends with the process).
+/// Connections being answered `503` at once (each for at most `header_timeout`); past this
+/// many, a connection with no slot is closed unanswered.
+const MAX_ANSWERING: usize = 1024;
+
+/// Accepts connections until the process hands the listener over to an upgrade's successor,
+/// or the task is aborted (or the runtime ends with the process).
 pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
+    if !handover::ours(&state.shutdown).await {
+        return;
+    }
     let slots = Arc::new(Slots::new(
         state.config.max_connections.value,
         state.config.per_peer_limit(),
     ));
+    let answering = Arc::new(Semaphore::new(MAX_ANSWERING));
     let header_timeout = state.config.header_timeout.value;
+    let handed_over = handover::handed_over(&state.shutdown);
+    tokio::pin!(handed_over);
     loop {
-        let (stream, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            biased;
+            () = &mut handed_over => {
+                // The successor accepts on the same socket; nothing queued is lost.
+                tracing::info!(target: "graceful::admin", "the successor is ready: its admin API answers on this listener from now on");
+                return;
+            }
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
             Ok(c) => c,
             Err(e) => {
                 // EMFILE and friends: back off instead of spinning.
@@ -47,8 +75,15 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
                 continue;
             }
         };
-        let Some(slot) = slots.admit(peer.ip()) else {
-            tokio::spawn(refuse(stream));
+        let (stream, socket) = match second_handle(stream) {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::warn!(target: "graceful::admin", %peer, "cannot keep a second handle on an admin connection: {e}");
+                continue;
+            }
+        };
+        let Some(slot) = slots.admit(peer.ip(), socket) else {
+            answer_busy(stream, header_timeout, &answering);
             continue;
         };
         tokio::spawn(connection(
@@ -57,36 +92,58 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
             slot,
             state.clone(),
             header_timeout,
+            answering.clone(),
         ));
         // Let the new connection read the request that is usually already waiting in its
-        // socket before the next accept can make it the oldest waiting one.
+        // socket before the next accept looks for room.
         tokio::task::yield_now().await;
     }
 }
 
-/// Serves one connection until it ends or is closed to make room.
+/// The connection, and a second handle on its socket for the connection table.
+fn second_handle(stream: TcpStream) -> std::io::Result<(TcpStream, std::net::TcpStream)> {
+    // `into_std` keeps the socket non-blocking; the copy shares that.
+    let socket = stream.into_std()?;
+    let copy = socket.try_clone()?;
+    Ok((TcpStream::from_std(socket)?, copy))
+}
+
+/// Serves one connection until it ends or gives its slot up (then answers it `503`).
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
-    slot: Slot,
+    mut slot: Slot,
     state: Arc<State>,
     header_timeout: Duration,
+    answering: Arc<Semaphore>,
 ) {
     let _ = stream.set_nodelay(true);
-    let evicted = slot.evicted.clone();
+    let evicted = slot.evicted();
+    // Set when hyper itself answered a request that came after the slot was given up.
+    let refused_in_band = Arc::new(AtomicBool::new(false));
+    let refused = refused_in_band.clone();
     let slot = Arc::new(slot);
     let service = service_fn(move |req| {
         let state = state.clone();
         let busy = slot.busy();
+        if busy.is_none() {
+            refused.store(true, Ordering::Release);
+        }
         async move {
             let Some(busy) = busy else {
-                // Closed to make room between its request and now: act on nothing.
-                let refused = envelope::error(&envelope::too_many_connections(), "closed");
+                let mut r = envelope::error(&envelope::too_many_connections(), "closed");
+                busy_headers(r.headers_mut());
                 return Ok::<_, std::convert::Infallible>(
-                    refused.map(|body| Guarded { body, _busy: None }),
+                    r.map(|body| Guarded { body, _busy: None }),
                 );
             };
-            let response = router::handle(state, req, peer).await;
+            let mut response = router::handle(state.clone(), req, peer).await;
+            if handover::successor(&state.shutdown).is_some() {
+                // Handed over: the next request belongs on a new connection, to the successor.
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             Ok(response.map(|body| Guarded {
                 body,
                 _busy: Some(busy),
@@ -98,152 +155,70 @@ async fn connection(
         .header_read_timeout(header_timeout)
         .max_buf_size(16 * 1024)
         .serve_connection(TokioIo::new(stream), service);
-    tokio::select! {
-        biased;
-        () = evicted.notified() => {
-            tracing::debug!(target: "graceful::admin", %peer, "waiting admin connection closed to make room");
+    // Until hyper itself answers a request that came after the slot was given up (then the
+    // connection ends with that answer), giving the slot up ends hyper's part first: `conn` is
+    // dropped, its handle closed, before the connection is answered on the table's handle.
+    let mut conn = Box::pin(conn);
+    let mut evicted = Some(evicted);
+    let gave_up = std::future::poll_fn(|cx| {
+        if !refused_in_band.load(Ordering::Acquire)
+            && let Some(rx) = evicted.as_mut()
+            && let Poll::Ready(told) = Pin::new(rx).poll(cx)
+        {
+            evicted = None;
+            if let Ok(socket) = told {
+                return Poll::Ready(Some(socket));
+            }
         }
-        r = conn => if let Err(e) = r {
-            tracing::debug!(target: "graceful::admin", %peer, "admin connection ended: {e}");
-        },
+        conn.as_mut().poll(cx).map(|r| {
+            if let Err(e) = r {
+                tracing::debug!(target: "graceful::admin", %peer, "admin connection ended: {e}");
+            }
+            None
+        })
+    })
+    .await;
+    drop(conn);
+    let Some(socket) = gave_up else { return };
+    tracing::debug!(target: "graceful::admin", %peer, "waiting admin connection gave its slot up");
+    match TcpStream::from_std(socket) {
+        Ok(stream) => answer_busy(stream, header_timeout, &answering),
+        Err(e) => {
+            tracing::debug!(target: "graceful::admin", %peer, "cannot answer an admin connection: {e}")
+        }
     }
 }
 
-/// Over the connection limit with every slot busy: answer 503 at once and close, bounded in
-/// time.
-async fn refuse(mut stream: TcpStream) {
-    let bytes = envelope::busy_bytes();
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        let _ = stream.write_all(&bytes).await;
-        let _ = stream.shutdown().await;
-    })
-    .await;
+/// `Retry-After` and `Connection: close` on an in-band `503` for a connection without a slot.
+fn busy_headers(headers: &mut http::HeaderMap) {
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+}
+
+/// Answers a connection that has no slot `503` with `Retry-After` and closes it, on its own
+/// task, bounded by `linger` (see the module docs).
+fn answer_busy(mut stream: TcpStream, linger: Duration, answering: &Arc<Semaphore>) {
+    let Ok(permit) = answering.clone().try_acquire_owned() else {
+        tracing::warn!(target: "graceful::admin", "{MAX_ANSWERING} connections are already being answered 503; closing one unanswered");
+        return;
+    };
+    tokio::spawn(async move {
+        let _permit = permit;
+        let bytes = envelope::busy_bytes();
+        let _ = tokio::time::timeout(linger, async {
+            stream.write_all(&bytes).await?;
+            stream.shutdown().await?;
+            let mut sink = [0u8; 1024];
+            while stream.read(&mut sink).await? > 0 {}
+            Ok::<_, std::io::Error>(())
+        })
+        .await;
+    });
 }
 
 /// `true` when binding `addr` exposes the listener beyond this machine.
 pub(crate) fn is_exposed(addr: SocketAddr) -> bool {
     !addr.ip().is_loopback()
-}
-
-/// The connection table.
-struct Slots {
-    max: usize,
-    per_peer: usize,
-    table: Mutex<Table>,
-}
-
-#[derive(Default)]
-struct Table {
-    next_id: u64,
-    open: HashMap<u64, Open>,
-}
-
-struct Open {
-    peer: IpAddr,
-    /// Requests (or streams) being answered on this connection.
-    busy: usize,
-    /// Since when it has been waiting (accepted, or its last response finished).
-    waiting_since: Instant,
-    evict: Arc<Notify>,
-}
-
-impl Slots {
-    fn new(max: usize, per_peer: usize) -> Self {
-        Slots {
-            max: max.max(1),
-            per_peer: per_peer.clamp(1, max.max(1)),
-            table: Mutex::new(Table::default()),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
-        crate::sync::lock(&self.table)
-    }
-
-    /// A slot for a new connection from `peer`, closing the longest-waiting connection (of
-    /// this peer when it is at its share, else of anyone) when needed; `None` when every
-    /// candidate is busy.
-    fn admit(self: &Arc<Self>, peer: IpAddr) -> Option<Slot> {
-        let mut t = self.lock();
-        let of_peer = t.open.values().filter(|o| o.peer == peer).count();
-        if of_peer >= self.per_peer {
-            t.evict_oldest_waiting(Some(peer))?;
-        } else if t.open.len() >= self.max {
-            t.evict_oldest_waiting(None)?;
-        }
-        let id = t.next_id;
-        t.next_id += 1;
-        let evict = Arc::new(Notify::new());
-        t.open.insert(
-            id,
-            Open {
-                peer,
-                busy: 0,
-                waiting_since: Instant::now(),
-                evict: evict.clone(),
-            },
-        );
-        Some(Slot {
-            slots: self.clone(),
-            id,
-            evicted: evict,
-        })
-    }
-}
-
-impl Table {
-    fn evict_oldest_waiting(&mut self, peer: Option<IpAddr>) -> Option<()> {
-        let (&id, _) = self
-            .open
-            .iter()
-            .filter(|(_, o)| o.busy == 0 && peer.is_none_or(|p| o.peer == p))
-            .min_by_key(|(_, o)| o.waiting_since)?;
-        let gone = self.open.remove(&id)?;
-        gone.evict.notify_one();
-        Some(())
-    }
-}
-
-/// One connection's place in the table; given back when the connection ends.
-struct Slot {
-    slots: Arc<Slots>,
-    id: u64,
-    evicted: Arc<Notify>,
-}
-
-impl Slot {
-    /// Marks a request as being answered; `None` when the connection was already closed to
-    /// make room.
-    fn busy(&self) -> Option<Busy> {
-        let mut t = self.slots.lock();
-        let open = t.open.get_mut(&self.id)?;
-        open.busy += 1;
-        Some(Busy {
-            slots: self.slots.clone(),
-            id: self.id,
-        })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.slots.lock().open.remove(&self.id);
-    }
-}
-
-/// A request being answered; dropped when its response body has been sent (or dropped).
-struct Busy {
-    slots: Arc<Slots>,
-    id: u64,
-}
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        if let Some(open) = self.slots.lock().open.get_mut(&self.id) {
-            open.busy = open.busy.saturating_sub(1);
-            open.waiting_since = Instant::now();
-        }
-    }
 }
 
 /// A response body that keeps its connection busy until it is finished.
@@ -269,41 +244,5 @@ impl http_body::Body for Guarded {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.body.size_hint()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const A: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
-    const B: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
-
-    #[test]
-    fn the_longest_waiting_connection_makes_room() {
-        let slots = Arc::new(Slots::new(2, 2));
-        let first = slots.admit(A).expect("slot");
-        let second = slots.admit(A).expect("slot");
-        let third = slots.admit(A).expect("the oldest waiting one makes room");
-        assert!(!slots.lock().open.contains_key(&first.id), "first evicted");
-        assert!(
-            first.busy().is_none(),
-            "an evicted connection acts on nothing"
-        );
-        let _b2 = second.busy().expect("busy");
-        let _b3 = third.busy().expect("busy");
-        assert!(slots.admit(A).is_none(), "every slot busy: refused");
-    }
-
-    #[test]
-    fn a_peer_holds_at_most_its_share() {
-        let slots = Arc::new(Slots::new(4, 2));
-        let a1 = slots.admit(A).expect("slot");
-        let _a2 = slots.admit(A).expect("slot");
-        let _a3 = slots.admit(A).expect("A's own oldest makes room");
-        assert!(!slots.lock().open.contains_key(&a1.id));
-        let _b1 = slots.admit(B).expect("B is not crowded out");
-        let _b2 = slots.admit(B).expect("B is not crowded out");
-        assert_eq!(slots.lock().open.len(), 4);
     }
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::config::value::{self, Show};
-use crate::config::{Config, ConfigError, Input, Section, Shown, key};
+use crate::config::{Config, ConfigError, Env, Input, Section, Shown, key};
 
 /// What to do with a request that arrives on a live connection after the server stopped
 /// taking work (the phase reached [`DrainingConnections`](crate::Phase::DrainingConnections)).
@@ -19,12 +19,15 @@ pub enum LateRequests {
 }
 
 /// Settings of [`serve`](crate::http::serve). Read from the `[http]` table of the
-/// configuration file by [`HttpConfig::from_config`]; every key is optional:
+/// configuration file and the `GRACEFUL_HTTP_*` environment variables by
+/// [`HttpConfig::load`]; every key is optional:
 ///
 /// ```toml
 /// [http]
 /// late_requests = "refuse"   # or "serve" (default)
 /// retry_after = "5s"         # Retry-After of refused requests (default 5s)
+/// request_grace = "1s"       # how long a connection may take to send its next request
+/// lame_duck = true           # Connection: close / GOAWAY during readiness_delay
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -33,6 +36,14 @@ pub struct HttpConfig {
     pub late_requests: LateRequests,
     /// The `Retry-After` of refused requests, in whole seconds (rounded up).
     pub retry_after: Duration,
+    /// How long a connection open when the drain starts may take to send its next request
+    /// (HTTP/1, and connections that have not sent a request yet): the request is answered
+    /// with `Connection: close`; a connection that sends nothing in that time is closed then.
+    /// Never more than half of `drain_timeout`, so the answer fits in the drain.
+    pub request_grace: Duration,
+    /// While `readiness_delay` runs, tell clients to move: HTTP/1 responses carry
+    /// `Connection: close` and HTTP/2 connections get a graceful GOAWAY (default `true`).
+    pub lame_duck: bool,
 }
 
 impl Show for LateRequests {
@@ -57,11 +68,17 @@ fn late_requests(input: Input<'_>) -> Result<LateRequests, String> {
     )
 }
 
+/// The default of [`HttpConfig::request_grace`]: ten times the pause of a client that waits
+/// 100 ms between requests, and short beside a drain.
+const DEFAULT_REQUEST_GRACE: Duration = Duration::from_secs(1);
+
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             late_requests: LateRequests::Serve,
             retry_after: Duration::from_secs(5),
+            request_grace: DEFAULT_REQUEST_GRACE,
+            lame_duck: true,
         }
     }
 }
@@ -71,25 +88,34 @@ impl HttpConfig {
     pub const KEYS: Section<HttpConfig> = Section {
         name: "http",
         keys: &[
-            key!(plain "late_requests", None, late_requests, late_requests,
+            key!(plain "late_requests", Some("GRACEFUL_HTTP_LATE_REQUESTS"), late_requests, late_requests,
                 "what to do with a request on a live connection during the drain: `\"serve\"` or `\"refuse\"` (503)"),
-            key!(plain "retry_after", None, retry_after, value::duration,
+            key!(plain "retry_after", Some("GRACEFUL_HTTP_RETRY_AFTER"), retry_after, value::duration,
                 "the `Retry-After` of refused requests, whole seconds rounded up"),
+            key!(plain "request_grace", Some("GRACEFUL_HTTP_REQUEST_GRACE"), request_grace, value::duration,
+                "how long a connection open when the drain starts may take to send its next request (answered with `Connection: close`); at most half of `drain_timeout`"),
+            key!(plain "lame_duck", Some("GRACEFUL_HTTP_LAME_DUCK"), lame_duck, value::boolean,
+                "during `readiness_delay`, HTTP/1 responses carry `Connection: close` and HTTP/2 connections get GOAWAY, so clients reconnect elsewhere"),
         ],
     };
 
-    /// The defaults, overridden by the `[http]` table of the engine's configuration file.
-    /// Every problem is reported at once, naming the key, the file, the line and the accepted
-    /// forms.
+    /// The defaults, overridden by the `[http]` table of `config`'s file, overridden by the
+    /// `GRACEFUL_HTTP_*` variables of `env`. Every problem is reported at once, naming the
+    /// key, the source (file and line, or variable) and the accepted forms.
+    pub fn load(config: &Config, env: &Env) -> Result<Self, ConfigError> {
+        HttpConfig::KEYS.load(HttpConfig::default(), config, env, |_, _| {})
+    }
+
+    /// The defaults, overridden by the `[http]` table of `config`'s file and the process's
+    /// `GRACEFUL_HTTP_*` environment variables: what [`serve`](crate::http::serve) reads when
+    /// it is not given a configuration.
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
-        let mut out = HttpConfig::default();
-        let mut issues = Vec::new();
-        config.read_section(&HttpConfig::KEYS, &mut out, &mut issues);
-        if issues.is_empty() {
-            Ok(out)
-        } else {
-            Err(ConfigError { issues })
-        }
+        HttpConfig::load(config, &Env::Process)
+    }
+
+    /// [`request_grace`](Self::request_grace), at most half of `drain_timeout`.
+    pub(crate) fn grace_within(&self, drain_timeout: Duration) -> Duration {
+        self.request_grace.min(drain_timeout / 2)
     }
 
     /// The `Retry-After` header value: whole seconds, rounded up, at least 1.
@@ -125,6 +151,69 @@ mod tests {
         .expect("ok");
         assert_eq!(c.late_requests, LateRequests::Refuse);
         assert_eq!(c.retry_after_secs(), 90);
+    }
+
+    #[test]
+    fn grace_and_lame_duck_from_the_file_then_the_environment() {
+        let config = with_http("request_grace = \"300ms\"\nlame_duck = false");
+        let c = HttpConfig::load(&config, &Env::None).expect("ok");
+        assert_eq!(c.request_grace, Duration::from_millis(300));
+        assert!(!c.lame_duck);
+        let env = Env::Map(
+            [
+                ("GRACEFUL_HTTP_REQUEST_GRACE", "2s"),
+                ("GRACEFUL_HTTP_LAME_DUCK", "true"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        );
+        let c = HttpConfig::load(&config, &env).expect("ok");
+        assert_eq!(
+            c.request_grace,
+            Duration::from_secs(2),
+            "the environment wins"
+        );
+        assert!(c.lame_duck);
+        assert_eq!(
+            HttpConfig::default().request_grace,
+            Duration::from_secs(1),
+            "the default"
+        );
+    }
+
+    #[test]
+    fn a_bad_grace_names_the_variable_and_the_accepted_forms() {
+        let env = Env::Map(
+            [
+                ("GRACEFUL_HTTP_REQUEST_GRACE", "soon"),
+                ("GRACEFUL_HTTP_LAME_DUCK", "maybe"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        );
+        let e = HttpConfig::load(&Config::default(), &env).expect_err("bad values");
+        assert_eq!(e.issues.len(), 2, "{e}");
+        let text = e.to_string();
+        assert!(text.contains("GRACEFUL_HTTP_REQUEST_GRACE"), "{text}");
+        assert!(text.contains("GRACEFUL_HTTP_LAME_DUCK"), "{text}");
+    }
+
+    #[test]
+    fn the_grace_never_passes_half_the_drain() {
+        let c = HttpConfig {
+            request_grace: Duration::from_secs(30),
+            ..HttpConfig::default()
+        };
+        assert_eq!(
+            c.grace_within(Duration::from_secs(10)),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            HttpConfig::default().grace_within(Duration::from_secs(10)),
+            Duration::from_secs(1)
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! Nothing is formatted until the drain deadline passes with requests left.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::Waker;
 use std::time::Instant;
@@ -16,7 +16,7 @@ use std::time::Instant;
 use http::Method;
 use http::uri::PathAndQuery;
 
-use super::shared::Shared;
+use super::shared::{Shared, Stage};
 
 /// Every live connection of one [`serve`](crate::http::serve).
 #[derive(Default)]
@@ -36,7 +36,7 @@ impl Registry {
             since: Instant::now(),
             requests: Mutex::new(Vec::new()),
             next_request: AtomicU64::new(0),
-            used: std::sync::atomic::AtomicBool::new(false),
+            protocol: AtomicU8::new(Protocol::Unknown as u8),
             registry: Arc::downgrade(self),
             shared,
             task: Mutex::new(None),
@@ -51,16 +51,15 @@ impl Registry {
         crate::sync::lock(&self.conns).len()
     }
 
-    /// Wakes every connection task, after [`Shared::start_draining`], so that each sees the
-    /// flag and starts closing.
+    /// Wakes every connection task, after [`Shared::enter`], so that each sees the new stage.
     pub(crate) fn wake_all(&self) {
         let conns: Vec<Arc<ConnState>> = crate::sync::lock(&self.conns)
             .values()
             .filter_map(Weak::upgrade)
             .collect();
         for conn in conns {
-            if let Some(waker) = crate::sync::lock(&conn.task).take() {
-                waker.wake();
+            if let Some(waker) = crate::sync::lock(&conn.task).as_ref() {
+                waker.wake_by_ref();
             }
         }
     }
@@ -112,8 +111,8 @@ pub(crate) struct ConnState {
     since: Instant,
     requests: Mutex<Vec<RequestInfo>>,
     next_request: AtomicU64,
-    /// Whether a request started on this connection.
-    used: std::sync::atomic::AtomicBool,
+    /// The protocol of its first request ([`Protocol`]); `Unknown` before one started.
+    protocol: AtomicU8,
     registry: Weak<Registry>,
     shared: Arc<Shared>,
     /// The connection task, woken when the drain starts (see [`Registry::wake_all`]).
@@ -126,29 +125,47 @@ impl ConnState {
         &self.shared
     }
 
-    /// Notes that a request started (one load, and one store the first time).
+    /// Notes that a request started, and on which protocol (one load, and one store the
+    /// first time).
     #[inline]
-    pub(crate) fn mark_used(&self) {
-        if !self.used.load(Ordering::Relaxed) {
-            self.used.store(true, Ordering::Relaxed);
+    pub(crate) fn mark_used(&self, http2: bool) {
+        if self.protocol.load(Ordering::Relaxed) == Protocol::Unknown as u8 {
+            let p = if http2 {
+                Protocol::Http2
+            } else {
+                Protocol::Http1
+            };
+            self.protocol.store(p as u8, Ordering::Relaxed);
         }
     }
 
-    /// Whether a request started on this connection.
-    pub(crate) fn is_used(&self) -> bool {
-        self.used.load(Ordering::Relaxed)
+    /// The protocol of the connection's first request; `Unknown` before one started.
+    pub(crate) fn protocol(&self) -> Protocol {
+        match self.protocol.load(Ordering::Relaxed) {
+            0 => Protocol::Unknown,
+            1 => Protocol::Http1,
+            _ => Protocol::Http2,
+        }
     }
 
-    /// Whether the drain has started. The first call registers the connection task to be
-    /// woken when it does; later calls are one atomic load (the task's waker does not change).
-    pub(crate) fn draining(&self, registered: &mut bool, waker: &Waker) -> bool {
+    /// The server's stage. The first call registers the connection task to be woken when it
+    /// changes; later calls are one atomic load (the task's waker does not change).
+    pub(crate) fn stage(&self, registered: &mut bool, waker: &Waker) -> Stage {
         if !*registered {
             *registered = true;
             *crate::sync::lock(&self.task) = Some(waker.clone());
         }
-        // Read after registering: `serve` sets the flag before it wakes the registered tasks.
-        self.shared.is_draining()
+        // Read after registering: `serve` sets the stage before it wakes the registered tasks.
+        self.shared.stage()
     }
+}
+
+/// The protocol a connection speaks, known once its first request started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    Unknown = 0,
+    Http1 = 1,
+    Http2 = 2,
 }
 
 impl Drop for ConnState {
@@ -219,7 +236,10 @@ mod tests {
     use super::*;
 
     fn shared() -> Arc<Shared> {
-        Arc::new(Shared::new(&crate::http::HttpConfig::default()))
+        Arc::new(Shared::new(
+            &crate::http::HttpConfig::default(),
+            std::time::Duration::from_secs(10),
+        ))
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The per-request wrapper `serve` puts around the application: records a request that has
 //! to wait so that the report can name it, adds `Connection: close` to HTTP/1 responses
-//! during the drain, and answers late requests with 503 when so configured.
+//! during the lame-duck window and the drain, and answers late requests with 503 when so
+//! configured.
 //!
 //! What it costs per request, against `axum::serve`: a reference-counted copy of the path,
-//! one flag read when the response is ready, lending the connection to a thread-local around
+//! one load (and, on a connection's first request, one store) of the connection's protocol,
+//! one load of the server's stage when the response is ready, lending the connection to a thread-local around
 //! each poll of the application (see `current`), and one thin wrapper around the response
 //! body; the connection's list is written only for requests that wait (see `conn`).
 
@@ -51,9 +53,9 @@ where
 
     #[cfg_attr(not(feature = "axum"), allow(unused_mut))]
     fn call(&self, mut req: Request<Incoming>) -> Self::Future {
-        self.conn.mark_used();
-        let shared = self.conn.shared();
         let http1 = req.version() < Version::HTTP_2;
+        self.conn.mark_used(!http1);
+        let shared = self.conn.shared();
         if shared.late == LateRequests::Refuse && shared.is_draining() {
             return DrainFuture::Refused {
                 response: Some(Box::new(refusal(shared, http1))),
@@ -177,12 +179,13 @@ where
                     }
                     Poll::Ready(r) => r?,
                 };
-                let draining = rec.conn().shared().is_draining();
+                let closing = *http1 && rec.conn().shared().closes_connections();
                 let mut response = response.map(|body| ServeBody::Inner {
                     body,
                     record: record.take(),
                 });
-                if *http1 && draining {
+                // A protocol switch (WebSocket) keeps its `Connection: upgrade`.
+                if closing && response.status() != StatusCode::SWITCHING_PROTOCOLS {
                     response
                         .headers_mut()
                         .insert(CONNECTION, HeaderValue::from_static("close"));
@@ -265,8 +268,9 @@ mod tests {
         let config = HttpConfig {
             late_requests: LateRequests::Refuse,
             retry_after: std::time::Duration::from_millis(1500),
+            ..HttpConfig::default()
         };
-        let shared = Shared::new(&config);
+        let shared = Shared::new(&config, std::time::Duration::from_secs(10));
         let h1: Response<ServeBody<String>> = refusal(&shared, true);
         assert_eq!(h1.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(

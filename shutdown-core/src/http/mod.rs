@@ -78,5 +78,5 @@ pub use grpc::grpc_health;
 pub use health::{HealthPathError, HealthPaths, health_routes, health_routes_at};
 pub use layer::{Track, TrackFuture, TrackLayer, TrackedBody};
 pub use listener::Listener;
-pub use serve::{FIRST_REQUEST_GRACE, Serve, serve};
+pub use serve::{Serve, serve};
 pub use stream::{UntilDrain, until_drain};

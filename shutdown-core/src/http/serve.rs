@@ -19,11 +19,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::config::{HttpConfig, LateRequests};
-use super::conn::{ConnState, Registry};
+use super::conn::{ConnState, Protocol, Registry};
 use super::current;
 use super::drain::DrainService;
 use super::listener::Listener;
-use super::shared::Shared;
+use super::shared::{Shared, Stage};
 use crate::error::BoxError;
 use crate::phase::Phase;
 use crate::shutdown::Shutdown;
@@ -32,16 +32,19 @@ use crate::tracker::TrackGuard;
 /// Serves `service` (an `axum::Router`, or any tower service of hyper requests) on
 /// `listener` until the shutdown has drained it.
 ///
-/// - **Running** and **StoppingNewRequests** (for `readiness_delay`): accepts and serves
-///   normally; readiness (see `health_routes`) is already false in the second phase.
-/// - **DrainingConnections**: the listener is dropped, so new connects are refused (unless
-///   another process serves the same socket, as during an in-place upgrade); idle keep-alive
-///   connections close at once; a connection accepted but whose first request has not
-///   arrived yet gets up to [`FIRST_REQUEST_GRACE`] to send it (it is answered, with
-///   `Connection: close`), because closing a socket with a request unread resets it; HTTP/1
-///   responses carry `Connection: close`; HTTP/2 connections get GOAWAY and their open streams
-///   finish. Each connection holds an in-flight guard, so the drain ends the moment the last
-///   one closes.
+/// - **Running**: accepts and serves.
+/// - **StoppingNewRequests** (for `readiness_delay`): readiness (see `health_routes`) is
+///   false; still accepts and serves, and with [`lame_duck`](Serve::lame_duck) on (the
+///   default) tells clients to move: HTTP/1 responses carry `Connection: close`, HTTP/2
+///   connections get a graceful GOAWAY.
+/// - **DrainingConnections**: connections the kernel already queued are accepted, then the
+///   listener is dropped, so new connects are refused (unless another process serves the same
+///   socket, as during an in-place upgrade). A request in flight is answered with `Connection:
+///   close`; an HTTP/1 connection between two requests, or one that has not sent its first,
+///   gets [`request_grace`](Serve::request_grace) to send the next one (answered with
+///   `Connection: close`) and is closed after it, or at the end of the grace if it sends
+///   nothing; HTTP/2 connections get GOAWAY and every stream opened before it finishes. Each
+///   connection holds an in-flight guard, so the drain ends the moment the last one closes.
 /// - After the drain deadline (or a forced shutdown), connections still open are aborted;
 ///   their requests (method, path, age) are named in the report's `abandoned` list.
 ///
@@ -70,9 +73,14 @@ where
         service,
         shutdown: shutdown.clone(),
         config: None,
+        set: Vec::new(),
         connect_info: false,
     }
 }
+
+/// A key set with one of [`Serve`]'s methods, applied over the configuration read from the
+/// file and the environment (so each method names its field once, here and nowhere else).
+type Setter = Box<dyn FnOnce(&mut HttpConfig) + Send + Sync>;
 
 /// The future of [`serve`], with options. Await it (it implements [`IntoFuture`]).
 #[must_use = "a server does nothing unless awaited"]
@@ -81,6 +89,7 @@ pub struct Serve<L, S> {
     service: S,
     shutdown: Shutdown,
     config: Option<HttpConfig>,
+    set: Vec<Setter>,
     connect_info: bool,
 }
 
@@ -93,6 +102,7 @@ where
         f.debug_struct("Serve")
             .field("listener", &self.listener.local_addr().ok())
             .field("config", &self.config)
+            .field("keys_set", &self.set.len())
             .finish_non_exhaustive()
     }
 }
@@ -101,25 +111,42 @@ impl<L, S> Serve<L, S>
 where
     L: Listener,
 {
-    /// Replaces the settings read from the `[http]` table of the configuration file.
+    /// Replaces the settings read from the `[http]` table of the configuration file and the
+    /// `GRACEFUL_HTTP_*` environment variables. The methods below still override single keys.
     pub fn config(mut self, config: HttpConfig) -> Self {
         self.config = Some(config);
         self
     }
 
-    /// What to do with requests that arrive on a live connection during the drain.
+    /// What to do with requests that arrive on a live connection during the drain
+    /// (`[http] late_requests`).
     pub fn late_requests(mut self, late: LateRequests) -> Self {
-        self.config
-            .get_or_insert_with(HttpConfig::default)
-            .late_requests = late;
+        self.set.push(Box::new(move |c| c.late_requests = late));
         self
     }
 
-    /// The `Retry-After` of refused requests.
+    /// The `Retry-After` of refused requests (`[http] retry_after`).
     pub fn retry_after(mut self, retry_after: Duration) -> Self {
-        self.config
-            .get_or_insert_with(HttpConfig::default)
-            .retry_after = retry_after;
+        self.set
+            .push(Box::new(move |c| c.retry_after = retry_after));
+        self
+    }
+
+    /// How long a connection open when the drain starts may take to send its next request
+    /// (`[http] request_grace`, default 1 s, at most half of `drain_timeout`). That request is
+    /// answered with `Connection: close`; a connection that sends nothing in that time is
+    /// closed then. `Duration::ZERO` closes idle connections at once, as `axum::serve` does.
+    pub fn request_grace(mut self, grace: Duration) -> Self {
+        self.set.push(Box::new(move |c| c.request_grace = grace));
+        self
+    }
+
+    /// Whether to tell clients to reconnect during `readiness_delay` (`[http] lame_duck`,
+    /// default `true`): HTTP/1 responses carry `Connection: close`, HTTP/2 connections get a
+    /// graceful GOAWAY, so clients that an L4 balancer pinned to this instance move before
+    /// the listener closes.
+    pub fn lame_duck(mut self, on: bool) -> Self {
+        self.set.push(Box::new(move |c| c.lame_duck = on));
         self
     }
 
@@ -210,18 +237,22 @@ where
         service,
         shutdown,
         config,
+        set,
         connect_info,
     } = serve;
-    let config = match config {
+    let mut config = match config {
         Some(c) => c,
         None => HttpConfig::from_config(shutdown.config())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
     };
+    for setter in set {
+        setter(&mut config);
+    }
     let service = prepared(service);
     let registry = Arc::new(Registry::default());
     let weak = Arc::downgrade(&registry);
     shutdown.on_abandon(move || weak.upgrade().map(|r| r.describe()).unwrap_or_default());
-    let shared = Arc::new(Shared::new(&config));
+    let shared = Arc::new(Shared::new(&config, shutdown.config().drain_timeout.value));
     let listed = current::Listed::new(&shutdown);
     let abort = CancellationToken::new();
     let _abort_streams = abort.clone().drop_guard();
@@ -229,34 +260,70 @@ where
     let mut tasks = JoinSet::new();
     let local = listener.local_addr().ok();
     tracing::debug!(target: "graceful::http", addr = ?local, "serving");
+    // Owns what it needs, so that `run`'s future stays `Send` without `S: Sync`.
+    let open = {
+        let (registry, shared, abort) = (registry.clone(), shared.clone(), abort.clone());
+        let shutdown = shutdown.clone();
+        move |tasks: &mut JoinSet<()>, io, peer: L::Addr| {
+            let conn = registry.open(format!("{peer:?}"), shared.clone());
+            let service = DrainService {
+                inner: service.clone(),
+                conn: conn.clone(),
+                engine: listed.engine(),
+                connect_info: connect_info.then_some(peer),
+            };
+            let streams = StreamExecutor {
+                abort: abort.clone(),
+            };
+            tasks.spawn(connection(io, conn, service, streams, shutdown.track()));
+        }
+    };
 
     loop {
+        let now = *phase.borrow_and_update();
+        if now >= Phase::DrainingConnections {
+            break;
+        }
+        if now >= Phase::StoppingNewRequests && config.lame_duck && shared.stage() == Stage::Running
+        {
+            shared.enter(Stage::LameDuck);
+            registry.wake_all();
+            tracing::debug!(target: "graceful::http", addr = ?local, "lame duck: responses carry `Connection: close`, HTTP/2 connections get GOAWAY");
+        }
         tokio::select! {
             biased;
-            _ = reached(&mut phase, |p| p >= Phase::DrainingConnections) => break,
+            // A closed channel (the engine is gone) ends serving, as a drain does.
+            changed = phase.changed() => if changed.is_err() { break },
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-            (io, peer) = listener.accept() => {
-                let conn = registry.open(format!("{peer:?}"), shared.clone());
-                let service = DrainService {
-                    inner: service.clone(),
-                    conn: conn.clone(),
-                    engine: listed.engine(),
-                    connect_info: connect_info.then_some(peer),
-                };
-                let streams = StreamExecutor { abort: abort.clone() };
-                tasks.spawn(connection(io, conn, service, streams, shutdown.track()));
-            }
+            (io, peer) = listener.accept() => open(&mut tasks, io, peer),
         }
     }
 
+    // Connections the kernel completed but not yet handed over would be reset by closing
+    // the listener, with their first request perhaps already sent: serve them too.
+    loop {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match std::pin::pin!(listener.accept()).poll(&mut cx) {
+            std::task::Poll::Ready((io, peer)) => open(&mut tasks, io, peer),
+            std::task::Poll::Pending => break,
+        }
+    }
     drop(listener);
-    shared.start_draining();
+    shared.enter(Stage::Draining);
     registry.wake_all();
     tracing::info!(target: "graceful::http", addr = ?local, connections = tasks.len(), "listener closed; draining connections");
 
+    // One timer for every connection: at the end of the grace, those still silent close.
+    let grace = tokio::time::sleep(shared.grace);
+    tokio::pin!(grace);
     loop {
         tokio::select! {
             joined = tasks.join_next() => if joined.is_none() { break },
+            _ = &mut grace, if shared.stage() == Stage::Draining => {
+                shared.enter(Stage::GraceOver);
+                registry.wake_all();
+                tracing::debug!(target: "graceful::http", addr = ?local, connections = tasks.len(), "request grace over; closing silent connections");
+            }
             _ = reached(&mut phase, |p| p > Phase::DrainingConnections) => {
                 let left = tasks.len();
                 abort.cancel();
@@ -271,15 +338,19 @@ where
     Ok(())
 }
 
-/// How long a connection accepted before the drain, that has not sent its first request yet,
-/// may take to send it once the drain starts (never past the drain deadline). Clients send
-/// their request right after connecting; without this, the request that was already on its
-/// way when the drain started would meet a closed socket (a reset).
-pub const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
-
-/// Serves one connection until it ends, starting hyper's graceful shutdown (idle HTTP/1
-/// connections close, busy ones close after the response, HTTP/2 sends GOAWAY) when the drain
-/// starts. Holds an in-flight guard for its whole life.
+/// Serves one connection until it ends. Holds an in-flight guard for its whole life.
+///
+/// When the server's stage moves (see `Stage`), it tells the client to leave without losing a
+/// request that is already on its way:
+/// - an HTTP/2 connection gets hyper's graceful shutdown at once (lame duck or drain): a
+///   GOAWAY, a PING, then the final GOAWAY naming the last stream received; every stream
+///   opened before it is answered;
+/// - an HTTP/1 connection answers its next request with `Connection: close` (see
+///   `DrainFuture`), and hyper closes it after that response. A connection still open when
+///   the grace is over (`Stage::GraceOver`: it sent nothing since the drain started, or has
+///   not sent a request at all, so its protocol is not known) gets hyper's graceful shutdown
+///   then, which closes it if idle, or after the request it is reading. The connection is
+///   polled before the close, so bytes already received are read as a request, not reset.
 async fn connection<I, S, B, A>(
     mut io: I,
     state: Arc<ConnState>,
@@ -306,29 +377,22 @@ async fn connection<I, S, B, A>(
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(conn);
     let (mut registered, mut closing) = (false, false);
-    let mut grace: Option<Pin<Box<tokio::time::Sleep>>> = None;
     let result = std::future::poll_fn(|cx| {
-        if !closing && state.draining(&mut registered, cx.waker()) {
-            // A connection that never sent a request waits for its first one, briefly.
-            let waiting = !state.is_used()
-                && grace
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(FIRST_REQUEST_GRACE)))
-                    .as_mut()
-                    .poll(cx)
-                    .is_pending();
-            if !waiting {
-                closing = true;
-                conn.as_mut().graceful_shutdown();
-            }
-        }
         let polled = conn.as_mut().poll(cx);
-        if polled.is_pending() && !closing && grace.is_some() && state.is_used() {
-            // The first request started during this poll: close after answering it.
-            closing = true;
-            conn.as_mut().graceful_shutdown();
-            return conn.as_mut().poll(cx);
+        if closing || polled.is_ready() {
+            return polled;
         }
-        polled
+        let close = match state.stage(&mut registered, cx.waker()) {
+            Stage::Running => false,
+            Stage::LameDuck | Stage::Draining => state.protocol() == Protocol::Http2,
+            Stage::GraceOver => true,
+        };
+        if !close {
+            return polled;
+        }
+        closing = true;
+        conn.as_mut().graceful_shutdown();
+        conn.as_mut().poll(cx)
     })
     .await;
     if let Err(e) = result {

@@ -30,8 +30,18 @@
 //!    report of a failure.
 //! 3. Only then does the old process start its shutdown with reason `upgrade → pid N`: it skips
 //!    `readiness_delay` (the same sockets keep being served), closes its copies of the listeners
-//!    (the accept queue belongs to the shared socket: nothing queued is reset), drains, saves
-//!    state (straight to the successor when it can, see below), closes, and exits 0.
+//!    (the accept queue belongs to the shared socket: nothing queued is reset), drains its
+//!    connections as [`http::serve`](crate::http) does at any drain (a keep-alive connection in
+//!    use gets `[http] request_grace` to deliver the request on its way, answered with
+//!    `Connection: close`), saves state (straight to the successor when it can, see below),
+//!    closes, and exits 0.
+//!
+//! The admin listener (feature `admin`) is handed over like the others, and exactly one process
+//! accepts on it at a time: the old one until the successor says it is ready (the successor
+//! accepts nothing there before), the successor from that moment. What the old process had
+//! already accepted it answers with `Connection: close`, its readiness probes as the successor
+//! would (200, `handed_over_to`). A probe that opens a connection per check (HAProxy's
+//! `option httpchk`, the kubelet) never sees an upgrade, even with `fall 1`.
 //!
 //! A successor that exits, is not ready within `[upgrade] timeout`, or does not speak the
 //! protocol (a build without this feature) is killed with its process group; the old process
@@ -57,8 +67,15 @@
 //!
 //! # The two modes and what each guarantees
 //! - **Successor** (default): two processes overlap for as long as the old one drains. No
-//!   connection is refused or reset; requests are answered by either version during the
-//!   overlap. Not for services that must never run twice (an exclusive lock, a serial port).
+//!   connection is refused, and **0 failed requests with clients that never retry**: 20
+//!   upgrades in a row under back-to-back keep-alive clients, a keep-alive client pausing 20 ms,
+//!   connection-per-request clients and a long poll, none of which retries, lose no request
+//!   and get no non-2xx answer, and the state moves exactly once (the test
+//!   `twenty_upgrades_under_load_lose_nothing` in `tests-integration`). Requests are answered
+//!   by either version during the overlap. The one race no server removes is a client that
+//!   sends on a keep-alive connection idle for the whole `request_grace` just as it closes:
+//!   such a client must be ready to reconnect, as for any server's idle timeout. Not for
+//!   services that must never run twice (an exclusive lock, a serial port).
 //! - **fd store** (`[upgrade] fd_store = true`): no successor is ever started; at shutdown the
 //!   listeners go to systemd's file descriptor store, and `systemctl restart` passes them to
 //!   the next start. Never two processes at once; clients wait in the backlog (latency, no
@@ -80,6 +97,7 @@ mod pidfile;
 mod predecessor;
 mod protocol;
 mod successor;
+pub(crate) mod turn;
 
 use std::sync::{Arc, OnceLock};
 

@@ -43,6 +43,17 @@ pub(crate) fn inherited() -> Option<Channel> {
     Some(Channel { control, stderr })
 }
 
+/// `true` when a predecessor started this process (`GRACEFUL_SUCCESSOR` names its pid), whether
+/// or not its engine took the channel yet.
+pub(crate) fn started_by_predecessor() -> bool {
+    std::env::var(SUCCESSOR_VAR).is_ok_and(|v| {
+        v.split(':')
+            .next()
+            .and_then(|pid| pid.trim().parse::<u32>().ok())
+            == Some(std::process::id())
+    })
+}
+
 /// States received from the predecessor, waiting for their `Saved<S>` (feature `state`).
 #[derive(Default)]
 pub(crate) struct Inbox {

@@ -2,6 +2,8 @@
 //! process, signal it, and talk to it over real sockets on 127.0.0.1.
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different subset
 
+pub mod noretry;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -35,8 +37,14 @@ impl Fixture {
     }
 
     pub fn start_bin(bin: &str, args: &[&str]) -> Fixture {
+        Self::start_bin_env(bin, args, &[])
+    }
+
+    /// [`Fixture::start_bin`] with environment variables set.
+    pub fn start_bin_env(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Fixture {
         let mut child = Command::new(bin)
             .args(args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -45,13 +45,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[test]
 #[ignore = "load test (about a minute): 20 upgrades under load; .ci/run runs it"]
-fn twenty_upgrades_under_load_refuse_nobody() {
+fn twenty_upgrades_under_load_lose_nothing() {
     let mut service = Service::start(&[]);
     let port = service.addr.port();
     let inode = listening_inode(port).expect("the listening socket");
     let stop = Arc::new(AtomicBool::new(false));
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let threads = load(service.addr, stop.clone(), seen.clone());
+    let mut threads = load(service.addr, stop.clone(), seen.clone());
+    threads.push(probe(service.admin, stop.clone(), seen.clone()));
     service.wait_pid_file(service.pid);
     // Steady state first, for the latency comparison.
     std::thread::sleep(Duration::from_secs(3));
@@ -155,6 +156,31 @@ fn twenty_upgrades_under_load_refuse_nobody() {
             other => failures.push(format!("{kind}: {other:?}")),
         }
     }
+    // A probe of the shared admin listener never sees an upgrade: each one, inside the upgrade
+    // windows or not, got 200 from whichever process answered.
+    let probes_in_windows = seen
+        .probes
+        .iter()
+        .filter(|(at, _)| windows.iter().any(|(a, b)| at >= a && at <= b))
+        .count();
+    let failed_probes: Vec<_> = seen
+        .probes
+        .iter()
+        .filter(|(_, status)| *status != 200)
+        .map(|(at, status)| {
+            let window = windows.iter().position(|(a, b)| at >= a && at <= b);
+            format!("status {status} (0: no answer), upgrade window {window:?}")
+        })
+        .collect();
+    assert!(
+        failed_probes.is_empty(),
+        "{} of {} readiness probes failed ({probes_in_windows} inside upgrade windows): {:#?}",
+        failed_probes.len(),
+        seen.probes.len(),
+        &failed_probes[..failed_probes.len().min(20)]
+    );
+    assert!(probes_in_windows > 0, "no probe landed inside an upgrade");
+    // No client retries: every refused, reset or non-2xx request is a failure of the upgrade.
     assert!(
         failures.is_empty(),
         "{} failed requests: {:#?}",
@@ -205,9 +231,9 @@ fn twenty_upgrades_under_load_refuse_nobody() {
     during.sort();
     handover.sort();
     eprintln!(
-        "requests: {} (keep-alive retries before any response byte: {}); latency steady p50 {:?} p99 {:?} max {:?} (n={}); during upgrades p50 {:?} p99 {:?} max {:?} (n={}); trigger → old exit p50 {:?} max {:?}",
+        "requests: {} (none retried), readiness probes: {} ({probes_in_windows} inside upgrade windows); latency steady p50 {:?} p99 {:?} max {:?} (n={}); during upgrades p50 {:?} p99 {:?} max {:?} (n={}); trigger → old exit p50 {:?} max {:?}",
         seen.results.len(),
-        seen.retried,
+        seen.probes.len(),
         percentile(&steady, 0.5),
         percentile(&steady, 0.99),
         steady.last().copied().unwrap_or_default(),
@@ -219,4 +245,129 @@ fn twenty_upgrades_under_load_refuse_nobody() {
         percentile(&handover, 0.5),
         handover.last().copied().unwrap_or_default(),
     );
+}
+
+/// A successor that takes its time to start (2 s in one constructor) while a readiness probe
+/// hits the shared admin listener every 10 ms: it accepts nothing there before it is ready, so
+/// no probe lands on a process that is still starting, and none on the old one once it handed
+/// over.
+#[test]
+fn probes_never_land_on_a_successor_that_is_still_starting() {
+    let mut service = Service::start(&[("UPGRADE_SLOW_START", "2000")]);
+    service.wait_pid_file(service.pid);
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let prober = probe(service.admin, stop.clone(), seen.clone());
+    install(V1, &service.svc());
+    let began = Instant::now();
+    let new_pid = upgrade_by_signal(&mut service.proc, service.pid);
+    assert_eq!(reap(service.pid), 0, "the old process exits 0");
+    service.wait_pid_file(new_pid);
+    let ended = Instant::now();
+    // A few more probes, answered by the successor alone.
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    prober.join().expect("probe thread");
+    let seen = seen.lock().expect("lock");
+    let during = seen
+        .probes
+        .iter()
+        .filter(|(at, _)| *at >= began && *at <= ended)
+        .count();
+    let failed: Vec<u16> = seen
+        .probes
+        .iter()
+        .map(|(_, status)| *status)
+        .filter(|status| *status != 200)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} probes failed ({during} during the upgrade); statuses (0: no answer): {:?}",
+        failed.len(),
+        seen.probes.len(),
+        &failed[..failed.len().min(20)]
+    );
+    assert!(during > 0, "no probe during the upgrade");
+}
+
+/// A keep-alive connection to the admin listener that the old process accepted before the
+/// hand-over: its next readiness probe is answered as the successor would (200, with the
+/// successor's pid) and with `Connection: close`, and the next connection reaches the successor.
+/// A request held on the service port keeps the old process draining meanwhile.
+#[test]
+fn an_admin_connection_of_the_old_process_answers_ready_and_closes_after_the_hand_over() {
+    let dir = common::temp_dir();
+    let hold = dir.path().join("hold");
+    let mut service = Service::start(&[
+        ("GRACEFUL_ADMIN_HEADER_TIMEOUT", "60s"),
+        ("UPGRADE_HOLD_FILE", hold.to_str().expect("utf-8")),
+    ]);
+    service.wait_pid_file(service.pid);
+    let old = service.pid;
+    let mut admin = connect(service.admin).expect("admin");
+    let (first, closes) = exchange_on(&mut admin, "/health/ready", false);
+    assert!(matches!(first, Outcome::Answered(200, _)), "{first:?}");
+    assert!(!closes, "before the upgrade the connection is kept alive");
+    let addr = service.addr;
+    let held = std::thread::spawn(move || {
+        let mut s = connect(addr).expect("service");
+        exchange(&mut s, "/hold", true)
+    });
+    // Wait until the old process counts the held request in flight.
+    let deadline = Instant::now() + HANG_GUARD;
+    loop {
+        let mut s = connect(service.admin).expect("admin");
+        let req = format!(
+            "GET /status HTTP/1.1\r\nHost: t\r\nX-API-Key: {KEY}\r\nConnection: close\r\n\r\n"
+        );
+        if let Outcome::Answered(200, body) = exchange_raw(&mut s, &req) {
+            let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            if v["data"]["in_flight"].as_u64().unwrap_or(0) > 0 {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "the held request never arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    install(V2, &service.svc());
+    let new_pid = upgrade_by_signal(&mut service.proc, old);
+    assert!(
+        alive(old),
+        "the held request keeps the old process draining"
+    );
+
+    let (after, closes) = exchange_on(&mut admin, "/health/ready", false);
+    match &after {
+        Outcome::Answered(200, body) => {
+            let v: serde_json::Value = serde_json::from_str(body).expect("JSON");
+            assert_eq!(
+                v["data"]["handed_over_to"].as_i64(),
+                Some(i64::from(new_pid)),
+                "answered as the successor would: {body}"
+            );
+        }
+        other => panic!("the old process's admin connection after the hand-over: {other:?}"),
+    }
+    assert!(closes, "answered with Connection: close");
+    // A new connection reaches the successor.
+    let mut s = connect(service.admin).expect("admin");
+    let req =
+        format!("GET /status HTTP/1.1\r\nHost: t\r\nX-API-Key: {KEY}\r\nConnection: close\r\n\r\n");
+    match exchange_raw(&mut s, &req) {
+        Outcome::Answered(200, body) => {
+            let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            assert_eq!(
+                v["data"]["pid"].as_i64(),
+                Some(i64::from(new_pid)),
+                "{body}"
+            );
+        }
+        other => panic!("GET /status after the hand-over: {other:?}"),
+    }
+    std::fs::write(&hold, b"").expect("let the held request go");
+    match held.join().expect("held request") {
+        Outcome::Answered(200, body) => assert!(body.starts_with(&format!("v1 {old} held"))),
+        other => panic!("the held request: {other:?}"),
+    }
+    assert_eq!(reap(old), 0, "the old process exits 0");
 }
