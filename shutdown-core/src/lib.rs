@@ -46,6 +46,9 @@ mod sync;
 #[cfg_attr(docsrs, doc(cfg(feature = "systemd")))]
 pub mod systemd;
 mod task;
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub mod timeline;
 mod tracker;
 #[cfg(all(feature = "upgrade", unix))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "upgrade", unix))))]
