@@ -27,3 +27,17 @@ pub use model::{Marker, ReadError, Row, RowKind, Status, Timeline};
 /// The picture of the last shutdown, written beside
 /// [`LAST_REPORT_FILE`](crate::report::LAST_REPORT_FILE) when `report_svg` is on.
 pub const LAST_SVG_FILE: &str = "last-shutdown.svg";
+
+/// Writes `report`'s picture to `dir`/[`LAST_SVG_FILE`] (atomically); a failure is logged.
+pub(crate) fn write_svg(dir: &std::path::Path, report: &crate::ShutdownReport) {
+    let path = dir.join(LAST_SVG_FILE);
+    let svg = svg::render(&Timeline::from_report(report));
+    match crate::fs::atomic_write(&path, svg.as_bytes()) {
+        Ok(()) => {
+            tracing::debug!(target: "graceful::report", path = %path.display(), "timeline picture written")
+        }
+        Err(e) => {
+            tracing::error!(target: "graceful::report", path = %path.display(), "cannot write the timeline picture: {e}")
+        }
+    }
+}

@@ -374,3 +374,39 @@ fn labels_and_markup_are_escaped_in_the_svg() {
     assert!(svg.contains("p1 &lt;a&amp;b&gt;"), "{svg}");
     assert!(!svg.contains("<a&b>"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_svg_writes_the_picture_beside_the_report() {
+    let dir = std::env::temp_dir().join(format!("graceful-timeline-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = engine()
+        .state_dir(&dir)
+        .report_svg(true)
+        .resource(quick_close("db", 100, Db))
+        .build()
+        .expect("build")
+        .run(|_| async {})
+        .await;
+    let svg = std::fs::read_to_string(dir.join(super::LAST_SVG_FILE)).expect("svg written");
+    assert!(
+        svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{svg}"
+    );
+    assert!(svg.contains(">p100 db</text>"), "{svg}");
+    assert_eq!(svg, svg::render(&Timeline::from_report(&out.report)));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn report_svg_without_a_state_dir_is_an_error_naming_both_keys() {
+    let e = Graceful::builder()
+        .report_svg(true)
+        .build()
+        .expect_err("nowhere to write");
+    let msg = e.to_string();
+    assert!(msg.contains("report_svg"), "{msg}");
+    assert!(
+        msg.contains("set `state_dir` (`SHUTDOWN_STATE_DIR`)"),
+        "{msg}"
+    );
+}
