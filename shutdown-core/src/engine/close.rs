@@ -271,6 +271,7 @@ fn note(
     if listened {
         shutdown.emit(Event::ResourceClosed {
             name: name.to_string(),
+            priority,
             outcome: outcome.clone(),
             seconds,
         });

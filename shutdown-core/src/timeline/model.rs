@@ -411,7 +411,8 @@ impl File {
         // A report without `limits` still names its missed deadlines: placed from the start
         // of the phase they belong to.
         if self.limits.is_empty() {
-            for d in &self.deadlines {
+            // A live view knows that a deadline was missed, not its limit: no marker then.
+            for d in self.deadlines.iter().filter(|d| d.limit > 0.0) {
                 let from = self
                     .phases
                     .iter()
@@ -431,11 +432,14 @@ impl File {
                 .iter()
                 .any(|b: &String| b.contains(&format!("`{name}`")))
             {
+                let allowed = if d.limit > 0.0 {
+                    format!("{} allowed, ", readable(secs(d.limit)))
+                } else {
+                    String::new()
+                };
                 blockers.push(format!(
-                    "`{}` missed its deadline ({} allowed, {})",
-                    d.what,
-                    readable(secs(d.limit)),
-                    d.phase
+                    "`{}` missed its deadline ({allowed}{})",
+                    d.what, d.phase
                 ));
             }
         }
