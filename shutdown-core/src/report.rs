@@ -275,9 +275,13 @@ impl ShutdownReport {
 }
 
 /// A duration as people read it: `5.0s`, `12.3ms`, `88.1µs` (`Duration`'s `Debug` form to one
-/// decimal). The one form of the shutdown's logs, reports and timelines.
+/// decimal), and `0s` for nothing. The one form of the shutdown's logs, reports and timelines.
 pub fn readable(d: Duration) -> String {
-    format!("{d:.1?}")
+    if d.is_zero() {
+        "0s".into()
+    } else {
+        format!("{d:.1?}")
+    }
 }
 
 impl std::fmt::Display for ShutdownReport {

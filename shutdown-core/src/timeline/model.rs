@@ -203,9 +203,15 @@ impl Timeline {
     /// started the shutdown.
     pub fn summary(&self) -> String {
         let mut line = format!("{} in {}", self.result.to_uppercase(), readable(self.total));
-        if let Some(r) = self.longest() {
+        let longest = self.longest();
+        if let Some(r) = longest {
+            let late = if r.status == Status::Late {
+                ", past its deadline"
+            } else {
+                ""
+            };
             line.push_str(&format!(
-                " · longest: {} {}",
+                " · longest: {} {}{late}",
                 r.label.trim(),
                 readable(r.duration())
             ));
@@ -214,14 +220,21 @@ impl Timeline {
             .rows
             .iter()
             .filter(|r| r.status == Status::Late && r.is_nested())
+            .filter(|r| longest != Some(*r))
             .map(|r| r.label.trim())
             .collect();
+        let also = if longest.is_some_and(|r| r.status == Status::Late) {
+            "also "
+        } else {
+            ""
+        };
         match late.as_slice() {
             [] => {}
-            [one] => line.push_str(&format!(" · past deadline: {one}")),
-            [first, rest @ ..] => {
-                line.push_str(&format!(" · past deadline: {first} +{} more", rest.len()))
-            }
+            [one] => line.push_str(&format!(" · {also}past deadline: {one}")),
+            [first, rest @ ..] => line.push_str(&format!(
+                " · {also}past deadline: {first} +{} more",
+                rest.len()
+            )),
         }
         // Last: what a narrow terminal cuts first.
         if let Some(reason) = &self.reason {
@@ -488,7 +501,7 @@ impl File {
             };
             rows.push(Row {
                 kind: RowKind::Drain,
-                label: format!("{} in flight", d.in_flight),
+                label: format!("drain: {} in flight", d.in_flight),
                 start,
                 end: until,
                 status,

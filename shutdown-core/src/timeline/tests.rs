@@ -152,7 +152,7 @@ async fn a_completed_shutdown_draws_every_phase_close_and_hook_in_time() {
             "initiated",
             "stopping_new_requests",
             "draining_connections",
-            "0 in flight",
+            "drain: 0 in flight",
             "saving_state",
             "closing_resources",
             "p50 cache",
@@ -208,10 +208,14 @@ async fn a_hung_close_is_highlighted_and_named_as_the_blocker() {
     assert_eq!(cache.status, Status::Late);
     assert!(cache.duration() >= Duration::from_millis(300), "{cache:?}");
     assert!(t.blockers[0].contains("resource `cache` (priority 50) did not close"));
+    let summary = t.summary();
     assert!(
-        t.summary().contains("past deadline: p50 cache"),
-        "{}",
-        t.summary()
+        summary.starts_with("FORCED in ") && summary.contains(" · longest: p50 cache "),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("ms, past its deadline · main returned"),
+        "{summary}"
     );
 
     let text = plain(&t);
