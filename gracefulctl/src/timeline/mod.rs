@@ -27,10 +27,19 @@ pub struct Style {
 impl Style {
     /// The style of this process's stdout and environment.
     pub fn detect() -> Style {
-        let tty = std::io::stdout().is_terminal();
-        let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let width = std::env::var("COLUMNS")
-            .ok()
+        Style::new(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var("COLUMNS").ok().as_deref(),
+        )
+    }
+
+    /// The style for a stdout that is (or is not) a terminal, `NO_COLOR`'s value and
+    /// `COLUMNS`'s value.
+    pub fn new(tty: bool, no_colour: Option<&std::ffi::OsStr>, columns: Option<&str>) -> Style {
+        // https://no-color.org: set and not empty.
+        let no_colour = no_colour.is_some_and(|v| !v.is_empty());
+        let width = columns
             .and_then(|c| c.trim().parse::<usize>().ok())
             .unwrap_or(80)
             .max(60);
@@ -66,4 +75,24 @@ pub fn draw(report: &Path, svg_file: Option<&Path>, style: Style) -> Result<Stri
         out.push_str(&format!("picture written to {}\n", file.display()));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::Style;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(Style::new(true, None, None).colour);
+        assert!(Style::new(true, Some(OsStr::new("")), None).colour);
+        assert!(!Style::new(true, Some(OsStr::new("1")), None).colour);
+        let piped = Style::new(false, None, None);
+        assert!(!piped.colour && !piped.live);
+        assert_eq!(piped.width, 80);
+        assert_eq!(Style::new(false, None, Some("120")).width, 120);
+        assert_eq!(Style::new(false, None, Some("20")).width, 60);
+        assert_eq!(Style::new(false, None, Some("wide")).width, 80);
+    }
 }
