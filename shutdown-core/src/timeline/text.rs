@@ -1,17 +1,21 @@
 //! The terminal view of a [`Timeline`]: one line per row on a character time axis.
 //!
 //! ```text
-//! FORCED in 1.0s · longest: p10 stuck_client 1.0s · past deadline: p10 stuck_client · …
+//! FORCED in 1.0s · longest: p10 stuck_client 1.0s, past its deadline · signal Int
 //!   ! resource `stuck_client` (priority 10) did not close: waited 1.0s
-//!                          0s                                        1.0s
-//!   initiated              =                                              14.8µs
-//! ! closing_resources      ############################################    1.0s
-//! !   p10 stuck_client     ############################################    1.0s
+//!                          0s                                       1.0s
+//!   initiated              =                                                12.2µs
+//! ! closing_resources      #############################################      1.0s
+//! !   p10 stuck_client     #############################################      1.0s
+//!     p100 database                                                    =   145.3µs
+//!   deadlines (| where each falls)
+//! !   close priority 10                                           1.0s |    MISSED
 //! ```
 //!
 //! The first column flags a row: `!` ran past its deadline, `x` failed, `-` skipped, `>` still
-//! running. Bars use the same characters (`=` in time), so the view reads without colour;
-//! colour (red for late, yellow for failed) is added only when asked for.
+//! running. Each status has its bar character too (`=` in time, `#` late, `x` failed, `.`
+//! skipped, `>` running), so the view reads without colour; colour (red for late, yellow for
+//! failed) is added only when asked for.
 
 use std::fmt::Write as _;
 use std::time::Duration;
