@@ -141,6 +141,8 @@ pub struct DrainRecord {
     pub in_flight: u64,
     /// The named tasks running when the drain began.
     pub tasks: Vec<String>,
+    /// The named tasks that ended on their own after the trigger, in the order they ended.
+    pub ended: Vec<EndedTask>,
     /// When the last tracked unit of work ended, from the shutdown's start; `None` when the
     /// drain did not wait for it to end (its deadline expired, the shutdown was forced, or
     /// `wait_for_connections = false`).
@@ -150,6 +152,18 @@ pub struct DrainRecord {
     /// shutdown's start.
     #[cfg_attr(feature = "serde", serde(with = "opt_duration_secs"))]
     pub abandoned_at: Option<Duration>,
+}
+
+/// A named task ([`Shutdown::spawn`](crate::Shutdown::spawn)) that ended on its own during
+/// the shutdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct EndedTask {
+    /// Its name.
+    pub name: String,
+    /// When it ended, from the shutdown's start.
+    #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
+    pub at: Duration,
 }
 
 /// How `main` ended.

@@ -18,7 +18,9 @@ use super::{save, signals, watchdog};
 use crate::describe::{error_chain, panic_message};
 use crate::phase::Phase;
 use crate::reason::ShutdownReason;
-use crate::report::{CloseOutcome, DrainRecord, HookRecord, MainOutcome, ResourceRecord};
+use crate::report::{
+    CloseOutcome, DrainRecord, EndedTask, HookRecord, MainOutcome, ResourceRecord,
+};
 use crate::resource::BoxFuture;
 use crate::shutdown::{Event, FINISH_BOUND, Shutdown};
 
@@ -284,6 +286,12 @@ async fn phases(
     rec.set_drain(DrainRecord {
         in_flight,
         tasks: running_tasks,
+        ended: shutdown
+            .tasks()
+            .take_ended()
+            .into_iter()
+            .map(|(name, at)| EndedTask { name, at })
+            .collect(),
         drained_at: drained.then_some(drain_ended),
         abandoned_at: (!drained).then_some(drain_ended),
     });

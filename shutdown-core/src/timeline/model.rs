@@ -306,8 +306,16 @@ struct FileHook {
 struct FileDrain {
     in_flight: u64,
     tasks: Vec<String>,
+    ended: Vec<FileEnded>,
     drained_at: Option<f64>,
     abandoned_at: Option<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FileEnded {
+    name: String,
+    at: f64,
 }
 
 #[derive(Deserialize, Default)]
@@ -507,6 +515,18 @@ impl File {
                 status,
                 note: format!("{what}{tasks}"),
             });
+            // Each named task that ended on its own: from the trigger (when it was asked to
+            // stop) to its end.
+            for t in &d.ended {
+                rows.push(Row {
+                    kind: RowKind::Drain,
+                    label: format!("task {}", t.name),
+                    start: Duration::ZERO,
+                    end: secs(t.at),
+                    status: Status::Ok,
+                    note: "ended".into(),
+                });
+            }
         }
         let until = self
             .drain
