@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --quiet --example quickstart --example hung_resource --features serde
+cargo build --quiet --example quickstart --example hung_resource --features timeline
 cargo build --quiet -p gracefulctl
 bin="${CARGO_TARGET_DIR:-target}/debug"
 work=$(mktemp -d)

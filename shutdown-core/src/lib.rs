@@ -46,8 +46,8 @@ mod sync;
 #[cfg_attr(docsrs, doc(cfg(feature = "systemd")))]
 pub mod systemd;
 mod task;
-#[cfg(feature = "serde")]
-#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+#[cfg(feature = "timeline")]
+#[cfg_attr(docsrs, doc(cfg(feature = "timeline")))]
 pub mod timeline;
 mod tracker;
 #[cfg(all(feature = "upgrade", unix))]

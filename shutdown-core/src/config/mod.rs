@@ -92,7 +92,7 @@ pub struct Config {
     /// Where state snapshots and the last shutdown report are written.
     pub state_dir: Setting<Option<PathBuf>>,
     /// Also draw the last shutdown as a picture, `last-shutdown.svg`, beside the report in
-    /// `state_dir` (feature `serde`; see `timeline`).
+    /// `state_dir` (feature `timeline`).
     pub report_svg: Setting<bool>,
     /// The orchestrator's grace period (Kubernetes `terminationGracePeriodSeconds`, systemd
     /// `TimeoutStopSec`); a warning is emitted when the budgets add up to more.
@@ -214,7 +214,7 @@ impl Config {
                 Some("SHUTDOWN_REPORT_SVG"),
                 report_svg,
                 value::boolean,
-                "also draw the last shutdown as `last-shutdown.svg` beside the report in `state_dir` (feature `serde`)"
+                "also draw the last shutdown as `last-shutdown.svg` beside the report in `state_dir` (feature `timeline`)"
             ),
             key!(
                 "grace_period",
@@ -453,6 +453,17 @@ impl Config {
                 message: "the shutdown report written to the state directory is JSON, which needs \
                           the `serde` feature of graceful: add `features = [\"serde\"]` to the \
                           `gracefully` dependency, or remove `state_dir`"
+                    .into(),
+            });
+        }
+        #[cfg(not(feature = "timeline"))]
+        if self.report_svg.value {
+            issues.push(ConfigIssue {
+                key: "report_svg".into(),
+                source: self.report_svg.source.clone(),
+                message: "the picture of the shutdown is drawn by the `timeline` feature of \
+                          graceful: add `features = [\"timeline\"]` to the `gracefully` \
+                          dependency, or remove `report_svg`"
                     .into(),
             });
         }

@@ -165,8 +165,8 @@ impl GracefulBuilder {
 
     /// Also draw the last shutdown as a picture, `last-shutdown.svg`, beside the report in the
     /// [state directory](GracefulBuilder::state_dir) (default `false`; the `report_svg` key).
-    #[cfg(feature = "serde")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+    #[cfg(feature = "timeline")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "timeline")))]
     pub fn report_svg(mut self, on: bool) -> Self {
         self.config.report_svg.set(on, Source::Builder);
         self

@@ -365,6 +365,7 @@ pub(crate) fn write_report(shutdown: &Shutdown, report: &ShutdownReport) {
             tracing::error!(target: "graceful::report", path = %path.display(), "cannot write the shutdown report: {e}")
         }
     }
+    #[cfg(feature = "timeline")]
     if shutdown.config().report_svg.value {
         crate::timeline::write_svg(dir, report);
     }

@@ -14,7 +14,7 @@
 //!
 //! `gracefulctl timeline REPORT.json [--svg FILE]` draws a report, `gracefulctl watch`
 //! follows a running shutdown; with `report_svg = true` the service writes
-//! [`LAST_SVG_FILE`] beside the report itself. Needs the `serde` feature.
+//! [`LAST_SVG_FILE`] beside the report itself. Feature `timeline`.
 
 mod model;
 pub mod svg;
