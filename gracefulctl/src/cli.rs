@@ -107,6 +107,36 @@ pub enum Command {
         #[arg(long, value_parser = parse_duration_arg, value_name = "DURATION")]
         timeout: Duration,
     },
+    /// Draw a service's last shutdown (the `last-shutdown.json` it wrote to its `state_dir`):
+    /// phases as rows on a time axis, the closes of each priority class, deadlines, and what
+    /// ran past its deadline, named. Plain text without colour when `NO_COLOR` is set or
+    /// stdout is not a terminal. Needs no manifest.
+    Timeline {
+        /// The report (`<state_dir>/last-shutdown.json`).
+        #[arg(value_name = "REPORT")]
+        report: PathBuf,
+        /// Also write the picture (a self-contained SVG) to this file.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+    },
+    /// Follow a running service's shutdown live through its admin API's `/events`, drawn as
+    /// `timeline` draws a report, with the time left of the current deadline; then wait for
+    /// the process to exit. Exits 0 when the shutdown completed, 1 when it was forced or the
+    /// stream ended early.
+    Watch {
+        /// The admin API's URL (`http://127.0.0.1:9090`, with its prefix if any), or a
+        /// process of the manifest whose `ready` check is the admin API's readiness URL.
+        #[arg(value_name = "NAME|URL")]
+        target: String,
+        /// An API key with the `read` scope.
+        #[arg(
+            long,
+            env = "GRACEFUL_ADMIN_API_KEY",
+            hide_env_values = true,
+            value_name = "KEY"
+        )]
+        api_key: Option<String>,
+    },
     /// Show gracefulctl's own action log.
     Logs {
         /// Keep printing new lines as they are written.

@@ -44,6 +44,26 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// `Ok(true)`: everything as asked; `Ok(false)`: something failed and was reported.
 fn dispatch(cli: &Cli) -> Result<bool> {
+    // These read a report or a service's admin API: no manifest needed (a NAME reads it).
+    match &cli.command {
+        Command::Timeline { report, svg } => {
+            let style = crate::timeline::Style::detect();
+            print!("{}", crate::timeline::draw(report, svg.as_deref(), style)?);
+            return Ok(true);
+        }
+        Command::Watch { target, api_key } => {
+            let endpoint = crate::timeline::watch::Endpoint::resolve(target, &cli.config)?;
+            let style = crate::timeline::Style::detect();
+            let watched = crate::timeline::watch::watch(
+                &endpoint,
+                api_key.as_deref(),
+                style,
+                &mut io::stdout().lock(),
+            )?;
+            return Ok(watched.result.as_deref() == Some("completed"));
+        }
+        _ => {}
+    }
     let manifest = Manifest::load(&cli.config)?;
     let guard = Guard::current(cli.allow_other_users);
     match &cli.command {
@@ -92,6 +112,7 @@ fn dispatch(cli: &Cli) -> Result<bool> {
         Command::Logs { follow, lines } => {
             logs_cmd(&manifest.logs_dir.join(LOG_FILE), *follow, *lines)
         }
+        Command::Timeline { .. } | Command::Watch { .. } => unreachable!("handled above"),
     }
 }
 

@@ -5,7 +5,8 @@
 //! [`manifest`] (reading and checking `gracefulctl.toml`), [`procs`] (one snapshot of `/proc`
 //! per command), [`locate`] (PID file / pattern lookup, stale and reused PIDs),
 //! [`safety`] (what is never signalled), [`signal`] (delivery through a pidfd), [`plan`] (ordering), [`stop`], [`start`], [`upgrade`],
-//! [`status`] and [`detail`] (`status --detailed`), [`ready`], [`backup`], [`log`] (the action log) and [`output`].
+//! [`status`] and [`detail`] (`status --detailed`), [`ready`], [`backup`], [`log`] (the action log), [`output`], and
+//! [`timeline`] (`timeline` and `watch`: a shutdown drawn on a time axis).
 //! See the crate README for the manifest format and the commands.
 
 // Unit tests may unwrap: a panic is the failure report there.
@@ -28,6 +29,7 @@ pub mod signal;
 pub mod start;
 pub mod status;
 pub mod stop;
+pub mod timeline;
 pub mod upgrade;
 
 pub use commands::{EXIT_ERROR, EXIT_FAILED, run};

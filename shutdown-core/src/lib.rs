@@ -49,6 +49,9 @@ mod task;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+#[cfg(feature = "timeline")]
+#[cfg_attr(docsrs, doc(cfg(feature = "timeline")))]
+pub mod timeline;
 mod tracker;
 #[cfg(all(feature = "upgrade", unix))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "upgrade", unix))))]

@@ -123,6 +123,7 @@ pub fn attach(shutdown: &Shutdown) {
                     name,
                     outcome,
                     seconds,
+                    ..
                 }) => {
                     let outcome = match outcome {
                         crate::report::CloseOutcome::Closed => "closed",

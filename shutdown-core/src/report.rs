@@ -106,9 +106,64 @@ pub struct HookRecord {
     pub name: String,
     /// Its outcome (the same vocabulary as resources).
     pub outcome: CloseOutcome,
+    /// When it started, from the shutdown's start.
+    #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
+    pub started: Duration,
     /// How long it ran.
     #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
     pub duration: Duration,
+}
+
+/// A deadline the engine set during the shutdown, when it fell and whether it was met.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct DeadlineRecord {
+    /// What it bounded: `timeout` (the whole shutdown), `drain_timeout`, or the closes of one
+    /// priority class (`close priority 50`).
+    pub what: String,
+    /// The phase it belongs to.
+    pub phase: Phase,
+    /// When it fell (or would have), from the shutdown's start.
+    #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
+    pub at: Duration,
+    /// How long was allowed.
+    #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
+    pub limit: Duration,
+    /// `true` when what it bounded finished in time.
+    pub met: bool,
+}
+
+/// What the drain waited for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct DrainRecord {
+    /// Units of tracked work in flight when the drain began (`main` counts as one).
+    pub in_flight: u64,
+    /// The named tasks running when the drain began.
+    pub tasks: Vec<String>,
+    /// The named tasks that ended on their own after the trigger, in the order they ended.
+    pub ended: Vec<EndedTask>,
+    /// When the last tracked unit of work ended, from the shutdown's start; `None` when the
+    /// drain did not wait for it to end (its deadline expired, the shutdown was forced, or
+    /// `wait_for_connections = false`).
+    #[cfg_attr(feature = "serde", serde(with = "opt_duration_secs"))]
+    pub drained_at: Option<Duration>,
+    /// When the work still running was abandoned (see [`ShutdownReport::abandoned`]), from the
+    /// shutdown's start.
+    #[cfg_attr(feature = "serde", serde(with = "opt_duration_secs"))]
+    pub abandoned_at: Option<Duration>,
+}
+
+/// A named task ([`Shutdown::spawn`](crate::Shutdown::spawn)) that ended on its own during
+/// the shutdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct EndedTask {
+    /// Its name.
+    pub name: String,
+    /// When it ended, from the shutdown's start.
+    #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
+    pub at: Duration,
 }
 
 /// How `main` ended.
@@ -155,8 +210,13 @@ pub struct ShutdownReport {
     /// Work still in flight when the drain deadline expired (task names, then a count of
     /// anonymous guards); cancelled.
     pub abandoned: Vec<String>,
+    /// What the drain waited for, when the shutdown reached it.
+    pub drain: Option<DrainRecord>,
     /// Every deadline that expired.
     pub deadlines: Vec<DeadlineExceeded>,
+    /// Every deadline the engine set (the overall timeout, the drain's, each close class's),
+    /// in the order they were set, with whether it was met.
+    pub limits: Vec<DeadlineRecord>,
     /// How `main` ended.
     pub main: MainOutcome,
     /// The start-up error, when the shutdown followed a failed start.
@@ -225,6 +285,16 @@ impl ShutdownReport {
     #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}
+
+/// A duration as people read it: `5.0s`, `12.3ms`, `88.1µs` (`Duration`'s `Debug` form to one
+/// decimal), and `0s` for nothing. The one form of the shutdown's logs, reports and timelines.
+pub fn readable(d: Duration) -> String {
+    if d.is_zero() {
+        "0s".into()
+    } else {
+        format!("{d:.1?}")
     }
 }
 

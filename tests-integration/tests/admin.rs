@@ -1818,3 +1818,140 @@ fn one_peer_keeps_at_most_its_share_of_the_slots() {
         failures.len()
     );
 }
+
+// ---- gracefulctl watch ---------------------------------------------------------------------
+
+/// The `gracefulctl` binary, built as a user builds it.
+fn build_gracefulctl() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "gracefulctl",
+            "--bin",
+            "gracefulctl",
+        ])
+        .arg("--message-format=json")
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run cargo build");
+    assert!(out.status.success(), "cargo build -p gracefulctl failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "gracefulctl")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .expect("gracefulctl's executable")
+}
+
+/// Starts `gracefulctl watch TARGET` (stdout a pipe: the plain view) and returns it once it
+/// follows the stream, with the lines read so far.
+fn start_watch(args: &[&str]) -> (Child, BufReader<std::process::ChildStdout>, String) {
+    let mut watch = Command::new(build_gracefulctl())
+        .arg("watch")
+        .args(args)
+        .env_remove("GRACEFUL_ADMIN_API_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn gracefulctl watch");
+    let mut out = BufReader::new(watch.stdout.take().expect("stdout"));
+    let mut seen = String::new();
+    // `watching …` is printed once the stream answered 200; the first event is the phase.
+    while !seen.contains("running: waiting for the shutdown to start") {
+        let mut line = String::new();
+        if out.read_line(&mut line).expect("read gracefulctl") == 0 {
+            let mut err = String::new();
+            let _ = watch.stderr.take().map(|mut e| e.read_to_string(&mut err));
+            panic!("gracefulctl watch ended early: {seen}{err}");
+        }
+        seen.push_str(&line);
+    }
+    (watch, out, seen)
+}
+
+#[test]
+fn gracefulctl_watch_follows_a_shutdown_to_completed_and_reports_the_exit() {
+    let mut f = Options::keyed().env("FIXTURE_CLOSE_MS", "50").start();
+    let url = format!("http://{}", f.addr);
+    let (mut watch, mut out, mut seen) = start_watch(&[&url, "--api-key", READ_KEY]);
+    f.sigterm();
+    out.read_to_string(&mut seen).expect("read gracefulctl");
+    let status = common::wait_child(&mut watch);
+    assert!(f.wait().success(), "{}", f.stderr());
+    let pid = f.child.id();
+    assert!(seen.contains(&format!("(pid {pid})")), "{seen}");
+    for line in [
+        "  phase initiated",
+        "  phase draining_connections; drain_timeout ",
+        "  resource cache (priority 50) closed in ",
+        "  resource db (priority 100) closed in ",
+        "  phase completed",
+    ] {
+        assert!(seen.contains(line), "no `{line}` in:\n{seen}");
+    }
+    let view = seen
+        .split_once("phase completed")
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    assert!(view.contains("\nCOMPLETED in "), "the final view:\n{seen}");
+    assert!(view.contains("    p50 cache"), "{seen}");
+    assert!(view.contains("    p100 db"), "{seen}");
+    assert!(!view.contains('\x1b'), "no colour on a pipe:\n{seen}");
+    assert!(
+        view.contains(&format!("process {pid} exited")),
+        "the exit is reported:\n{seen}"
+    );
+    assert!(
+        status.success(),
+        "a completed shutdown exits 0: {status}\n{seen}"
+    );
+}
+
+#[test]
+fn gracefulctl_watch_follows_a_manifest_process_by_name() {
+    let mut f = Options::keyed().start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = dir.path().join("gracefulctl.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "[[process]]\nname = \"svc\"\npattern = \"graceful-fixture-admin\"\nready = \"http://{}/health/ready\"\n",
+            f.addr
+        ),
+    )
+    .expect("manifest");
+    let (mut watch, mut out, mut seen) = start_watch(&[
+        "svc",
+        "--api-key",
+        READ_KEY,
+        "--config",
+        manifest.to_str().expect("utf-8 path"),
+    ]);
+    f.sigterm();
+    out.read_to_string(&mut seen).expect("read gracefulctl");
+    assert!(common::wait_child(&mut watch).success(), "{seen}");
+    assert!(seen.contains("\nCOMPLETED in "), "{seen}");
+    assert!(f.wait().success());
+}
+
+#[test]
+fn gracefulctl_watch_without_a_key_says_which_key_it_needs() {
+    let f = Options::keyed().start();
+    let out = Command::new(build_gracefulctl())
+        .args(["watch", &format!("http://{}", f.addr)])
+        .env_remove("GRACEFUL_ADMIN_API_KEY")
+        .output()
+        .expect("run gracefulctl watch");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("/events answered 401"), "{err}");
+    assert!(
+        err.contains("--api-key or set GRACEFUL_ADMIN_API_KEY"),
+        "{err}"
+    );
+}

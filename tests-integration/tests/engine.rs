@@ -789,3 +789,40 @@ fn readiness_waits_for_start_up_and_for_the_programs_holds() {
     p.signal(Signal::SIGTERM);
     assert_eq!(p.wait().code(), Some(0), "{:?}", p.stderr());
 }
+
+#[test]
+fn report_svg_draws_the_hung_close_beside_the_report_on_every_door() {
+    for door in ["", "builder:", "raw:"] {
+        let dir = temp_dir();
+        let mut p = start_with(
+            &format!("{door}hung"),
+            dir.path(),
+            &[("SHUTDOWN_REPORT_SVG", "true")],
+        );
+        p.wait_line("ready");
+        p.signal(Signal::SIGTERM);
+        p.wait();
+        let report = read_report(dir.path());
+        assert_eq!(report["result"], "forced", "{door} {report}");
+        // The timeline's fields: the drain, and each deadline set with whether it was met.
+        assert!(report["drain"]["in_flight"].is_u64(), "{door} {report}");
+        let class = report["limits"]
+            .as_array()
+            .and_then(|l| l.iter().find(|d| d["what"] == "close priority 50"))
+            .unwrap_or_else(|| panic!("{door}: no deadline for the hung class in {report}"));
+        assert_eq!(class["met"], false, "{door} {class}");
+        let svg = std::fs::read_to_string(dir.path().join("last-shutdown.svg"))
+            .unwrap_or_else(|e| panic!("{door}: no last-shutdown.svg: {e}"));
+        let late = svg
+            .split("<g ")
+            .find(|g| g.starts_with("class=\"row close late\""))
+            .unwrap_or_else(|| panic!("{door}: the hung close is not highlighted:\n{svg}"));
+        assert!(late.contains("<title>p50 hung: "), "{door} {late}");
+        // The picture is the report's own: the same file `gracefulctl timeline --svg` draws.
+        let json = std::fs::read_to_string(dir.path().join("last-shutdown.json")).expect("json");
+        let drawn = graceful::timeline::svg::render(
+            &graceful::timeline::Timeline::from_json(&json).expect("reads"),
+        );
+        assert_eq!(svg, drawn, "{door}");
+    }
+}

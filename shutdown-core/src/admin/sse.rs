@@ -7,8 +7,13 @@
 //! ```text
 //! event: phase
 //! id: 1
-//! data: {"event":"phase","phase":"draining_connections","state":"STOPPING"}
+//! data: {"event":"phase","phase":"draining_connections","state":"STOPPING","elapsed":0.0002,"remaining":29.9998,"limit":{"what":"drain_timeout","seconds":10.0}}
 //! ```
+//!
+//! A phase event carries the time since the trigger (`elapsed`), the time left before the
+//! overall `timeout` (`remaining`) and, for the phases that have one, the phase's own bound
+//! (`limit`), so that a client can draw the shutdown on a time axis and count a deadline down
+//! (`gracefulctl watch`).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -78,7 +83,12 @@ pub(crate) fn stream(shutdown: &Shutdown, open: &Arc<OpenStreams>) -> Body {
     tokio::spawn(async move {
         let mut out = Out { tx, id: 0 };
         let mut last = shutdown.current_phase();
-        if out.send("phase", phase_json(last)).await.is_err() || last.is_finished() {
+        if out
+            .send("phase", phase_json(last, &shutdown))
+            .await
+            .is_err()
+            || last.is_finished()
+        {
             return;
         }
         let mut keepalive = tokio::time::interval(KEEPALIVE);
@@ -98,7 +108,7 @@ pub(crate) fn stream(shutdown: &Shutdown, open: &Arc<OpenStreams>) -> Body {
                 Ok(Event::Phase { phase }) if phase <= last => continue,
                 Ok(Event::Phase { phase }) => {
                     last = phase;
-                    out.send("phase", phase_json(phase)).await
+                    out.send("phase", phase_json(phase, &shutdown)).await
                 }
                 Ok(other) => {
                     // The SSE event's name is the serialized tag (`resource_closed`, …): one
@@ -126,8 +136,26 @@ pub(crate) fn stream(shutdown: &Shutdown, open: &Arc<OpenStreams>) -> Body {
     .boxed_unsync()
 }
 
-fn phase_json(phase: Phase) -> Value {
-    json!({ "event": "phase", "phase": phase, "state": phase.state() })
+fn phase_json(phase: Phase, shutdown: &Shutdown) -> Value {
+    let elapsed = shutdown.elapsed();
+    let remaining = elapsed.map(|e| shutdown.timeout().saturating_sub(e));
+    let config = shutdown.config();
+    let limit = match phase {
+        Phase::DrainingConnections => Some(("drain_timeout", config.drain_timeout.value)),
+        Phase::ClosingResources => Some((
+            "resource_close_timeout",
+            config.resource_close_timeout.value,
+        )),
+        _ => None,
+    };
+    json!({
+        "event": "phase",
+        "phase": phase,
+        "state": phase.state(),
+        "elapsed": elapsed.map(|d| d.as_secs_f64()),
+        "remaining": remaining.map(|d| d.as_secs_f64()),
+        "limit": limit.map(|(what, d)| json!({ "what": what, "seconds": d.as_secs_f64() })),
+    })
 }
 
 struct Out {

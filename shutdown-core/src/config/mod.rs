@@ -91,6 +91,9 @@ pub struct Config {
     pub class_budgets: BTreeMap<i32, Setting<Duration>>,
     /// Where state snapshots and the last shutdown report are written.
     pub state_dir: Setting<Option<PathBuf>>,
+    /// Also draw the last shutdown as a picture, `last-shutdown.svg`, beside the report in
+    /// `state_dir` (feature `timeline`).
+    pub report_svg: Setting<bool>,
     /// The orchestrator's grace period (Kubernetes `terminationGracePeriodSeconds`, systemd
     /// `TimeoutStopSec`); a warning is emitted when the budgets add up to more.
     pub grace_period: Setting<Option<Duration>>,
@@ -121,6 +124,7 @@ impl Default for Config {
             forced_save_timeout: Setting::default_value(Duration::from_secs(2)),
             class_budgets: BTreeMap::new(),
             state_dir: Setting::default_value(None),
+            report_svg: Setting::default_value(false),
             grace_period: Setting::default_value(None),
             sections: BTreeMap::new(),
             file: None,
@@ -204,6 +208,13 @@ impl Config {
                 state_dir,
                 value::some_path,
                 "where state snapshots and the last shutdown report (JSON: feature `serde`) are written"
+            ),
+            key!(
+                "report_svg",
+                Some("SHUTDOWN_REPORT_SVG"),
+                report_svg,
+                value::boolean,
+                "also draw the last shutdown as `last-shutdown.svg` beside the report in `state_dir` (feature `timeline`)"
             ),
             key!(
                 "grace_period",
@@ -442,6 +453,27 @@ impl Config {
                 message: "the shutdown report written to the state directory is JSON, which needs \
                           the `serde` feature of graceful: add `features = [\"serde\"]` to the \
                           `gracefully` dependency, or remove `state_dir`"
+                    .into(),
+            });
+        }
+        #[cfg(not(feature = "timeline"))]
+        if self.report_svg.value {
+            issues.push(ConfigIssue {
+                key: "report_svg".into(),
+                source: self.report_svg.source.clone(),
+                message: "the picture of the shutdown is drawn by the `timeline` feature of \
+                          graceful: add `features = [\"timeline\"]` to the `gracefully` \
+                          dependency, or remove `report_svg`"
+                    .into(),
+            });
+        }
+        if self.report_svg.value && self.state_dir.value.is_none() {
+            issues.push(ConfigIssue {
+                key: "report_svg".into(),
+                source: self.report_svg.source.clone(),
+                message: "the picture is written beside the shutdown report, in the state \
+                          directory: set `state_dir` (`SHUTDOWN_STATE_DIR`) too, or remove \
+                          `report_svg`"
                     .into(),
             });
         }

@@ -463,3 +463,16 @@ fn state_dir_without_serde_is_an_error_naming_the_feature() {
         "{text}"
     );
 }
+
+#[cfg(not(feature = "timeline"))]
+#[test]
+fn report_svg_without_the_timeline_feature_is_an_error_naming_it() {
+    let err = Config::default()
+        .apply_toml("report_svg = true\n", "g.toml")
+        .expect_err("the picture needs the timeline feature");
+    let text = err.to_string();
+    assert!(
+        text.contains("`report_svg` (file g.toml)") && text.contains("`timeline` feature"),
+        "{text}"
+    );
+}

@@ -163,6 +163,15 @@ impl GracefulBuilder {
         self
     }
 
+    /// Also draw the last shutdown as a picture, `last-shutdown.svg`, beside the report in the
+    /// [state directory](GracefulBuilder::state_dir) (default `false`; the `report_svg` key).
+    #[cfg(feature = "timeline")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "timeline")))]
+    pub fn report_svg(mut self, on: bool) -> Self {
+        self.config.report_svg.set(on, Source::Builder);
+        self
+    }
+
     /// Whether to exit the process at the overall deadline even if work is stuck (default
     /// `true`; only acts when the engine owns the process, see
     /// [`process_owner`](GracefulBuilder::process_owner)).

@@ -73,6 +73,8 @@ pub(crate) async fn close_all(
         if start == built.len() {
             continue;
         }
+        let class_began = Instant::now();
+        let mut class_met = true;
         let mut set = tokio::task::JoinSet::new();
         // What each task closes, so that a task that dies still leaves its record.
         let mut closing = HashMap::new();
@@ -115,8 +117,15 @@ pub(crate) async fn close_all(
                     record
                 }
             };
+            class_met &= record.outcome != CloseOutcome::TimedOut;
             finished(shutdown, run, rec, record, limit_used);
         }
+        rec.limit(
+            format!("close priority {priority}"),
+            class_began,
+            limit_used,
+            class_met,
+        );
     }
 }
 
@@ -268,6 +277,7 @@ fn note(
     if listened {
         shutdown.emit(Event::ResourceClosed {
             name: name.to_string(),
+            priority,
             outcome: outcome.clone(),
             seconds,
         });

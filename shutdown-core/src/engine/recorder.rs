@@ -17,7 +17,8 @@ use crate::error::DeadlineExceeded;
 use crate::ids::IdList;
 use crate::phase::Phase;
 use crate::report::{
-    CloseOutcome, HookRecord, MainOutcome, PhaseRecord, ResourceRecord, ShutdownReport,
+    CloseOutcome, DeadlineRecord, DrainRecord, HookRecord, MainOutcome, PhaseRecord,
+    ResourceRecord, ShutdownReport, readable,
 };
 use crate::shutdown::{Event, Shutdown};
 use crate::sync::lock;
@@ -30,6 +31,8 @@ pub(crate) struct Recorder {
     /// The engine's own deadline: a little before the overall timeout, so the engine
     /// finishes and reports before the watchdog would exit the process.
     pub(crate) deadline: Instant,
+    /// The overall timeout, recorded as the first of the report's limits.
+    timeout: Duration,
     record: Arc<Mutex<Record>>,
 }
 
@@ -37,6 +40,8 @@ pub(crate) struct Recorder {
 struct Record {
     phases: Vec<PhaseRecord>,
     deadlines: Vec<DeadlineExceeded>,
+    limits: Vec<DeadlineRecord>,
+    drain: Option<DrainRecord>,
     forced: bool,
     current: Option<(Phase, Instant, bool)>,
     resources: Vec<ResourceRecord>,
@@ -92,6 +97,7 @@ impl Recorder {
         Recorder {
             start,
             deadline: start + timeout.saturating_sub(margin),
+            timeout,
             record: Arc::default(),
         }
     }
@@ -127,6 +133,36 @@ impl Recorder {
         shutdown.emit(Event::Deadline { what });
     }
 
+    /// Records a deadline the engine set for the current phase: `limit` from `began`, and
+    /// whether what it bounded finished in time.
+    pub(crate) fn limit(
+        &self,
+        what: impl Into<String>,
+        began: Instant,
+        limit: Duration,
+        met: bool,
+    ) {
+        let mut r = lock(&self.record);
+        let phase = r.current.map_or(Phase::Initiated, |(p, _, _)| p);
+        r.limits.push(DeadlineRecord {
+            what: what.into(),
+            phase,
+            at: began.saturating_duration_since(self.start) + limit,
+            limit,
+            met,
+        });
+    }
+
+    /// Records what the drain waited for.
+    pub(crate) fn set_drain(&self, drain: DrainRecord) {
+        lock(&self.record).drain = Some(drain);
+    }
+
+    /// The offset of `at` from the shutdown's start.
+    pub(crate) fn offset(&self, at: Instant) -> Duration {
+        at.saturating_duration_since(self.start)
+    }
+
     /// Marks the result as [`Phase::Forced`] without a deadline of its own (work skipped
     /// because the shutdown was forced).
     pub(crate) fn set_forced(&self) {
@@ -141,12 +177,15 @@ impl Recorder {
     pub(crate) fn finish_current(&self) {
         let mut r = lock(&self.record);
         if let Some((phase, began, within)) = r.current.take() {
+            let duration = began.elapsed();
             r.phases.push(PhaseRecord {
                 phase,
                 started: began.duration_since(self.start),
-                duration: began.elapsed(),
+                duration,
                 within_deadline: within,
             });
+            drop(r);
+            tracing::info!(target: "graceful::phase", phase = phase.as_str(), duration = %readable(duration), within_deadline = within, "phase ended");
         }
     }
 
@@ -267,6 +306,7 @@ impl Recorder {
                     phase: *phase,
                     name: name.clone(),
                     outcome: CloseOutcome::TimedOut,
+                    started: since.saturating_duration_since(self.start),
                     duration: since.elapsed(),
                 }),
             }
@@ -275,6 +315,16 @@ impl Recorder {
         if !resources.is_sorted_by_key(|r| r.started) {
             resources.sort_by_key(|r| r.started);
         }
+        // The overall timeout comes first: it bounds everything else.
+        let mut limits = Vec::with_capacity(r.limits.len() + 1);
+        limits.push(DeadlineRecord {
+            what: "timeout".into(),
+            phase: Phase::Initiated,
+            at: self.timeout,
+            limit: self.timeout,
+            met: now <= self.timeout,
+        });
+        limits.extend(grab(&mut r.limits, take));
         ShutdownReport {
             result,
             reason: shutdown.reason(),
@@ -283,7 +333,13 @@ impl Recorder {
             hooks,
             tasks: shutdown.extension::<crate::task::TaskFailures>().list(),
             abandoned,
+            drain: if take {
+                r.drain.take()
+            } else {
+                r.drain.clone()
+            },
             deadlines: grab(&mut r.deadlines, take),
+            limits,
             main: r.main.clone().unwrap_or(MainOutcome::Running),
             startup_error: r.startup_error.clone(),
             total: now,
@@ -311,6 +367,10 @@ pub(crate) fn write_report(shutdown: &Shutdown, report: &ShutdownReport) {
         Err(e) => {
             tracing::error!(target: "graceful::report", path = %path.display(), "cannot write the shutdown report: {e}")
         }
+    }
+    #[cfg(feature = "timeline")]
+    if shutdown.config().report_svg.value {
+        crate::timeline::write_svg(dir, report);
     }
 }
 

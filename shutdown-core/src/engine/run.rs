@@ -19,7 +19,9 @@ use super::{save, signals, watchdog};
 use crate::describe::{error_chain, panic_message};
 use crate::phase::Phase;
 use crate::reason::ShutdownReason;
-use crate::report::{CloseOutcome, HookRecord, MainOutcome, ResourceRecord};
+use crate::report::{
+    CloseOutcome, DrainRecord, EndedTask, HookRecord, MainOutcome, ResourceRecord,
+};
 use crate::resource::BoxFuture;
 use crate::shutdown::{Event, FINISH_BOUND, Shutdown};
 
@@ -263,8 +265,11 @@ async fn phases(
     }
 
     rec.enter(shutdown, Phase::DrainingConnections);
+    let drain_began = Instant::now();
+    let in_flight = shutdown.in_flight();
+    let running_tasks = shutdown.tasks().names();
     let drain_limit = config.drain_timeout.value;
-    let drain_deadline = (Instant::now() + drain_limit).min(before_save);
+    let drain_deadline = (drain_began + drain_limit).min(before_save);
     // `wait_for_connections = false`: the drain does not wait for in-flight work; what is
     // still running is abandoned by policy, which is not a missed deadline.
     let wait = config.wait_for_connections.value;
@@ -277,6 +282,23 @@ async fn phases(
             _ = tokio::time::sleep_until(drain_deadline) => false,
             _ = shutdown.forced() => false,
         };
+    let drain_ended = rec.offset(Instant::now());
+    if wait {
+        let allowed = drain_deadline.saturating_duration_since(drain_began);
+        rec.limit("drain_timeout", drain_began, allowed, drained);
+    }
+    rec.set_drain(DrainRecord {
+        in_flight,
+        tasks: running_tasks,
+        ended: shutdown
+            .tasks()
+            .take_ended()
+            .into_iter()
+            .map(|(name, at)| EndedTask { name, at })
+            .collect(),
+        drained_at: drained.then_some(drain_ended),
+        abandoned_at: (!drained).then_some(drain_ended),
+    });
     let mut abandoned = Vec::new();
     if !drained {
         abandoned = shutdown.extensions().abandoned();
@@ -382,6 +404,7 @@ async fn run_hooks(shutdown: &Shutdown, run: &RunState, phase: Phase, rec: &mut 
                 phase,
                 name: hook.name,
                 outcome,
+                started: began.saturating_duration_since(rec.start),
                 duration: began.elapsed(),
             }
         });

@@ -21,6 +21,8 @@ pub enum Event {
     ResourceClosed {
         /// Its name.
         name: String,
+        /// Its priority (its class: equal priorities close together).
+        priority: i32,
         /// How it went.
         outcome: CloseOutcome,
         /// How long it took, in seconds.

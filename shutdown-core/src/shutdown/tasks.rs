@@ -17,6 +17,9 @@ use crate::sync::lock;
 pub(crate) struct TaskTable {
     next: AtomicU64,
     running: Mutex<BTreeMap<u64, (String, AbortHandle)>>,
+    /// Tasks that ended on their own after the trigger: name and when, from the trigger (the
+    /// report's drain draws them).
+    ended: Mutex<Vec<(String, std::time::Duration)>>,
 }
 
 impl TaskTable {
@@ -26,6 +29,11 @@ impl TaskTable {
             .values()
             .map(|(n, _)| n.clone())
             .collect()
+    }
+
+    /// The tasks that ended on their own since the trigger, with when (taken once).
+    pub(crate) fn take_ended(&self) -> Vec<(String, std::time::Duration)> {
+        std::mem::take(&mut *lock(&self.ended))
     }
 
     /// Aborts every task still running and returns their names.
@@ -49,7 +57,13 @@ struct TaskEntry {
 
 impl Drop for TaskEntry {
     fn drop(&mut self) {
-        lock(&self.shutdown.tasks().running).remove(&self.id);
+        let table = self.shutdown.tasks();
+        let removed = lock(&table.running).remove(&self.id);
+        // Dropped before the task's in-flight guard, so the drain that waits for the guard
+        // finds the end recorded. An aborted task was already taken out of the table.
+        if let (Some((name, _)), Some(at)) = (removed, self.shutdown.elapsed()) {
+            lock(&table.ended).push((name, at));
+        }
     }
 }
 
