@@ -43,10 +43,12 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-# start_instance PORT ID -> prints the pid
+# start_instance PORT ID: starts it as a child of this shell (so that `wait` works), its pid
+# in $started
 start_instance() {
   "$bin" "${args[@]}" routes=all port="$1" id="s$2" >"$out/s$2.$1.$RANDOM.stdout" 2>/dev/null &
-  echo $!
+  started=$!
+  pids+=("$started")
 }
 
 up() { # the stats socket shows all three servers UP
@@ -59,7 +61,7 @@ run() {
   local ports=() ipids=() lb
   for i in 0 1 2; do ports+=("$(free_port)"); done
   lb=$(free_port)
-  for i in 0 1 2; do ipids+=("$(start_instance "${ports[$i]}" "$i")"); pids+=("${ipids[$i]}"); done
+  for i in 0 1 2; do start_instance "${ports[$i]}" "$i"; ipids+=("$started"); done
   cat >"$out/haproxy.cfg" <<EOF
 global
     maxconn 4096
@@ -93,10 +95,13 @@ EOF
   sleep 3
   for i in 0 1 2; do
     kill -TERM "${ipids[$i]}"
-    wait "${ipids[$i]}" || true
-    ipids[i]=$(start_instance "${ports[$i]}" "$i")
-    pids+=("${ipids[$i]}")
+    local code=0
+    wait "${ipids[$i]}" || code=$?
+    [ "$code" = 0 ] || echo "run $n: instance s$i exited with $code" >&2
+    start_instance "${ports[$i]}" "$i"
+    ipids[i]=$started
     for _ in $(seq 1 300); do [ "$(up)" = 3 ] && break; sleep 0.1; done
+    [ "$(up)" = 3 ] || { echo "run $n: s$i did not come back UP" >&2; exit 1; }
     sleep 3
   done
   wait "$wrk_pid" || true

@@ -478,15 +478,20 @@ async fn a_readiness_hold_keeps_health_routes_503_and_names_it() {
 
 /// Optional (feature `tonic`): the gRPC health service answers SERVING, then NOT_SERVING from
 /// the moment of SIGTERM (while the server still serves during `readiness_delay`); exit 0.
+/// During that window each HTTP/2 connection is sent away (GOAWAY) after the streams it
+/// opened, so the client asks on a new connection each time, as gRPC clients reconnect.
 #[cfg(feature = "tonic")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_health_turns_not_serving() {
     let fixture = Fixture::start(&["server=grpc", "readiness_delay=2s"]);
-    let (client, conn) = h2_client(fixture.addr).await;
+    let addr = fixture.addr;
+    let (client, conn) = h2_client(addr).await;
     let conn = tokio::spawn(conn);
     assert_eq!(grpc_health_check(&client).await, 1, "SERVING");
     fixture.term();
     eventually("NOT_SERVING", || async {
+        let (client, conn) = h2_client(addr).await;
+        tokio::spawn(conn);
         grpc_health_check(&client).await == 2
     })
     .await;

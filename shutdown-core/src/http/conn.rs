@@ -51,14 +51,20 @@ impl Registry {
         crate::sync::lock(&self.conns).len()
     }
 
-    /// Wakes every connection task, after [`Shared::enter`], so that each sees the new stage.
-    pub(crate) fn wake_all(&self) {
+    /// Wakes the connection tasks that have something to do in `stage`, after
+    /// [`Shared::enter`]: in the lame-duck window and at the drain only HTTP/2 connections
+    /// (they send GOAWAY; an HTTP/1 connection answers its next request with `Connection:
+    /// close` without being woken, and one that has sent nothing waits for the grace); at the
+    /// end of the grace, every connection still open.
+    pub(crate) fn wake(&self, stage: Stage) {
         let conns: Vec<Arc<ConnState>> = crate::sync::lock(&self.conns)
             .values()
             .filter_map(Weak::upgrade)
             .collect();
         for conn in conns {
-            if let Some(waker) = crate::sync::lock(&conn.task).as_ref() {
+            if (stage == Stage::GraceOver || conn.protocol() == Protocol::Http2)
+                && let Some(waker) = crate::sync::lock(&conn.task).as_ref()
+            {
                 waker.wake_by_ref();
             }
         }
@@ -115,7 +121,7 @@ pub(crate) struct ConnState {
     protocol: AtomicU8,
     registry: Weak<Registry>,
     shared: Arc<Shared>,
-    /// The connection task, woken when the drain starts (see [`Registry::wake_all`]).
+    /// The connection task, woken when the stage changes (see [`Registry::wake`]).
     task: Mutex<Option<Waker>>,
 }
 

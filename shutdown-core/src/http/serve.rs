@@ -287,7 +287,7 @@ where
         if now >= Phase::StoppingNewRequests && config.lame_duck && shared.stage() == Stage::Running
         {
             shared.enter(Stage::LameDuck);
-            registry.wake_all();
+            registry.wake(Stage::LameDuck);
             tracing::debug!(target: "graceful::http", addr = ?local, "lame duck: responses carry `Connection: close`, HTTP/2 connections get GOAWAY");
         }
         tokio::select! {
@@ -310,7 +310,7 @@ where
     }
     drop(listener);
     shared.enter(Stage::Draining);
-    registry.wake_all();
+    registry.wake(Stage::Draining);
     tracing::info!(target: "graceful::http", addr = ?local, connections = tasks.len(), "listener closed; draining connections");
 
     // One timer for every connection: at the end of the grace, those still silent close.
@@ -321,7 +321,7 @@ where
             joined = tasks.join_next() => if joined.is_none() { break },
             _ = &mut grace, if shared.stage() == Stage::Draining => {
                 shared.enter(Stage::GraceOver);
-                registry.wake_all();
+                registry.wake(Stage::GraceOver);
                 tracing::debug!(target: "graceful::http", addr = ?local, connections = tasks.len(), "request grace over; closing silent connections");
             }
             _ = reached(&mut phase, |p| p > Phase::DrainingConnections) => {
