@@ -46,6 +46,7 @@ mod sync;
 #[cfg_attr(docsrs, doc(cfg(feature = "systemd")))]
 pub mod systemd;
 mod task;
+mod took;
 mod tracker;
 #[cfg(all(feature = "upgrade", unix))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "upgrade", unix))))]

@@ -495,7 +495,7 @@ impl AdminHandle {
     /// of a refused connection.
     pub async fn linger(&self) {
         if !self.linger.is_zero() {
-            tracing::debug!(target: "graceful::admin", linger = ?self.linger, "admin API lingers after the shutdown");
+            tracing::debug!(target: "graceful::admin", linger = %crate::took::Took(self.linger), "admin API lingers after the shutdown");
             tokio::time::sleep(self.linger).await;
         }
     }

@@ -57,6 +57,7 @@ pub(crate) async fn build_all(
             needs_drop,
             ..
         } = spec;
+        let began = std::time::Instant::now();
         let task = tokio::spawn(build(resources.clone()));
         let result = tokio::select! {
             r = task => r,
@@ -68,7 +69,7 @@ pub(crate) async fn build_all(
         let error = match result {
             Ok(Ok(value)) => {
                 resources.insert(type_id, value);
-                tracing::debug!(target: "graceful::startup", resource = %name, priority, "resource built");
+                tracing::info!(target: "graceful::startup", resource = %name, priority, took = %crate::took::Took(began.elapsed()), "resource built");
                 built.push(Built {
                     name,
                     type_name,

@@ -179,7 +179,11 @@ impl Started {
                 joined = &mut task => {
                     let (outcome, code) = main_outcome(joined);
                     match &outcome {
-                        MainOutcome::Error(e) | MainOutcome::Panicked(e) => {
+                        // The reason is a log line: the message chain, not a backtrace.
+                        MainOutcome::Error(e) => shutdown.trigger(ShutdownReason::MainFailed {
+                            error: crate::describe::debug_message_chain(e),
+                        }),
+                        MainOutcome::Panicked(e) => {
                             shutdown.trigger(ShutdownReason::MainFailed { error: e.clone() })
                         }
                         _ => shutdown.trigger(ShutdownReason::MainReturned),
@@ -341,7 +345,7 @@ async fn phases(
     // past the overall deadline.
     let left = (start + shutdown.timeout()).saturating_duration_since(Instant::now());
     shutdown.extensions().finish(left.min(FINISH_BOUND)).await;
-    tracing::info!(target: "graceful::report", result = result.as_str(), total = ?report.total, "shutdown finished");
+    tracing::info!(target: "graceful::report", result = result.as_str(), total = %crate::took::Took(report.total), "shutdown finished");
     RunOutcome { report, main_code }
 }
 

@@ -48,6 +48,11 @@ pub struct MainArgs {
     pub expect_resources: usize,
     /// `admin = "127.0.0.1:9090"`: start the admin API (feature `admin`) on this address.
     pub admin: Option<&'static str>,
+    /// `init = path::to::function`: runs first, before the engine, the runtime and any
+    /// resource exist; the place to install a `tracing` subscriber so that the resources'
+    /// constructor logs and the `graceful::startup` lines are seen. See
+    /// [`Entry::init`](super::Entry::init).
+    pub init: Option<fn()>,
 }
 
 impl MainArgs {
