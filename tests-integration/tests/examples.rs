@@ -38,11 +38,22 @@ fn quickstart_prints_each_phase_closes_by_priority_and_exits_0_on_sigterm() {
         cache < db && metrics < db,
         "priority 50 closes before priority 100"
     );
-    // The subscriber the example installs shows the engine's own log lines on stderr.
+    // The subscriber the example installs (`init = logging`, before the resources are built)
+    // shows the engine's own log lines on stderr, the start-up lines included.
     let stderr = p.stderr().join("\n");
     assert!(
         stderr.contains("INFO") && stderr.contains("closing_resources"),
         "the engine's tracing events reach stderr: {stderr}"
+    );
+    for resource in ["database", "cache", "metrics"] {
+        assert!(
+            stderr.contains(&format!("resource built resource={resource}")),
+            "the start-up line of `{resource}` reaches stderr: {stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("started resources=3"),
+        "the engine says it started: {stderr}"
     );
 }
 

@@ -175,9 +175,10 @@ fn function_path(input: ParseStream<'_>) -> syn::Result<syn::Path> {
         ));
     }
     if input.peek(Token![|]) || input.peek(Token![||]) || input.peek(Token![move]) {
-        return Err(input.error(format!(
-            "`init` takes a function's path, not a closure; {FORM}"
-        )));
+        return Err(input.error(
+            "`init` takes the path of a function, not a closure: write `fn setup_logging() { … }` \
+             and `init = setup_logging`",
+        ));
     }
     let path: syn::Path = input.parse().map_err(|e| syn::Error::new(e.span(), FORM))?;
     if !input.is_empty() && !input.peek(Token![,]) {
