@@ -446,6 +446,18 @@ fn a_forced_shutdown_still_runs_the_state_save_and_skips_the_closes() {
         !p.stdout().iter().any(|l| l == "close-start db"),
         "closes are skipped"
     );
+    // It says what happened: forced, not a drain deadline that never expired, and the task it
+    // names is not counted a second time as an anonymous unit of work.
+    assert_eq!(report["deadlines"], serde_json::json!([]), "{report}");
+    let stderr = p.stderr().join("\n");
+    assert!(
+        stderr.contains("abandoned: the shutdown was forced: stuck"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("drain deadline") && !stderr.contains("tracked unit"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -141,7 +141,7 @@ pub(crate) fn status(state: &State) -> Value {
     let previous = state.previous.as_ref().map(PreviousShutdown::to_json);
     let p = shutdown.progress();
     let ours = [
-        ("connections", p.in_flight),
+        ("connections", shutdown.connections_in_flight()),
         ("tasks", p.tasks.len() as u64),
     ];
     json!({

@@ -238,7 +238,7 @@ pub(crate) fn start_shutdown(
         .filter(|r| r.state == crate::resource::ResourceState::Ready)
         .count();
     let ours = [
-        ("connections", p.in_flight),
+        ("connections", shutdown.connections_in_flight()),
         ("tasks", p.tasks.len() as u64),
         ("resources", ready_resources as u64),
     ];

@@ -170,8 +170,12 @@ impl Started {
             } = self;
             // `main` runs as a task holding an in-flight guard, so the drain waits for it.
             let guard = shutdown.track();
+            run.set_main_running(true);
+            let running = MainRunning(run.clone());
             let mut task = tokio::spawn(async move {
+                // Dropped in reverse order: the flag is cleared before the guard is released.
                 let _guard = guard;
+                let _running = running;
                 main.await
             });
             let main = tokio::select! {
@@ -193,6 +197,15 @@ impl Started {
             };
             phases(&shutdown, &run, built, room, main, None, watchdog).await
         })
+    }
+}
+
+/// Clears [`RunState::main_running`] when `main`'s task ends, returned, panicked or aborted.
+struct MainRunning(Arc<RunState>);
+
+impl Drop for MainRunning {
+    fn drop(&mut self) {
+        self.0.set_main_running(false);
     }
 }
 
@@ -222,6 +235,17 @@ fn main_outcome(
         Err(j) if j.is_panic() => (MainOutcome::Panicked(panic_message(j)), None),
         Err(_) => (MainOutcome::Aborted, None),
     }
+}
+
+/// Why the drain stopped waiting for in-flight work.
+#[derive(Clone, Copy)]
+enum Abandon {
+    /// `drain_timeout` expired.
+    Deadline,
+    /// The shutdown was forced before the work finished.
+    Forced,
+    /// `wait_for_connections = false`.
+    Policy,
 }
 
 /// Walks the phases after the trigger.
@@ -277,14 +301,25 @@ async fn phases(
             _ = tokio::time::sleep_until(drain_deadline.into()) => false,
             _ = shutdown.forced() => false,
         };
+    // Why the drain stopped waiting, if it did: its deadline, a forced shutdown (`force`,
+    // `DELETE /shutdown`, a second signal) or the policy. Each is said as it is.
+    let why = match (drained, wait, shutdown.is_forced()) {
+        (true, _, _) => None,
+        (false, false, _) => Some(Abandon::Policy),
+        (false, true, true) => Some(Abandon::Forced),
+        (false, true, false) => Some(Abandon::Deadline),
+    };
     let mut abandoned = Vec::new();
-    if !drained {
+    if let Some(why) = why {
         abandoned = shutdown.extensions().abandoned();
         abandoned.extend(shutdown.tasks().abort_all());
-        if wait {
-            rec.missed("drain", drain_limit, shutdown);
-        } else {
-            tracing::info!(target: "graceful::drain", "wait_for_connections = false: not waiting for in-flight work");
+        match why {
+            Abandon::Deadline => rec.missed("drain", drain_limit, shutdown),
+            // No deadline expired: the result is Forced, and nothing more is recorded.
+            Abandon::Forced => rec.set_forced(),
+            Abandon::Policy => {
+                tracing::info!(target: "graceful::drain", "wait_for_connections = false: not waiting for in-flight work")
+            }
         }
     }
     let (main, main_code) = match main {
@@ -293,7 +328,7 @@ async fn phases(
         Main::Running(mut task) => {
             // `main` dropped its guard when it returned, so after a successful drain this
             // resolves at once; otherwise `main` is cancelled.
-            let waited = if drained || !wait {
+            let waited = if drained || !wait || task.is_finished() {
                 tokio::time::timeout(rec.remaining(), &mut task).await.ok()
             } else {
                 None
@@ -308,15 +343,26 @@ async fn phases(
             }
         }
     };
-    let anonymous = shutdown.in_flight();
-    if !drained && anonymous > 0 {
-        abandoned.push(format!("{anonymous} tracked unit(s) of work"));
-    }
-    for a in &abandoned {
-        if wait {
-            tracing::warn!(target: "graceful::drain", "abandoned at the drain deadline: {a}");
-        } else {
-            tracing::warn!(target: "graceful::drain", "not waited for (wait_for_connections = false): {a}");
+    if let Some(why) = why {
+        // Each named entry (`main`, a task, a blocker) holds one guard of its own: only the
+        // units nobody named (requests, connections, `track()` guards) are counted here.
+        let named = u64::try_from(abandoned.len()).unwrap_or(u64::MAX);
+        let anonymous = shutdown.in_flight().saturating_sub(named);
+        if anonymous > 0 {
+            abandoned.push(format!("{anonymous} other tracked unit(s) of work"));
+        }
+        for a in &abandoned {
+            match why {
+                Abandon::Deadline => {
+                    tracing::warn!(target: "graceful::drain", "abandoned at the drain deadline: {a}")
+                }
+                Abandon::Forced => {
+                    tracing::warn!(target: "graceful::drain", "abandoned: the shutdown was forced: {a}")
+                }
+                Abandon::Policy => {
+                    tracing::warn!(target: "graceful::drain", "not waited for (wait_for_connections = false): {a}")
+                }
+            }
         }
     }
     rec.set_main(main.clone());
