@@ -161,6 +161,10 @@ pub struct ShutdownReport {
     pub main: MainOutcome,
     /// The start-up error, when the shutdown followed a failed start.
     pub startup_error: Option<String>,
+    /// Requests whose handler panicked while the engine ran, each answered `500` by
+    /// [`http::serve`](crate::http::serve) and logged with its method and path (feature
+    /// `hyper`).
+    pub http_panics: u64,
     /// From the trigger to the end of the last phase.
     #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
     pub total: Duration,

@@ -155,6 +155,7 @@ pub(crate) fn status(state: &State) -> Value {
         "in_flight": shutdown.in_flight(),
         "tasks": shutdown.running_tasks(),
         "active_operations": state.operations.read(&ours),
+        "http_panics": shutdown.extension::<crate::panics::HandlerPanics>().count(),
         "recovered": *crate::sync::lock(&state.recovered),
         "resources": resources(shutdown),
         "shutdown": shutdown.is_shutting_down().then(|| progress(shutdown)),

@@ -283,6 +283,7 @@ impl Recorder {
             deadlines: grab(&mut r.deadlines, take),
             main: r.main.clone().unwrap_or(MainOutcome::Running),
             startup_error: r.startup_error.clone(),
+            http_panics: shutdown.extension::<crate::panics::HandlerPanics>().count(),
             total: now,
         }
     }

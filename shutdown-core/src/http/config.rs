@@ -25,6 +25,7 @@ pub enum LateRequests {
 /// [http]
 /// late_requests = "refuse"   # or "serve" (default)
 /// retry_after = "5s"         # Retry-After of refused requests (default 5s)
+/// fatal_panics = true        # a panicking handler starts the shutdown (default false)
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -33,6 +34,9 @@ pub struct HttpConfig {
     pub late_requests: LateRequests,
     /// The `Retry-After` of refused requests, in whole seconds (rounded up).
     pub retry_after: Duration,
+    /// A request handler that panics is always answered 500, logged and counted; with
+    /// `true` it is also a fatal failure: the shutdown starts and the exit code is 69.
+    pub fatal_panics: bool,
 }
 
 impl Show for LateRequests {
@@ -62,6 +66,7 @@ impl Default for HttpConfig {
         HttpConfig {
             late_requests: LateRequests::Serve,
             retry_after: Duration::from_secs(5),
+            fatal_panics: false,
         }
     }
 }
@@ -75,6 +80,8 @@ impl HttpConfig {
                 "what to do with a request on a live connection during the drain: `\"serve\"` or `\"refuse\"` (503)"),
             key!(plain "retry_after", None, retry_after, value::duration,
                 "the `Retry-After` of refused requests, whole seconds rounded up"),
+            key!(plain "fatal_panics", None, fatal_panics, value::boolean,
+                "a request handler that panics is answered 500 and counted; `true` also starts the shutdown (exit 69)"),
         ],
     };
 

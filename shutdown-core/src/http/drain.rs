@@ -22,6 +22,7 @@ use tower::ServiceExt;
 use super::config::LateRequests;
 use super::conn::{ConnState, RequestRecord};
 use super::current::{self, Engine};
+use super::panic;
 use super::shared::Shared;
 use crate::error::BoxError;
 
@@ -168,14 +169,20 @@ where
                     return Poll::Pending;
                 };
                 let entered = current::enter(*engine);
-                let polled = fut.poll(cx);
+                let polled = panic::poll(fut, cx);
                 drop(entered);
                 let response = match polled {
-                    Poll::Pending => {
+                    Ok(Poll::Pending) => {
                         rec.waiting();
                         return Poll::Pending;
                     }
-                    Poll::Ready(r) => r?,
+                    Ok(Poll::Ready(r)) => r?,
+                    // The application's future is never polled again: `record` is taken.
+                    Err(payload) => {
+                        let answer = panic::answer(*engine, rec, &*payload);
+                        record.take();
+                        return Poll::Ready(Ok(answer));
+                    }
                 };
                 let draining = rec.conn().shared().is_draining();
                 let mut response = response.map(|body| ServeBody::Inner {
@@ -265,6 +272,7 @@ mod tests {
         let config = HttpConfig {
             late_requests: LateRequests::Refuse,
             retry_after: std::time::Duration::from_millis(1500),
+            fatal_panics: false,
         };
         let shared = Shared::new(&config);
         let h1: Response<ServeBody<String>> = refusal(&shared, true);

@@ -42,6 +42,7 @@ mod current;
 mod drain;
 mod layer;
 mod listener;
+mod panic;
 mod serve;
 mod shared;
 

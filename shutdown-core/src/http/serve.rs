@@ -123,6 +123,15 @@ where
         self
     }
 
+    /// Whether a request handler that panics starts the shutdown (exit code 69). It is
+    /// answered 500, logged and counted either way; see `[http] fatal_panics`.
+    pub fn fatal_panics(mut self, fatal: bool) -> Self {
+        self.config
+            .get_or_insert_with(HttpConfig::default)
+            .fatal_panics = fatal;
+        self
+    }
+
     /// Puts the peer's address into every request as axum's `ConnectInfo<L::Addr>`
     /// (`ConnectInfo<SocketAddr>` on TCP), as `into_make_service_with_connect_info` does for
     /// `axum::serve`. Off by default: it costs an extension per request.

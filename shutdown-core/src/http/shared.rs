@@ -1,5 +1,5 @@
 //! What every connection of one [`serve`](crate::http::serve) shares: the drain flag and
-//! the late-request policy.
+//! the late-request and panic policies.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,6 +13,8 @@ pub(crate) struct Shared {
     draining: AtomicBool,
     pub(crate) late: LateRequests,
     pub(crate) retry_after: HeaderValue,
+    /// `[http] fatal_panics`: a panicking handler starts the shutdown (see `panic`).
+    pub(crate) fatal_panics: bool,
 }
 
 impl Shared {
@@ -21,6 +23,7 @@ impl Shared {
             draining: AtomicBool::new(false),
             late: config.late_requests,
             retry_after: HeaderValue::from(config.retry_after_secs()),
+            fatal_panics: config.fatal_panics,
         }
     }
 
