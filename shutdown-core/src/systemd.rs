@@ -62,7 +62,7 @@ impl Default for SystemdConfig {
 
 impl SystemdConfig {
     /// The keys of the `[systemd]` table.
-    pub const KEYS: Section<SystemdConfig> = Section {
+    pub(crate) const KEYS: Section<SystemdConfig> = Section {
         name: "systemd",
         keys: &[key!(
             "extend_interval",

@@ -54,8 +54,8 @@
 //! so only when every slot is busy answering (event streams, slow request bodies of a key
 //! holder) is a newcomer answered 503 and closed.
 
-pub mod auth;
-pub mod config;
+mod auth;
+mod config;
 mod config_json;
 mod envelope;
 mod handlers;
@@ -64,7 +64,7 @@ mod operations;
 mod process;
 mod readers;
 mod report;
-pub mod route;
+mod route;
 mod router;
 mod server;
 mod sse;
@@ -78,9 +78,10 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-pub use auth::{ApiKey, Scope, Scopes};
-pub use config::{AdminConfig, Route};
+pub use auth::{ApiKey, KeyError, Scope, Scopes};
+pub use config::{AdminConfig, DEFAULT_ADDR, KEY_ENV};
 pub use operations::{Recovered, RecoveredFrom};
+pub use route::Route;
 
 use crate::config::{Config, ConfigError, Env, Source};
 use crate::shutdown::Shutdown;

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use toml_span::value::ValueInner;
 
 /// A table of the file, by key (iterated in key order).
-pub type Table = BTreeMap<String, Value>;
+pub(crate) type Table = BTreeMap<String, Value>;
 
 /// One value of the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +70,7 @@ impl Value {
 /// Parses a TOML document. The error names the line and the column, says what was wrong
 /// and quotes the text the parser stopped at (an integer that does not fit in 64 bits is one
 /// it cannot read).
-pub fn parse(text: &str) -> Result<Table, String> {
+pub(crate) fn parse(text: &str) -> Result<Table, String> {
     let mut doc = toml_span::parse(text).map_err(|e| located(text, &e))?;
     Ok(match doc.take() {
         ValueInner::Table(t) => table(t),

@@ -35,7 +35,8 @@ pub enum Flavor {
 #[derive(Debug, Clone, Default)]
 pub struct MainArgs {
     /// The configuration arguments (`timeout`, `drain`, `signals`, …) as `(configuration key,
-    /// text)`, read by the parsers of [`Config::KEYS`] with [`Source::Macro`](crate::Source):
+    /// text)`, read by the same parsers as the file and the environment, with
+    /// [`Source::Macro`](crate::Source):
     /// `&[("timeout", "30s"), ("drain_timeout", "10s"), ("signals", "SIGTERM,SIGINT")]`.
     pub settings: &'static [(&'static str, &'static str)],
     /// `config = "path"`: the configuration file.

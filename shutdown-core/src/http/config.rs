@@ -73,7 +73,7 @@ impl Default for HttpConfig {
 
 impl HttpConfig {
     /// The keys of the `[http]` table.
-    pub const KEYS: Section<HttpConfig> = Section {
+    pub(crate) const KEYS: Section<HttpConfig> = Section {
         name: "http",
         keys: &[
             key!(plain "late_requests", None, late_requests, late_requests,
