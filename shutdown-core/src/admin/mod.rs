@@ -41,7 +41,7 @@
 //! With no API key configured, every route that reveals information or acts answers 403 with
 //! a message saying how to enable it; the probes stay open. Binding a non-loopback address
 //! without a key is refused at start-up. Keys are compared in constant time
-//! ([`auth::keys_match`]) and never logged. Each connection must send its headers within
+//! (with `subtle`) and never logged. Each connection must send its headers within
 //! `header_timeout` (default 2 s) and its body within `body_timeout`; bodies over `body_limit`
 //! get 413.
 //!
