@@ -120,7 +120,6 @@ impl<C> Section<C> {
     #[cfg_attr(
         not(any(
             feature = "admin",
-            feature = "hyper",
             feature = "systemd",
             feature = "state",
             feature = "upgrade"
@@ -294,7 +293,10 @@ impl<C> Section<C> {
 
     /// Every key as `{"key": {"value", "source"}}`, as `GET /config` shows them.
     #[cfg(feature = "serde")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin API's `/config` shows it")
+    )]
     pub(crate) fn json(&self, target: &C) -> serde_json::Value {
         serde_json::Value::Object(
             self.keys

@@ -86,7 +86,10 @@ impl Shown {
 
     /// The value as JSON: a setting is `{"value", "source"}`.
     #[cfg(feature = "serde")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin API's `/config` shows it")
+    )]
     pub(crate) fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
         match self {
@@ -285,13 +288,7 @@ pub(crate) fn signals(input: Input<'_>) -> Result<Vec<Signal>, String> {
 
 /// Text: a TOML string or the variable's text.
 #[cfg_attr(
-    not(any(
-        feature = "admin",
-        feature = "hyper",
-        feature = "systemd",
-        feature = "state",
-        feature = "upgrade"
-    )),
+    not(feature = "admin"),
     allow(dead_code, reason = "read by the feature sections only")
 )]
 pub(crate) fn text(input: Input<'_>) -> Result<String, String> {
@@ -315,13 +312,7 @@ pub(crate) fn some_path(input: Input<'_>) -> Result<Option<PathBuf>, String> {
 
 /// A whole number greater than zero: a TOML integer, or text.
 #[cfg_attr(
-    not(any(
-        feature = "admin",
-        feature = "hyper",
-        feature = "systemd",
-        feature = "state",
-        feature = "upgrade"
-    )),
+    not(feature = "admin"),
     allow(dead_code, reason = "read by the feature sections only")
 )]
 pub(crate) fn positive_count(input: Input<'_>) -> Result<usize, String> {
@@ -340,13 +331,7 @@ pub(crate) fn positive_count(input: Input<'_>) -> Result<usize, String> {
 
 /// One of a fixed set of words (`"serve"` or `"refuse"`), mapped to its value.
 #[cfg_attr(
-    not(any(
-        feature = "admin",
-        feature = "hyper",
-        feature = "systemd",
-        feature = "state",
-        feature = "upgrade"
-    )),
+    not(any(feature = "hyper", feature = "state")),
     allow(dead_code, reason = "read by the feature sections only")
 )]
 pub(crate) fn one_of<T: Copy>(input: Input<'_>, words: &[(&str, T)]) -> Result<T, String> {

@@ -344,8 +344,9 @@ async fn phases(
         }
     };
     if let Some(why) = why {
-        // Each named entry (`main`, a task, a blocker) holds one guard of its own: only the
-        // units nobody named (requests, connections, `track()` guards) are counted here.
+        // Each named entry (`main`, a task, a blocker, a request) stands for one guard: only
+        // the units nobody named (`track()` guards, …) are counted here. Requests sharing an
+        // HTTP/2 connection share its guard, so this can undercount, never count twice.
         let named = u64::try_from(abandoned.len()).unwrap_or(u64::MAX);
         let anonymous = shutdown.in_flight().saturating_sub(named);
         if anonymous > 0 {

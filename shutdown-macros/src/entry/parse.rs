@@ -69,7 +69,6 @@ const ALIASES: &[(&str, &str)] = &[
     ("runtime", "flavor"),
     ("threads", "worker_threads"),
     ("setup", "init"),
-    ("before", "init"),
     ("on_start", "init"),
 ];
 
