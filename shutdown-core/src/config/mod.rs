@@ -95,7 +95,7 @@ pub struct Config {
     pub grace_period: Setting<Option<Duration>>,
     /// Raw feature sections of the file (see [`SECTIONS`]), with the file they came from.
     #[cfg_attr(feature = "serde", serde(skip))]
-    pub sections: BTreeMap<String, (toml::Table, PathBuf)>,
+    pub(crate) sections: BTreeMap<String, (toml::Table, PathBuf)>,
     /// The file's text, so that feature sections can name the line of a bad key.
     #[cfg_attr(feature = "serde", serde(skip))]
     file: Option<FileText>,
@@ -548,11 +548,6 @@ impl Config {
             }
         }
         out
-    }
-
-    /// The raw table of a feature section (`[admin]`, …) and the file it came from.
-    pub fn section(&self, name: &str) -> Option<&(toml::Table, PathBuf)> {
-        self.sections.get(name)
     }
 }
 

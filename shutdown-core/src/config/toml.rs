@@ -17,7 +17,7 @@ pub(crate) type Table = BTreeMap<String, Value>;
 
 /// One value of the file.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     /// A string.
     String(String),
     /// An integer (TOML integers are 64-bit).
@@ -34,7 +34,11 @@ pub enum Value {
 
 impl Value {
     /// The string, if this is one.
-    pub fn as_str(&self) -> Option<&str> {
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "read by `[admin]` only")
+    )]
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
             _ => None,
@@ -42,7 +46,11 @@ impl Value {
     }
 
     /// The table, if this is one.
-    pub fn as_table(&self) -> Option<&Table> {
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "read by `[admin]` only")
+    )]
+    pub(crate) fn as_table(&self) -> Option<&Table> {
         match self {
             Value::Table(t) => Some(t),
             _ => None,
@@ -50,12 +58,12 @@ impl Value {
     }
 
     /// `true` for an array.
-    pub fn is_array(&self) -> bool {
+    pub(crate) fn is_array(&self) -> bool {
         matches!(self, Value::Array(_))
     }
 
     /// The name of the value's type, as TOML calls it (`string`, `integer`, `table` …).
-    pub fn type_str(&self) -> &'static str {
+    pub(crate) fn type_str(&self) -> &'static str {
         match self {
             Value::String(_) => "string",
             Value::Integer(_) => "integer",
