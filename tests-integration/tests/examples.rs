@@ -45,16 +45,36 @@ fn quickstart_prints_each_phase_closes_by_priority_and_exits_0_on_sigterm() {
         stderr.contains("INFO") && stderr.contains("closing_resources"),
         "the engine's tracing events reach stderr: {stderr}"
     );
+    let plain = without_colours(&stderr);
     for resource in ["database", "cache", "metrics"] {
         assert!(
-            stderr.contains(&format!("resource built resource={resource}")),
-            "the start-up line of `{resource}` reaches stderr: {stderr}"
+            plain.contains(&format!("resource built resource={resource}")),
+            "the start-up line of `{resource}` reaches stderr: {plain}"
         );
     }
     assert!(
-        stderr.contains("started resources=3"),
-        "the engine says it started: {stderr}"
+        plain.contains("started resources=3"),
+        "the engine says it started: {plain}"
     );
+}
+
+/// `text` without its ANSI colour sequences (`ESC [ … m`), as the example's subscriber writes
+/// them even into a pipe.
+fn without_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[test]
