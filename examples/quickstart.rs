@@ -65,17 +65,20 @@ fn metrics() -> Metrics {
     Metrics
 }
 
-// `expect_resources = 3`: if the three registrations above were ever lost (a resource crate
-// the linker dropped), start-up would fail with an error saying so instead of running without them.
-#[graceful::main(timeout = "10s", drain = "5s", expect_resources = 3)]
-async fn main(shutdown: Shutdown) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    // Every phase change, resource close and missed deadline is also a `tracing` event: this
-    // line shows them on stderr, filtered by `RUST_LOG` (`RUST_LOG=debug` for more).
+/// Installs the `tracing` subscriber. `init = logging` runs it before anything else, so the
+/// engine's start-up lines (each resource built, `started`) are printed too: `main` itself
+/// runs only once every resource is built. `RUST_LOG` filters it (`RUST_LOG=debug` for more).
+fn logging() {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
+}
 
+// `expect_resources = 3`: if the three registrations above were ever lost (a resource crate
+// the linker dropped), start-up would fail with an error saying so instead of running without them.
+#[graceful::main(timeout = "10s", drain = "5s", expect_resources = 3, init = logging)]
+async fn main(shutdown: Shutdown) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // `events()` delivers every phase change in order.
     let mut events = shutdown.events();
     tokio::spawn(async move {

@@ -26,6 +26,7 @@ pub mod integrations;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub mod metrics;
+mod panics;
 mod phase;
 #[cfg(feature = "process")]
 #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
@@ -52,6 +53,7 @@ pub mod testing;
 #[cfg(feature = "timeline")]
 #[cfg_attr(docsrs, doc(cfg(feature = "timeline")))]
 pub mod timeline;
+mod took;
 mod tracker;
 #[cfg(all(feature = "upgrade", unix))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "upgrade", unix))))]

@@ -15,6 +15,7 @@
 //! | `graceful_shutdown_duration_seconds` | gauge | time since the shutdown started (final value at the end) |
 //! | `graceful_resource_close_duration_seconds{resource,outcome}` | gauge | how long each close took |
 //! | `graceful_degraded{reason}` | gauge | 1 while `reason` (`memory`, `cpu`) is over its admin threshold (set when `/metrics` is read) |
+//! | `graceful_http_panics_total` | counter | requests whose handler panicked, answered 500 by `http::serve` |
 //! | `graceful_shutdowns_total{result}` | counter | shutdowns by result: `completed` (within every deadline) or `forced` (a deadline was hit, or forced) |
 //! | `graceful_previous_shutdown_duration_seconds` | gauge | the previous process's shutdown, from the state directory |
 //! | `graceful_previous_shutdown_forced` | gauge | 1 if the previous shutdown was forced |
@@ -192,6 +193,10 @@ fn describe() {
     describe_gauge!(
         "graceful_degraded",
         "1 while the reason (memory, cpu) is over its admin threshold."
+    );
+    describe_counter!(
+        "graceful_http_panics_total",
+        "Requests whose handler panicked, answered 500 by http::serve."
     );
     describe_counter!(
         "graceful_shutdowns_total",

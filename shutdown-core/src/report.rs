@@ -16,17 +16,40 @@ pub const LAST_REPORT_FILE: &str = "last-shutdown.json";
 /// Reads the report the previous process wrote to `state_dir` (as JSON), if there is one.
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-pub fn read_last(state_dir: &std::path::Path) -> Option<Result<serde_json::Value, String>> {
+pub fn read_last(
+    state_dir: &std::path::Path,
+) -> Option<Result<serde_json::Value, ReadReportError>> {
     let path = state_dir.join(LAST_REPORT_FILE);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => return Some(Err(format!("cannot read {}: {e}", path.display()))),
+        Err(source) => return Some(Err(ReadReportError::Read { path, source })),
     };
-    Some(
-        serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not a valid report: {e}", path.display())),
-    )
+    Some(serde_json::from_str(&text).map_err(|source| ReadReportError::Invalid { path, source }))
+}
+
+/// Why [`read_last`] could not read the previous report.
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadReportError {
+    /// The file exists but cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The report file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not JSON.
+    #[error("{} is not a valid report: {source}", path.display())]
+    Invalid {
+        /// The report file.
+        path: std::path::PathBuf,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
 }
 
 /// How one phase went.
@@ -221,6 +244,10 @@ pub struct ShutdownReport {
     pub main: MainOutcome,
     /// The start-up error, when the shutdown followed a failed start.
     pub startup_error: Option<String>,
+    /// Requests whose handler panicked while the engine ran, each answered `500` by
+    /// [`http::serve`](crate::http::serve) and logged with its method and path (feature
+    /// `hyper`).
+    pub http_panics: u64,
     /// From the trigger to the end of the last phase.
     #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
     pub total: Duration,

@@ -62,7 +62,7 @@ impl Default for SystemdConfig {
 
 impl SystemdConfig {
     /// The keys of the `[systemd]` table.
-    pub const KEYS: Section<SystemdConfig> = Section {
+    pub(crate) const KEYS: Section<SystemdConfig> = Section {
         name: "systemd",
         keys: &[key!(
             "extend_interval",
@@ -99,7 +99,7 @@ pub fn extend_interval(config: &Config, env: &Env) -> Result<Duration, ConfigErr
 /// default is used.
 pub fn notify(shutdown: &Shutdown) -> JoinHandle<()> {
     let interval = extend_interval(shutdown.config(), &Env::Process).unwrap_or_else(|e| {
-        tracing::error!(target: "graceful::systemd", "{e}; using {DEFAULT_EXTEND_INTERVAL:?}");
+        tracing::error!(target: "graceful::systemd", "{e}; using {}", crate::took::Took(DEFAULT_EXTEND_INTERVAL));
         DEFAULT_EXTEND_INTERVAL
     });
     notify_with(shutdown, interval)

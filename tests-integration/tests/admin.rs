@@ -1077,6 +1077,9 @@ fn post_shutdown_is_accepted_once_then_reports_progress() {
         ("X-API-Key", SYSTEM_KEY),
         ("Content-Type", "application/json"),
     ];
+    // `main` and the tracked task `held` are not connections: nothing is being served.
+    let status = f.get("/status", Some(READ_KEY)).envelope(true);
+    assert_eq!(status["active_operations"]["connections"], 0, "{status}");
     let body = br#"{"timeout_seconds": 30, "force": false, "reason": "Maintenance shutdown"}"#;
     let r = request(f.addr, "POST", "/shutdown", &sys, Some(body));
     assert_eq!(r.status, 200, "{}", r.text());
@@ -1094,6 +1097,8 @@ fn post_shutdown_is_accepted_once_then_reports_progress() {
         assert!(d["active_operations"][k].is_u64(), "{k}: {d}");
     }
     assert_eq!(d["active_operations"]["resources"], 2);
+    assert_eq!(d["active_operations"]["tasks"], 1, "the task `held`: {d}");
+    assert_eq!(d["active_operations"]["connections"], 0, "{d}");
     let seq: Vec<&str> = d["shutdown_sequence"]
         .as_array()
         .expect("sequence")

@@ -256,7 +256,8 @@ fn fail_runs_an_orderly_shutdown_and_exits_69_on_both_doors() {
         if door != "raw:" {
             let stderr = p.stderr().join("\n");
             assert!(
-                stderr.contains("graceful: shutdown completed with errors")
+                stderr.contains("graceful: shutdown failed in ")
+                    && !stderr.contains("completed with errors")
                     && stderr.contains("resource `queue` failed: connection lost")
                     && stderr.contains("exiting with 69"),
                 "{door}: {stderr}"
@@ -293,7 +294,8 @@ fn erroring_and_panicking_closes_are_reported_by_name_the_rest_close_and_the_exi
         assert_eq!(find("db")["outcome"]["status"], "closed");
         let stderr = p.stderr().join("\n");
         assert!(
-            stderr.contains("exiting with 74")
+            stderr.contains("graceful: shutdown completed with errors in ")
+                && stderr.contains("exiting with 74")
                 && stderr.contains("resource `failing` failed to close: flush failed: disk full")
                 && stderr.contains("resource `panicking` panicked while closing: close exploded"),
             "{door}: {stderr}"
@@ -443,6 +445,18 @@ fn a_forced_shutdown_still_runs_the_state_save_and_skips_the_closes() {
     assert!(
         !p.stdout().iter().any(|l| l == "close-start db"),
         "closes are skipped"
+    );
+    // It says what happened: forced, not a drain deadline that never expired, and the task it
+    // names is not counted a second time as an anonymous unit of work.
+    assert_eq!(report["deadlines"], serde_json::json!([]), "{report}");
+    let stderr = p.stderr().join("\n");
+    assert!(
+        stderr.contains("abandoned: the shutdown was forced: stuck"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("drain deadline") && !stderr.contains("tracked unit"),
+        "{stderr}"
     );
 }
 
@@ -824,5 +838,68 @@ fn report_svg_draws_the_hung_close_beside_the_report_on_every_door() {
             &graceful::timeline::Timeline::from_json(&json).expect("reads"),
         );
         assert_eq!(svg, drawn, "{door}");
+    }
+}
+
+#[test]
+fn init_runs_before_the_resources_so_their_logs_and_the_start_up_lines_are_printed() {
+    // `MainArgs::init` (what `#[graceful::main(init = …)]` writes) and `Entry::init`.
+    for door in ["", "builder:"] {
+        let dir = temp_dir();
+        let mut p = start(&format!("{door}startup-logs"), dir.path());
+        p.wait_line("ready");
+        p.signal(Signal::SIGTERM);
+        let status = p.wait();
+        assert_eq!(status.code(), Some(0), "{door}: {:?}", p.stderr());
+        let stderr = p.stderr();
+        let at = |needle: &str| {
+            stderr
+                .iter()
+                .position(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("{door}: no `{needle}` on stderr: {stderr:#?}"))
+        };
+        let constructor = at("connecting to the database");
+        let built = at("resource built resource=db priority=100 took=");
+        let started = at("graceful::startup: started resources=1");
+        assert!(
+            constructor < built && built < started,
+            "{door}: {stderr:#?}"
+        );
+    }
+}
+
+#[test]
+fn an_anyhow_error_from_main_gives_a_one_line_reason_and_one_error_block() {
+    for door in ["", "builder:"] {
+        let dir = temp_dir();
+        let mut p = start_with(
+            &format!("{door}main-anyhow-error"),
+            dir.path(),
+            &[("RUST_BACKTRACE", "1")],
+        );
+        let status = p.wait();
+        assert_eq!(status.code(), Some(1), "{door}");
+        let stderr = p.stderr();
+        let trigger: Vec<_> = stderr
+            .iter()
+            .filter(|l| l.contains("shutdown requested"))
+            .collect();
+        assert_eq!(trigger.len(), 1, "{door}: {stderr:#?}");
+        assert!(
+            trigger[0].ends_with("reason=main failed: cannot reach the queue: connection refused"),
+            "{door}: the trigger line holds the message chain only: {trigger:?}"
+        );
+        let backtraces = stderr
+            .iter()
+            .filter(|l| l.contains("Stack backtrace:"))
+            .count();
+        assert_eq!(
+            backtraces, 1,
+            "{door}: the backtrace is printed once, after `Error:`: {stderr:#?}"
+        );
+        assert!(
+            stderr.iter().any(|l| l == "Error: cannot reach the queue"),
+            "{door}: {stderr:#?}"
+        );
     }
 }

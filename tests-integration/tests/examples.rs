@@ -38,12 +38,43 @@ fn quickstart_prints_each_phase_closes_by_priority_and_exits_0_on_sigterm() {
         cache < db && metrics < db,
         "priority 50 closes before priority 100"
     );
-    // The subscriber the example installs shows the engine's own log lines on stderr.
+    // The subscriber the example installs (`init = logging`, before the resources are built)
+    // shows the engine's own log lines on stderr, the start-up lines included.
     let stderr = p.stderr().join("\n");
     assert!(
         stderr.contains("INFO") && stderr.contains("closing_resources"),
         "the engine's tracing events reach stderr: {stderr}"
     );
+    let plain = without_colours(&stderr);
+    for resource in ["database", "cache", "metrics"] {
+        assert!(
+            plain.contains(&format!("resource built resource={resource}")),
+            "the start-up line of `{resource}` reaches stderr: {plain}"
+        );
+    }
+    assert!(
+        plain.contains("started resources=3"),
+        "the engine says it started: {plain}"
+    );
+}
+
+/// `text` without its ANSI colour sequences (`ESC [ … m`), as the example's subscriber writes
+/// them even into a pipe.
+fn without_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[test]

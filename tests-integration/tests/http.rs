@@ -695,3 +695,42 @@ async fn long_stream_ends_cleanly_when_the_drain_starts() {
         "{report}"
     );
 }
+
+/// A panicking handler: the client gets 500 (not a reset), the same keep-alive connection
+/// goes on serving, the report counts it, and the exit code stays 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_is_answered_500_counted_and_the_service_keeps_serving() {
+    let fixture = Fixture::start(&[]);
+    let mut c = h1(fixture.addr).await.expect("connect");
+    let got = c.get("/panic").await.expect("a response, not a reset");
+    assert_eq!(got.status, 500, "{got:?}");
+    assert_eq!(&got.body[..], b"internal server error\n");
+    let after = c.get("/hello").await.expect("the connection still serves");
+    assert_eq!(after.status, 200);
+    drop(c);
+    fixture.term();
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+    assert_eq!(report["http_panics"], 1, "{report}");
+}
+
+/// `fatal_panics`: the panic is answered 500, then the shutdown starts and the exit is 69.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_with_fatal_panics_starts_the_shutdown_and_exits_69() {
+    let fixture = Fixture::start(&["fatal_panics=1"]);
+    let got = get(fixture.addr, "/panic").await.expect("a response");
+    assert_eq!(got.status, 500, "{got:?}");
+    let (status, report) = fixture.wait();
+    assert_eq!(
+        status.code(),
+        Some(i32::from(graceful::exit::FAILED)),
+        "{report}"
+    );
+    assert_eq!(report["http_panics"], 1, "{report}");
+    assert_eq!(report["reason"]["kind"], "resource_failed", "{report}");
+    let error = report["reason"]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("GET /panic") && error.contains("handler exploded"),
+        "the reason names the route and the panic: {report}"
+    );
+}

@@ -38,6 +38,24 @@ impl Scope {
     }
 }
 
+/// Why a key or its scopes were refused: by [`Scopes::parse`] and [`ApiKey::new`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// A scope name that is not `read` or `system`.
+    #[error("`{0}` is not a scope; accepted scopes: read, system")]
+    UnknownScope(String),
+    /// An empty list of scopes.
+    #[error("no scope given; accepted scopes: read, system")]
+    NoScope,
+    /// An empty key.
+    #[error("the API key is empty")]
+    Empty,
+    /// A key with whitespace or control characters, which a header cannot carry reliably.
+    #[error("the API key contains whitespace or control characters; use printable characters only")]
+    Unprintable,
+}
+
 /// A set of [`Scope`]s.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Scopes(u8);
@@ -47,21 +65,17 @@ impl Scopes {
     pub const ALL: Scopes = Scopes(3);
 
     /// Parses scope names (`read`, `system`).
-    pub fn parse<'a>(names: impl Iterator<Item = &'a str>) -> Result<Scopes, String> {
+    pub fn parse<'a>(names: impl Iterator<Item = &'a str>) -> Result<Scopes, KeyError> {
         let mut bits = 0;
         for name in names {
             bits |= match name.trim().to_ascii_lowercase().as_str() {
                 "read" => Scope::Read.bit(),
                 "system" => Scope::System.bit(),
-                other => {
-                    return Err(format!(
-                        "`{other}` is not a scope; accepted scopes: read, system"
-                    ));
-                }
+                other => return Err(KeyError::UnknownScope(other.to_string())),
             };
         }
         if bits == 0 {
-            return Err("no scope given; accepted scopes: read, system".into());
+            return Err(KeyError::NoScope);
         }
         Ok(Scopes(bits))
     }
@@ -108,13 +122,13 @@ impl ApiKey {
         secret: impl Into<String>,
         scopes: Scopes,
         source: Source,
-    ) -> Result<ApiKey, String> {
+    ) -> Result<ApiKey, KeyError> {
         let secret = secret.into();
         if secret.is_empty() {
-            return Err("the API key is empty".into());
+            return Err(KeyError::Empty);
         }
         if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("the API key contains whitespace or control characters; use printable characters only".into());
+            return Err(KeyError::Unprintable);
         }
         if secret.len() < 16 {
             tracing::warn!(target: "graceful::admin", source = %source, "an admin API key is shorter than 16 characters; use a long random key");
@@ -164,7 +178,7 @@ impl serde::Serialize for ApiKey {
 /// what an attacker is after, and it is fixed): every byte is compared with
 /// [`subtle::ConstantTimeEq`], whatever the presented key's length and content, and the length
 /// check is folded into the same [`Choice`] instead of returning early.
-pub fn keys_match(presented: &[u8], configured: &[u8]) -> bool {
+pub(crate) fn keys_match(presented: &[u8], configured: &[u8]) -> bool {
     let len_eq = (presented.len() as u64).ct_eq(&(configured.len() as u64));
     let mut bytes_eq = Choice::from(1);
     for (i, c) in configured.iter().enumerate() {
@@ -178,7 +192,7 @@ pub fn keys_match(presented: &[u8], configured: &[u8]) -> bool {
 
 /// Why a request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Denied {
+pub(crate) enum Denied {
     /// No key is configured: protected routes are disabled.
     NotConfigured,
     /// The key is missing or wrong (deliberately not saying which).
@@ -188,7 +202,7 @@ pub enum Denied {
 }
 
 /// The key a request presents: `X-API-Key`, else `Authorization: Bearer`.
-pub fn presented_key(headers: &http::HeaderMap) -> Option<&[u8]> {
+pub(crate) fn presented_key(headers: &http::HeaderMap) -> Option<&[u8]> {
     if let Some(v) = headers.get("x-api-key") {
         return Some(v.as_bytes());
     }
@@ -202,7 +216,11 @@ pub fn presented_key(headers: &http::HeaderMap) -> Option<&[u8]> {
 
 /// Checks that the request's key exists and has `scope`. Every configured key is compared
 /// (no early exit on a match), so the time does not reveal which key matched.
-pub fn authorize(keys: &[ApiKey], headers: &http::HeaderMap, scope: Scope) -> Result<(), Denied> {
+pub(crate) fn authorize(
+    keys: &[ApiKey],
+    headers: &http::HeaderMap,
+    scope: Scope,
+) -> Result<(), Denied> {
     if keys.is_empty() {
         return Err(Denied::NotConfigured);
     }

@@ -13,12 +13,12 @@ use crate::config::{
 use super::auth::ApiKey;
 use super::auth::Scopes;
 use super::readers::{file_key, parse_addr, parse_prefix, parse_route_path, read_key_file};
-pub use super::route::Route;
+pub(crate) use super::route::Route;
 
 pub use super::readers::DEFAULT_ADDR;
 
 /// The variables that configure API keys (read together, so they are not rows of
-/// [`AdminConfig::KEYS`]).
+/// the `[admin]` key table).
 pub const KEY_ENV: &[&str] = &[
     "GRACEFUL_ADMIN_API_KEY",
     "GRACEFUL_ADMIN_API_KEY_FILE",
@@ -124,7 +124,7 @@ impl AdminConfig {
     }
 
     /// The keys of the `[admin]` table and their `GRACEFUL_ADMIN_*` variables.
-    pub const KEYS: Section<AdminConfig> = Section {
+    pub(crate) const KEYS: Section<AdminConfig> = Section {
         name: "admin",
         keys: &[
             key!(
@@ -276,7 +276,7 @@ impl AdminConfig {
         let scopes = match scopes {
             Ok(s) => s,
             Err(e) => {
-                fail("GRACEFUL_ADMIN_API_KEY_SCOPES", e);
+                fail("GRACEFUL_ADMIN_API_KEY_SCOPES", e.to_string());
                 Scopes::ALL
             }
         };
@@ -291,7 +291,7 @@ impl AdminConfig {
             (Some(secret), None) => {
                 match ApiKey::new(secret, scopes, Source::Env("GRACEFUL_ADMIN_API_KEY".into())) {
                     Ok(k) => self.api_keys.push(k),
-                    Err(e) => fail("GRACEFUL_ADMIN_API_KEY", e),
+                    Err(e) => fail("GRACEFUL_ADMIN_API_KEY", e.to_string()),
                 }
             }
             (None, Some(path)) => match read_key_file(Path::new(&path)) {

@@ -161,7 +161,7 @@ pub(crate) fn status(state: &State) -> Value {
     let previous = state.previous.as_ref().map(PreviousShutdown::to_json);
     let p = shutdown.progress();
     let ours = [
-        ("connections", p.in_flight),
+        ("connections", shutdown.connections_in_flight()),
         ("tasks", p.tasks.len() as u64),
     ];
     json!({
@@ -175,6 +175,7 @@ pub(crate) fn status(state: &State) -> Value {
         "in_flight": shutdown.in_flight(),
         "tasks": shutdown.running_tasks(),
         "active_operations": state.operations.read(&ours),
+        "http_panics": shutdown.extension::<crate::panics::HandlerPanics>().count(),
         "recovered": *crate::sync::lock(&state.recovered),
         "resources": resources(shutdown),
         "shutdown": shutdown.is_shutting_down().then(|| progress(shutdown)),

@@ -41,7 +41,7 @@
 //! With no API key configured, every route that reveals information or acts answers 403 with
 //! a message saying how to enable it; the probes stay open. Binding a non-loopback address
 //! without a key is refused at start-up. Keys are compared in constant time
-//! ([`auth::keys_match`]) and never logged. Each connection must send its headers within
+//! (with `subtle`) and never logged. Each connection must send its headers within
 //! `header_timeout` (default 2 s) and its body within `body_timeout`; bodies over `body_limit`
 //! get 413.
 //!
@@ -65,8 +65,8 @@
 //! it answers with `Connection: close`, and its probes answer as the successor does (ready,
 //! with `handed_over_to`), so a probe never sees an upgrade as a failure.
 
-pub mod auth;
-pub mod config;
+mod auth;
+mod config;
 mod config_json;
 mod envelope;
 mod handlers;
@@ -76,7 +76,7 @@ mod operations;
 mod process;
 mod readers;
 mod report;
-pub mod route;
+mod route;
 mod router;
 mod server;
 mod slots;
@@ -91,9 +91,10 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-pub use auth::{ApiKey, Scope, Scopes};
-pub use config::{AdminConfig, Route};
+pub use auth::{ApiKey, KeyError, Scope, Scopes};
+pub use config::{AdminConfig, DEFAULT_ADDR, KEY_ENV};
 pub use operations::{Recovered, RecoveredFrom};
+pub use route::Route;
 
 use crate::config::{Config, ConfigError, Env, Source};
 use crate::shutdown::Shutdown;
@@ -508,7 +509,7 @@ impl AdminHandle {
     /// of a refused connection.
     pub async fn linger(&self) {
         if !self.linger.is_zero() {
-            tracing::debug!(target: "graceful::admin", linger = ?self.linger, "admin API lingers after the shutdown");
+            tracing::debug!(target: "graceful::admin", linger = %crate::took::Took(self.linger), "admin API lingers after the shutdown");
             tokio::time::sleep(self.linger).await;
         }
     }

@@ -102,7 +102,7 @@ pub(crate) fn file_key(entry: &toml::Value, file: &Path, source: Source) -> Resu
                         .ok_or_else(|| format!("scope {} is not a string", shown(v)))
                 })
                 .collect();
-            Scopes::parse(names?.into_iter())?
+            Scopes::parse(names?.into_iter()).map_err(|e| e.to_string())?
         }
         Some(other) => {
             return Err(format!(
@@ -111,5 +111,5 @@ pub(crate) fn file_key(entry: &toml::Value, file: &Path, source: Source) -> Resu
             ));
         }
     };
-    ApiKey::new(secret, scopes, source)
+    ApiKey::new(secret, scopes, source).map_err(|e| e.to_string())
 }

@@ -29,7 +29,7 @@ impl PreviousShutdown {
         let dir = config.state_dir.value.as_ref()?;
         let parsed = match crate::report::read_last(dir)? {
             Ok(v) => serde_json::from_value::<PreviousShutdown>(v).map_err(|e| e.to_string()),
-            Err(e) => Err(e),
+            Err(e) => Err(e.to_string()),
         };
         match parsed {
             Ok(p) => Some(p),

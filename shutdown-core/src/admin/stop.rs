@@ -211,7 +211,7 @@ pub(crate) fn start_shutdown(
         request_id = %id,
         reason = %reason,
         force = ask.force,
-        timeout = ?ask.timeout,
+        timeout = %ask.timeout.map_or_else(|| "the configured one".to_string(), |d| crate::took::Took(d).to_string()),
         "shutdown requested through the admin API"
     );
     let started = if ask.force {
@@ -238,7 +238,7 @@ pub(crate) fn start_shutdown(
         .filter(|r| r.state == crate::resource::ResourceState::Ready)
         .count();
     let ours = [
-        ("connections", p.in_flight),
+        ("connections", shutdown.connections_in_flight()),
         ("tasks", p.tasks.len() as u64),
         ("resources", ready_resources as u64),
     ];

@@ -21,12 +21,19 @@ use super::{Config, ConfigError, ConfigIssue, Env, Source, toml};
 
 /// One key of a section: its name in the file, its environment variable, its parser (which
 /// also stores the value) and its doc line.
-pub struct Key<C: 'static> {
+pub(crate) struct Key<C: 'static> {
     /// The key in the file (`drain_timeout`; inside its section for `[admin]` …).
     pub name: &'static str,
     /// The environment variable that sets it, if any.
     pub env: Option<&'static str>,
     /// One line for the docs table.
+    #[cfg_attr(
+        not(test),
+        allow(
+            dead_code,
+            reason = "read by the tests that keep the docs tables in step"
+        )
+    )]
     pub doc: &'static str,
     /// Parses one value and stores it with its source.
     pub read: fn(&mut C, Input<'_>, Source) -> Result<(), String>,
@@ -79,7 +86,7 @@ pub(crate) use key;
 
 /// A section of the configuration: the top level of the file (`name` empty) or a table such as
 /// `[admin]`, with its key table.
-pub struct Section<C: 'static> {
+pub(crate) struct Section<C: 'static> {
     /// The table's name in the file; empty for the top level.
     pub name: &'static str,
     /// The keys, in the order the docs list them.
@@ -110,7 +117,16 @@ impl<C> Section<C> {
     ///
     /// # Errors
     /// A [`ConfigError`] listing every issue.
-    pub fn load(
+    #[cfg_attr(
+        not(any(
+            feature = "admin",
+            feature = "systemd",
+            feature = "state",
+            feature = "upgrade"
+        )),
+        allow(dead_code, reason = "read by the feature sections only")
+    )]
+    pub(crate) fn load(
         &self,
         mut target: C,
         config: &Config,
@@ -129,17 +145,17 @@ impl<C> Section<C> {
     }
 
     /// The key named `name`.
-    pub fn key(&self, name: &str) -> Option<&Key<C>> {
+    pub(crate) fn key(&self, name: &str) -> Option<&Key<C>> {
         self.keys.iter().find(|k| k.name == name)
     }
 
     /// Every key name, in table order.
-    pub fn names(&self) -> Vec<&'static str> {
+    pub(crate) fn names(&self) -> Vec<&'static str> {
         self.keys.iter().map(|k| k.name).collect()
     }
 
     /// Every environment variable the section reads.
-    pub fn env_vars(&self) -> Vec<&'static str> {
+    pub(crate) fn env_vars(&self) -> Vec<&'static str> {
         self.keys.iter().filter_map(|k| k.env).collect()
     }
 
@@ -199,6 +215,16 @@ impl<C> Section<C> {
     }
 
     /// Reads every key of the section's table.
+    #[cfg_attr(
+        not(any(
+            feature = "admin",
+            feature = "hyper",
+            feature = "systemd",
+            feature = "state",
+            feature = "upgrade"
+        )),
+        allow(dead_code, reason = "read by the feature sections only")
+    )]
     pub(crate) fn read_file(
         &self,
         target: &mut C,
@@ -213,7 +239,7 @@ impl<C> Section<C> {
 
     /// Reads the section's environment variables that are set into `target`; every bad value
     /// is added to `issues`, naming the variable.
-    pub fn read_env(&self, target: &mut C, env: &Env, issues: &mut Vec<ConfigIssue>) {
+    pub(crate) fn read_env(&self, target: &mut C, env: &Env, issues: &mut Vec<ConfigIssue>) {
         for key in self.keys {
             let Some(var) = key.env else { continue };
             let Some(raw) = env.get(var) else { continue };
@@ -229,7 +255,11 @@ impl<C> Section<C> {
     }
 
     /// Applies `(key, text)` pairs written as arguments of `#[graceful::main]`.
-    pub fn read_args(&self, target: &mut C, args: &[(&str, &str)]) -> Result<(), ConfigError> {
+    pub(crate) fn read_args(
+        &self,
+        target: &mut C,
+        args: &[(&str, &str)],
+    ) -> Result<(), ConfigError> {
         let mut issues = Vec::new();
         for (name, raw) in args {
             let message = match self.key(name) {
@@ -253,7 +283,7 @@ impl<C> Section<C> {
     }
 
     /// Every key's value and source, as `Display` prints them.
-    pub fn rows(&self, target: &C) -> Vec<Row> {
+    pub(crate) fn rows(&self, target: &C) -> Vec<Row> {
         let mut out = Vec::new();
         for key in self.keys {
             (key.show)(target).rows(key.name, &mut out);
@@ -263,8 +293,11 @@ impl<C> Section<C> {
 
     /// Every key as `{"key": {"value", "source"}}`, as `GET /config` shows them.
     #[cfg(feature = "serde")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-    pub fn json(&self, target: &C) -> serde_json::Value {
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin API's `/config` shows it")
+    )]
+    pub(crate) fn json(&self, target: &C) -> serde_json::Value {
         serde_json::Value::Object(
             self.keys
                 .iter()
@@ -274,8 +307,9 @@ impl<C> Section<C> {
     }
 
     /// The Markdown table of the section (key, environment variable, default, meaning), as
-    /// README.md and docs/ show it.
-    pub fn markdown(&self) -> String
+    /// README.md and docs/ show it; tests compare it with the tables there.
+    #[cfg(test)]
+    pub(crate) fn markdown(&self) -> String
     where
         C: Default,
     {

@@ -3,11 +3,10 @@
 //! Every value remembers its [`Source`], so `println!("{config}")` shows operators the
 //! effective values and where each came from.
 //!
-//! Each section of the configuration is one key table ([`Section`]): the core's is
-//! [`Config::KEYS`], feature modules have theirs (`[admin]`, `[http]`, `[systemd]`,
-//! `[state]`). The table drives the file reader, the environment reader, `Display`, the admin
-//! API's `GET /config` and the tables in README.md and docs/ (tests check they are in
-//! step); see [`Section`] for how.
+//! Each section of the configuration is one key table, inside the crate: the core's and one
+//! per feature module (`[admin]`, `[http]`, `[systemd]`, `[state]`, `[upgrade]`). The table
+//! drives the file reader, the environment reader, `Display`, the admin API's `GET /config`
+//! and the tables in README.md and docs/ (tests check they are in step).
 //!
 //! The file's path comes from `#[graceful::main(config = "…")]` or `SHUTDOWN_CONFIG` (the
 //! environment wins). Tables named in [`SECTIONS`] are kept raw for feature modules, which
@@ -17,8 +16,8 @@ mod duration;
 mod file;
 mod key;
 mod source;
-pub mod toml;
-pub mod value;
+pub(crate) mod toml;
+pub(crate) mod value;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -27,9 +26,9 @@ use std::time::Duration;
 
 pub use duration::{ACCEPTED_FORMS, DurationError, parse_duration};
 pub(crate) use key::{FileText, key};
-pub use key::{Key, Section};
+pub(crate) use key::{Key, Section};
 pub use source::{Setting, Source};
-pub use value::{Input, Row, Shown};
+pub(crate) use value::{Input, Shown};
 
 use crate::reason::Signal;
 
@@ -99,7 +98,7 @@ pub struct Config {
     pub grace_period: Setting<Option<Duration>>,
     /// Raw feature sections of the file (see [`SECTIONS`]), with the file they came from.
     #[cfg_attr(feature = "serde", serde(skip))]
-    pub sections: BTreeMap<String, (toml::Table, PathBuf)>,
+    pub(crate) sections: BTreeMap<String, (toml::Table, PathBuf)>,
     /// The file's text, so that feature sections can name the line of a bad key.
     #[cfg_attr(feature = "serde", serde(skip))]
     file: Option<FileText>,
@@ -136,7 +135,7 @@ impl Default for Config {
 impl Config {
     /// The core's keys: the top level of the configuration file and the `SHUTDOWN_*`
     /// environment variables. README.md's configuration table is this table (a test checks).
-    pub const KEYS: Section<Config> = Section {
+    pub(crate) const KEYS: Section<Config> = Section {
         name: "",
         keys: &[
             key!(
@@ -409,7 +408,17 @@ impl Config {
 
     /// Reads feature section `section` of the file (if present) into `target` with the
     /// section's key table; every bad key is added to `issues`, naming the file and the line.
-    pub fn read_section<C>(
+    #[cfg_attr(
+        not(any(
+            feature = "admin",
+            feature = "hyper",
+            feature = "systemd",
+            feature = "state",
+            feature = "upgrade"
+        )),
+        allow(dead_code, reason = "read by the feature sections only")
+    )]
+    pub(crate) fn read_section<C>(
         &self,
         section: &Section<C>,
         target: &mut C,
@@ -571,11 +580,6 @@ impl Config {
             }
         }
         out
-    }
-
-    /// The raw table of a feature section (`[admin]`, …) and the file it came from.
-    pub fn section(&self, name: &str) -> Option<&(toml::Table, PathBuf)> {
-        self.sections.get(name)
     }
 }
 

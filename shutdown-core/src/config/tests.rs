@@ -189,7 +189,7 @@ fn sections_and_budgets_are_kept() {
         c.class_budgets.get(&90).map(|s| s.value),
         Some(Duration::from_secs(2))
     );
-    let (admin, _) = c.section("admin").expect("admin section");
+    let (admin, _) = c.sections.get("admin").expect("admin section");
     assert_eq!(
         admin.get("addr").and_then(|v| v.as_str()),
         Some("127.0.0.1:9999")
@@ -226,7 +226,7 @@ fn dotted_section_headers_without_the_parent_table_are_accepted() {
     let c = Config::default()
         .apply_toml(text, "dotted.toml")
         .expect("valid");
-    let (admin, _) = c.section("admin").expect("admin section");
+    let (admin, _) = c.sections.get("admin").expect("admin section");
     let routes = admin
         .get("routes")
         .and_then(|v| v.as_table())

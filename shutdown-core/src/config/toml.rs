@@ -13,11 +13,11 @@ use std::collections::BTreeMap;
 use toml_span::value::ValueInner;
 
 /// A table of the file, by key (iterated in key order).
-pub type Table = BTreeMap<String, Value>;
+pub(crate) type Table = BTreeMap<String, Value>;
 
 /// One value of the file.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     /// A string.
     String(String),
     /// An integer (TOML integers are 64-bit).
@@ -34,7 +34,11 @@ pub enum Value {
 
 impl Value {
     /// The string, if this is one.
-    pub fn as_str(&self) -> Option<&str> {
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "read by `[admin]` only")
+    )]
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
             _ => None,
@@ -42,7 +46,11 @@ impl Value {
     }
 
     /// The table, if this is one.
-    pub fn as_table(&self) -> Option<&Table> {
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "read by `[admin]` only")
+    )]
+    pub(crate) fn as_table(&self) -> Option<&Table> {
         match self {
             Value::Table(t) => Some(t),
             _ => None,
@@ -50,12 +58,12 @@ impl Value {
     }
 
     /// `true` for an array.
-    pub fn is_array(&self) -> bool {
+    pub(crate) fn is_array(&self) -> bool {
         matches!(self, Value::Array(_))
     }
 
     /// The name of the value's type, as TOML calls it (`string`, `integer`, `table` …).
-    pub fn type_str(&self) -> &'static str {
+    pub(crate) fn type_str(&self) -> &'static str {
         match self {
             Value::String(_) => "string",
             Value::Integer(_) => "integer",
@@ -70,7 +78,7 @@ impl Value {
 /// Parses a TOML document. The error names the line and the column, says what was wrong
 /// and quotes the text the parser stopped at (an integer that does not fit in 64 bits is one
 /// it cannot read).
-pub fn parse(text: &str) -> Result<Table, String> {
+pub(crate) fn parse(text: &str) -> Result<Table, String> {
     let mut doc = toml_span::parse(text).map_err(|e| located(text, &e))?;
     Ok(match doc.take() {
         ValueInner::Table(t) => table(t),

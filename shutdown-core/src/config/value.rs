@@ -14,7 +14,7 @@ use crate::reason::Signal;
 
 /// One line of `Display`: a key, its value and where the value came from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+pub(crate) struct Row {
     /// The key (`timeout`, `class_budgets.90`).
     pub key: String,
     /// The value on one line.
@@ -26,7 +26,7 @@ pub struct Row {
 /// One value as it arrives: from the TOML file, or as text (an environment variable or an
 /// argument of `#[graceful::main]`).
 #[derive(Debug, Clone, Copy)]
-pub enum Input<'a> {
+pub(crate) enum Input<'a> {
     /// A value of the configuration file.
     File(&'a toml::Value),
     /// The text of an environment variable or a macro argument.
@@ -35,7 +35,7 @@ pub enum Input<'a> {
 
 impl<'a> Input<'a> {
     /// The text, for text input and TOML strings.
-    pub fn text(&self) -> Option<&'a str> {
+    pub(crate) fn text(&self) -> Option<&'a str> {
         match self {
             Input::Text(s) => Some(s),
             Input::File(toml::Value::String(s)) => Some(s.as_str()),
@@ -44,7 +44,7 @@ impl<'a> Input<'a> {
     }
 
     /// The value as quoted in an error: `` `abc` `` or `` boolean `true` ``.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Input::Text(s) => format!("`{s}`"),
             Input::File(toml::Value::String(s)) => format!("`{s}`"),
@@ -59,7 +59,7 @@ impl<'a> Input<'a> {
 /// A value as `Display`, `GET /config` and the docs show it.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum Shown {
+pub(crate) enum Shown {
     /// No value (an optional setting left unset).
     Unset,
     /// A boolean.
@@ -80,14 +80,17 @@ pub enum Shown {
 
 impl Shown {
     /// A setting's value and source.
-    pub fn setting<T: Show>(s: &Setting<T>) -> Shown {
+    pub(crate) fn setting<T: Show>(s: &Setting<T>) -> Shown {
         Shown::Set(Box::new(s.value.show()), s.source.clone())
     }
 
     /// The value as JSON: a setting is `{"value", "source"}`.
     #[cfg(feature = "serde")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-    pub fn to_json(&self) -> serde_json::Value {
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin API's `/config` shows it")
+    )]
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
         match self {
             Shown::Unset => Value::Null,
@@ -109,7 +112,7 @@ impl Shown {
     }
 
     /// The value on one line: `-` when unset, lists joined by `,`.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             Shown::Unset => "-".into(),
             Shown::Bool(b) => b.to_string(),
@@ -149,7 +152,7 @@ impl Shown {
 }
 
 /// A type of value a key can hold, and how `Display`, `/config` and the docs show it.
-pub trait Show {
+pub(crate) trait Show {
     /// The value as shown.
     fn show(&self) -> Shown;
 }
@@ -216,7 +219,7 @@ impl<T: Show> Show for Option<T> {
 
 /// A duration: a string in any form of [`ACCEPTED_FORMS`](super::ACCEPTED_FORMS), or a
 /// number of seconds (TOML integer or float).
-pub fn duration(input: Input<'_>) -> Result<Duration, String> {
+pub(crate) fn duration(input: Input<'_>) -> Result<Duration, String> {
     let result = match input {
         Input::Text(s) => super::parse_duration(s),
         Input::File(toml::Value::String(s)) => super::parse_duration(s),
@@ -234,12 +237,12 @@ pub fn duration(input: Input<'_>) -> Result<Duration, String> {
 }
 
 /// An optional duration: set when given.
-pub fn some_duration(input: Input<'_>) -> Result<Option<Duration>, String> {
+pub(crate) fn some_duration(input: Input<'_>) -> Result<Option<Duration>, String> {
     duration(input).map(Some)
 }
 
 /// A boolean: TOML `true`/`false`, or text in any form `shutdown_grammar::boolean` accepts.
-pub fn boolean(input: Input<'_>) -> Result<bool, String> {
+pub(crate) fn boolean(input: Input<'_>) -> Result<bool, String> {
     match input {
         Input::File(toml::Value::Boolean(b)) => Ok(*b),
         _ => match input.text() {
@@ -251,7 +254,7 @@ pub fn boolean(input: Input<'_>) -> Result<bool, String> {
 
 /// Signals: a TOML array of names or numbers, or comma-separated text (`SIGTERM,SIGINT`).
 /// Duplicates are dropped.
-pub fn signals(input: Input<'_>) -> Result<Vec<Signal>, String> {
+pub(crate) fn signals(input: Input<'_>) -> Result<Vec<Signal>, String> {
     let items: Vec<String> = match input {
         Input::Text(s) => s.split(',').map(str::to_string).collect(),
         Input::File(toml::Value::Array(items)) => items
@@ -284,7 +287,11 @@ pub fn signals(input: Input<'_>) -> Result<Vec<Signal>, String> {
 }
 
 /// Text: a TOML string or the variable's text.
-pub fn text(input: Input<'_>) -> Result<String, String> {
+#[cfg_attr(
+    not(feature = "admin"),
+    allow(dead_code, reason = "read by the feature sections only")
+)]
+pub(crate) fn text(input: Input<'_>) -> Result<String, String> {
     input
         .text()
         .map(str::to_string)
@@ -292,7 +299,7 @@ pub fn text(input: Input<'_>) -> Result<String, String> {
 }
 
 /// A path (`state_dir`): set when given.
-pub fn some_path(input: Input<'_>) -> Result<Option<PathBuf>, String> {
+pub(crate) fn some_path(input: Input<'_>) -> Result<Option<PathBuf>, String> {
     match input.text() {
         Some(s) if !s.trim().is_empty() => Ok(Some(PathBuf::from(s))),
         Some(_) => Err("the path is empty; name a directory such as \"/var/lib/app\"".into()),
@@ -304,7 +311,11 @@ pub fn some_path(input: Input<'_>) -> Result<Option<PathBuf>, String> {
 }
 
 /// A whole number greater than zero: a TOML integer, or text.
-pub fn positive_count(input: Input<'_>) -> Result<usize, String> {
+#[cfg_attr(
+    not(feature = "admin"),
+    allow(dead_code, reason = "read by the feature sections only")
+)]
+pub(crate) fn positive_count(input: Input<'_>) -> Result<usize, String> {
     let n = match input {
         Input::File(toml::Value::Integer(n)) => Some(*n),
         _ => input.text().and_then(|s| s.trim().parse::<i64>().ok()),
@@ -319,7 +330,11 @@ pub fn positive_count(input: Input<'_>) -> Result<usize, String> {
 }
 
 /// One of a fixed set of words (`"serve"` or `"refuse"`), mapped to its value.
-pub fn one_of<T: Copy>(input: Input<'_>, words: &[(&str, T)]) -> Result<T, String> {
+#[cfg_attr(
+    not(any(feature = "hyper", feature = "state")),
+    allow(dead_code, reason = "read by the feature sections only")
+)]
+pub(crate) fn one_of<T: Copy>(input: Input<'_>, words: &[(&str, T)]) -> Result<T, String> {
     let given = input.text().map(str::trim);
     let names: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
     let quoted: Vec<String> = names.iter().map(|w| format!("\"{w}\"")).collect();

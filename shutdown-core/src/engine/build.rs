@@ -58,6 +58,7 @@ pub(crate) async fn build_all(
             needs_drop,
             ..
         } = spec;
+        let began = tokio::time::Instant::now();
         let mut task = tokio::spawn(build(resources.clone()));
         let (result, stop) = tokio::select! {
             // A constructor that has finished is kept (and so closed), even if the shutdown
@@ -83,7 +84,7 @@ pub(crate) async fn build_all(
         let error = match result {
             Ok(Ok(value)) => {
                 resources.insert(type_id, value);
-                tracing::debug!(target: "graceful::startup", resource = %name, priority, "resource built");
+                tracing::info!(target: "graceful::startup", resource = %name, priority, took = %crate::took::Took(began.elapsed()), "resource built");
                 built.push(Built {
                     name,
                     type_name,

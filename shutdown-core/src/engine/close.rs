@@ -13,6 +13,7 @@ use crate::describe::{error_chain, panic_message};
 use crate::error::BoxError;
 use crate::report::{CloseOutcome, ResourceRecord};
 use crate::shutdown::{Event, Shutdown};
+use crate::took::Took;
 
 /// Awaits a spawned close (or hook) until it ends, `limit` passes, or the shutdown is
 /// forced; in the last two cases the task is aborted (a blocking one is abandoned).
@@ -158,11 +159,11 @@ fn release(
         CloseOutcome::Closed
     };
     let done = rec.start.elapsed();
-    let seconds = done.saturating_sub(started).as_secs_f64();
+    let took = done.saturating_sub(started);
     let listened = shutdown.has_listeners();
     let mut errors = Vec::new();
     for b in &built[from..] {
-        note(shutdown, &b.name, b.priority, &outcome, seconds, listened);
+        note(shutdown, &b.name, b.priority, &outcome, took, listened);
         if !outcome.is_ok() {
             errors.push(format!("{}: {outcome:?}", b.name));
         }
@@ -225,21 +226,21 @@ fn finished(
     record: ResourceRecord,
     limit: std::time::Duration,
 ) {
-    let seconds = record.finished.saturating_sub(record.started).as_secs_f64();
+    let took = record.finished.saturating_sub(record.started);
     let listened = shutdown.has_listeners();
     note(
         shutdown,
         &record.name,
         record.priority,
         &record.outcome,
-        seconds,
+        took,
         listened,
     );
     match &record.outcome {
         CloseOutcome::Skipped => rec.set_forced(),
         CloseOutcome::TimedOut => {
             rec.missed(record.name.clone(), limit, shutdown);
-            tracing::error!(target: "graceful::resource", resource = %record.name, "resource did not close within {limit:?}; moving on")
+            tracing::error!(target: "graceful::resource", resource = %record.name, "resource did not close within {}; moving on", Took(limit))
         }
         _ => {}
     }
@@ -258,12 +259,12 @@ fn note(
     name: &str,
     priority: i32,
     outcome: &CloseOutcome,
-    seconds: f64,
+    took: std::time::Duration,
     listened: bool,
 ) {
     match outcome {
         CloseOutcome::Closed => {
-            tracing::info!(target: "graceful::resource", resource = %name, priority, seconds, "resource closed")
+            tracing::info!(target: "graceful::resource", resource = %name, priority, took = %Took(took), "resource closed")
         }
         CloseOutcome::Skipped => {
             tracing::warn!(target: "graceful::resource", resource = %name, "resource close skipped: shutdown forced")
@@ -279,7 +280,7 @@ fn note(
             name: name.to_string(),
             priority,
             outcome: outcome.clone(),
-            seconds,
+            seconds: took.as_secs_f64(),
         });
     }
 }

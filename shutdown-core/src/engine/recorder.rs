@@ -342,6 +342,7 @@ impl Recorder {
             limits,
             main: r.main.clone().unwrap_or(MainOutcome::Running),
             startup_error: r.startup_error.clone(),
+            http_panics: shutdown.extension::<crate::panics::HandlerPanics>().count(),
             total: now,
         }
     }

@@ -173,8 +173,12 @@ impl Started {
             } = self;
             // `main` runs as a task holding an in-flight guard, so the drain waits for it.
             let guard = shutdown.track();
+            run.set_main_running(true);
+            let running = MainRunning(run.clone());
             let mut task = tokio::spawn(async move {
+                // Dropped in reverse order: the flag is cleared before the guard is released.
                 let _guard = guard;
+                let _running = running;
                 main.await
             });
             let main = tokio::select! {
@@ -182,7 +186,11 @@ impl Started {
                 joined = &mut task => {
                     let (outcome, code) = main_outcome(joined);
                     match &outcome {
-                        MainOutcome::Error(e) | MainOutcome::Panicked(e) => {
+                        // The reason is a log line: the message chain, not a backtrace.
+                        MainOutcome::Error(e) => shutdown.trigger(ShutdownReason::MainFailed {
+                            error: crate::describe::debug_message_chain(e),
+                        }),
+                        MainOutcome::Panicked(e) => {
                             shutdown.trigger(ShutdownReason::MainFailed { error: e.clone() })
                         }
                         _ => shutdown.trigger(ShutdownReason::MainReturned),
@@ -192,6 +200,15 @@ impl Started {
             };
             phases(&shutdown, &run, built, room, main, None, watchdog).await
         })
+    }
+}
+
+/// Clears [`RunState::main_running`] when `main`'s task ends, returned, panicked or aborted.
+struct MainRunning(Arc<RunState>);
+
+impl Drop for MainRunning {
+    fn drop(&mut self) {
+        self.0.set_main_running(false);
     }
 }
 
@@ -221,6 +238,17 @@ fn main_outcome(
         Err(j) if j.is_panic() => (MainOutcome::Panicked(panic_message(j)), None),
         Err(_) => (MainOutcome::Aborted, None),
     }
+}
+
+/// Why the drain stopped waiting for in-flight work.
+#[derive(Clone, Copy)]
+enum Abandon {
+    /// `drain_timeout` expired.
+    Deadline,
+    /// The shutdown was forced before the work finished.
+    Forced,
+    /// `wait_for_connections = false`.
+    Policy,
 }
 
 /// Walks the phases after the trigger.
@@ -299,14 +327,25 @@ async fn phases(
         drained_at: drained.then_some(drain_ended),
         abandoned_at: (!drained).then_some(drain_ended),
     });
+    // Why the drain stopped waiting, if it did: its deadline, a forced shutdown (`force`,
+    // `DELETE /shutdown`, a second signal) or the policy. Each is said as it is.
+    let why = match (drained, wait, shutdown.is_forced()) {
+        (true, _, _) => None,
+        (false, false, _) => Some(Abandon::Policy),
+        (false, true, true) => Some(Abandon::Forced),
+        (false, true, false) => Some(Abandon::Deadline),
+    };
     let mut abandoned = Vec::new();
-    if !drained {
+    if let Some(why) = why {
         abandoned = shutdown.extensions().abandoned();
         abandoned.extend(shutdown.tasks().abort_all());
-        if wait {
-            rec.missed("drain", drain_limit, shutdown);
-        } else {
-            tracing::info!(target: "graceful::drain", "wait_for_connections = false: not waiting for in-flight work");
+        match why {
+            Abandon::Deadline => rec.missed("drain", drain_limit, shutdown),
+            // No deadline expired: the result is Forced, and nothing more is recorded.
+            Abandon::Forced => rec.set_forced(),
+            Abandon::Policy => {
+                tracing::info!(target: "graceful::drain", "wait_for_connections = false: not waiting for in-flight work")
+            }
         }
     }
     let (main, main_code) = match main {
@@ -331,15 +370,27 @@ async fn phases(
             }
         }
     };
-    let anonymous = shutdown.in_flight();
-    if !drained && anonymous > 0 {
-        abandoned.push(format!("{anonymous} tracked unit(s) of work"));
-    }
-    for a in &abandoned {
-        if wait {
-            tracing::warn!(target: "graceful::drain", "abandoned at the drain deadline: {a}");
-        } else {
-            tracing::warn!(target: "graceful::drain", "not waited for (wait_for_connections = false): {a}");
+    if let Some(why) = why {
+        // Each named entry (`main`, a task, a blocker, a request) stands for one guard: only
+        // the units nobody named (`track()` guards, …) are counted here. Requests sharing an
+        // HTTP/2 connection share its guard, so this can undercount, never count twice.
+        let named = u64::try_from(abandoned.len()).unwrap_or(u64::MAX);
+        let anonymous = shutdown.in_flight().saturating_sub(named);
+        if anonymous > 0 {
+            abandoned.push(format!("{anonymous} other tracked unit(s) of work"));
+        }
+        for a in &abandoned {
+            match why {
+                Abandon::Deadline => {
+                    tracing::warn!(target: "graceful::drain", "abandoned at the drain deadline: {a}")
+                }
+                Abandon::Forced => {
+                    tracing::warn!(target: "graceful::drain", "abandoned: the shutdown was forced: {a}")
+                }
+                Abandon::Policy => {
+                    tracing::warn!(target: "graceful::drain", "not waited for (wait_for_connections = false): {a}")
+                }
+            }
         }
     }
     rec.set_main(main.clone());
@@ -368,7 +419,7 @@ async fn phases(
     // past the overall deadline.
     let left = (start + shutdown.timeout()).saturating_duration_since(Instant::now());
     shutdown.extensions().finish(left.min(FINISH_BOUND)).await;
-    tracing::info!(target: "graceful::report", result = result.as_str(), total = ?report.total, "shutdown finished");
+    tracing::info!(target: "graceful::report", result = result.as_str(), total = %crate::took::Took(report.total), "shutdown finished");
     RunOutcome { report, main_code }
 }
 

@@ -40,6 +40,8 @@ pub(crate) struct RunState {
     tasks: TaskTable,
     extensions: Extensions,
     report: OnceLock<Arc<ShutdownReport>>,
+    /// `main` runs (it holds one in-flight guard of its own while it does).
+    main_running: std::sync::atomic::AtomicBool,
 }
 
 impl RunState {
@@ -48,6 +50,12 @@ impl RunState {
     /// Records that every resource is built and `main` is about to run.
     pub(crate) fn mark_started(&self) {
         self.started.send_replace(true);
+    }
+
+    /// Records whether `main` runs (it holds one in-flight guard of its own while it does).
+    pub(crate) fn set_main_running(&self, running: bool) {
+        self.main_running
+            .store(running, std::sync::atomic::Ordering::Relaxed);
     }
 
     // ---- progress ----------------------------------------------------------------------
@@ -135,5 +143,9 @@ impl RunView for RunState {
 
     fn extensions(&self) -> &Extensions {
         &self.extensions
+    }
+
+    fn main_running(&self) -> bool {
+        self.main_running.load(std::sync::atomic::Ordering::Relaxed)
     }
 }

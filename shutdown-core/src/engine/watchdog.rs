@@ -23,6 +23,7 @@ use super::recorder::write_report;
 use crate::exit;
 use crate::phase::Phase;
 use crate::shutdown::Shutdown;
+use crate::took::Took;
 
 /// When the watchdog acts for a shutdown that started at `start` with `timeout`: a little
 /// before the overall deadline, so that the process is gone *before* it.
@@ -126,7 +127,8 @@ fn fire(shutdown: &Shutdown, rec: &Recorder, timeout: Duration) {
     if !shutdown.config().force_after_timeout.value {
         let pending = shutdown.progress().summary();
         eprintln!(
-            "graceful: overall shutdown timeout ({timeout:?}) expired (force_after_timeout = false){held}. Still pending: {pending}"
+            "graceful: overall shutdown timeout ({}) expired (force_after_timeout = false){held}. Still pending: {pending}",
+            Took(timeout)
         );
         return;
     }
@@ -140,7 +142,8 @@ fn fire(shutdown: &Shutdown, rec: &Recorder, timeout: Duration) {
             #[cfg(not(feature = "serde"))]
             let _ = report;
             eprintln!(
-                "graceful: overall shutdown timeout ({timeout:?}) expired{held}; exiting with {}. Still pending: {pending}",
+                "graceful: overall shutdown timeout ({}) expired{held}; exiting with {}. Still pending: {pending}",
+                Took(timeout),
                 exit::FORCED
             );
             std::process::exit(i32::from(exit::FORCED));
@@ -150,8 +153,9 @@ fn fire(shutdown: &Shutdown, rec: &Recorder, timeout: Duration) {
         // The engine finished; something keeps the runtime (and so the process) alive.
         let code = exit::code(report).unwrap_or(exit::FORCED);
         eprintln!(
-            "graceful: the shutdown finished ({}) but the process was still running at the overall deadline ({timeout:?}): blocking work outlived the runtime{held}; exiting with {code}",
-            report.result
+            "graceful: the shutdown finished ({}) but the process was still running at the overall deadline ({}): blocking work outlived the runtime{held}; exiting with {code}",
+            report.result,
+            Took(timeout)
         );
         std::process::exit(i32::from(code));
     }

@@ -35,7 +35,8 @@ pub enum Flavor {
 #[derive(Debug, Clone, Default)]
 pub struct MainArgs {
     /// The configuration arguments (`timeout`, `drain`, `signals`, …) as `(configuration key,
-    /// text)`, read by the parsers of [`Config::KEYS`] with [`Source::Macro`](crate::Source):
+    /// text)`, read by the same parsers as the file and the environment, with
+    /// [`Source::Macro`](crate::Source):
     /// `&[("timeout", "30s"), ("drain_timeout", "10s"), ("signals", "SIGTERM,SIGINT")]`.
     pub settings: &'static [(&'static str, &'static str)],
     /// `config = "path"`: the configuration file.
@@ -48,6 +49,11 @@ pub struct MainArgs {
     pub expect_resources: usize,
     /// `admin = "127.0.0.1:9090"`: start the admin API (feature `admin`) on this address.
     pub admin: Option<&'static str>,
+    /// `init = path::to::function`: runs first, before the engine, the runtime and any
+    /// resource exist; the place to install a `tracing` subscriber so that the resources'
+    /// constructor logs and the `graceful::startup` lines are seen. See
+    /// [`Entry::init`](super::Entry::init).
+    pub init: Option<fn()>,
 }
 
 impl MainArgs {

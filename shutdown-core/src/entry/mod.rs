@@ -59,6 +59,7 @@ use crate::report::MainOutcome;
 use crate::resource::{BoxFuture, Res};
 use crate::shutdown::Shutdown;
 use crate::sync::{read, write};
+use crate::took::Took;
 
 /// Runs a program under the engine as the process's `main`; see the [module docs](self).
 #[must_use = "an Entry does nothing until `run`"]
@@ -67,6 +68,8 @@ pub struct Entry {
     flavor: Flavor,
     worker_threads: Option<usize>,
     admin: Option<String>,
+    /// Runs first, before anything else: [`Entry::init`].
+    init: Option<Box<dyn FnOnce()>>,
     /// Apply every `#[graceful::state]` (the macro's door).
     #[cfg_attr(
         not(feature = "state"),
@@ -82,6 +85,7 @@ impl std::fmt::Debug for Entry {
             .field("flavor", &self.flavor)
             .field("worker_threads", &self.worker_threads)
             .field("admin", &self.admin)
+            .field("init", &self.init.is_some())
             .finish()
     }
 }
@@ -99,6 +103,7 @@ impl Entry {
             flavor: Flavor::MultiThread,
             worker_threads: None,
             admin: None,
+            init: None,
             registered_states: false,
         }
     }
@@ -135,6 +140,7 @@ impl Entry {
             flavor: args.flavor,
             worker_threads: args.worker_threads,
             admin: args.admin.map(str::to_string),
+            init: args.init.map(|f| Box::new(f) as Box<dyn FnOnce()>),
             registered_states: true,
         }
     }
@@ -169,6 +175,32 @@ impl Entry {
         self
     }
 
+    /// Runs `init` first, before anything else: before the engine is built, before the
+    /// runtime, the signal handlers, the admin API and the first resource constructor. This
+    /// is where a `tracing` subscriber goes, so that what the constructors log and the
+    /// engine's `graceful::startup` lines are printed: a subscriber installed in `main` comes
+    /// too late, since `main` runs once every resource is built. `#[graceful::main(init =
+    /// path)]` sets it.
+    ///
+    /// ```no_run
+    /// use graceful::{Entry, Graceful, Shutdown};
+    ///
+    /// fn logging() {
+    ///     // e.g. tracing_subscriber::fmt().init();
+    /// }
+    ///
+    /// fn main() -> std::process::ExitCode {
+    ///     let engine = Graceful::builder().registered_resources();
+    ///     Entry::new(engine)
+    ///         .init(logging)
+    ///         .run(|shutdown: Shutdown| async move { shutdown.requested().await })
+    /// }
+    /// ```
+    pub fn init(mut self, f: impl FnOnce() + 'static) -> Entry {
+        self.init = Some(Box::new(f));
+        self
+    }
+
     /// Runs `main` under the engine and returns the process's exit code; see the
     /// [module docs](self) for everything this does, and [`exit`] for the codes.
     pub fn run<F, Fut>(self, main: F) -> ExitCode
@@ -185,7 +217,10 @@ impl Entry {
     }
 
     /// [`run`](Self::run) with `main`'s type erased.
-    fn run_main(self, main: MainFn<'_>) -> ExitCode {
+    fn run_main(mut self, main: MainFn<'_>) -> ExitCode {
+        if let Some(init) = self.init.take() {
+            init();
+        }
         let graceful = match self.builder.and_then(|b| b.process_owner(true).build()) {
             Ok(g) => g,
             Err(e) => {
@@ -252,16 +287,25 @@ fn tell(outcome: &RunOutcome) {
         eprintln!("Error: {e}");
     }
     let code = outcome.code();
+    let reason = report
+        .reason
+        .as_ref()
+        .map_or_else(String::new, |r| format!(" ({r})"));
+    // The words of the exit-code table: 69 *failed*, 74 *completed with errors*.
     let headline = if report.is_forced() {
-        format!("graceful: shutdown forced after {:?}", report.total)
-    } else if matches!(code, Some(exit::FAILED | exit::COMPLETED_WITH_ERRORS)) {
-        let reason = report
-            .reason
-            .as_ref()
-            .map_or_else(String::new, |r| format!(" ({r})"));
         format!(
-            "graceful: shutdown completed with errors in {:?}{reason}",
-            report.total
+            "graceful: shutdown forced after {}{reason}",
+            Took(report.total)
+        )
+    } else if code == Some(exit::FAILED) {
+        format!(
+            "graceful: shutdown failed in {}{reason}",
+            Took(report.total)
+        )
+    } else if code == Some(exit::COMPLETED_WITH_ERRORS) {
+        format!(
+            "graceful: shutdown completed with errors in {}{reason}",
+            Took(report.total)
         )
     } else {
         return;

@@ -28,6 +28,7 @@ pub enum LateRequests {
 /// retry_after = "5s"         # Retry-After of refused requests (default 5s)
 /// request_grace = "1s"       # how long a connection may take to send its next request
 /// lame_duck = true           # Connection: close / GOAWAY during readiness_delay
+/// fatal_panics = true        # a panicking handler starts the shutdown (default false)
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -44,6 +45,9 @@ pub struct HttpConfig {
     /// While `readiness_delay` runs, tell clients to move: HTTP/1 responses carry
     /// `Connection: close` and HTTP/2 connections get a graceful GOAWAY (default `true`).
     pub lame_duck: bool,
+    /// A request handler that panics is always answered 500, logged and counted; with
+    /// `true` it is also a fatal failure: the shutdown starts and the exit code is 69.
+    pub fatal_panics: bool,
 }
 
 impl Show for LateRequests {
@@ -79,13 +83,14 @@ impl Default for HttpConfig {
             retry_after: Duration::from_secs(5),
             request_grace: DEFAULT_REQUEST_GRACE,
             lame_duck: true,
+            fatal_panics: false,
         }
     }
 }
 
 impl HttpConfig {
     /// The keys of the `[http]` table.
-    pub const KEYS: Section<HttpConfig> = Section {
+    pub(crate) const KEYS: Section<HttpConfig> = Section {
         name: "http",
         keys: &[
             key!(plain "late_requests", Some("GRACEFUL_HTTP_LATE_REQUESTS"), late_requests, late_requests,
@@ -96,6 +101,8 @@ impl HttpConfig {
                 "how long a connection open when the drain starts may take to send its next request (answered with `Connection: close`); at most half of `drain_timeout`"),
             key!(plain "lame_duck", Some("GRACEFUL_HTTP_LAME_DUCK"), lame_duck, value::boolean,
                 "during `readiness_delay`, HTTP/1 responses carry `Connection: close` and HTTP/2 connections get GOAWAY, so clients reconnect elsewhere"),
+            key!(plain "fatal_panics", Some("GRACEFUL_HTTP_FATAL_PANICS"), fatal_panics, value::boolean,
+                "a request handler that panics is answered 500 and counted; `true` also starts the shutdown (exit 69)"),
         ],
     };
 

@@ -208,6 +208,16 @@ impl RequestRecord {
         &self.conn
     }
 
+    /// The request's method.
+    pub(crate) fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The request's path and query (`/` when the URI has none).
+    pub(crate) fn path(&self) -> &str {
+        self.path.as_ref().map_or("/", PathAndQuery::as_str)
+    }
+
     /// The request has to wait: from now on, it is named if the drain deadline passes.
     pub(crate) fn waiting(&mut self) {
         if self.listed != 0 {

@@ -75,6 +75,11 @@ pub(crate) fn shutdown() -> Option<Shutdown> {
     if engine == 0 {
         return None;
     }
+    shutdown_of(engine)
+}
+
+/// The engine of a running `serve`, by its identity.
+pub(crate) fn shutdown_of(engine: Engine) -> Option<Shutdown> {
     let servers = crate::sync::lock(&SERVERS);
     servers.iter().find(|s| engine_of(s) == engine).cloned()
 }

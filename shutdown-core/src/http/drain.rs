@@ -24,6 +24,7 @@ use tower::ServiceExt;
 use super::config::LateRequests;
 use super::conn::{ConnState, RequestRecord};
 use super::current::{self, Engine};
+use super::panic;
 use super::shared::Shared;
 use crate::error::BoxError;
 
@@ -170,14 +171,20 @@ where
                     return Poll::Pending;
                 };
                 let entered = current::enter(*engine);
-                let polled = fut.poll(cx);
+                let polled = panic::poll(fut, cx);
                 drop(entered);
                 let response = match polled {
-                    Poll::Pending => {
+                    Ok(Poll::Pending) => {
                         rec.waiting();
                         return Poll::Pending;
                     }
-                    Poll::Ready(r) => r?,
+                    Ok(Poll::Ready(r)) => r?,
+                    // The application's future is never polled again: `record` is taken.
+                    Err(payload) => {
+                        let answer = panic::answer(*engine, rec, &*payload);
+                        record.take();
+                        return Poll::Ready(Ok(answer));
+                    }
                 };
                 let closing = *http1 && rec.conn().shared().closes_connections();
                 let mut response = response.map(|body| ServeBody::Inner {

@@ -44,6 +44,7 @@ mod current;
 mod drain;
 mod layer;
 mod listener;
+mod panic;
 mod serve;
 mod shared;
 

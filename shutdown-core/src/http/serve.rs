@@ -150,6 +150,13 @@ where
         self
     }
 
+    /// Whether a request handler that panics starts the shutdown (exit code 69,
+    /// `[http] fatal_panics`). It is answered 500, logged and counted either way.
+    pub fn fatal_panics(mut self, fatal: bool) -> Self {
+        self.set.push(Box::new(move |c| c.fatal_panics = fatal));
+        self
+    }
+
     /// Puts the peer's address into every request as axum's `ConnectInfo<L::Addr>`
     /// (`ConnectInfo<SocketAddr>` on TCP), as `into_make_service_with_connect_info` does for
     /// `axum::serve`. Off by default: it costs an extension per request.

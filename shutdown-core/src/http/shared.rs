@@ -1,5 +1,6 @@
 //! What every connection of one [`serve`](crate::http::serve) shares: the stage of the
-//! shutdown the server is in, and the settings read once per server.
+//! shutdown the server is in, and the settings read once per server
+//! (late requests, the grace, the panic policy).
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
@@ -31,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) retry_after: HeaderValue,
     /// [`HttpConfig::request_grace`], already bounded by the drain deadline.
     pub(crate) grace: Duration,
+    /// `[http] fatal_panics`: a panicking handler starts the shutdown (see `panic`).
+    pub(crate) fatal_panics: bool,
 }
 
 impl Shared {
@@ -41,6 +44,7 @@ impl Shared {
             late: config.late_requests,
             retry_after: HeaderValue::from(config.retry_after_secs()),
             grace: config.grace_within(drain_timeout),
+            fatal_panics: config.fatal_panics,
         }
     }
 

@@ -220,7 +220,7 @@ impl<Tag: 'static> ChildProcess<Tag> {
                 tracing::warn!(
                     target: "graceful::process",
                     child = %self.name,
-                    deadline = ?self.stop_timeout,
+                    deadline = %crate::took::Took(self.stop_timeout),
                     "child did not stop in time; sending SIGKILL to its group"
                 );
                 self.kill_group();
@@ -243,7 +243,7 @@ impl<Tag: 'static> ChildProcess<Tag> {
         }
         let _ = self.status.set(status);
         *guard = None;
-        tracing::info!(target: "graceful::process", child = %self.name, %status, elapsed = ?began.elapsed(), "child process exited");
+        tracing::info!(target: "graceful::process", child = %self.name, %status, took = %crate::took::Took(began.elapsed()), "child process exited");
         match note {
             Some(n) => Err(format!("{n} ({status})").into()),
             None => Ok(()),

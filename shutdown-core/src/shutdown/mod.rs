@@ -79,6 +79,8 @@ pub(crate) trait RunView: Send + Sync {
     /// The feature extensions (the engine asks them for progress, abandoned work and finish
     /// futures).
     fn extensions(&self) -> &Extensions;
+    /// Whether `main` runs now, holding one in-flight guard of its own.
+    fn main_running(&self) -> bool;
 }
 
 /// The first trigger: why and when the shutdown started, and its deadline if the trigger set
@@ -314,6 +316,21 @@ impl Shutdown {
     /// Units of tracked work in flight now.
     pub fn in_flight(&self) -> u64 {
         self.inner.tracker.count()
+    }
+
+    /// Tracked units that are not `main`, a tracked task or a blocker: requests, connections
+    /// and the application's own [`track`](Shutdown::track) guards. What the admin API reports
+    /// as `active_operations.connections`.
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin API reports it")
+    )]
+    pub(crate) fn connections_in_flight(&self) -> u64 {
+        let named = usize::from(self.inner.run.main_running())
+            + self.inner.run.tasks().names().len()
+            + self.blockers().len();
+        self.in_flight()
+            .saturating_sub(u64::try_from(named).unwrap_or(u64::MAX))
     }
 
     /// Names of tracked tasks still running.

@@ -394,7 +394,7 @@ impl Default for StateConfig {
 
 impl StateConfig {
     /// The keys of the `[state]` table.
-    pub const KEYS: Section<StateConfig> = Section {
+    pub(crate) const KEYS: Section<StateConfig> = Section {
         name: "state",
         keys: &[key!(
             "on_corrupt",

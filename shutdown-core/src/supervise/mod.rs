@@ -299,9 +299,10 @@ impl Shutdown {
             let restarts = for_report.restarts();
             match state {
                 TaskState::Aborted => Err(BoxError::from(format!(
-                    "supervised task `{}` ignored cancellation and was aborted at its {stop_timeout:?} stop deadline \
+                    "supervised task `{}` ignored cancellation and was aborted at its {} stop deadline \
                      ({restarts} restart(s))",
-                    for_report.name
+                    for_report.name,
+                    crate::took::Took(stop_timeout)
                 ))),
                 TaskState::Failed(e) => Err(BoxError::from(format!(
                     "supervised task `{}` gave up after {restarts} restart(s): {e}",
@@ -375,7 +376,7 @@ async fn run<F, Fut, E>(
                         tracing::error!(
                             target: "graceful::supervise",
                             task = %name,
-                            deadline = ?policy.stop_timeout,
+                            deadline = %crate::took::Took(policy.stop_timeout),
                             "task ignored cancellation; aborted at its stop deadline"
                         );
                         TaskState::Aborted
@@ -406,7 +407,7 @@ async fn run<F, Fut, E>(
         }
         streak = streak.saturating_add(1);
         let delay = policy.backoff(streak);
-        tracing::warn!(target: "graceful::supervise", task = %name, restart = restarts + 1, ?delay, "task failed, restarting: {error}");
+        tracing::warn!(target: "graceful::supervise", task = %name, restart = restarts + 1, delay = %crate::took::Took(delay), "task failed, restarting: {error}");
         tx.send_modify(|s| {
             s.state = TaskState::BackingOff(error);
             s.restarts += 1;

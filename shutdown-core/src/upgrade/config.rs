@@ -41,7 +41,7 @@ impl Default for UpgradeConfig {
 
 impl UpgradeConfig {
     /// The keys of the `[upgrade]` table.
-    pub const KEYS: Section<UpgradeConfig> = Section {
+    pub(crate) const KEYS: Section<UpgradeConfig> = Section {
         name: "upgrade",
         keys: &[
             key!(

@@ -91,7 +91,7 @@ pub(crate) async fn run(shutdown: &Shutdown, up: &Upgrader) -> Result<Successor,
             let ready_after = began.elapsed();
             *up.channel.lock().await = Some(channel);
             super::finish_hand_over(shutdown);
-            tracing::info!(target: "graceful::upgrade", successor = pid, ?ready_after, "the successor is ready; shutting down in its favour");
+            tracing::info!(target: "graceful::upgrade", successor = pid, ready_after = %crate::took::Took(ready_after), "the successor is ready; shutting down in its favour");
             super::notify::handed_over(pid);
             record(shutdown, Ok(pid));
             shutdown.trigger(ShutdownReason::Upgrade { successor: pid });

@@ -56,6 +56,15 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
         Some(lit) => quote_spanned!(lit.span()=> ::std::option::Option::Some(#lit)),
         None => quote!(::std::option::Option::None),
     };
+    // The path is coerced to `fn()` where the user wrote it, so a function with another
+    // signature is reported on the path.
+    let init = match &config.init {
+        Some(path) => quote_spanned!(path.span()=> ::std::option::Option::Some({
+            let __graceful_init: fn() = #path;
+            __graceful_init
+        })),
+        None => quote!(::std::option::Option::None),
+    };
     let expect_resources = match config.expect_resources {
         Some((n, span)) => quote_spanned!(span=> #n),
         None => quote!(0),
@@ -93,6 +102,7 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
                     worker_threads: #worker_threads,
                     expect_resources: #expect_resources,
                     admin: #admin,
+                    init: #init,
                     ..::std::default::Default::default()
             };
             #run_main

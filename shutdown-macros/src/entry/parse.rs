@@ -14,6 +14,7 @@ mod kw {
     syn::custom_keyword!(worker_threads);
     syn::custom_keyword!(expect_resources);
     syn::custom_keyword!(admin);
+    syn::custom_keyword!(init);
 }
 
 /// What a configuration argument holds, and so how it is parsed and checked.
@@ -46,6 +47,7 @@ const OTHER_ARGUMENTS: &[&str] = &[
     "worker_threads",
     "expect_resources",
     "admin",
+    "init",
     "crate",
 ];
 
@@ -66,6 +68,8 @@ const ALIASES: &[(&str, &str)] = &[
     ("config_file", "config"),
     ("runtime", "flavor"),
     ("threads", "worker_threads"),
+    ("setup", "init"),
+    ("on_start", "init"),
 ];
 
 /// The raw arguments, in the order written.
@@ -100,6 +104,8 @@ pub(crate) enum RawValue {
     WorkerThreads(LitInt),
     ExpectResources(LitInt),
     Admin(LitStr),
+    /// `init = path::to::function`.
+    Init(syn::Path),
     Crate(LitStr),
     /// An argument name we do not know; the error is reported by validation.
     Unknown(syn::Error),
@@ -115,6 +121,7 @@ impl RawValue {
             RawValue::WorkerThreads(_) => "worker_threads",
             RawValue::ExpectResources(_) => "expect_resources",
             RawValue::Admin(_) => "admin",
+            RawValue::Init(_) => "init",
             RawValue::Crate(_) => "crate",
             RawValue::Unknown(_) => "",
         }
@@ -149,6 +156,34 @@ fn boolean(input: ParseStream<'_>, key: &str) -> syn::Result<LitBool> {
     } else {
         Err(input.error(format!("`{key}` takes `true` or `false`: `{key} = false`")))
     }
+}
+
+/// `init = path::to::function`: a path, not a string or a closure.
+fn function_path(input: ParseStream<'_>) -> syn::Result<syn::Path> {
+    const FORM: &str = "`init` takes the path of a function `fn()` that runs before \
+                        anything else, such as installing the `tracing` subscriber: \
+                        `init = setup_logging`";
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "`init = {:?}` is a string; {FORM} (without quotes)",
+                lit.value()
+            ),
+        ));
+    }
+    if input.peek(Token![|]) || input.peek(Token![||]) || input.peek(Token![move]) {
+        return Err(input.error(
+            "`init` takes the path of a function, not a closure: write `fn setup_logging() { … }` \
+             and `init = setup_logging`",
+        ));
+    }
+    let path: syn::Path = input.parse().map_err(|e| syn::Error::new(e.span(), FORM))?;
+    if !input.is_empty() && !input.peek(Token![,]) {
+        return Err(input.error(format!("expected `,` after the path; {FORM}")));
+    }
+    Ok(path)
 }
 
 fn signal_list(input: ParseStream<'_>) -> syn::Result<Vec<LitStr>> {
@@ -218,6 +253,10 @@ impl Parse for RawArg {
             input.parse::<kw::admin>()?;
             eq(input)?;
             RawValue::Admin(string(input, "admin", "127.0.0.1:9090")?)
+        } else if lookahead.peek(kw::init) {
+            input.parse::<kw::init>()?;
+            eq(input)?;
+            RawValue::Init(function_path(input)?)
         } else if lookahead.peek(Token![crate]) {
             input.parse::<Token![crate]>()?;
             eq(input)?;

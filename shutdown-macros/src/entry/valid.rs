@@ -30,6 +30,8 @@ pub(crate) struct MainConfig {
     pub(crate) worker_threads: Option<(usize, Span)>,
     pub(crate) expect_resources: Option<(usize, Span)>,
     pub(crate) admin: Option<LitStr>,
+    /// `init = path`: runs before anything else.
+    pub(crate) init: Option<syn::Path>,
     pub(crate) krate: CratePath,
 }
 
@@ -67,6 +69,7 @@ pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> MainConfig {
         worker_threads: None,
         expect_resources: None,
         admin: None,
+        init: None,
         krate: CratePath::default(),
     };
     let mut seen = Vec::new();
@@ -123,6 +126,7 @@ pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> MainConfig {
                     ),
                 ),
             },
+            RawValue::Init(path) => config.init = Some(path),
             RawValue::Crate(lit) => {
                 if let Some(path) = errors.keep(CratePath::parse(&lit)) {
                     config.krate = path;

@@ -1,0 +1,2 @@
+#[graceful::main(init = || println!("hi"))]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[graceful::main(init = "setup_logging")]
+async fn main() {}
+
+fn setup_logging() {}
