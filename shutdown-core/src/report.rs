@@ -315,14 +315,10 @@ impl ShutdownReport {
     }
 }
 
-/// A duration as people read it: `5.0s`, `12.3ms`, `88.1µs` (`Duration`'s `Debug` form to one
-/// decimal), and `0s` for nothing. The one form of the shutdown's logs, reports and timelines.
+/// A duration as people read it: `88µs`, `1.2s`, `103ms`, `1m30s` (three significant digits at
+/// most). The one form of the shutdown's logs, reports and timelines.
 pub fn readable(d: Duration) -> String {
-    if d.is_zero() {
-        "0s".into()
-    } else {
-        format!("{d:.1?}")
-    }
+    crate::took::Took(d).to_string()
 }
 
 impl std::fmt::Display for ShutdownReport {
