@@ -321,8 +321,9 @@ fn harness(s: &Scenario, builder: GracefulBuilder) -> Harness {
 }
 
 fn run(s: &Scenario, builder: GracefulBuilder) -> Result<TestOutcome, TestCaseError> {
+    // `enable_all`: with feature `upgrade` on, the engine also listens for its upgrade signal.
     let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .start_paused(true)
         .build()
         .expect("a runtime");
