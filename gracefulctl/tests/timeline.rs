@@ -31,7 +31,7 @@ fn an_old_report_draws_in_80_plain_columns_naming_its_blocker() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        text.starts_with("FORCED in 1.0s · longest: p10 stuck_client 1.0s, past its deadline"),
+        text.starts_with("FORCED in 1s · longest: p10 stuck_client 1s, past its deadline"),
         "{text}"
     );
     assert!(

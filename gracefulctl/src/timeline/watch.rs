@@ -655,7 +655,7 @@ mod tests {
             )
             .unwrap();
         assert!(
-            line.contains("resource db (priority 100) closed in 200.0ms"),
+            line.contains("resource db (priority 100) closed in 200ms"),
             "{line}"
         );
         live.apply("phase", &phase("completed", 0.75));

@@ -260,6 +260,10 @@ where
     let weak = Arc::downgrade(&registry);
     shutdown.on_abandon(move || weak.upgrade().map(|r| r.describe()).unwrap_or_default());
     let shared = Arc::new(Shared::new(&config, shutdown.config().drain_timeout.value));
+    // The lame-duck window is `readiness_delay`: without one there is no window, and the drain
+    // that follows at once says `Connection: close` / GOAWAY itself (and applies
+    // `late_requests` to what arrives after it).
+    let lame_duck = config.lame_duck && !shutdown.config().readiness_delay.value.is_zero();
     let listed = current::Listed::new(&shutdown);
     let abort = CancellationToken::new();
     let _abort_streams = abort.clone().drop_guard();
@@ -291,8 +295,7 @@ where
         if now >= Phase::DrainingConnections {
             break;
         }
-        if now >= Phase::StoppingNewRequests && config.lame_duck && shared.stage() == Stage::Running
-        {
+        if now >= Phase::StoppingNewRequests && lame_duck && shared.stage() == Stage::Running {
             shared.enter(Stage::LameDuck);
             registry.wake(Stage::LameDuck);
             tracing::debug!(target: "graceful::http", addr = ?local, "lame duck: responses carry `Connection: close`, HTTP/2 connections get GOAWAY");
