@@ -4,10 +4,15 @@
 //! is not a second signal: `kill -TERM -- -PGID` reaches both a wrapper shell and the service,
 //! and a wrapper that forwards what it receives delivers the same SIGTERM twice within a
 //! millisecond. A person pressing Ctrl-C again, later, still forces the exit.
+//!
+//! Names that stand for one OS event (`SIGINT` and `CTRL_BREAK` on Unix; on Windows, Unix
+//! names without a console event of their own and Ctrl-C) are listened for once
+//! ([`os_event::distinct`]): one delivery is one request, whatever the repeat window.
 
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use super::os_event::{self, Stream};
 use crate::exit;
 use crate::reason::Signal;
 use crate::resource::BoxFuture;
@@ -17,9 +22,13 @@ use crate::shutdown::Shutdown;
 /// a copy of the previous one) while shutting down logs what was still pending and, when the
 /// engine owns the process, exits with `128 + signal`; otherwise it forces the shutdown.
 pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: bool) {
-    let mut streams = Vec::with_capacity(signals.len());
-    for &sig in signals {
-        match stream(sig) {
+    let os_event::Distinct { kept, dropped } = os_event::distinct(signals);
+    for (alias, first) in dropped {
+        tracing::debug!(target: "graceful::signal", signal = %alias, "{alias} is the same OS event as {first} here: listened for once, as {first}");
+    }
+    let mut streams = Vec::with_capacity(kept.len());
+    for (sig, event) in kept {
+        match Stream::listen(event) {
             Ok(s) => streams.push((sig, s)),
             Err(e) => {
                 tracing::warn!(target: "graceful::signal", signal = %sig, "cannot listen for signal: {e}")
@@ -108,58 +117,6 @@ impl Repeats {
         }
         self.last = Some((sig, at));
         false
-    }
-}
-
-#[cfg(unix)]
-struct Stream(tokio::signal::unix::Signal);
-
-#[cfg(unix)]
-impl Stream {
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
-        self.0.poll_recv(cx)
-    }
-}
-
-#[cfg(unix)]
-fn stream(sig: Signal) -> std::io::Result<Stream> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let kind = match sig {
-        Signal::Term => SignalKind::terminate(),
-        Signal::Int | Signal::CtrlBreak | Signal::CtrlClose => SignalKind::interrupt(),
-        Signal::Hup => SignalKind::hangup(),
-        Signal::Quit => SignalKind::quit(),
-        Signal::Usr1 => SignalKind::user_defined1(),
-        Signal::Usr2 => SignalKind::user_defined2(),
-    };
-    signal(kind).map(Stream)
-}
-
-#[cfg(windows)]
-enum Stream {
-    CtrlC(tokio::signal::windows::CtrlC),
-    CtrlBreak(tokio::signal::windows::CtrlBreak),
-    CtrlClose(tokio::signal::windows::CtrlClose),
-}
-
-#[cfg(windows)]
-impl Stream {
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
-        match self {
-            Stream::CtrlC(s) => s.poll_recv(cx),
-            Stream::CtrlBreak(s) => s.poll_recv(cx),
-            Stream::CtrlClose(s) => s.poll_recv(cx),
-        }
-    }
-}
-
-#[cfg(windows)]
-fn stream(sig: Signal) -> std::io::Result<Stream> {
-    use tokio::signal::windows;
-    match sig {
-        Signal::CtrlBreak => windows::ctrl_break().map(Stream::CtrlBreak),
-        Signal::CtrlClose => windows::ctrl_close().map(Stream::CtrlClose),
-        _ => windows::ctrl_c().map(Stream::CtrlC),
     }
 }
 
