@@ -538,6 +538,7 @@ impl Config {
                 ));
             }
         }
+        out.extend(crate::platform::inactive());
         out
     }
 
