@@ -1,54 +1,124 @@
-//! Which operating-system event each signal name listens for, on this platform.
+//! Which operating-system event each signal name listens for, on Unix and on Windows.
 //!
-//! Several names can stand for one event: `CTRL_BREAK` is SIGINT on Unix, and on Windows
-//! every Unix name without a console event of its own is Ctrl-C. The listener registers each
-//! *event* once, under the first name configured for it, so one delivery is one request: two
-//! listeners on one event would each receive it and read one Ctrl-C as two signals (a second
+//! One table ([`listens_for`]) gives every name its Unix signal and its Windows console
+//! event; the docs' table is checked against it. Several names can stand for one event:
+//! `CTRL_BREAK` is SIGINT on Unix, `SIGQUIT` is Ctrl-Break on Windows. The listener
+//! registers each *event* once ([`distinct`]), so one delivery is one request: two listeners
+//! on one event would each receive it and read one Ctrl-C as two signals (and a second
 //! signal forces the exit).
+//!
+//! Windows ends a process a few seconds after a console close, a logoff or a system
+//! shutdown, whatever its handler does (5 s by default, `SPI_GETHUNGAPPTIMEOUT` and
+//! `SPI_GETWAITTOKILLTIMEOUT`; 20 s for a service at shutdown). tokio's handler holds the
+//! process until then; the engine is told that budget ([`Console::budget`]) and fits the
+//! whole shutdown in it, so what it cannot do in time is skipped and reported rather than
+//! cut off mid-way.
 
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use crate::reason::Signal;
 
-/// The event `sig` listens for here; names that share one are the same request.
-#[cfg(unix)]
-pub(super) type OsEvent = tokio::signal::unix::SignalKind;
-
-/// The event `sig` listens for here; names that share one are the same request.
-#[cfg(windows)]
+/// A Windows console control event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum OsEvent {
-    /// `CTRL_C_EVENT`.
+pub(crate) enum Console {
+    /// `CTRL_C_EVENT`: Ctrl-C, or `GenerateConsoleCtrlEvent` to the whole console.
     CtrlC,
-    /// `CTRL_BREAK_EVENT`.
+    /// `CTRL_BREAK_EVENT`: Ctrl-Break, or `GenerateConsoleCtrlEvent` to one process group.
     CtrlBreak,
-    /// `CTRL_CLOSE_EVENT`.
-    CtrlClose,
+    /// `CTRL_CLOSE_EVENT`: the console window is closed, or ended from Task Manager.
+    Close,
+    /// `CTRL_LOGOFF_EVENT`: a user logs off (services only: interactive programs are gone).
+    Logoff,
+    /// `CTRL_SHUTDOWN_EVENT`: the system shuts down (services only, for the same reason).
+    Shutdown,
 }
 
-/// The OS event `sig` stands for on this platform.
-#[cfg(unix)]
-pub(super) fn of(sig: Signal) -> OsEvent {
-    use tokio::signal::unix::SignalKind;
-    match sig {
-        Signal::Term => SignalKind::terminate(),
-        Signal::Int | Signal::CtrlBreak | Signal::CtrlClose => SignalKind::interrupt(),
-        Signal::Hup => SignalKind::hangup(),
-        Signal::Quit => SignalKind::quit(),
-        Signal::Usr1 => SignalKind::user_defined1(),
-        Signal::Usr2 => SignalKind::user_defined2(),
+/// How long Windows lets a process live after a close, logoff or shutdown event: 5 s by
+/// default (a service at system shutdown gets 20 s).
+pub(crate) const WINDOWS_END_AFTER: Duration = Duration::from_secs(5);
+
+/// What the engine keeps of that for itself: the report, the exit code, the process's end.
+const END_MARGIN: Duration = Duration::from_millis(500);
+
+impl Console {
+    /// The event's Windows name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Console::CtrlC => "CTRL_C_EVENT",
+            Console::CtrlBreak => "CTRL_BREAK_EVENT",
+            Console::Close => "CTRL_CLOSE_EVENT",
+            Console::Logoff => "CTRL_LOGOFF_EVENT",
+            Console::Shutdown => "CTRL_SHUTDOWN_EVENT",
+        }
+    }
+
+    /// How long the whole shutdown may take after this event before Windows ends the
+    /// process; `None` when Windows waits (Ctrl-C, Ctrl-Break).
+    pub(crate) fn budget(self) -> Option<Duration> {
+        match self {
+            Console::CtrlC | Console::CtrlBreak => None,
+            Console::Close | Console::Logoff | Console::Shutdown => {
+                Some(WINDOWS_END_AFTER - END_MARGIN)
+            }
+        }
     }
 }
 
-/// The OS event `sig` stands for on this platform.
+/// What one name listens for on each platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Listens {
+    /// The Unix signal, by its [`Signal`] name (`SIGINT` for `CTRL_BREAK`).
+    pub(crate) unix: Signal,
+    /// The Windows console event; `None` for a signal with no counterpart there.
+    pub(crate) windows: Option<Console>,
+}
+
+/// The one table: what `sig` listens for on Unix and on Windows.
+pub(crate) fn listens_for(sig: Signal) -> Listens {
+    let (unix, windows) = match sig {
+        Signal::Term => (Signal::Term, Some(Console::Shutdown)),
+        Signal::Int => (Signal::Int, Some(Console::CtrlC)),
+        Signal::Hup => (Signal::Hup, Some(Console::Close)),
+        Signal::Quit => (Signal::Quit, Some(Console::CtrlBreak)),
+        Signal::Usr1 => (Signal::Usr1, None),
+        Signal::Usr2 => (Signal::Usr2, None),
+        Signal::CtrlBreak => (Signal::Int, Some(Console::CtrlBreak)),
+        Signal::CtrlClose => (Signal::Hup, Some(Console::Close)),
+        Signal::CtrlLogoff => (Signal::Hup, Some(Console::Logoff)),
+        Signal::CtrlShutdown => (Signal::Term, Some(Console::Shutdown)),
+    };
+    Listens { unix, windows }
+}
+
+/// The event `sig` listens for on this platform; names that share one are one request.
+#[cfg(unix)]
+pub(super) type OsEvent = Signal;
+
+/// The event `sig` listens for on this platform; names that share one are one request.
 #[cfg(windows)]
-pub(super) fn of(sig: Signal) -> OsEvent {
-    match sig {
-        Signal::CtrlBreak => OsEvent::CtrlBreak,
-        Signal::CtrlClose => OsEvent::CtrlClose,
-        Signal::Term | Signal::Int | Signal::Hup | Signal::Quit | Signal::Usr1 | Signal::Usr2 => {
-            OsEvent::CtrlC
-        }
+pub(super) type OsEvent = Console;
+
+/// The OS event `sig` stands for on this platform; `None` when there is none.
+#[cfg(unix)]
+pub(super) fn of(sig: Signal) -> Option<OsEvent> {
+    Some(listens_for(sig).unix)
+}
+
+/// The OS event `sig` stands for on this platform; `None` when there is none.
+#[cfg(windows)]
+pub(super) fn of(sig: Signal) -> Option<OsEvent> {
+    listens_for(sig).windows
+}
+
+/// The console event `sig` arrived as and how long Windows lets the process live after it;
+/// `None` on Unix and for Ctrl-C and Ctrl-Break.
+pub(super) fn budget(sig: Signal) -> Option<(Console, Duration)> {
+    if cfg!(windows) {
+        let event = listens_for(sig).windows?;
+        Some((event, event.budget()?))
+    } else {
+        None
     }
 }
 
@@ -60,7 +130,17 @@ pub(super) struct Stream(tokio::signal::unix::Signal);
 impl Stream {
     /// Starts listening for `event`.
     pub(super) fn listen(event: OsEvent) -> std::io::Result<Stream> {
-        tokio::signal::unix::signal(event).map(Stream)
+        use tokio::signal::unix::SignalKind;
+        let kind = match event {
+            Signal::Term => SignalKind::terminate(),
+            Signal::Hup => SignalKind::hangup(),
+            Signal::Quit => SignalKind::quit(),
+            Signal::Usr1 => SignalKind::user_defined1(),
+            Signal::Usr2 => SignalKind::user_defined2(),
+            // `listens_for` gives every name a Unix name; SIGINT is the only other one.
+            _ => SignalKind::interrupt(),
+        };
+        tokio::signal::unix::signal(kind).map(Stream)
     }
 
     /// The next delivery; `None` once the runtime is shutting down.
@@ -74,7 +154,9 @@ impl Stream {
 pub(super) enum Stream {
     CtrlC(tokio::signal::windows::CtrlC),
     CtrlBreak(tokio::signal::windows::CtrlBreak),
-    CtrlClose(tokio::signal::windows::CtrlClose),
+    Close(tokio::signal::windows::CtrlClose),
+    Logoff(tokio::signal::windows::CtrlLogoff),
+    Shutdown(tokio::signal::windows::CtrlShutdown),
 }
 
 #[cfg(windows)]
@@ -83,9 +165,11 @@ impl Stream {
     pub(super) fn listen(event: OsEvent) -> std::io::Result<Stream> {
         use tokio::signal::windows;
         match event {
-            OsEvent::CtrlC => windows::ctrl_c().map(Stream::CtrlC),
-            OsEvent::CtrlBreak => windows::ctrl_break().map(Stream::CtrlBreak),
-            OsEvent::CtrlClose => windows::ctrl_close().map(Stream::CtrlClose),
+            Console::CtrlC => windows::ctrl_c().map(Stream::CtrlC),
+            Console::CtrlBreak => windows::ctrl_break().map(Stream::CtrlBreak),
+            Console::Close => windows::ctrl_close().map(Stream::Close),
+            Console::Logoff => windows::ctrl_logoff().map(Stream::Logoff),
+            Console::Shutdown => windows::ctrl_shutdown().map(Stream::Shutdown),
         }
     }
 
@@ -94,93 +178,81 @@ impl Stream {
         match self {
             Stream::CtrlC(s) => s.poll_recv(cx),
             Stream::CtrlBreak(s) => s.poll_recv(cx),
-            Stream::CtrlClose(s) => s.poll_recv(cx),
+            Stream::Close(s) => s.poll_recv(cx),
+            Stream::Logoff(s) => s.poll_recv(cx),
+            Stream::Shutdown(s) => s.poll_recv(cx),
         }
-    }
-}
-
-/// `true` when `sig` is this platform's own name for its event (`SIGINT` on Unix, `CTRL_BREAK`
-/// on Windows), so a report names what really arrived.
-fn native(sig: Signal) -> bool {
-    let windows_event = matches!(sig, Signal::CtrlBreak | Signal::CtrlClose);
-    if cfg!(windows) {
-        windows_event || sig == Signal::Int
-    } else {
-        !windows_event
     }
 }
 
 /// A configured list with each OS event once.
 #[derive(Debug)]
-pub(super) struct Distinct {
+pub(super) struct Distinct<E> {
     /// Each event, with the name it is listened for as.
-    pub(super) kept: Vec<(Signal, OsEvent)>,
+    pub(super) kept: Vec<(Signal, E)>,
     /// `(dropped, kept)`: a name left out because `kept` stands for its event.
     pub(super) dropped: Vec<(Signal, Signal)>,
+    /// Names with no event on this platform (`SIGUSR1` on Windows).
+    pub(super) absent: Vec<Signal>,
 }
 
-/// `signals` with each OS event once. An event is kept under this platform's own name for it
-/// when that name is configured, else under the first name configured for it.
-pub(super) fn distinct(signals: &[Signal]) -> Distinct {
-    let mut kept: Vec<(Signal, OsEvent)> = Vec::with_capacity(signals.len());
-    let mut dropped = Vec::new();
+/// `signals` with each OS event of this platform once; see [`distinct_by`].
+pub(super) fn distinct(signals: &[Signal]) -> Distinct<OsEvent> {
+    if cfg!(windows) {
+        distinct_by(signals, of, windows_own_name)
+    } else {
+        distinct_by(signals, of, unix_own_name)
+    }
+}
+
+/// `true` for a name that is Unix's own for its signal (not `CTRL_BREAK`, which is SIGINT).
+fn unix_own_name(sig: Signal) -> bool {
+    listens_for(sig).unix == sig
+}
+
+/// `true` for a name that is Windows' own for its event: `SIGINT` (also spelled `CTRL_C`)
+/// and the `CTRL_*` names.
+fn windows_own_name(sig: Signal) -> bool {
+    matches!(
+        sig,
+        Signal::Int
+            | Signal::CtrlBreak
+            | Signal::CtrlClose
+            | Signal::CtrlLogoff
+            | Signal::CtrlShutdown
+    )
+}
+
+/// `signals` with each event (`event_of`) once. An event is kept under its platform's own
+/// name (`native`) when that name is configured, else under the first name configured for
+/// it, so the report names what really arrived.
+fn distinct_by<E: Copy + PartialEq>(
+    signals: &[Signal],
+    event_of: impl Fn(Signal) -> Option<E>,
+    native: impl Fn(Signal) -> bool,
+) -> Distinct<E> {
+    let mut out = Distinct {
+        kept: Vec::with_capacity(signals.len()),
+        dropped: Vec::new(),
+        absent: Vec::new(),
+    };
     for &sig in signals {
-        let event = of(sig);
-        match kept.iter_mut().find(|(_, e)| *e == event) {
-            None => kept.push((sig, event)),
+        let Some(event) = event_of(sig) else {
+            out.absent.push(sig);
+            continue;
+        };
+        match out.kept.iter_mut().find(|(_, e)| *e == event) {
+            None => out.kept.push((sig, event)),
             Some((first, _)) if *first == sig => {}
             Some((first, _)) if native(sig) && !native(*first) => {
-                dropped.push((*first, sig));
+                out.dropped.push((*first, sig));
                 *first = sig;
             }
-            Some((first, _)) => dropped.push((sig, *first)),
+            Some((first, _)) => out.dropped.push((sig, *first)),
         }
     }
-    Distinct { kept, dropped }
+    out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_of_one_os_event_are_listened_for_once() {
-        let Distinct {
-            kept,
-            dropped: aliases,
-        } = distinct(&[Signal::Int, Signal::CtrlBreak, Signal::Int]);
-        assert_eq!(kept.len(), 1, "{kept:?}");
-        assert_eq!(kept[0].0, Signal::Int);
-        assert_eq!(aliases, vec![(Signal::CtrlBreak, Signal::Int)]);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn an_event_is_named_by_this_platforms_own_name_when_configured() {
-        let Distinct {
-            kept,
-            dropped: aliases,
-        } = distinct(&[Signal::CtrlBreak, Signal::Term, Signal::Int]);
-        assert_eq!(
-            kept.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
-            [Signal::Int, Signal::Term]
-        );
-        assert_eq!(aliases, vec![(Signal::CtrlBreak, Signal::Int)]);
-        let Distinct { kept, .. } = distinct(&[Signal::CtrlBreak, Signal::CtrlClose]);
-        assert_eq!(
-            kept.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
-            [Signal::CtrlBreak]
-        );
-    }
-
-    #[test]
-    fn the_default_list_has_one_listener_per_name() {
-        let defaults = Signal::defaults();
-        let Distinct {
-            kept,
-            dropped: aliases,
-        } = distinct(&defaults);
-        assert_eq!(kept.len(), defaults.len(), "{kept:?}");
-        assert!(aliases.is_empty(), "{aliases:?}");
-    }
-}
+mod tests;
