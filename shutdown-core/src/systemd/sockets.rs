@@ -570,8 +570,11 @@ mod tests {
             set.std_tcp("http"),
             Err(ActivationError::Taken { .. })
         ));
-        let err = Sockets::empty().std_unix("admin").expect_err("empty");
-        assert!(err.to_string().contains("not socket-activated"), "{err}");
+        #[cfg(unix)]
+        {
+            let err = Sockets::empty().std_unix("admin").expect_err("empty");
+            assert!(err.to_string().contains("not socket-activated"), "{err}");
+        }
     }
 
     #[tokio::test]
@@ -579,6 +582,12 @@ mod tests {
         let mut set = Sockets::empty();
         let tcp = set.tcp_or_bind("http", "127.0.0.1:0").await.expect("bound");
         assert!(tcp.local_addr().expect("addr").ip().is_loopback());
+        #[cfg(unix)]
+        unix_or_bind_binds_a_path_once(&mut set);
+    }
+
+    #[cfg(unix)]
+    fn unix_or_bind_binds_a_path_once(set: &mut Sockets) {
         let path =
             std::env::temp_dir().join(format!("graceful-sockets-{}.sock", std::process::id()));
         let _ = std::fs::remove_file(&path);
