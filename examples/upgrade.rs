@@ -18,8 +18,12 @@
 //! curl localhost:8080              # version 2, pid 4317, hit 2
 //! ```
 
+// In-place upgrades are Unix-only: elsewhere the example builds and only says so.
+#![cfg_attr(not(unix), allow(dead_code, unused_imports))]
+
 use graceful::Shutdown;
 use graceful::state::Saved;
+#[cfg(unix)]
 use graceful::upgrade::Listeners;
 
 use graceful::http::axum::Router;
@@ -38,6 +42,12 @@ struct Hits {
     count: u64,
 }
 
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("in-place upgrades pass listening sockets with Unix descriptor passing: Unix only");
+}
+
+#[cfg(unix)]
 #[graceful::main(admin = "127.0.0.1:9090")]
 async fn main(shutdown: Shutdown) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // Inherited from the predecessor during an upgrade (or from systemd), bound otherwise.

@@ -8,28 +8,48 @@
 //! [`status`] and [`detail`] (`status --detailed`), [`ready`], [`backup`], [`log`] (the action log), [`output`], and
 //! [`timeline`] (`timeline` and `watch`: a shutdown drawn on a time axis).
 //! See the crate README for the manifest format and the commands.
+//!
+//! On other platforms than Unix the crate builds with [`cli`], [`manifest`], [`plan`],
+//! [`backup`], [`duration`], [`log`] and [`output`]; `run` checks the manifest and says that
+//! the commands, which read Linux's `/proc`, are not available there.
 
 // Unit tests may unwrap: a panic is the failure report there.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod backup;
 pub mod cli;
+#[cfg(unix)]
 mod commands;
+#[cfg(unix)]
 pub mod detail;
 pub mod duration;
+#[cfg(unix)]
 pub mod locate;
 pub mod log;
 pub mod manifest;
 pub mod output;
 pub mod plan;
+#[cfg(unix)]
 pub mod procs;
 pub mod ready;
+#[cfg(unix)]
 pub mod safety;
+#[cfg(unix)]
 pub mod signal;
+#[cfg(unix)]
 pub mod start;
+#[cfg(unix)]
 pub mod status;
+#[cfg(unix)]
 pub mod stop;
+#[cfg(unix)]
 pub mod timeline;
+#[cfg(not(unix))]
+mod unsupported;
+#[cfg(unix)]
 pub mod upgrade;
 
+#[cfg(unix)]
 pub use commands::{EXIT_ERROR, EXIT_FAILED, run};
+#[cfg(not(unix))]
+pub use unsupported::{EXIT_ERROR, EXIT_FAILED, Signal, run};

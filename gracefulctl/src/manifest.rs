@@ -8,6 +8,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+#[cfg(not(unix))]
+use crate::Signal;
+#[cfg(unix)]
 use nix::sys::signal::Signal;
 use serde::Deserialize;
 use toml::Spanned;

@@ -1,12 +1,19 @@
 //! Readiness checks: PID file present (and live), pattern matched, TCP port accepting,
 //! HTTP URL answering 200.
+//!
+//! Only [`parse_http_url`] (which the manifest's checks use) exists outside Unix: the probes
+//! read the process table.
+#![cfg_attr(not(unix), allow(dead_code))]
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
+#[cfg(unix)]
 use crate::locate::{Found, locate};
+#[cfg(unix)]
 use crate::manifest::{Process, Ready};
+#[cfg(unix)]
 use crate::procs::Snapshot;
 
 /// How long one network probe may take.
@@ -44,6 +51,7 @@ pub fn parse_http_url(url: &str) -> Result<(String, String), String> {
 ///
 /// # Errors
 /// Why the process is not ready.
+#[cfg(unix)]
 pub fn probe(process: &Process, snap: &Snapshot) -> Result<String, String> {
     match &process.ready {
         Ready::PidFile | Ready::Pattern => match locate(process, snap).found {
@@ -68,6 +76,7 @@ pub fn probe(process: &Process, snap: &Snapshot) -> Result<String, String> {
 
 /// The snapshot [`probe`] needs for `processes`: `/proc` is read only when one of them
 /// has a process-based check (network checks need none).
+#[cfg(unix)]
 pub fn snapshot_for<'m>(processes: impl IntoIterator<Item = &'m Process>) -> Snapshot {
     if processes
         .into_iter()

@@ -28,6 +28,7 @@ pub mod integrations;
 pub mod metrics;
 mod panics;
 mod phase;
+mod platform;
 #[cfg(feature = "process")]
 #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 pub mod process;

@@ -18,15 +18,22 @@ pub enum Signal {
     Usr1,
     /// `SIGUSR2` (12).
     Usr2,
-    /// Windows Ctrl-Break.
+    /// Windows Ctrl-Break (`CTRL_BREAK_EVENT`; SIGINT on Unix).
     CtrlBreak,
-    /// Windows console close.
+    /// Windows console close (`CTRL_CLOSE_EVENT`; SIGHUP on Unix). Windows ends the process
+    /// about 5 s later: the shutdown is fitted in that.
     CtrlClose,
+    /// Windows logoff (`CTRL_LOGOFF_EVENT`, received by services only; SIGHUP on Unix).
+    /// Windows ends the process about 5 s later: the shutdown is fitted in that.
+    CtrlLogoff,
+    /// Windows system shutdown (`CTRL_SHUTDOWN_EVENT`, received by services only; SIGTERM on
+    /// Unix). Windows ends the process about 5 s later: the shutdown is fitted in that.
+    CtrlShutdown,
 }
 
 impl Signal {
     /// Every accepted signal, for error messages.
-    pub const ALL: [Signal; 8] = [
+    pub const ALL: [Signal; 10] = [
         Signal::Term,
         Signal::Int,
         Signal::Hup,
@@ -35,14 +42,29 @@ impl Signal {
         Signal::Usr2,
         Signal::CtrlBreak,
         Signal::CtrlClose,
+        Signal::CtrlLogoff,
+        Signal::CtrlShutdown,
     ];
 
-    /// The default set: SIGTERM, SIGINT, SIGHUP (on Windows: Ctrl-C, Ctrl-Break, close).
+    /// The default set on Unix.
+    pub(crate) const UNIX_DEFAULTS: [Signal; 3] = [Signal::Term, Signal::Int, Signal::Hup];
+
+    /// The default set on Windows: the console events that ask a program to stop, but logoff
+    /// (a service receives it when any user logs off).
+    pub(crate) const WINDOWS_DEFAULTS: [Signal; 4] = [
+        Signal::Int,
+        Signal::CtrlBreak,
+        Signal::CtrlClose,
+        Signal::CtrlShutdown,
+    ];
+
+    /// The default set: SIGTERM, SIGINT, SIGHUP (on Windows: Ctrl-C, Ctrl-Break, close,
+    /// shutdown).
     pub fn defaults() -> Vec<Signal> {
         if cfg!(windows) {
-            vec![Signal::Int, Signal::CtrlBreak, Signal::CtrlClose]
+            Signal::WINDOWS_DEFAULTS.to_vec()
         } else {
-            vec![Signal::Term, Signal::Int, Signal::Hup]
+            Signal::UNIX_DEFAULTS.to_vec()
         }
     }
 
@@ -57,6 +79,8 @@ impl Signal {
             Signal::Usr2 => "SIGUSR2",
             Signal::CtrlBreak => "CTRL_BREAK",
             Signal::CtrlClose => "CTRL_CLOSE",
+            Signal::CtrlLogoff => "CTRL_LOGOFF",
+            Signal::CtrlShutdown => "CTRL_SHUTDOWN",
         }
     }
 

@@ -25,6 +25,9 @@
 //! `EXTEND_TIMEOUT_USEC` keeps systemd from killing a shutdown that is still within its own
 //! `timeout` even if `TimeoutStopSec` is shorter; the engine's deadline still bounds it.
 //! `examples/systemd/graceful-daemon.service` is a unit file to start from.
+//!
+//! On Windows the feature compiles and is inactive: [`notify`] sends nothing, [`sockets`] is
+//! always empty (every `_or_bind` call binds), and the Unix-socket methods do not exist.
 
 use std::time::Duration;
 
@@ -34,6 +37,9 @@ mod sockets;
 pub(crate) use sockets::with_passed;
 pub use sockets::{ActivationError, Sockets, UNNAMED, sockets};
 
+#[cfg(not(unix))]
+use inactive::NotifyState;
+#[cfg(unix)]
 use sd_notify::NotifyState;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
@@ -180,9 +186,28 @@ fn extend(shutdown: &Shutdown, interval: Duration) {
 }
 
 /// Sends `states` on `$NOTIFY_SOCKET` (nothing when it is unset); a failure is logged.
+#[cfg(unix)]
 pub(crate) fn send(states: &[NotifyState<'_>]) {
     if let Err(e) = sd_notify::notify(false, states) {
         tracing::warn!(target: "graceful::systemd", "cannot notify systemd: {e}");
+    }
+}
+
+/// Nothing to send to where systemd does not run.
+#[cfg(not(unix))]
+pub(crate) fn send(_states: &[NotifyState<'_>]) {}
+
+/// Where systemd does not run: the messages [`notify`] would send, sent nowhere.
+#[cfg(not(unix))]
+mod inactive {
+    // The fields are what the message would carry; nothing reads them here.
+    #[allow(dead_code)]
+    pub(crate) enum NotifyState<'a> {
+        Ready,
+        Status(&'a str),
+        Stopping,
+        Watchdog,
+        ExtendTimeoutUsec(u32),
     }
 }
 

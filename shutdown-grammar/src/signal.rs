@@ -50,12 +50,23 @@ pub const SIGNALS: &[SignalName] = &[
     SignalName {
         name: "CTRL_BREAK",
         number: None,
-        aliases: &["CTRLBREAK"],
+        // `SIGBREAK` is its name in Node.js and the C runtime.
+        aliases: &["CTRLBREAK", "BREAK"],
     },
     SignalName {
         name: "CTRL_CLOSE",
         number: None,
         aliases: &["CTRLCLOSE"],
+    },
+    SignalName {
+        name: "CTRL_LOGOFF",
+        number: None,
+        aliases: &["CTRLLOGOFF"],
+    },
+    SignalName {
+        name: "CTRL_SHUTDOWN",
+        number: None,
+        aliases: &["CTRLSHUTDOWN"],
     },
 ];
 
@@ -124,6 +135,8 @@ mod tests {
         assert_eq!(parse_signal(" 2 "), Ok("SIGINT"));
         assert_eq!(parse_signal("ctrl_c"), Ok("SIGINT"));
         assert_eq!(parse_signal("CTRL_BREAK"), Ok("CTRL_BREAK"));
+        assert_eq!(parse_signal("SIGBREAK"), Ok("CTRL_BREAK"));
+        assert_eq!(parse_signal("ctrl_shutdown"), Ok("CTRL_SHUTDOWN"));
         for s in SIGNALS {
             assert_eq!(parse_signal(s.name), Ok(s.name));
         }

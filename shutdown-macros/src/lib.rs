@@ -57,8 +57,9 @@ use proc_macro::TokenStream;
 /// Values are checked at compile time by the grammar the engine applies to the file and the
 /// environment: a duration is a number of seconds (`"30"`, `30`, `1.5`) or a duration like
 /// `"30s"`, `"1m30s"`, `"250ms"`. Signal names are `SIGTERM`, `SIGINT`, `SIGHUP`, `SIGQUIT`,
-/// `SIGUSR1`, `SIGUSR2` (with or without `SIG`, any case, or a number such as `"15"`), and on
-/// Windows `CTRL_C`, `CTRL_BREAK`, `CTRL_CLOSE`. When `timeout` is given, `readiness_delay`
+/// `SIGUSR1`, `SIGUSR2` (with or without `SIG`, any case, or a number such as `"15"`), and the
+/// Windows console events `CTRL_C`, `CTRL_BREAK` (`SIGBREAK`), `CTRL_CLOSE`, `CTRL_LOGOFF`,
+/// `CTRL_SHUTDOWN` (what each name listens for on each platform: docs/operations.md). When `timeout` is given, `readiness_delay`
 /// plus the drain, and `close_timeout` — as given, or their defaults of 10 s and 5 s — must
 /// fit in it. The values set here are the defaults of the configuration: the file and the
 /// environment still override them at start-up.

@@ -369,6 +369,65 @@ fn a_copy_of_the_first_sigterm_is_the_same_request_and_the_shutdown_completes() 
     }
 }
 
+/// Two configured names that stand for one OS signal (`CTRL_BREAK` is SIGINT on Unix) are one
+/// listener: a single SIGINT is one request, a graceful shutdown, on every door. The repeat
+/// window is zero, so no copy filter can hide a second delivery.
+#[test]
+fn names_of_one_os_signal_are_one_request_a_single_sigint_completes_on_every_door() {
+    for signals in ["SIGINT,CTRL_BREAK", "CTRL_BREAK,SIGINT,CTRL_CLOSE,SIGTERM"] {
+        for door in ["", "builder:"] {
+            let dir = temp_dir();
+            let mut p = start_with(
+                &format!("{door}order"),
+                dir.path(),
+                &[
+                    ("SHUTDOWN_SIGNALS", signals),
+                    ("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "0"),
+                ],
+            );
+            p.wait_line("ready");
+            p.signal(Signal::SIGINT);
+            let status = p.wait();
+            assert_eq!(
+                status.code(),
+                Some(0),
+                "{signals} through {door:?}: stderr: {:?}",
+                p.stderr()
+            );
+            let report = read_report(dir.path());
+            assert_eq!(
+                report["result"], "completed",
+                "{signals} {door:?}: {report}"
+            );
+            assert_eq!(report["reason"]["signal"], "Int", "{report}");
+            assert_eq!(
+                phase(&report, "closing_resources")["within_deadline"],
+                true,
+                "{report}"
+            );
+        }
+    }
+}
+
+/// The default list (SIGTERM, SIGINT, SIGHUP), zero repeat window: one SIGINT and one SIGTERM
+/// are each one request.
+#[test]
+fn with_the_default_signals_one_signal_is_one_request() {
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        let dir = temp_dir();
+        let mut p = start_with(
+            "order",
+            dir.path(),
+            &[("SHUTDOWN_SIGNAL_REPEAT_WINDOW", "0")],
+        );
+        p.wait_line("ready");
+        p.signal(signal);
+        let status = p.wait();
+        assert_eq!(status.code(), Some(0), "{signal}: stderr: {:?}", p.stderr());
+        assert_eq!(read_report(dir.path())["result"], "completed");
+    }
+}
+
 #[test]
 fn the_same_signal_after_the_repeat_window_is_a_second_signal_and_exits_143() {
     a_second_signal_after_the_window_exits_at_once(Signal::SIGTERM, 143);

@@ -75,12 +75,11 @@ fn open_fds() -> Option<usize> {
         .map(|d| d.count().saturating_sub(1))
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
     #[test]
-    #[cfg(target_os = "linux")]
     fn reads_proc_self() {
         let v = snapshot(Duration::from_secs(3), None);
         assert_eq!(v["pid"], std::process::id());

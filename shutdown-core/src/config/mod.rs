@@ -579,6 +579,7 @@ impl Config {
                 ));
             }
         }
+        out.extend(crate::platform::inactive());
         out
     }
 }

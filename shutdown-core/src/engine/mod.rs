@@ -4,6 +4,7 @@ mod build;
 mod builder;
 mod close;
 mod graph;
+mod os_event;
 mod outcome;
 mod recorder;
 mod run;

@@ -4,10 +4,16 @@
 //! is not a second signal: `kill -TERM -- -PGID` reaches both a wrapper shell and the service,
 //! and a wrapper that forwards what it receives delivers the same SIGTERM twice within a
 //! millisecond. A person pressing Ctrl-C again, later, still forces the exit.
+//!
+//! Names that stand for one OS event (`SIGINT` and `CTRL_BREAK` on Unix, `SIGQUIT` and
+//! `CTRL_BREAK` on Windows) are listened for once ([`os_event::distinct`]): one delivery is
+//! one request, whatever the repeat window. A console close, logoff or system shutdown gives
+//! the process a few seconds on Windows: the shutdown it starts is fitted in them.
 
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use super::os_event::{self, Console, Stream};
 use crate::exit;
 use crate::reason::Signal;
 use crate::resource::BoxFuture;
@@ -17,9 +23,20 @@ use crate::shutdown::Shutdown;
 /// a copy of the previous one) while shutting down logs what was still pending and, when the
 /// engine owns the process, exits with `128 + signal`; otherwise it forces the shutdown.
 pub(crate) fn listen(shutdown: &Shutdown, signals: &[Signal], process_owner: bool) {
-    let mut streams = Vec::with_capacity(signals.len());
-    for &sig in signals {
-        match stream(sig) {
+    let os_event::Distinct {
+        kept,
+        dropped,
+        absent,
+    } = os_event::distinct(signals);
+    for (alias, first) in dropped {
+        tracing::debug!(target: "graceful::signal", signal = %alias, "{alias} is the same OS event as {first} here: listened for once, as {first}");
+    }
+    for sig in absent {
+        tracing::warn!(target: "graceful::signal", signal = %sig, "{sig} has no counterpart on this platform: not listened for");
+    }
+    let mut streams = Vec::with_capacity(kept.len());
+    for (sig, event) in kept {
+        match Stream::listen(event) {
             Ok(s) => streams.push((sig, s)),
             Err(e) => {
                 tracing::warn!(target: "graceful::signal", signal = %sig, "cannot listen for signal: {e}")
@@ -72,7 +89,7 @@ impl Deliveries {
             return;
         }
         if std::mem::take(&mut self.first) {
-            shutdown.trigger(sig);
+            start(shutdown, sig);
             return;
         }
         let pending = shutdown.progress().summary();
@@ -86,6 +103,34 @@ impl Deliveries {
         }
         tracing::error!(target: "graceful::signal", signal = %sig, %pending, "second signal: forcing the shutdown");
         shutdown.force(sig);
+    }
+}
+
+/// Starts the shutdown `sig` asks for. After a console close, logoff or system shutdown,
+/// Windows ends the process a few seconds later whatever it is doing: the shutdown gets that
+/// budget as its overall deadline (when shorter than its own), so what does not fit is skipped
+/// and recorded in the report instead of being cut off unrecorded.
+fn start(shutdown: &Shutdown, sig: Signal) {
+    start_within(shutdown, sig, os_event::budget(sig));
+}
+
+/// [`start`] with the console event's budget given.
+fn start_within(shutdown: &Shutdown, sig: Signal, budget: Option<(Console, Duration)>) {
+    match budget {
+        Some((event, budget)) if budget < shutdown.config().timeout.value => {
+            tracing::warn!(
+                target: "graceful::signal",
+                signal = %sig,
+                budget = ?budget,
+                "Windows ends the process {:?} after {}: the shutdown must finish in {budget:?}; what does not fit is skipped and reported",
+                os_event::WINDOWS_END_AFTER,
+                event.name()
+            );
+            shutdown.trigger_with_timeout(sig, budget);
+        }
+        _ => {
+            shutdown.trigger(sig);
+        }
     }
 }
 
@@ -136,61 +181,76 @@ impl Repeats {
     }
 }
 
-#[cfg(unix)]
-struct Stream(tokio::signal::unix::Signal);
-
-#[cfg(unix)]
-impl Stream {
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
-        self.0.poll_recv(cx)
-    }
-}
-
-#[cfg(unix)]
-fn stream(sig: Signal) -> std::io::Result<Stream> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let kind = match sig {
-        Signal::Term => SignalKind::terminate(),
-        Signal::Int | Signal::CtrlBreak | Signal::CtrlClose => SignalKind::interrupt(),
-        Signal::Hup => SignalKind::hangup(),
-        Signal::Quit => SignalKind::quit(),
-        Signal::Usr1 => SignalKind::user_defined1(),
-        Signal::Usr2 => SignalKind::user_defined2(),
-    };
-    signal(kind).map(Stream)
-}
-
-#[cfg(windows)]
-enum Stream {
-    CtrlC(tokio::signal::windows::CtrlC),
-    CtrlBreak(tokio::signal::windows::CtrlBreak),
-    CtrlClose(tokio::signal::windows::CtrlClose),
-}
-
-#[cfg(windows)]
-impl Stream {
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
-        match self {
-            Stream::CtrlC(s) => s.poll_recv(cx),
-            Stream::CtrlBreak(s) => s.poll_recv(cx),
-            Stream::CtrlClose(s) => s.poll_recv(cx),
-        }
-    }
-}
-
-#[cfg(windows)]
-fn stream(sig: Signal) -> std::io::Result<Stream> {
-    use tokio::signal::windows;
-    match sig {
-        Signal::CtrlBreak => windows::ctrl_break().map(Stream::CtrlBreak),
-        Signal::CtrlClose => windows::ctrl_close().map(Stream::CtrlClose),
-        _ => windows::ctrl_c().map(Stream::CtrlC),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{CloseOutcome, Graceful, Phase, Resource};
+
+    /// A console close with 300 ms left before Windows ends the process, a close that never
+    /// ends and a configured timeout of a minute: the shutdown is fitted in the budget, and
+    /// the report says what it could not do.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_console_event_with_a_budget_fits_the_shutdown_in_it_and_reports_what_was_skipped() {
+        let budget = Duration::from_millis(300);
+        let seen = std::sync::Arc::new(std::sync::OnceLock::new());
+        let seen_in_main = seen.clone();
+        let outcome = Graceful::builder()
+            .signals([])
+            .timeout(Duration::from_secs(60))
+            .resource_close_timeout(Duration::from_secs(60))
+            .resource(
+                Resource::from_value("stuck", 10, ())
+                    .close_with(|_| async { std::future::pending::<()>().await }),
+            )
+            .build()
+            .expect("build")
+            .run(move |shutdown| async move {
+                start_within(&shutdown, Signal::CtrlClose, Some((Console::Close, budget)));
+                let _ = seen_in_main.set(shutdown.timeout());
+                shutdown.requested().await;
+            })
+            .await;
+        assert_eq!(
+            seen.get(),
+            Some(&budget),
+            "the overall deadline is the budget"
+        );
+        let report = &outcome.report;
+        assert_eq!(report.result, Phase::Forced, "{report}");
+        assert_eq!(
+            report.reason,
+            Some(crate::ShutdownReason::Signal {
+                signal: Signal::CtrlClose
+            })
+        );
+        let stuck = report.resource("stuck").expect("the resource's record");
+        assert!(
+            matches!(
+                stuck.outcome,
+                CloseOutcome::TimedOut | CloseOutcome::Skipped
+            ),
+            "{report}"
+        );
+        assert!(
+            !report.deadlines.is_empty(),
+            "the missed deadline is named: {report}"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_budget_or_with_a_longer_one_the_configured_timeout_stands() {
+        for budget in [None, Some((Console::Close, Duration::from_secs(90)))] {
+            let shutdown = Graceful::builder()
+                .signals([])
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("build")
+                .shutdown();
+            start_within(&shutdown, Signal::Int, budget);
+            assert!(shutdown.is_shutting_down());
+            assert_eq!(shutdown.timeout(), Duration::from_secs(60));
+        }
+    }
 
     #[test]
     fn the_same_signal_within_the_window_is_a_copy_and_anything_else_counts() {

@@ -1,4 +1,4 @@
-//! Child processes as resources (feature `process`, Unix).
+//! Child processes as resources (feature `process`).
 //!
 //! [`ChildProcess::spawn`] starts a command in its own process group, with its stdout and
 //! stderr forwarded to `tracing` (target `graceful::process`, field `child` = its name). At
@@ -6,6 +6,11 @@
 //! the stop deadline, then sends `SIGKILL` to the group. The exit status is recorded and
 //! logged. Because children are resources, their priority orders them like any other
 //! resource: a set of workers stops in the declared order.
+//!
+//! On Windows the child is started in a new process group and asked to stop with Ctrl-Break
+//! (the one console event that can be sent to a single group; [`ChildProcess::signal`] is
+//! Unix-only), then ended with `TerminateProcess` at the deadline. Its own children are not
+//! ended there: Windows can kill a job object, not a process group.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -35,9 +40,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-pub use nix::sys::signal::Signal;
-use nix::sys::signal::killpg;
-use nix::unistd::Pid;
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as os;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as os;
+
+#[cfg(unix)]
+pub use os::Signal;
+#[cfg(windows)]
+use os::Signal;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
@@ -86,8 +101,8 @@ impl<Tag: 'static> ChildProcess<Tag> {
             .get_program()
             .to_string_lossy()
             .into_owned();
+        os::new_group(&mut command);
         command
-            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -114,7 +129,10 @@ impl<Tag: 'static> ChildProcess<Tag> {
             name,
             pid,
             child: tokio::sync::Mutex::new(Some(child)),
+            #[cfg(unix)]
             signal: Signal::SIGTERM,
+            #[cfg(windows)]
+            signal: Signal,
             stop_timeout: Duration::from_secs(10),
             status: OnceLock::new(),
             killed: AtomicBool::new(false),
@@ -137,13 +155,16 @@ impl<Tag: 'static> ChildProcess<Tag> {
         }
     }
 
-    /// The signal sent to the group at close (default `SIGTERM`).
+    /// The signal sent to the group at close (default `SIGTERM`). Unix only: on Windows the
+    /// request is always Ctrl-Break.
+    #[cfg(unix)]
     pub fn signal(mut self, signal: Signal) -> Self {
         self.signal = signal;
         self
     }
 
-    /// How long close waits after the signal before `SIGKILL` (default 10 s). Keep it below
+    /// How long close waits after the signal before `SIGKILL` (on Windows, `TerminateProcess`;
+    /// default 10 s). Keep it below
     /// the engine's `resource_close_timeout`, or the engine gives up on the close first (the
     /// group is then killed when the value is dropped).
     pub fn stop_timeout(mut self, d: Duration) -> Self {
@@ -166,7 +187,7 @@ impl<Tag: 'static> ChildProcess<Tag> {
         self.status.get().copied()
     }
 
-    /// `true` when close had to send `SIGKILL`.
+    /// `true` when close had to send `SIGKILL` (on Windows, `TerminateProcess`).
     pub fn was_killed(&self) -> bool {
         self.killed.load(Ordering::Relaxed)
     }
@@ -186,18 +207,14 @@ impl<Tag: 'static> ChildProcess<Tag> {
         }
     }
 
-    fn group(&self) -> Pid {
-        Pid::from_raw(self.pid as i32)
-    }
-
     /// `true` while any process of the group exists (the leader may be a zombie).
     fn group_alive(&self) -> bool {
-        killpg(self.group(), None).is_ok()
+        os::group_alive(self.pid)
     }
 
     fn kill_group(&self) {
-        if let Err(e) = killpg(self.group(), Signal::SIGKILL) {
-            tracing::debug!(target: "graceful::process", child = %self.name, "SIGKILL to the group: {e}");
+        if let Err(e) = os::kill_group(self.pid) {
+            tracing::debug!(target: "graceful::process", child = %self.name, "{} to the group: {e}", os::FORCE);
         }
     }
 
@@ -209,7 +226,7 @@ impl<Tag: 'static> ChildProcess<Tag> {
         let began = Instant::now();
         if child.try_wait()?.is_none() {
             tracing::info!(target: "graceful::process", child = %self.name, signal = %self.signal, "stopping child process group");
-            if let Err(e) = killpg(self.group(), self.signal) {
+            if let Err(e) = os::ask_to_stop(self.pid, self.signal) {
                 tracing::warn!(target: "graceful::process", child = %self.name, "cannot signal the group: {e}");
             }
         }
@@ -221,13 +238,17 @@ impl<Tag: 'static> ChildProcess<Tag> {
                     target: "graceful::process",
                     child = %self.name,
                     deadline = %crate::took::Took(self.stop_timeout),
-                    "child did not stop in time; sending SIGKILL to its group"
+                    "child did not stop in time; ending it with {}", os::FORCE
                 );
                 self.kill_group();
+                os::end_leader(child)?;
                 self.killed.store(true, Ordering::Relaxed);
                 note = Some(format!(
-                    "child `{}` did not stop within {:?} of {}; killed with SIGKILL",
-                    self.name, self.stop_timeout, self.signal
+                    "child `{}` did not stop within {:?} of {}; killed with {}",
+                    self.name,
+                    self.stop_timeout,
+                    self.signal,
+                    os::FORCE
                 ));
                 child.wait().await?
             }

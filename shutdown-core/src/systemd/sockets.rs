@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::io;
+#[cfg(unix)]
 use std::path::Path;
 
 /// The name libsystemd gives every descriptor when `LISTEN_FDNAMES` is unset.
@@ -125,6 +126,7 @@ impl fmt::Display for Names<'_> {
 /// What `LISTEN_PID`, `LISTEN_FDS` and `LISTEN_FDNAMES` say, checked as `sd_listen_fds(3)`
 /// checks them: the names of the passed descriptors, in order, or none when the variables are
 /// absent or meant for another process.
+#[cfg_attr(not(unix), allow(dead_code))] // no socket activation elsewhere; kept for its tests
 pub(crate) fn parse(
     pid: Option<&str>,
     fds: Option<&str>,
@@ -247,7 +249,14 @@ pub(crate) fn with_passed<R>(f: impl FnOnce(&mut Sockets) -> R) -> Result<R, Act
     })
 }
 
+/// Where there is no socket activation: nothing was passed.
+#[cfg(not(unix))]
+fn from_env() -> Result<Sockets, ActivationError> {
+    Ok(Sockets::empty())
+}
+
 /// Reads and removes the variables, taking ownership of the passed descriptors.
+#[cfg(unix)]
 fn from_env() -> Result<Sockets, ActivationError> {
     let var = |name| std::env::var(name).ok();
     let (pid, fds, names) = (var("LISTEN_PID"), var("LISTEN_FDS"), var("LISTEN_FDNAMES"));
@@ -393,6 +402,7 @@ impl Sockets {
     ///
     /// # Errors
     /// As [`std_tcp`](Sockets::std_tcp), for a Unix stream socket.
+    #[cfg(unix)]
     pub fn std_unix(
         &mut self,
         name: &str,
@@ -423,6 +433,7 @@ impl Sockets {
     ///
     /// # Errors
     /// As [`tcp`](Sockets::tcp), for a Unix stream socket.
+    #[cfg(unix)]
     pub fn unix(&mut self, name: &str) -> Result<tokio::net::UnixListener, ActivationError> {
         let l = self.std_unix(name)?;
         l.set_nonblocking(true)
@@ -459,6 +470,7 @@ impl Sockets {
     ///
     /// # Errors
     /// As [`tcp_or_bind`](Sockets::tcp_or_bind), for a Unix stream socket.
+    #[cfg(unix)]
     pub fn unix_or_bind(
         &mut self,
         name: &str,
@@ -558,8 +570,11 @@ mod tests {
             set.std_tcp("http"),
             Err(ActivationError::Taken { .. })
         ));
-        let err = Sockets::empty().std_unix("admin").expect_err("empty");
-        assert!(err.to_string().contains("not socket-activated"), "{err}");
+        #[cfg(unix)]
+        {
+            let err = Sockets::empty().std_unix("admin").expect_err("empty");
+            assert!(err.to_string().contains("not socket-activated"), "{err}");
+        }
     }
 
     #[tokio::test]
@@ -567,6 +582,12 @@ mod tests {
         let mut set = Sockets::empty();
         let tcp = set.tcp_or_bind("http", "127.0.0.1:0").await.expect("bound");
         assert!(tcp.local_addr().expect("addr").ip().is_loopback());
+        #[cfg(unix)]
+        unix_or_bind_binds_a_path_once(&mut set);
+    }
+
+    #[cfg(unix)]
+    fn unix_or_bind_binds_a_path_once(set: &mut Sockets) {
         let path =
             std::env::temp_dir().join(format!("graceful-sockets-{}.sock", std::process::id()));
         let _ = std::fs::remove_file(&path);
