@@ -107,7 +107,15 @@ impl UpgradeConfig {
                     ),
                 });
             }
-            if cfg!(unix) && matches!(s, Signal::CtrlBreak | Signal::CtrlClose) {
+            if cfg!(unix)
+                && matches!(
+                    s,
+                    Signal::CtrlBreak
+                        | Signal::CtrlClose
+                        | Signal::CtrlLogoff
+                        | Signal::CtrlShutdown
+                )
+            {
                 issues.push(ConfigIssue {
                     key: "upgrade.signal".into(),
                     source: self.signal.source.clone(),
