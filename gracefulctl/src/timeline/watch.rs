@@ -661,7 +661,7 @@ mod tests {
         live.apply("phase", &phase("completed", 0.75));
         assert!(live.finished());
         let view = live.view(style);
-        assert!(view.starts_with("COMPLETED in 750.0ms"), "{view}");
+        assert!(view.starts_with("COMPLETED in 750ms"), "{view}");
         assert!(view.contains("  p100 db"), "{view}");
         assert!(!view.contains("now: "), "{view}");
     }
