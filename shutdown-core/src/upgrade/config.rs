@@ -182,6 +182,17 @@ mod tests {
     }
 
     #[test]
+    fn a_windows_console_event_is_not_an_upgrade_signal_on_unix() {
+        for event in ["CTRL_BREAK", "CTRL_CLOSE", "CTRL_LOGOFF", "CTRL_SHUTDOWN"] {
+            let e = load("", &[("GRACEFUL_UPGRADE_SIGNAL", event)]).expect_err(event);
+            assert!(
+                e.to_string().contains("is a Windows console event"),
+                "{event}: {e}"
+            );
+        }
+    }
+
+    #[test]
     fn operations_doc_table_is_the_key_table() {
         crate::config::tests::assert_doc_table(
             include_str!("../../../docs/operations.md"),
