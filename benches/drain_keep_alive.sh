@@ -25,14 +25,9 @@ out="${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/graceful-drain.XXXXXX")}"
 mkdir -p "$out"
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install -y wrk)" >&2; exit 1; }
 
-if [ -n "${FIXTURE:-}" ]; then
-  bin=$FIXTURE
-else
-  bin=$(cargo build --release -p graceful-tests-integration --features axum \
-    --bin graceful-fixture-http --message-format=json |
-    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n1)
-fi
-[ -x "$bin" ] || { echo "no fixture binary (build failed?)" >&2; exit 1; }
+# shellcheck source=benches/fixture.sh
+. "$repo/benches/fixture.sh"
+fixture_bin
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
@@ -41,16 +36,8 @@ trap cleanup EXIT
 # round NAME SERVER -> prints "read write connect requests exit_code"
 round() {
   local name=$1 server=$2
-  local log="$out/$name.stdout"
-  "$bin" server="$server" routes=hello drain=10s timeout=30s >"$log" 2>"$out/$name.stderr" &
-  local pid=$!
-  pids+=("$pid")
-  local addr=""
-  for _ in $(seq 1 300); do
-    grep -q '^ready' "$log" 2>/dev/null && { addr=$(sed -n 's/^addr=//p' "$log"); break; }
-    sleep 0.1
-  done
-  [ -n "$addr" ] || { echo "$name: the fixture did not start" >&2; exit 1; }
+  local pid addr
+  start_fixture "$name" server="$server" routes=hello drain=10s timeout=30s
   wrk -t1 -c"$conns" -d"${secs}s" "http://$addr/hello" >"$out/$name.wrk" 2>&1 &
   local wrk_pid=$!
   sleep "$(echo "$secs / 2" | bc -l)"

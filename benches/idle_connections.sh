@@ -26,14 +26,9 @@ command -v python3 >/dev/null || { echo "needs python3" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -gt $((conns + 100)) ] || { echo "the fd limit ($(ulimit -n)) is below $conns" >&2; exit 1; }
 
-if [ -n "${FIXTURE:-}" ]; then
-  bin=$FIXTURE
-else
-  bin=$(cargo build --release -p graceful-tests-integration --features axum \
-    --bin graceful-fixture-http --message-format=json |
-    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n1)
-fi
-[ -x "$bin" ] || { echo "no fixture binary (build failed?)" >&2; exit 1; }
+# shellcheck source=benches/fixture.sh
+. "$repo/benches/fixture.sh"
+fixture_bin
 
 cat >"$out/client.py" <<'EOF'
 import asyncio, sys
@@ -76,16 +71,8 @@ rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # round NAME SERVER -> prints "rss_before_kib rss_after_kib exit_ms"
 round() {
   local name=$1 server=$2
-  local log="$out/$name.stdout"
-  "$bin" server="$server" routes=hello drain=20s timeout=30s >"$log" 2>"$out/$name.stderr" &
-  local pid=$!
-  pids+=("$pid")
-  local addr=""
-  for _ in $(seq 1 300); do
-    grep -q '^ready' "$log" 2>/dev/null && { addr=$(sed -n 's/^addr=//p' "$log"); break; }
-    sleep 0.1
-  done
-  [ -n "$addr" ] || { echo "$name: the fixture did not start" >&2; exit 1; }
+  local pid addr
+  start_fixture "$name" server="$server" routes=hello drain=20s timeout=30s
   # One connection first, so that both servers have served a request before the baseline.
   python3 "$out/client.py" "${addr%:*}" "${addr##*:}" 1 >/dev/null &
   local warm=$!

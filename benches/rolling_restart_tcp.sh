@@ -26,14 +26,9 @@ for tool in haproxy wrk curl socat; do
   command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install -y $tool)" >&2; exit 1; }
 done
 
-if [ -n "${FIXTURE:-}" ]; then
-  bin=$FIXTURE
-else
-  bin=$(cargo build --release -p graceful-tests-integration --features axum \
-    --bin graceful-fixture-http --message-format=json |
-    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n1)
-fi
-[ -x "$bin" ] || { echo "no fixture binary (build failed?)" >&2; exit 1; }
+# shellcheck source=benches/fixture.sh
+. "$repo/benches/fixture.sh"
+fixture_bin
 
 if [ "$server" = axum ]; then check=/hello; args=(server=axum); else check=/health/ready; args=(server=graceful readiness_delay=1s drain=10s timeout=20s); fi
 
