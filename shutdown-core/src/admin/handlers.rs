@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::envelope::{self, ApiError, Body};
 use super::report::PreviousShutdown;
-use super::state::State;
+use super::context::State;
 use crate::phase::Phase;
 use crate::readiness::Readiness;
 use crate::shutdown::Shutdown;
@@ -203,7 +203,7 @@ pub(crate) fn overview(state: &State) -> Value {
             "status": phase.state(),
             "degraded": super::load::degraded(&state.config, &state.cpu),
         },
-        "process": super::process::snapshot(shutdown.started_at().elapsed(), state.cpu.percent()),
+        "process": super::process_info::snapshot(shutdown.started_at().elapsed(), state.cpu.percent()),
         "config": {
             "timeout": crate::config::fmt_d(core.timeout.value),
             "drain_timeout": crate::config::fmt_d(core.drain_timeout.value),

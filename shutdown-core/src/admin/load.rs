@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::config::AdminConfig;
-use super::process;
+use super::process_info;
 
 /// How often the sampler reads the process's CPU time.
 const SAMPLE_EVERY: Duration = Duration::from_secs(1);
@@ -26,7 +26,7 @@ pub(crate) struct CpuWindow {
 impl CpuWindow {
     /// Records one sample now.
     pub(crate) fn sample(&self) {
-        let Some(total) = process::cpu_total_seconds() else {
+        let Some(total) = process_info::cpu_total_seconds() else {
             return;
         };
         let mut s = crate::sync::lock(&self.samples);
@@ -64,7 +64,7 @@ impl CpuWindow {
 pub(crate) fn degraded(config: &AdminConfig, cpu: &CpuWindow) -> Vec<Value> {
     let mut out = Vec::new();
     if let Some(limit) = config.memory_threshold_mb.value
-        && let Some(rss) = process::rss_bytes()
+        && let Some(rss) = process_info::rss_bytes()
     {
         let mb = rss as f64 / (1024.0 * 1024.0);
         if mb > limit as f64 {

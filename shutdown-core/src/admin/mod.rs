@@ -73,7 +73,7 @@ mod handlers;
 mod handover;
 mod load;
 mod operations;
-mod process;
+mod process_info;
 mod readers;
 mod report;
 mod route;
@@ -81,7 +81,7 @@ mod router;
 mod server;
 mod slots;
 mod sse;
-mod state;
+mod context;
 mod stop;
 mod upgrade;
 
@@ -357,7 +357,7 @@ impl AdminBuilder {
             error,
         })?;
         let previous = report::PreviousShutdown::read(shutdown.config());
-        let mut state = state::State::new(shutdown.clone(), config, previous);
+        let mut state = context::State::new(shutdown.clone(), config, previous);
         state.operations = self.operations;
         state.recovered = std::sync::Mutex::new(self.recovered);
         #[cfg(feature = "metrics")]
@@ -441,7 +441,7 @@ async fn bind(
 /// Binds the metrics-only listener: the metrics route at its configured path, no key.
 async fn metrics_listener(
     shutdown: &Shutdown,
-    admin: &state::State,
+    admin: &context::State,
     addr: SocketAddr,
 ) -> Result<(SocketAddr, impl std::future::Future<Output = ()> + use<>), AdminError> {
     let bind_error = |error| AdminError::Bind {
@@ -453,7 +453,7 @@ async fn metrics_listener(
         .await
         .map_err(bind_error)?;
     let local = listener.local_addr().map_err(bind_error)?;
-    let mut state = state::State::new(shutdown.clone(), admin.config.clone(), None);
+    let mut state = context::State::new(shutdown.clone(), admin.config.clone(), None);
     state.table = vec![(admin.config.path(Route::Metrics), Route::Metrics)];
     state.open = true;
     state.cpu = admin.cpu.clone();
@@ -472,10 +472,10 @@ pub struct AdminHandle {
     metrics_addr: Option<SocketAddr>,
     task: JoinHandle<()>,
     linger: Duration,
-    state: Arc<state::State>,
+    state: Arc<context::State>,
 }
 
-impl std::fmt::Debug for state::State {
+impl std::fmt::Debug for context::State {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("State")
             .field("config", &self.config)

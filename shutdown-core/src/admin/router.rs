@@ -11,8 +11,8 @@ use super::auth::{self, Denied};
 use super::config::Route;
 use super::envelope::{self, ApiError, Body};
 use super::handlers;
-use super::state::State;
-use super::{config_json, process, sse, stop, upgrade};
+use super::context::State;
+use super::{config_json, process_info, sse, stop, upgrade};
 
 /// Answers one request. Never fails: every error becomes an enveloped response.
 pub(crate) async fn handle<B>(
@@ -80,7 +80,7 @@ where
         Route::Overview => Ok(envelope::ok(StatusCode::OK, handlers::overview(state), id)),
         Route::Process => Ok(envelope::ok(
             StatusCode::OK,
-            process::snapshot(shutdown.started_at().elapsed(), state.cpu.percent()),
+            process_info::snapshot(shutdown.started_at().elapsed(), state.cpu.percent()),
             id,
         )),
         Route::Config => Ok(envelope::ok(

@@ -36,7 +36,7 @@ use super::envelope::{self, Body};
 use super::handover;
 use super::router;
 use super::slots::{Busy, Slot, Slots};
-use super::state::State;
+use super::context::State;
 
 /// Connections being answered `503` at once (each for at most `header_timeout`); past this
 /// many, a connection with no slot is closed unanswered.

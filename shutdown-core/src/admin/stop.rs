@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::config::AdminConfig;
 use super::envelope::{self, ApiError, Body};
 use super::handlers::{phase_of, progress};
-use super::state::State;
+use super::context::State;
 use crate::config::fmt_d;
 use crate::phase::Phase;
 use crate::shutdown::Shutdown;

@@ -12,7 +12,7 @@ use crate::reason::Signal;
 use crate::resource::{Resource, ResourceSpec, Resources};
 use crate::shutdown::{Hook, Shutdown};
 
-use super::state::RunState;
+use super::ledger::RunState;
 
 /// An engine, ready to [`run`](Graceful::run) a program.
 ///

@@ -1,6 +1,6 @@
 //! The engine: builder, start-up, the phases, and process-level safety nets.
 
-mod build;
+mod startup;
 mod builder;
 mod close;
 mod graph;
@@ -10,7 +10,7 @@ mod recorder;
 mod run;
 mod save;
 mod signals;
-mod state;
+mod ledger;
 mod watchdog;
 
 pub use builder::{Graceful, GracefulBuilder};

@@ -387,7 +387,7 @@ mod tests {
         Shutdown::new(
             Arc::new(Config::default()),
             Resources::default(),
-            Arc::new(crate::engine::state::RunState::default()),
+            Arc::new(crate::engine::ledger::RunState::default()),
         )
     }
 

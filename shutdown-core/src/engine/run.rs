@@ -7,14 +7,14 @@ use tokio::time::Instant;
 
 use tokio::task::JoinHandle;
 
-use super::build::{self, Built};
+use super::startup::{self, Built};
 use super::builder::Graceful;
 use super::close;
 use super::outcome::{MainExit, MainOutput, RunOutcome};
 #[cfg(feature = "serde")]
 use super::recorder::write_report;
 use super::recorder::{Busy, Recorder};
-use super::state::RunState;
+use super::ledger::RunState;
 use super::{save, signals, watchdog};
 use crate::describe::{error_chain, panic_message};
 use crate::phase::Phase;
@@ -96,7 +96,7 @@ impl Graceful {
             let watchdog = process_owner.then_some(watchdog);
             let built = if specs.len() < expect_resources {
                 let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
-                Err(build::StartupFailure {
+                Err(startup::StartupFailure {
                     error: Some(crate::StartupError::TooFewResources {
                         expected: expect_resources,
                         found: specs.len(),
@@ -109,7 +109,7 @@ impl Graceful {
                     built: Vec::new(),
                 })
             } else {
-                build::build_all(&shutdown, specs).await
+                startup::build_all(&shutdown, specs).await
             };
             let built = match built {
                 Ok(built) => built,

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use tokio::task::JoinHandle;
 
 use super::close;
-use super::state::RunState;
+use super::ledger::RunState;
 use crate::error::BoxError;
 use crate::phase::Phase;
 use crate::report::CloseOutcome;

@@ -31,14 +31,14 @@ mod opentelemetry_close;
 mod redis_close;
 #[cfg(feature = "sqlx")]
 mod sqlx_close;
-mod task;
+mod join_handle;
 #[cfg(feature = "tracing-appender")]
 mod tracing_appender_close;
 
 #[cfg(feature = "tokio-fs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-fs")))]
 pub use file::SyncedFile;
-pub use task::TaskHandle;
+pub use join_handle::TaskHandle;
 #[cfg(feature = "tracing-appender")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing-appender")))]
 pub use tracing_appender_close::LogFlusher;

@@ -22,7 +22,7 @@
 
 mod close;
 mod registered;
-mod registry;
+mod type_map;
 mod res;
 mod shared;
 
@@ -34,8 +34,8 @@ use std::pin::Pin;
 pub use close::{Close, CloseOutput};
 pub use registered::Registration;
 pub(crate) use registered::registered;
-pub(crate) use registry::AnyArc;
-pub use registry::{ResourceInfo, ResourceState, Resources};
+pub(crate) use type_map::AnyArc;
+pub use type_map::{ResourceInfo, ResourceState, Resources};
 pub use res::Res;
 pub(crate) use shared::{closing, owner};
 

@@ -11,7 +11,7 @@
 
 mod event;
 mod extend;
-mod tasks;
+mod task_table;
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use event::Event;
 pub(crate) use extend::{Extension, FINISH_BOUND, Reporters};
-pub(crate) use tasks::{TaskTable, spawn_tracked};
+pub(crate) use task_table::{TaskTable, spawn_tracked};
 
 pub(crate) use extend::Extensions;
 

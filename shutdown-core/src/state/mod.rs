@@ -73,7 +73,7 @@
 //! case happened.
 
 mod file;
-mod registry;
+mod registered;
 mod remaining;
 #[cfg(test)]
 mod tests;
@@ -85,7 +85,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use file::{EXTENSION, FORMAT, StateError, decode, encode, load, move_aside, path_of, save};
-pub use registry::StateRegistration;
+pub use registered::StateRegistration;
 pub use remaining::Remaining;
 
 use crate::config::value::{self, Show};

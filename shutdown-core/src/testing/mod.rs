@@ -63,14 +63,14 @@
 mod fault;
 mod outcome;
 mod run;
-mod tasks;
+mod task_faults;
 mod timeline;
 mod trigger;
 
 pub use fault::{Fault, Point};
 pub use outcome::TestOutcome;
 pub use run::{Harness, HarnessError};
-pub(crate) use tasks::wrap_task;
+pub(crate) use task_faults::wrap_task;
 pub use timeline::{Entry, Timeline};
 pub use trigger::Trigger;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::fault::{Fault, Point};
 use super::outcome::TestOutcome;
-use super::tasks::TaskFaults;
+use super::task_faults::TaskFaults;
 use super::timeline::{Entry, Log, Timeline};
 use super::trigger::{Deliverer, Trigger, When};
 use crate::config::{ConfigError, Env};
