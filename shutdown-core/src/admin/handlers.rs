@@ -3,9 +3,9 @@
 use http::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 
+use super::context::State;
 use super::envelope::{self, ApiError, Body};
 use super::report::PreviousShutdown;
-use super::context::State;
 use crate::phase::Phase;
 use crate::readiness::Readiness;
 use crate::shutdown::Shutdown;

@@ -68,6 +68,7 @@
 mod auth;
 mod config;
 mod config_json;
+mod context;
 mod envelope;
 mod handlers;
 mod handover;
@@ -81,7 +82,6 @@ mod router;
 mod server;
 mod slots;
 mod sse;
-mod context;
 mod stop;
 mod upgrade;
 

@@ -9,9 +9,9 @@ use serde_json::json;
 
 use super::auth::{self, Denied};
 use super::config::Route;
+use super::context::State;
 use super::envelope::{self, ApiError, Body};
 use super::handlers;
-use super::context::State;
 use super::{config_json, process_info, sse, stop, upgrade};
 
 /// Answers one request. Never fails: every error becomes an enveloped response.

@@ -32,11 +32,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
+use super::context::State;
 use super::envelope::{self, Body};
 use super::handover;
 use super::router;
 use super::slots::{Busy, Slot, Slots};
-use super::context::State;
 
 /// Connections being answered `503` at once (each for at most `header_timeout`); past this
 /// many, a connection with no slot is closed unanswered.

@@ -9,9 +9,9 @@ use http_body_util::{BodyExt, Limited};
 use serde_json::{Value, json};
 
 use super::config::AdminConfig;
+use super::context::State;
 use super::envelope::{self, ApiError, Body};
 use super::handlers::{phase_of, progress};
-use super::context::State;
 use crate::config::fmt_d;
 use crate::phase::Phase;
 use crate::shutdown::Shutdown;

@@ -6,9 +6,9 @@ use tokio::time::Instant;
 
 use tokio::task::JoinHandle;
 
-use super::startup::Built;
-use super::recorder::{Busy, Recorder};
 use super::ledger::RunState;
+use super::recorder::{Busy, Recorder};
+use super::startup::Built;
 use crate::describe::{error_chain, panic_message};
 use crate::error::BoxError;
 use crate::report::{CloseOutcome, ResourceRecord};

@@ -1,16 +1,16 @@
 //! The engine: builder, start-up, the phases, and process-level safety nets.
 
-mod startup;
 mod builder;
 mod close;
 mod graph;
+mod ledger;
 mod os_event;
 mod outcome;
 mod recorder;
 mod run;
 mod save;
 mod signals;
-mod ledger;
+mod startup;
 mod watchdog;
 
 pub use builder::{Graceful, GracefulBuilder};

@@ -7,14 +7,14 @@ use tokio::time::Instant;
 
 use tokio::task::JoinHandle;
 
-use super::startup::{self, Built};
 use super::builder::Graceful;
 use super::close;
+use super::ledger::RunState;
 use super::outcome::{MainExit, MainOutput, RunOutcome};
 #[cfg(feature = "serde")]
 use super::recorder::write_report;
 use super::recorder::{Busy, Recorder};
-use super::ledger::RunState;
+use super::startup::{self, Built};
 use super::{save, signals, watchdog};
 use crate::describe::{error_chain, panic_message};
 use crate::phase::Phase;

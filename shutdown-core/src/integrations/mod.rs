@@ -21,6 +21,7 @@
 mod deadpool_close;
 #[cfg(feature = "tokio-fs")]
 mod file;
+mod join_handle;
 #[cfg(feature = "lapin")]
 mod lapin_close;
 #[cfg(feature = "nats")]
@@ -31,7 +32,6 @@ mod opentelemetry_close;
 mod redis_close;
 #[cfg(feature = "sqlx")]
 mod sqlx_close;
-mod join_handle;
 #[cfg(feature = "tracing-appender")]
 mod tracing_appender_close;
 

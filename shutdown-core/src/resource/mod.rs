@@ -22,9 +22,9 @@
 
 mod close;
 mod registered;
-mod type_map;
 mod res;
 mod shared;
+mod type_map;
 
 use std::any::TypeId;
 use std::future::Future;
@@ -34,10 +34,10 @@ use std::pin::Pin;
 pub use close::{Close, CloseOutput};
 pub use registered::Registration;
 pub(crate) use registered::registered;
-pub(crate) use type_map::AnyArc;
-pub use type_map::{ResourceInfo, ResourceState, Resources};
 pub use res::Res;
 pub(crate) use shared::{closing, owner};
+pub(crate) use type_map::AnyArc;
+pub use type_map::{ResourceInfo, ResourceState, Resources};
 
 use crate::error::{BoxError, Location};
 
