@@ -5,12 +5,12 @@
 //! [`manifest`] (reading and checking `gracefulctl.toml`), [`procs`] (one snapshot of `/proc`
 //! per command), [`locate`] (PID file / pattern lookup, stale and reused PIDs),
 //! [`safety`] (what is never signalled), [`signal`] (delivery through a pidfd), [`plan`] (ordering), [`stop`], [`start`], [`upgrade`],
-//! [`status`] and [`detail`] (`status --detailed`), [`ready`], [`backup`], [`log`] (the action log), [`output`], and
+//! [`status`] and [`detail`] (`status --detailed`), [`ready`] and [`http_url`] (the readiness URL form), [`backup`], [`log`] (the action log), [`output`], and
 //! [`timeline`] (`timeline` and `watch`: a shutdown drawn on a time axis).
 //! See the crate README for the manifest format and the commands.
 //!
 //! On other platforms than Unix the crate builds with [`cli`], [`manifest`], [`plan`],
-//! [`backup`], [`duration`], [`log`] and [`output`]; `run` checks the manifest and says that
+//! [`backup`], [`duration`], [`http_url`], [`log`] and [`output`]; `run` checks the manifest and says that
 //! the commands, which read Linux's `/proc`, are not available there.
 
 // Unit tests may unwrap: a panic is the failure report there.
@@ -23,6 +23,7 @@ mod commands;
 #[cfg(unix)]
 pub mod detail;
 pub mod duration;
+pub mod http_url;
 #[cfg(unix)]
 pub mod locate;
 pub mod log;

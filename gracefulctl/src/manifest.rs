@@ -159,7 +159,7 @@ fn parse_ready(text: &str) -> Result<Ready, String> {
             Err(format!("invalid TCP address in `{text}`; {FORMS}"))
         }
     } else if text.starts_with("http://") {
-        crate::ready::parse_http_url(text)
+        crate::http_url::parse_http_url(text)
             .map(|_| Ready::Http(text.to_owned()))
             .map_err(|e| format!("{e}; {FORMS}"))
     } else {

@@ -1,13 +1,15 @@
 //! Readiness checks: PID file present (and live), pattern matched, TCP port accepting,
 //! HTTP URL answering 200.
 //!
-//! Only [`parse_http_url`] (which the manifest's checks use) exists outside Unix: the probes
-//! read the process table.
+//! The probes read the process table, so they exist on Unix only; the URL form they accept
+//! is checked by [`crate::http_url`], which the manifest uses too.
 #![cfg_attr(not(unix), allow(dead_code))]
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
+
+use crate::http_url::parse_http_url;
 
 #[cfg(unix)]
 use crate::locate::{Found, locate};
@@ -18,34 +20,6 @@ use crate::procs::Snapshot;
 
 /// How long one network probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Splits `http://host[:port]/path` into (`host:port`, `/path`).
-///
-/// # Errors
-/// A message saying what is wrong with the URL.
-pub fn parse_http_url(url: &str) -> Result<(String, String), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("`{url}` is not an http:// URL (https is not supported)"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    if authority.is_empty() {
-        return Err(format!("`{url}` has no host"));
-    }
-    let addr = if authority
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        authority.to_owned()
-    } else if authority.contains(':') && !authority.ends_with(']') {
-        return Err(format!("`{url}` has an invalid port"));
-    } else {
-        format!("{authority}:80")
-    };
-    Ok((addr, path.to_owned()))
-}
 
 /// Probes `process` once. `Ok(detail)` when ready, `Err(reason)` otherwise.
 ///
@@ -139,20 +113,6 @@ fn http_get(url: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn http_urls() {
-        assert_eq!(
-            parse_http_url("http://127.0.0.1:8080/health/ready"),
-            Ok(("127.0.0.1:8080".into(), "/health/ready".into()))
-        );
-        assert_eq!(
-            parse_http_url("http://localhost"),
-            Ok(("localhost:80".into(), "/".into()))
-        );
-        assert!(parse_http_url("https://x").is_err());
-        assert!(parse_http_url("http:///x").is_err());
-    }
 
     #[test]
     fn http_probe_against_a_real_listener() {

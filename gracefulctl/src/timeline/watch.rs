@@ -81,7 +81,7 @@ impl Endpoint {
     /// # Errors
     /// The URL is not `http://HOST[:PORT][/PATH]`.
     pub fn from_url(url: &str) -> Result<Endpoint> {
-        let (addr, path) = crate::ready::parse_http_url(url).map_err(anyhow::Error::msg)?;
+        let (addr, path) = crate::http_url::parse_http_url(url).map_err(anyhow::Error::msg)?;
         let path = path.trim_end_matches('/');
         let prefix = ["/events", "/health/ready", "/health/live", "/health"]
             .iter()
