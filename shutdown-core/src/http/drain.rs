@@ -17,10 +17,11 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use http::{Request, Response, StatusCode, Version};
-use http_body::{Body, Frame, SizeHint};
+use http_body::Body;
 use hyper::body::Incoming;
 use tower::ServiceExt;
 
+use super::body::ServeBody;
 use super::config::LateRequests;
 use super::conn::{ConnState, RequestRecord};
 use super::current::{self, Engine};
@@ -203,64 +204,6 @@ where
                 Some(r) => Poll::Ready(Ok(*r)),
                 None => Poll::Pending,
             },
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The response body `serve` sends: the application's, or its own short refusal.
-    #[project = BodyProj]
-    pub(crate) enum ServeBody<B> {
-        Inner { #[pin] body: B, record: Option<RequestRecord> },
-        Full { data: Option<Bytes> },
-    }
-}
-
-impl<B> Body for ServeBody<B>
-where
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-{
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.project() {
-            BodyProj::Inner { body, record } => match body.poll_frame(cx) {
-                Poll::Pending => {
-                    if let Some(r) = record {
-                        r.waiting();
-                    }
-                    Poll::Pending
-                }
-                Poll::Ready(frame) => {
-                    if frame.is_none() {
-                        // The request is complete: it leaves the report's list now.
-                        record.take();
-                    }
-                    Poll::Ready(frame.map(|f| f.map_err(Into::into)))
-                }
-            },
-            BodyProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            ServeBody::Inner { body, .. } => body.is_end_stream(),
-            ServeBody::Full { data } => data.is_none(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            ServeBody::Inner { body, .. } => body.size_hint(),
-            ServeBody::Full { data } => {
-                SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
-            }
         }
     }
 }

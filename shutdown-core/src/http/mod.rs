@@ -38,6 +38,7 @@
 //!
 //! The `[http]` table of the configuration file is read by [`HttpConfig::from_config`].
 
+mod body;
 mod config;
 mod conn;
 mod current;

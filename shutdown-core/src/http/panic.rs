@@ -26,9 +26,9 @@ use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
 
+use super::body::ServeBody;
 use super::conn::RequestRecord;
 use super::current::{self, Engine};
-use super::drain::ServeBody;
 use crate::describe::payload_message;
 use crate::panics::HandlerPanics;
 

@@ -1,0 +1,70 @@
+//! The response body `serve` sends: the application's own, watched until its last frame so the
+//! request leaves the drain's list only when it is complete, or a short body of `serve`'s own
+//! (a refusal, a panic's 500).
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+
+use super::conn::RequestRecord;
+use crate::error::BoxError;
+
+pin_project_lite::pin_project! {
+    /// The response body `serve` sends: the application's, or its own short refusal.
+    #[project = BodyProj]
+    pub(crate) enum ServeBody<B> {
+        Inner { #[pin] body: B, record: Option<RequestRecord> },
+        Full { data: Option<Bytes> },
+    }
+}
+
+impl<B> Body for ServeBody<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.project() {
+            BodyProj::Inner { body, record } => match body.poll_frame(cx) {
+                Poll::Pending => {
+                    if let Some(r) = record {
+                        r.waiting();
+                    }
+                    Poll::Pending
+                }
+                Poll::Ready(frame) => {
+                    if frame.is_none() {
+                        // The request is complete: it leaves the report's list now.
+                        record.take();
+                    }
+                    Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+                }
+            },
+            BodyProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ServeBody::Inner { body, .. } => body.is_end_stream(),
+            ServeBody::Full { data } => data.is_none(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ServeBody::Inner { body, .. } => body.size_hint(),
+            ServeBody::Full { data } => {
+                SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
+            }
+        }
+    }
+}
