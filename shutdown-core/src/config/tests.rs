@@ -340,7 +340,10 @@ fn every_key_is_read_from_file_env_and_macro_and_shown() {
         );
     }
     let c = Config::default()
-        .apply_args(&[("wait_for_connections", "false"), ("signals", "15,SIGINT")])
+        .apply_args(&[
+            ("wait_for_connections", ArgValue::Bool(false)),
+            ("signals", ArgValue::Signals(&["SIGTERM", "SIGINT"])),
+        ])
         .expect("macro arguments");
     assert!(!c.wait_for_connections.value);
     assert_eq!(c.wait_for_connections.source, Source::Macro);
@@ -371,7 +374,13 @@ fn every_key_is_read_from_file_env_and_macro_and_shown() {
 #[test]
 fn one_duration_grammar_for_file_env_and_macro() {
     let c = Config::default()
-        .apply_args(&[("timeout", "1.5"), ("resource_close_timeout", "0.75")])
+        .apply_args(&[
+            ("timeout", ArgValue::Duration(Duration::from_millis(1500))),
+            (
+                "resource_close_timeout",
+                ArgValue::Duration(Duration::from_millis(750)),
+            ),
+        ])
         .expect("macro")
         .load(
             None,
@@ -435,6 +444,7 @@ fn every_section_gives_the_same_unknown_key_error() {
             value::duration,
             "demo"
         )],
+        check: crate::config::no_rules,
     };
     let c = Config::default()
         .apply_toml("[admin]\n\nintervall = \"2s\"\n", "u.toml")
