@@ -69,8 +69,12 @@
 //! # use graceful::Shutdown;
 //! fn main() -> std::process::ExitCode {
 //!     async fn user_main(shutdown: Shutdown) { shutdown.requested().await }
+//!     // Each argument, checked at compile time, arrives typed under its configuration key.
 //!     let args = graceful::entry::MainArgs {
-//!         settings: &[("timeout", "30s")],
+//!         settings: vec![(
+//!             "timeout",
+//!             graceful::entry::ArgValue::Duration(std::time::Duration::from_secs(30)),
+//!         )],
 //!         ..Default::default()
 //!     };
 //!     // Loads the configuration layers, builds the tokio runtime, installs the signal

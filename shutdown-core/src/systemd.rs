@@ -77,19 +77,28 @@ impl SystemdConfig {
             value::duration,
             "how often `EXTEND_TIMEOUT_USEC` is re-sent while shutting down"
         )],
-    };
-
-    /// The defaults < the `[systemd]` table of `config`'s file < the environment.
-    pub fn load(config: &Config, env: &Env) -> Result<Self, ConfigError> {
-        SystemdConfig::KEYS.load(SystemdConfig::default(), config, env, |out, issues| {
+        check: |out, _config, _env, issues| {
             if out.extend_interval.value.is_zero() {
                 issues.push(ConfigIssue {
                     key: "systemd.extend_interval".into(),
                     source: out.extend_interval.source.clone(),
-                    message: "must be greater than zero".into(),
+                    message: "must be greater than zero (it is how often systemd is asked for                               more time); write a duration such as \"5s\""
+                        .into(),
                 });
             }
-        })
+        },
+    };
+
+    /// The defaults < the `[systemd]` table of `config`'s file < the environment `env`.
+    pub fn load(config: &Config, env: &Env) -> Result<Self, ConfigError> {
+        SystemdConfig::KEYS.load(SystemdConfig::default(), config, env)
+    }
+
+    /// The `[systemd]` section of `config` as it was loaded with the rest of the
+    /// configuration, from the same file and environment (read from its file table alone for
+    /// a configuration that was never loaded).
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        config.section(&SystemdConfig::KEYS)
     }
 }
 
@@ -101,13 +110,11 @@ pub fn extend_interval(config: &Config, env: &Env) -> Result<Duration, ConfigErr
 
 /// Sends systemd the service's life as it happens (see the [module docs](self)) on a
 /// background task that is not tracked work. Does nothing when `NOTIFY_SOCKET` is unset.
-/// Reads the extend interval from the configuration; an invalid one is logged and the
-/// default is used.
+/// The extend interval is the `[systemd]` section of the engine's configuration, loaded and
+/// checked before the engine started (an invalid one stopped start-up there).
 pub fn notify(shutdown: &Shutdown) -> JoinHandle<()> {
-    let interval = extend_interval(shutdown.config(), &Env::Process).unwrap_or_else(|e| {
-        tracing::error!(target: "graceful::systemd", "{e}; using {}", crate::took::Took(DEFAULT_EXTEND_INTERVAL));
-        DEFAULT_EXTEND_INTERVAL
-    });
+    let interval = SystemdConfig::from_config(shutdown.config())
+        .map_or(DEFAULT_EXTEND_INTERVAL, |c| c.extend_interval.value);
     notify_with(shutdown, interval)
 }
 

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
+use shutdown_core::entry::ArgValue;
 use shutdown_core::testing::{Entry, Fault, Harness, Point, TestOutcome, Trigger};
 use shutdown_core::{
     CloseOutcome, Config, Graceful, GracefulBuilder, MainOutcome, Phase, Resource, ShutdownReason,
@@ -253,19 +254,12 @@ fn by_setters(s: &Scenario) -> GracefulBuilder {
 
 /// The same configuration as `#[graceful::main]`'s arguments give it (the macro door).
 fn by_arguments(s: &Scenario) -> GracefulBuilder {
-    let text = |d: Duration| format!("{}ms", d.as_millis());
-    let (t, d, c, f) = (
-        text(s.timeout),
-        text(s.drain),
-        text(s.close),
-        text(s.forced_save),
-    );
     let config = Config::default()
         .apply_args(&[
-            ("timeout", &t),
-            ("drain_timeout", &d),
-            ("resource_close_timeout", &c),
-            ("forced_save_timeout", &f),
+            ("timeout", ArgValue::Duration(s.timeout)),
+            ("drain_timeout", ArgValue::Duration(s.drain)),
+            ("resource_close_timeout", ArgValue::Duration(s.close)),
+            ("forced_save_timeout", ArgValue::Duration(s.forced_save)),
         ])
         .expect("generated arguments are valid");
     Graceful::builder().config(config)

@@ -82,7 +82,10 @@ use proc_macro::TokenStream;
 ///         Ok(())
 ///     }
 ///     let __graceful_args = ::graceful::entry::MainArgs {
-///         settings: &[("timeout", "30"), ("drain_timeout", "10")],
+///         settings: ::std::vec![
+///             ("timeout", ::graceful::entry::ArgValue::Duration(::std::time::Duration::new(30, 0))),
+///             ("drain_timeout", ::graceful::entry::ArgValue::Duration(::std::time::Duration::new(10, 0))),
+///         ],
 ///         ..::std::default::Default::default()
 ///     };
 ///     ::graceful::entry::Entry::from_args(__graceful_args).run(__graceful_main)

@@ -29,12 +29,18 @@ fn main_writes_the_arguments_as_checked_values() {
         ),
     ));
     assert_eq!(error_count(&out), 0, "{out}");
-    // Configuration arguments travel as (configuration key, checked text), read by the
-    // engine's parser for the key.
-    assert!(out.contains("(\"timeout\" , \"90\")"), "{out}");
-    assert!(out.contains("(\"drain_timeout\" , \"10\")"), "{out}");
+    // Configuration arguments travel as (configuration key, typed value): a duration stays a
+    // `Duration`, never text the engine parses again.
     assert!(
-        out.contains("(\"signals\" , \"SIGTERM,SIGINT\")"),
+        out.contains("(\"timeout\" , :: graceful :: entry :: ArgValue :: Duration (:: std :: time :: Duration :: new (90u64 , 0u32)))"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(\"drain_timeout\" , :: graceful :: entry :: ArgValue :: Duration (:: std :: time :: Duration :: new (10u64 , 0u32)))"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(\"signals\" , :: graceful :: entry :: ArgValue :: Signals (& [\"SIGTERM\" , \"SIGINT\"]))"),
         "signal names are canonical: {out}"
     );
     assert!(out.contains("Flavor :: CurrentThread"), "{out}");

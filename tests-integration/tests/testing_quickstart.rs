@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use graceful::entry::MainArgs;
+use graceful::entry::{ArgValue, MainArgs};
 use graceful::testing::{Fault, Harness, Point, Trigger};
 use graceful::{Close, Graceful, Res, Resource, Signal};
 
@@ -56,7 +56,10 @@ async fn a_hung_cache_close_forces_the_shutdown_and_the_rest_still_close() {
     let wall = Instant::now();
     // The same arguments as `#[graceful::main(timeout = "10s", drain = "5s")]`.
     let args = MainArgs {
-        settings: &[("timeout", "10s"), ("drain_timeout", "5s")],
+        settings: vec![
+            ("timeout", ArgValue::Duration(Duration::from_secs(10))),
+            ("drain_timeout", ArgValue::Duration(Duration::from_secs(5))),
+        ],
         ..MainArgs::default()
     };
     let outcome = Harness::registered(args)

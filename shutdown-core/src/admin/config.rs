@@ -160,6 +160,16 @@ impl AdminConfig {
                             .collect(),
                     )
                 },
+                fill: |c, lower| {
+                    for (route, path) in &lower.routes {
+                        if c.routes
+                            .get(route)
+                            .is_none_or(|s| s.source == Source::Default)
+                        {
+                            c.routes.insert(*route, path.clone());
+                        }
+                    }
+                },
             },
             Key {
                 name: "api_keys",
@@ -167,6 +177,11 @@ impl AdminConfig {
                 doc: "`[[admin.api_keys]]` with `key_file` (or `key`) and `scopes`; also `GRACEFUL_ADMIN_API_KEY[_FILE]` and `GRACEFUL_ADMIN_API_KEY_SCOPES`; never shown",
                 read: read_api_keys,
                 show: |c| Shown::List(c.api_keys.iter().map(shown_key).collect()),
+                // Keys add up: the lower layer's first.
+                fill: |c, lower| {
+                    let loaded = std::mem::replace(&mut c.api_keys, lower.api_keys.clone());
+                    c.api_keys.extend(loaded);
+                },
             },
             key!(
                 "max_shutdown_timeout",
@@ -203,6 +218,11 @@ impl AdminConfig {
                     let limit =
                         Shown::Number(u64::try_from(c.per_peer_limit()).unwrap_or(u64::MAX));
                     Shown::Set(Box::new(limit), c.max_connections_per_peer.source.clone())
+                },
+                fill: |c, lower| {
+                    if c.max_connections_per_peer.source == Source::Default {
+                        c.max_connections_per_peer = lower.max_connections_per_peer.clone();
+                    }
                 },
             },
             key!(
@@ -248,16 +268,36 @@ impl AdminConfig {
                 "a second listener serving only the metrics route, without a key"
             ),
         ],
+        check: |c, _config, env, issues| {
+            c.apply_key_env(env, issues);
+            c.validate(issues);
+        },
     };
 
     /// Applies the `[admin]` section of `config`'s file, then the `GRACEFUL_ADMIN_*` variables
     /// of `env`. Every problem is reported at once, naming the key, the source and what is
     /// accepted.
     pub fn load(self, config: &Config, env: &Env) -> Result<Self, ConfigError> {
-        AdminConfig::KEYS.load(self, config, env, |c, issues| {
-            c.apply_key_env(env, issues);
-            c.validate(issues);
-        })
+        AdminConfig::KEYS.load(self, config, env)
+    }
+
+    /// The `[admin]` section `config` loaded (defaults < file < the `GRACEFUL_ADMIN_*`
+    /// variables of the environment the configuration was read with), with `self`'s values
+    /// (a builder's) where neither the file nor the environment set the key.
+    ///
+    /// # Errors
+    /// A builder value that breaks a rule of the section (a bad prefix, two routes on one
+    /// path).
+    pub fn under(self, config: &Config) -> Result<Self, ConfigError> {
+        let mut loaded = config.section(&AdminConfig::KEYS)?;
+        AdminConfig::KEYS.fill(&mut loaded, &self);
+        let mut issues = Vec::new();
+        loaded.validate(&mut issues);
+        if issues.is_empty() {
+            Ok(loaded)
+        } else {
+            Err(ConfigError { issues })
+        }
     }
 
     /// The API key variables, which are read together.

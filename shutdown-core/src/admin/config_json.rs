@@ -6,25 +6,20 @@ use serde_json::{Value, json};
 use super::config::AdminConfig;
 use crate::config::Config;
 
-/// `GET /config`. With the `hyper` feature, `http` is the `[http]` table as the file and the
-/// environment set it (what `serve` uses unless the program sets keys with its methods).
+/// `GET /config`: the core under `shutdown`, then every feature section the configuration
+/// loaded under its name (`http` is what `serve` uses unless the program sets keys with its
+/// methods); `admin` is the API's effective configuration, builder values included.
 pub(crate) fn config_json(core: &Config, admin: &AdminConfig) -> Value {
     let sections: Vec<&String> = core.sections.keys().collect();
-    #[cfg_attr(not(feature = "hyper"), allow(unused_mut))]
     let mut out = json!({
         "shutdown": Config::KEYS.json(core),
-        "admin": AdminConfig::KEYS.json(admin),
         "file_sections": sections,
         "warnings": core.warnings(),
     });
-    #[cfg(feature = "hyper")]
-    {
-        use crate::http::HttpConfig;
-        out["http"] = match HttpConfig::from_config(core) {
-            Ok(http) => HttpConfig::KEYS.json(&http),
-            Err(e) => json!({ "error": e.to_string() }),
-        };
+    for (name, section) in core.sections_json() {
+        out[name] = section;
     }
+    out["admin"] = AdminConfig::KEYS.json(admin);
     out
 }
 
@@ -36,6 +31,7 @@ mod tests {
     fn shows_the_http_table() {
         let core = Config::default()
             .apply_toml("[http]\nrequest_grace = \"250ms\"", "graceful.toml")
+            .and_then(|c| c.load(None, &crate::Env::None))
             .expect("valid toml");
         let json = config_json(&core, &AdminConfig::default());
         let http = &json["http"];

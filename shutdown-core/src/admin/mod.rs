@@ -147,7 +147,7 @@ pub struct AdminBuilder {
     config: AdminConfig,
     operations: operations::Operations,
     recovered: Vec<Recovered>,
-    env: Env,
+    env: Option<Env>,
     listener: Option<std::net::TcpListener>,
     #[cfg(feature = "metrics")]
     prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
@@ -289,9 +289,11 @@ impl AdminBuilder {
         self
     }
 
-    /// Where `GRACEFUL_ADMIN_*` variables are read from (default: the process environment).
+    /// Reads the `[admin]` section again with `env` instead of taking it from the engine's
+    /// configuration (which read it, with every other section, from the environment the
+    /// configuration was loaded with).
     pub fn env(mut self, env: Env) -> Self {
-        self.env = env;
+        self.env = Some(env);
         self
     }
 
@@ -308,9 +310,13 @@ impl AdminBuilder {
     }
 
     /// The effective configuration: this builder, then the `[admin]` section of `config`'s
-    /// file, then the environment.
+    /// file, then the environment, as `config` loaded them (or as [`env`](AdminBuilder::env)
+    /// says).
     pub fn resolve(&self, config: &Config) -> Result<AdminConfig, ConfigError> {
-        self.config.clone().load(config, &self.env)
+        match &self.env {
+            Some(env) => self.config.clone().load(config, env),
+            None => self.config.clone().under(config),
+        }
     }
 
     /// Binds the listener and serves the admin API on a background task until the process

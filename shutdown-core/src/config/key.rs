@@ -16,6 +16,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use shutdown_grammar::ArgValue;
+
 use super::value::{Input, Row, Shown};
 use super::{Config, ConfigError, ConfigIssue, Env, Source, toml};
 
@@ -39,6 +41,9 @@ pub(crate) struct Key<C: 'static> {
     pub read: fn(&mut C, Input<'_>, Source) -> Result<(), String>,
     /// The current value, for `Display`, `/config` and the docs.
     pub show: fn(&C) -> Shown,
+    /// Takes the value of a lower layer (a builder's) where no file or variable set it: the
+    /// first argument is the loaded section, the second the lower layer.
+    pub fill: fn(&mut C, &C),
 }
 
 impl<C> std::fmt::Debug for Key<C> {
@@ -66,6 +71,28 @@ macro_rules! key {
                 Ok(())
             },
             show: |c| $crate::config::value::Show::show(&c.$field),
+            // A plain value has no source: the lower layer cannot tell it was set.
+            fill: |_, _| {},
+        }
+    };
+    // A core key: its name, variable and doc line are the row `$spec` of the table the macros
+    // share (`shutdown_grammar::keys`).
+    (spec $spec:path, $field:ident, $parse:path) => {
+        $crate::config::Key {
+            name: $spec.name,
+            env: $spec.env,
+            doc: $spec.doc,
+            read: |c, input, source| {
+                let v = $parse(input)?;
+                c.$field.set(v, source);
+                Ok(())
+            },
+            show: |c| $crate::config::Shown::setting(&c.$field),
+            fill: |c, lower| {
+                if c.$field.source == $crate::config::Source::Default {
+                    c.$field = lower.$field.clone();
+                }
+            },
         }
     };
     ($name:literal, $env:expr, $field:ident, $parse:path, $doc:literal) => {
@@ -79,19 +106,30 @@ macro_rules! key {
                 Ok(())
             },
             show: |c| $crate::config::Shown::setting(&c.$field),
+            fill: |c, lower| {
+                if c.$field.source == $crate::config::Source::Default {
+                    c.$field = lower.$field.clone();
+                }
+            },
         }
     };
 }
 pub(crate) use key;
 
 /// A section of the configuration: the top level of the file (`name` empty) or a table such as
-/// `[admin]`, with its key table.
+/// `[admin]`, with its key table and the rules between its keys.
 pub(crate) struct Section<C: 'static> {
     /// The table's name in the file; empty for the top level.
     pub name: &'static str,
     /// The keys, in the order the docs list them.
     pub keys: &'static [Key<C>],
+    /// The rules between keys (and against the core's settings), checked once every key of
+    /// the section is read; also reads what is not one key (the admin API's key variables).
+    pub check: fn(&mut C, &Config, &Env, &mut Vec<ConfigIssue>),
 }
+
+/// A section without rules between its keys.
+pub(crate) fn no_rules<C>(_: &mut C, _: &Config, _: &Env, _: &mut Vec<ConfigIssue>) {}
 
 impl<C> std::fmt::Debug for Section<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -111,36 +149,36 @@ pub(crate) struct FileText {
 }
 
 impl<C> Section<C> {
-    /// A feature section's value: `target` (its defaults), then the section of `config`'s
-    /// file, then the environment (which wins), then `check` for the rules between keys.
-    /// Every bad value and every broken rule is reported at once, naming its source.
+    /// A feature section's value: `target` (its defaults, or a builder's values), then the
+    /// section of `config`'s file, then the environment `env` (which wins), then the section's
+    /// rules. Every bad value and every broken rule is reported at once, naming its source.
     ///
     /// # Errors
     /// A [`ConfigError`] listing every issue.
-    #[cfg_attr(
-        not(any(
-            feature = "admin",
-            feature = "systemd",
-            feature = "state",
-            feature = "upgrade"
-        )),
-        allow(dead_code, reason = "read by the feature sections only")
-    )]
-    pub(crate) fn load(
-        &self,
-        mut target: C,
-        config: &Config,
-        env: &Env,
-        check: impl FnOnce(&mut C, &mut Vec<ConfigIssue>),
-    ) -> Result<C, ConfigError> {
+    pub(crate) fn load(&self, mut target: C, config: &Config, env: &Env) -> Result<C, ConfigError> {
         let mut issues = Vec::new();
         config.read_section(self, &mut target, &mut issues);
         self.read_env(&mut target, env, &mut issues);
-        check(&mut target, &mut issues);
+        (self.check)(&mut target, config, env, &mut issues);
         if issues.is_empty() {
             Ok(target)
         } else {
             Err(ConfigError { issues })
+        }
+    }
+
+    /// `lower`'s value of every key that `loaded` took from its default: a builder's values
+    /// under what the file and the environment set.
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(
+            dead_code,
+            reason = "only the admin API has builder values under its section"
+        )
+    )]
+    pub(crate) fn fill(&self, loaded: &mut C, lower: &C) {
+        for key in self.keys {
+            (key.fill)(loaded, lower);
         }
     }
 
@@ -254,16 +292,17 @@ impl<C> Section<C> {
         }
     }
 
-    /// Applies `(key, text)` pairs written as arguments of `#[graceful::main]`.
+    /// Applies `(key, value)` pairs written as arguments of `#[graceful::main]`, typed by the
+    /// macro.
     pub(crate) fn read_args(
         &self,
         target: &mut C,
-        args: &[(&str, &str)],
+        args: &[(&str, ArgValue)],
     ) -> Result<(), ConfigError> {
         let mut issues = Vec::new();
-        for (name, raw) in args {
+        for (name, value) in args {
             let message = match self.key(name) {
-                Some(k) => match (k.read)(target, Input::Text(raw), Source::Macro) {
+                Some(k) => match (k.read)(target, Input::Arg(value), Source::Macro) {
                     Ok(()) => continue,
                     Err(m) => m,
                 },

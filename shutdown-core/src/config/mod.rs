@@ -9,12 +9,15 @@
 //! and the tables in README.md and docs/ (tests check they are in step).
 //!
 //! The file's path comes from `#[graceful::main(config = "…")]` or `SHUTDOWN_CONFIG` (the
-//! environment wins). Tables named in [`SECTIONS`] are kept raw for feature modules, which
-//! read them with their own key table; any other unknown key is an error naming the line.
+//! environment wins). Tables named in [`SECTIONS`] are kept raw for the feature sections;
+//! any other unknown key is an error naming the line. Every feature section registered in
+//! `sections.rs` is read by [`Config::load`] with the same environment as the core, and a
+//! feature takes its typed value from the loaded configuration.
 
 mod duration;
 mod file;
 mod key;
+mod sections;
 mod source;
 pub(crate) mod toml;
 pub(crate) mod value;
@@ -26,9 +29,14 @@ use std::time::Duration;
 
 pub use duration::{ACCEPTED_FORMS, DurationError, parse_duration};
 pub(crate) use key::{FileText, key};
-pub(crate) use key::{Key, Section};
+pub(crate) use key::{Key, Section, no_rules};
+use sections::Loaded;
 pub use source::{Setting, Source};
 pub(crate) use value::{Input, Shown};
+
+use shutdown_grammar::ArgValue;
+use shutdown_grammar::keys;
+use shutdown_grammar::rules::{Broken, Deadlines};
 
 use crate::reason::Signal;
 
@@ -105,6 +113,12 @@ pub struct Config {
     /// Environment variables that look like settings but are not (see [`Config::warnings`]).
     #[cfg_attr(feature = "serde", serde(skip))]
     unknown_env: Vec<String>,
+    /// Where the environment was read from, so that the feature sections read the same one.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    env: Env,
+    /// The feature sections, once loaded.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    loaded: Option<Loaded>,
 }
 
 impl Default for Config {
@@ -115,12 +129,16 @@ impl Default for Config {
             resource_close_timeout: Setting::default_value(
                 shutdown_grammar::defaults::RESOURCE_CLOSE_TIMEOUT,
             ),
-            readiness_delay: Setting::default_value(Duration::ZERO),
+            readiness_delay: Setting::default_value(shutdown_grammar::defaults::READINESS_DELAY),
             force_after_timeout: Setting::default_value(true),
             wait_for_connections: Setting::default_value(true),
             signals: Setting::default_value(Signal::defaults()),
-            signal_repeat_window: Setting::default_value(Duration::from_millis(300)),
-            forced_save_timeout: Setting::default_value(Duration::from_secs(2)),
+            signal_repeat_window: Setting::default_value(
+                shutdown_grammar::defaults::SIGNAL_REPEAT_WINDOW,
+            ),
+            forced_save_timeout: Setting::default_value(
+                shutdown_grammar::defaults::FORCED_SAVE_TIMEOUT,
+            ),
             class_budgets: BTreeMap::new(),
             state_dir: Setting::default_value(None),
             report_svg: Setting::default_value(false),
@@ -128,6 +146,8 @@ impl Default for Config {
             sections: BTreeMap::new(),
             file: None,
             unknown_env: Vec::new(),
+            env: Env::None,
+            loaded: None,
         }
     }
 }
@@ -138,94 +158,22 @@ impl Config {
     pub(crate) const KEYS: Section<Config> = Section {
         name: "",
         keys: &[
-            key!(
-                "timeout",
-                Some("SHUTDOWN_TIMEOUT"),
-                timeout,
-                value::duration,
-                "bounds the whole shutdown, from the trigger to the last flush"
-            ),
-            key!(
-                "drain_timeout",
-                Some("SHUTDOWN_DRAIN_TIMEOUT"),
-                drain_timeout,
-                value::duration,
-                "bounds the wait for in-flight work (`drain` in `#[graceful::main]`)"
-            ),
-            key!(
-                "resource_close_timeout",
-                Some("SHUTDOWN_RESOURCE_CLOSE_TIMEOUT"),
-                resource_close_timeout,
-                value::duration,
-                "bounds each resource's close (`close_timeout` in `#[graceful::main]`)"
-            ),
-            key!(
-                "readiness_delay",
-                Some("SHUTDOWN_READINESS_DELAY"),
-                readiness_delay,
-                value::duration,
-                "how long listeners keep accepting after readiness turns false"
-            ),
-            key!(
-                "force_after_timeout",
-                Some("SHUTDOWN_FORCE_AFTER_TIMEOUT"),
-                force_after_timeout,
-                value::boolean,
-                "exit at `timeout` even if work is stuck; `false` records the deadline and waits"
-            ),
-            key!(
-                "wait_for_connections",
-                Some("SHUTDOWN_WAIT_FOR_CONNECTIONS"),
-                wait_for_connections,
-                value::boolean,
-                "wait for in-flight work while draining; `false` goes straight on to closing"
-            ),
-            key!(
-                "signals",
-                Some("SHUTDOWN_SIGNALS"),
-                signals,
-                value::signals,
-                "signals that start a shutdown: names or numbers, a list in the file, comma-separated in the environment"
-            ),
-            key!(
-                "signal_repeat_window",
-                Some("SHUTDOWN_SIGNAL_REPEAT_WINDOW"),
-                signal_repeat_window,
-                value::duration,
-                "the same signal again within it is one request; a second signal after it forces the exit (`0` counts every copy)"
-            ),
-            key!(
-                "forced_save_timeout",
-                Some("SHUTDOWN_FORCED_SAVE_TIMEOUT"),
-                forced_save_timeout,
-                value::duration,
-                "how long the save hooks still run when the shutdown is forced (at most half of `timeout`; `0` skips them)"
-            ),
-            key!(
-                "state_dir",
-                Some("SHUTDOWN_STATE_DIR"),
-                state_dir,
-                value::some_path,
-                "where state snapshots and the last shutdown report (JSON: feature `serde`) are written"
-            ),
-            key!(
-                "report_svg",
-                Some("SHUTDOWN_REPORT_SVG"),
-                report_svg,
-                value::boolean,
-                "also draw the last shutdown as `last-shutdown.svg` beside the report in `state_dir` (feature `timeline`)"
-            ),
-            key!(
-                "grace_period",
-                Some("SHUTDOWN_GRACE_PERIOD"),
-                grace_period,
-                value::some_duration,
-                "the orchestrator's grace period; a warning when the budgets add up to more"
-            ),
+            key!(spec keys::TIMEOUT, timeout, value::duration),
+            key!(spec keys::DRAIN_TIMEOUT, drain_timeout, value::duration),
+            key!(spec keys::RESOURCE_CLOSE_TIMEOUT, resource_close_timeout, value::duration),
+            key!(spec keys::READINESS_DELAY, readiness_delay, value::duration),
+            key!(spec keys::FORCE_AFTER_TIMEOUT, force_after_timeout, value::boolean),
+            key!(spec keys::WAIT_FOR_CONNECTIONS, wait_for_connections, value::boolean),
+            key!(spec keys::SIGNALS, signals, value::signals),
+            key!(spec keys::SIGNAL_REPEAT_WINDOW, signal_repeat_window, value::duration),
+            key!(spec keys::FORCED_SAVE_TIMEOUT, forced_save_timeout, value::duration),
+            key!(spec keys::STATE_DIR, state_dir, value::some_path),
+            key!(spec keys::REPORT_SVG, report_svg, value::boolean),
+            key!(spec keys::GRACE_PERIOD, grace_period, value::some_duration),
             Key {
-                name: "class_budgets",
-                env: None,
-                doc: "a budget for a whole priority class while closing: `[class_budgets]` `\"90\" = \"2s\"`",
+                name: keys::CLASS_BUDGETS.name,
+                env: keys::CLASS_BUDGETS.env,
+                doc: keys::CLASS_BUDGETS.doc,
                 read: read_class_budgets,
                 show: |c| {
                     Shown::Map(
@@ -235,8 +183,15 @@ impl Config {
                             .collect(),
                     )
                 },
+                fill: |c, lower| {
+                    for (p, b) in &lower.class_budgets {
+                        c.class_budgets.entry(*p).or_insert_with(|| b.clone());
+                    }
+                },
             },
         ],
+        // The rules between core keys are `Config::validate`, which also sees the builder's values.
+        check: no_rules,
     };
 }
 
@@ -356,9 +311,10 @@ pub const CONFIG_ENV: &str = "SHUTDOWN_CONFIG";
 
 impl Config {
     /// Applies the configuration file (if `file` or `SHUTDOWN_CONFIG` names one) and then the
-    /// environment on top of `self`, and validates the result.
+    /// environment on top of `self`, validates the result, and loads every feature section of
+    /// the enabled features (`[admin]`, `[http]`, …) from the same file and the same `env`.
     ///
-    /// Every problem is reported at once; nothing is applied partially.
+    /// Every problem of every section is reported at once; nothing is applied partially.
     pub fn load(mut self, file: Option<PathBuf>, env: &Env) -> Result<Config, ConfigError> {
         let mut issues = Vec::new();
         let path = env.get(CONFIG_ENV).map(PathBuf::from).or(file);
@@ -373,12 +329,62 @@ impl Config {
             }
         }
         self.apply_env(env, &mut issues);
+        self.env = env.clone();
         self.validate(&mut issues);
+        self.loaded = Some(Loaded::load(&self, env, &mut issues));
         if issues.is_empty() {
             Ok(self)
         } else {
             Err(ConfigError { issues })
         }
+    }
+
+    /// Validates the configuration as it is and loads the feature sections, unless
+    /// [`load`](Config::load) already did: what an engine is built from.
+    pub(crate) fn validated(mut self) -> Result<Config, ConfigError> {
+        let mut issues = Vec::new();
+        self.validate(&mut issues);
+        if self.loaded.is_none() {
+            self.loaded = Some(Loaded::load(&self, &self.env, &mut issues));
+        }
+        if issues.is_empty() {
+            Ok(self)
+        } else {
+            Err(ConfigError { issues })
+        }
+    }
+
+    /// The loaded value of a feature section: what [`load`](Config::load) read, or, for a
+    /// configuration that was never loaded, the section read now from the file's table and
+    /// the environment the configuration was read with (none by default).
+    #[cfg_attr(
+        not(any(
+            feature = "admin",
+            feature = "hyper",
+            feature = "systemd",
+            feature = "state",
+            feature = "upgrade"
+        )),
+        allow(dead_code, reason = "read by the feature sections only")
+    )]
+    pub(crate) fn section<C>(&self, keys: &Section<C>) -> Result<C, ConfigError>
+    where
+        C: Default + Clone + 'static,
+    {
+        match self.loaded.as_ref().and_then(Loaded::get::<C>) {
+            Some(c) => Ok(c.clone()),
+            None => keys.load(C::default(), self, &self.env),
+        }
+    }
+
+    /// Every loaded feature section as `(name, JSON)`, as `GET /config` shows them.
+    #[cfg(feature = "serde")]
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin API's `/config` shows it")
+    )]
+    pub(crate) fn sections_json(&self) -> Vec<(&'static str, serde_json::Value)> {
+        self.loaded.as_ref().map(Loaded::json).unwrap_or_default()
     }
 
     /// Parses a TOML text as if it were the configuration file at `path` (for tests and
@@ -390,6 +396,8 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut issues = Vec::new();
         file::apply(&mut self, text, &path.into(), &mut issues);
+        // New tables: the sections are loaded again when the engine is built.
+        self.loaded = None;
         self.validate(&mut issues);
         if issues.is_empty() {
             Ok(self)
@@ -398,10 +406,10 @@ impl Config {
         }
     }
 
-    /// Applies `(key, text)` pairs with [`Source::Macro`]: the arguments of
-    /// `#[graceful::main]`, named by their configuration keys and read by the same parsers as
-    /// the environment.
-    pub fn apply_args(mut self, args: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    /// Applies `(key, value)` pairs with [`Source::Macro`]: the arguments of
+    /// `#[graceful::main]`, named by their configuration keys and typed by the macro, which
+    /// checked them against the same key table ([`shutdown_grammar::keys`]).
+    pub fn apply_args(mut self, args: &[(&str, ArgValue)]) -> Result<Config, ConfigError> {
         Config::KEYS.read_args(&mut self, args)?;
         Ok(self)
     }
@@ -486,41 +494,14 @@ impl Config {
                     .into(),
             });
         }
-        if self.timeout.value.is_zero() {
-            issues.push(ConfigIssue {
-                key: "timeout".into(),
-                source: self.timeout.source.clone(),
-                message: "the overall timeout must be greater than zero".into(),
-            });
-        }
-        let budget = self.readiness_delay.value + self.drain_timeout.value;
-        if budget > self.timeout.value {
-            issues.push(ConfigIssue {
-                key: "drain_timeout".into(),
-                source: self.drain_timeout.source.clone(),
-                message: format!(
-                    "readiness_delay ({}, {}) + drain_timeout ({}, {}) = {} is longer than timeout ({}, {}); \
-                     the overall timeout bounds every phase: raise timeout or lower the others",
-                    fmt_d(self.readiness_delay.value),
-                    self.readiness_delay.source,
-                    fmt_d(self.drain_timeout.value),
-                    self.drain_timeout.source,
-                    fmt_d(budget),
-                    fmt_d(self.timeout.value),
-                    self.timeout.source
-                ),
-            });
-        }
-        if self.resource_close_timeout.value > self.timeout.value {
-            issues.push(ConfigIssue {
-                key: "resource_close_timeout".into(),
-                source: self.resource_close_timeout.source.clone(),
-                message: format!(
-                    "{} is longer than timeout ({}); one close may not outlast the whole shutdown",
-                    fmt_d(self.resource_close_timeout.value),
-                    fmt_d(self.timeout.value)
-                ),
-            });
+        let deadlines = Deadlines {
+            timeout: self.timeout.value,
+            drain_timeout: self.drain_timeout.value,
+            readiness_delay: self.readiness_delay.value,
+            resource_close_timeout: self.resource_close_timeout.value,
+        };
+        for broken in deadlines.check() {
+            issues.push(self.broken(broken));
         }
         // The default adapts to a short timeout (see `forced_save_timeout`); a chosen value
         // that cannot fit is a mistake.
@@ -537,6 +518,42 @@ impl Config {
                     fmt_d(self.timeout.value)
                 ),
             });
+        }
+    }
+
+    /// A broken rule between the deadlines, worded with each value's source.
+    fn broken(&self, broken: Broken) -> ConfigIssue {
+        match broken {
+            Broken::DrainPastTimeout { sum } => ConfigIssue {
+                key: "drain_timeout".into(),
+                source: self.drain_timeout.source.clone(),
+                message: format!(
+                    "readiness_delay ({}, {}) + drain_timeout ({}, {}) = {} is longer than timeout ({}, {}); \
+                     the overall timeout bounds every phase: raise timeout or lower the others",
+                    fmt_d(self.readiness_delay.value),
+                    self.readiness_delay.source,
+                    fmt_d(self.drain_timeout.value),
+                    self.drain_timeout.source,
+                    fmt_d(sum),
+                    fmt_d(self.timeout.value),
+                    self.timeout.source
+                ),
+            },
+            Broken::ClosePastTimeout => ConfigIssue {
+                key: "resource_close_timeout".into(),
+                source: self.resource_close_timeout.source.clone(),
+                message: format!(
+                    "{} is longer than timeout ({}); one close may not outlast the whole shutdown",
+                    fmt_d(self.resource_close_timeout.value),
+                    fmt_d(self.timeout.value)
+                ),
+            },
+            // `Broken::ZeroTimeout`, and any rule added to the table later.
+            _ => ConfigIssue {
+                key: "timeout".into(),
+                source: self.timeout.source.clone(),
+                message: "the overall timeout must be greater than zero".into(),
+            },
         }
     }
 
@@ -591,7 +608,8 @@ pub(crate) fn fmt_d(d: Duration) -> String {
 impl fmt::Display for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{:<24} {:<28} source", "key", "value")?;
-        for row in Config::KEYS.rows(self) {
+        let sections = self.loaded.as_ref().map(Loaded::rows).unwrap_or_default();
+        for row in Config::KEYS.rows(self).into_iter().chain(sections) {
             let source = row
                 .source
                 .map_or_else(|| "-".to_string(), |s| s.to_string());

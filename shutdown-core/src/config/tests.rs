@@ -321,6 +321,80 @@ fn readme_table_is_the_key_table() {
 }
 
 #[test]
+fn the_core_rows_are_the_rows_the_macro_reads() {
+    // One table: each engine row takes its name, variable and doc from the grammar's row, in
+    // the same order, and every key the macro accepts is one the engine reads.
+    let engine: Vec<_> = Config::KEYS
+        .keys
+        .iter()
+        .map(|k| (k.name, k.env, k.doc))
+        .collect();
+    let grammar: Vec<_> = shutdown_grammar::keys::CORE
+        .iter()
+        .map(|k| (k.name, k.env, k.doc))
+        .collect();
+    assert_eq!(engine, grammar);
+    for key in shutdown_grammar::keys::CORE {
+        if let shutdown_grammar::keys::DefaultValue::Value(ArgValue::Duration(d)) = key.default {
+            let shown = Config::KEYS
+                .rows(&Config::default())
+                .into_iter()
+                .find(|r| r.key == key.name)
+                .map(|r| r.value);
+            assert_eq!(shown, Some(fmt_d(d)), "the default of `{}`", key.name);
+        }
+    }
+}
+
+#[test]
+fn a_typed_macro_argument_is_applied_as_given() {
+    let c = Config::default()
+        .apply_args(&[(
+            "drain_timeout",
+            ArgValue::Duration(Duration::from_nanos(1_500_000_001)),
+        )])
+        .expect("typed");
+    assert_eq!(c.drain_timeout.value, Duration::from_nanos(1_500_000_001));
+    let e = Config::default()
+        .apply_args(&[("drain_timeout", ArgValue::Bool(true))])
+        .expect_err("a boolean is not a duration");
+    assert!(e.to_string().contains("expected a duration"), "{e}");
+}
+
+#[test]
+fn load_reads_every_registered_section_with_the_same_env() {
+    let e = Config::default()
+        .load(None, &env(&[("SHUTDOWN_TIMEOUT", "soon")]))
+        .expect_err("bad core value");
+    assert_eq!(e.issues.len(), 1, "{e}");
+    #[cfg(feature = "systemd")]
+    {
+        let e = Config::default()
+            .load(
+                None,
+                &env(&[
+                    ("SHUTDOWN_TIMEOUT", "soon"),
+                    ("GRACEFUL_SYSTEMD_EXTEND_INTERVAL", "0s"),
+                ]),
+            )
+            .expect_err("bad values in two sections");
+        assert_eq!(e.issues.len(), 2, "one error lists both: {e}");
+        assert!(e.to_string().contains("systemd.extend_interval"), "{e}");
+        let c = Config::default()
+            .load(None, &env(&[("GRACEFUL_SYSTEMD_EXTEND_INTERVAL", "3s")]))
+            .expect("valid");
+        assert!(
+            c.to_string().contains("systemd.extend_interval"),
+            "Display shows the section: {c}"
+        );
+        let loaded = c
+            .section(&crate::systemd::SystemdConfig::KEYS)
+            .expect("loaded");
+        assert_eq!(loaded.extend_interval.value, Duration::from_secs(3));
+    }
+}
+
+#[test]
 fn every_key_is_read_from_file_env_and_macro_and_shown() {
     // One row per key drives every reader: a key added to the table is read everywhere.
     for key in Config::KEYS.keys {
@@ -340,7 +414,10 @@ fn every_key_is_read_from_file_env_and_macro_and_shown() {
         );
     }
     let c = Config::default()
-        .apply_args(&[("wait_for_connections", "false"), ("signals", "15,SIGINT")])
+        .apply_args(&[
+            ("wait_for_connections", ArgValue::Bool(false)),
+            ("signals", ArgValue::Signals(&["SIGTERM", "SIGINT"])),
+        ])
         .expect("macro arguments");
     assert!(!c.wait_for_connections.value);
     assert_eq!(c.wait_for_connections.source, Source::Macro);
@@ -371,7 +448,13 @@ fn every_key_is_read_from_file_env_and_macro_and_shown() {
 #[test]
 fn one_duration_grammar_for_file_env_and_macro() {
     let c = Config::default()
-        .apply_args(&[("timeout", "1.5"), ("resource_close_timeout", "0.75")])
+        .apply_args(&[
+            ("timeout", ArgValue::Duration(Duration::from_millis(1500))),
+            (
+                "resource_close_timeout",
+                ArgValue::Duration(Duration::from_millis(750)),
+            ),
+        ])
         .expect("macro")
         .load(
             None,
@@ -435,6 +518,7 @@ fn every_section_gives_the_same_unknown_key_error() {
             value::duration,
             "demo"
         )],
+        check: crate::config::no_rules,
     };
     let c = Config::default()
         .apply_toml("[admin]\n\nintervall = \"2s\"\n", "u.toml")

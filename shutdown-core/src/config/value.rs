@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use shutdown_grammar::ArgValue;
+
 use super::{Setting, Source, toml};
 use crate::reason::Signal;
 
@@ -23,14 +25,16 @@ pub(crate) struct Row {
     pub source: Option<Source>,
 }
 
-/// One value as it arrives: from the TOML file, or as text (an environment variable or an
-/// argument of `#[graceful::main]`).
+/// One value as it arrives: from the TOML file, as text (an environment variable), or typed
+/// (an argument of `#[graceful::main]`, which the macro already checked).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Input<'a> {
     /// A value of the configuration file.
     File(&'a toml::Value),
-    /// The text of an environment variable or a macro argument.
+    /// The text of an environment variable.
     Text(&'a str),
+    /// A typed value given in code.
+    Arg(&'a ArgValue),
 }
 
 impl<'a> Input<'a> {
@@ -39,7 +43,7 @@ impl<'a> Input<'a> {
         match self {
             Input::Text(s) => Some(s),
             Input::File(toml::Value::String(s)) => Some(s.as_str()),
-            Input::File(_) => None,
+            Input::File(_) | Input::Arg(_) => None,
         }
     }
 
@@ -52,6 +56,10 @@ impl<'a> Input<'a> {
             Input::File(toml::Value::Float(x)) => format!("float `{x}`"),
             Input::File(toml::Value::Boolean(b)) => format!("boolean `{b}`"),
             Input::File(v) => format!("a{} {}", if v.is_array() { "n" } else { "" }, v.type_str()),
+            Input::Arg(ArgValue::Duration(d)) => format!("duration `{}`", super::fmt_d(*d)),
+            Input::Arg(ArgValue::Bool(b)) => format!("boolean `{b}`"),
+            Input::Arg(ArgValue::Signals(s)) => format!("signals `{}`", s.join(",")),
+            Input::Arg(other) => format!("`{other:?}`"),
         }
     }
 }
@@ -225,6 +233,8 @@ pub(crate) fn duration(input: Input<'_>) -> Result<Duration, String> {
         Input::File(toml::Value::String(s)) => super::parse_duration(s),
         Input::File(toml::Value::Integer(n)) => super::parse_duration(&n.to_string()),
         Input::File(toml::Value::Float(x)) => shutdown_grammar::duration::from_seconds_f64(*x),
+        Input::Arg(ArgValue::Duration(d)) => Ok(*d),
+        Input::Arg(_) => return Err(format!("expected a duration, found {}", input.describe())),
         Input::File(other) => {
             return Err(format!(
                 "expected {}, found {}",
@@ -244,7 +254,7 @@ pub(crate) fn some_duration(input: Input<'_>) -> Result<Option<Duration>, String
 /// A boolean: TOML `true`/`false`, or text in any form `shutdown_grammar::boolean` accepts.
 pub(crate) fn boolean(input: Input<'_>) -> Result<bool, String> {
     match input {
-        Input::File(toml::Value::Boolean(b)) => Ok(*b),
+        Input::File(toml::Value::Boolean(b)) | Input::Arg(ArgValue::Bool(b)) => Ok(*b),
         _ => match input.text() {
             Some(s) => shutdown_grammar::parse_bool(s).map_err(|e| e.to_string()),
             None => Err(format!("expected a boolean, found {}", input.describe())),
@@ -257,6 +267,10 @@ pub(crate) fn boolean(input: Input<'_>) -> Result<bool, String> {
 pub(crate) fn signals(input: Input<'_>) -> Result<Vec<Signal>, String> {
     let items: Vec<String> = match input {
         Input::Text(s) => s.split(',').map(str::to_string).collect(),
+        Input::Arg(ArgValue::Signals(names)) => names.iter().map(|n| n.to_string()).collect(),
+        Input::Arg(_) => {
+            return Err(format!("expected signal names, found {}", input.describe()));
+        }
         Input::File(toml::Value::Array(items)) => items
             .iter()
             .map(|item| match item {

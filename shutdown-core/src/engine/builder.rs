@@ -247,7 +247,7 @@ impl GracefulBuilder {
     pub fn build(self) -> Result<Graceful, ConfigError> {
         let config = match self.load {
             Some((path, env)) => self.config.load(path, &env)?,
-            None => self.config.load(None, &Env::None)?,
+            None => self.config.validated()?,
         };
         for w in config.warnings() {
             tracing::warn!(target: "graceful::config", "{w}");

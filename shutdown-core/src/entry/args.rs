@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use crate::config::{Config, ConfigError, Env};
 
+pub use shutdown_grammar::ArgValue;
+
 /// Which tokio runtime the [`Entry`](super::Entry) builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Flavor {
@@ -16,16 +18,21 @@ pub enum Flavor {
 
 /// The arguments of `#[graceful::main]`, already checked at compile time; what
 /// [`Entry::from_args`](super::Entry::from_args) takes. The configuration arguments are kept
-/// as written, under their configuration keys, and read by the same parsers as the file and
-/// the environment; what is not given is left to the file, the environment and the defaults.
+/// under their configuration keys as typed values (a duration stays a [`Duration`]); what is
+/// not given is left to the file, the environment and the defaults.
+///
+/// [`Duration`]: std::time::Duration
 ///
 /// ```
 /// use std::time::Duration;
-/// use graceful::entry::MainArgs;
+/// use graceful::entry::{ArgValue, MainArgs};
 ///
 /// // `#[graceful::main(timeout = "20s", drain = "5s")]`
 /// let args = MainArgs {
-///     settings: &[("timeout", "20s"), ("drain_timeout", "5s")],
+///     settings: vec![
+///         ("timeout", ArgValue::Duration(Duration::from_secs(20))),
+///         ("drain_timeout", ArgValue::Duration(Duration::from_secs(5))),
+///     ],
 ///     ..MainArgs::default()
 /// };
 /// let config = args.config(&graceful::Env::None).expect("valid");
@@ -35,10 +42,10 @@ pub enum Flavor {
 #[derive(Debug, Clone, Default)]
 pub struct MainArgs {
     /// The configuration arguments (`timeout`, `drain`, `signals`, …) as `(configuration key,
-    /// text)`, read by the same parsers as the file and the environment, with
-    /// [`Source::Macro`](crate::Source):
-    /// `&[("timeout", "30s"), ("drain_timeout", "10s"), ("signals", "SIGTERM,SIGINT")]`.
-    pub settings: &'static [(&'static str, &'static str)],
+    /// value)`, applied with [`Source::Macro`](crate::Source):
+    /// `vec![("timeout", ArgValue::Duration(Duration::from_secs(30))), ("signals",
+    /// ArgValue::Signals(&["SIGTERM", "SIGINT"]))]`.
+    pub settings: Vec<(&'static str, ArgValue)>,
     /// `config = "path"`: the configuration file.
     pub config: Option<&'static str>,
     /// `flavor = "…"`: the runtime's flavor.
@@ -61,7 +68,7 @@ impl MainArgs {
     /// < the file (`config`, else `SHUTDOWN_CONFIG`) < the environment `env`.
     pub fn config(&self, env: &Env) -> Result<Config, ConfigError> {
         Config::default()
-            .apply_args(self.settings)?
+            .apply_args(&self.settings)?
             .load(self.config.map(PathBuf::from), env)
     }
 }

@@ -47,7 +47,7 @@ use std::process::ExitCode;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-pub use args::{Flavor, MainArgs};
+pub use args::{ArgValue, Flavor, MainArgs};
 
 use crate::config::{ConfigError, Env};
 use crate::engine::{
@@ -114,7 +114,8 @@ impl Entry {
     /// and the runtime and admin API the arguments ask for.
     ///
     /// ```no_run
-    /// use graceful::entry::{Entry, MainArgs};
+    /// use std::time::Duration;
+    /// use graceful::entry::{ArgValue, Entry, MainArgs};
     ///
     /// // What `#[graceful::main(timeout = "20s")] async fn main(shutdown: Shutdown)` writes:
     /// fn main() -> std::process::ExitCode {
@@ -122,7 +123,7 @@ impl Entry {
     ///         shutdown.requested().await
     ///     }
     ///     let args = MainArgs {
-    ///         settings: &[("timeout", "20s")],
+    ///         settings: vec![("timeout", ArgValue::Duration(Duration::from_secs(20)))],
     ///         ..MainArgs::default()
     ///     };
     ///     Entry::from_args(args).run(user_main)

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::config::value::{self, Show};
-use crate::config::{Config, ConfigError, Env, Input, Section, Shown, key};
+use crate::config::{Config, ConfigError, Env, Input, Section, Shown, key, no_rules};
 
 /// What to do with a request that arrives on a live connection after the server stopped
 /// taking work (the phase reached [`DrainingConnections`](crate::Phase::DrainingConnections)).
@@ -19,8 +19,9 @@ pub enum LateRequests {
 }
 
 /// Settings of [`serve`](crate::http::serve). Read from the `[http]` table of the
-/// configuration file and the `GRACEFUL_HTTP_*` environment variables by
-/// [`HttpConfig::load`]; every key is optional:
+/// configuration file and the `GRACEFUL_HTTP_*` environment variables when the engine's
+/// configuration is loaded (with the other sections, from the same environment); `serve`
+/// takes them from there ([`HttpConfig::from_config`]). Every key is optional:
 ///
 /// ```toml
 /// [http]
@@ -104,20 +105,23 @@ impl HttpConfig {
             key!(plain "fatal_panics", Some("GRACEFUL_HTTP_FATAL_PANICS"), fatal_panics, value::boolean,
                 "a request handler that panics is answered 500 and counted; `true` also starts the shutdown (exit 69)"),
         ],
+        check: no_rules,
     };
 
     /// The defaults, overridden by the `[http]` table of `config`'s file, overridden by the
     /// `GRACEFUL_HTTP_*` variables of `env`. Every problem is reported at once, naming the
     /// key, the source (file and line, or variable) and the accepted forms.
     pub fn load(config: &Config, env: &Env) -> Result<Self, ConfigError> {
-        HttpConfig::KEYS.load(HttpConfig::default(), config, env, |_, _| {})
+        HttpConfig::KEYS.load(HttpConfig::default(), config, env)
     }
 
-    /// The defaults, overridden by the `[http]` table of `config`'s file and the process's
-    /// `GRACEFUL_HTTP_*` environment variables: what [`serve`](crate::http::serve) reads when
-    /// it is not given a configuration.
+    /// The `[http]` section of `config` as it was loaded with the rest of the configuration
+    /// (the defaults < the file < the `GRACEFUL_HTTP_*` variables of the environment the
+    /// configuration was read with): what [`serve`](crate::http::serve) uses when it is not
+    /// given a configuration. For a configuration that was never loaded, the section is read
+    /// from its file table alone.
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
-        HttpConfig::load(config, &Env::Process)
+        config.section(&HttpConfig::KEYS)
     }
 
     /// [`request_grace`](Self::request_grace), at most half of `drain_timeout`.

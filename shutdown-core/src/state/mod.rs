@@ -89,7 +89,7 @@ pub use registered::StateRegistration;
 pub use remaining::Remaining;
 
 use crate::config::value::{self, Show};
-use crate::config::{Config, ConfigError, Env, Input, Section, Setting, Shown, Source, key};
+use crate::config::{Config, ConfigError, Input, Section, Setting, Shown, Source, key, no_rules};
 use crate::engine::Graceful;
 use crate::error::BoxError;
 use crate::phase::Phase;
@@ -403,11 +403,13 @@ impl StateConfig {
             on_corrupt,
             "a damaged snapshot is moved aside (`\"move_aside\"`) or stops start-up (`\"refuse\"`)"
         )],
+        check: no_rules,
     };
 
-    /// The defaults < the `[state]` table of `config`'s file.
+    /// The `[state]` section of `config` as it was loaded with the rest of the configuration
+    /// (the defaults < the `[state]` table of the file; the section reads no variable).
     pub fn load(config: &Config) -> Result<Self, ConfigError> {
-        StateConfig::KEYS.load(StateConfig::default(), config, &Env::None, |_, _| {})
+        config.section(&StateConfig::KEYS)
     }
 }
 

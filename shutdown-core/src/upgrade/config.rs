@@ -73,6 +73,7 @@ impl UpgradeConfig {
                 "hand the listeners to systemd's fd store at shutdown instead of starting a successor"
             ),
         ],
+        check: |c, config, _env, issues| c.check(config, issues),
     };
 
     /// The defaults < the `[upgrade]` table of `config`'s file < the environment.
@@ -81,9 +82,17 @@ impl UpgradeConfig {
     /// A value that does not parse, a zero timeout, or an upgrade signal that is also one of
     /// the signals that start a shutdown.
     pub fn load(config: &Config, env: &Env) -> Result<Self, ConfigError> {
-        UpgradeConfig::KEYS.load(UpgradeConfig::default(), config, env, |out, issues| {
-            out.check(config, issues)
-        })
+        UpgradeConfig::KEYS.load(UpgradeConfig::default(), config, env)
+    }
+
+    /// The `[upgrade]` section of `config` as it was loaded with the rest of the
+    /// configuration, from the same file and environment (read from its file table alone for
+    /// a configuration that was never loaded).
+    ///
+    /// # Errors
+    /// Only for a configuration that was never loaded: as [`load`](UpgradeConfig::load).
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        config.section(&UpgradeConfig::KEYS)
     }
 
     /// The rules between keys, and against the core's `signals`.

@@ -107,7 +107,6 @@ pub use listeners::{ListenerError, Listeners};
 pub use pidfile::live_owner;
 pub use predecessor::Successor;
 
-use crate::config::Env;
 use crate::phase::Phase;
 use crate::reason::ShutdownReason;
 use crate::shutdown::Shutdown;
@@ -151,7 +150,9 @@ pub(crate) fn start(shutdown: &Shutdown) {
     if let Some(channel) = successor::inherited() {
         successor::start(shutdown, channel);
     }
-    let config = match UpgradeConfig::load(shutdown.config(), &Env::Process) {
+    // Loaded and checked with the rest of the configuration before the engine was built: an
+    // invalid `[upgrade]` stopped start-up there.
+    let config = match UpgradeConfig::from_config(shutdown.config()) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(target: "graceful::upgrade", "{e}; in-place upgrades are off");

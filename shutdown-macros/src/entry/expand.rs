@@ -5,12 +5,15 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType};
 
-use super::valid::{Flavor, MainConfig};
+use super::valid::{Flavor, MainConfig, Typed};
 
 /// ```text
 /// fn main() -> ::std::process::ExitCode {
 ///     async fn __graceful_main(shutdown: Shutdown) -> R { body }
-///     let __graceful_args = ::graceful::entry::MainArgs { … };
+///     let __graceful_args = ::graceful::entry::MainArgs {
+///         settings: vec![("timeout", ArgValue::Duration(Duration::new(30, 0))), …],
+///         …
+///     };
 ///     ::graceful::entry::Entry::from_args(__graceful_args).run(__graceful_main)
 /// }
 /// ```
@@ -31,10 +34,18 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
     let inputs = &sig.inputs;
     let fn_token = sig.fn_token;
 
-    let settings = config
-        .settings
-        .iter()
-        .map(|(key, text, span)| quote_spanned!(*span=> (#key, #text)));
+    // Typed values: a duration reaches the engine as the `Duration` the macro checked.
+    let settings = config.settings.iter().map(|(key, value, span)| {
+        let value = match value {
+            Typed::Duration(d) => {
+                let (secs, nanos) = (d.as_secs(), d.subsec_nanos());
+                quote!(#krate::entry::ArgValue::Duration(::std::time::Duration::new(#secs, #nanos)))
+            }
+            Typed::Bool(b) => quote!(#krate::entry::ArgValue::Bool(#b)),
+            Typed::Signals(names) => quote!(#krate::entry::ArgValue::Signals(&[#(#names),*])),
+        };
+        quote_spanned!(*span=> (#key, #value))
+    });
     let config_path = match &config.config {
         Some(lit) => quote!(::std::option::Option::Some(#lit)),
         None => quote!(::std::option::Option::None),
@@ -96,7 +107,7 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
             // `..Default::default()` keeps this expansion valid when MainArgs gains fields.
             #[allow(clippy::needless_update)]
             let __graceful_args = #krate::entry::MainArgs {
-                    settings: &[#(#settings),*],
+                    settings: ::std::vec![#(#settings),*],
                     config: #config_path,
                     flavor: #flavor,
                     worker_threads: #worker_threads,

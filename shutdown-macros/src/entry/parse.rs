@@ -18,27 +18,17 @@ mod kw {
 }
 
 /// What a configuration argument holds, and so how it is parsed and checked.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// `"30s"`, `30` or `1.5`.
-    Duration,
-    /// `["SIGTERM", "15"]`.
-    Signals,
-    /// `true` or `false`.
-    Bool,
-}
+pub(crate) use shutdown_grammar::Kind;
 
-/// The arguments that set a configuration key of the engine: `(argument, configuration key,
-/// kind)`. The engine reads the value with the same parser as the file and the environment;
-/// a key the macro should accept is one row here.
-pub(crate) const SETTINGS: &[(&str, &str, Kind)] = &[
-    ("timeout", "timeout", Kind::Duration),
-    ("drain", "drain_timeout", Kind::Duration),
-    ("close_timeout", "resource_close_timeout", Kind::Duration),
-    ("readiness_delay", "readiness_delay", Kind::Duration),
-    ("wait_for_connections", "wait_for_connections", Kind::Bool),
-    ("signals", "signals", Kind::Signals),
-];
+/// The engine's core keys, the table the engine reads too: the rows with an `argument` are
+/// the arguments that set a configuration key. A key the macro should accept is an
+/// `argument` in its row there.
+pub(crate) use shutdown_grammar::keys::CORE as SETTINGS;
+
+/// The argument of row `row` of [`SETTINGS`].
+pub(crate) fn argument(row: usize) -> &'static str {
+    SETTINGS[row].argument.unwrap_or_default()
+}
 
 /// The arguments that are not configuration keys.
 const OTHER_ARGUMENTS: &[&str] = &[
@@ -53,18 +43,21 @@ const OTHER_ARGUMENTS: &[&str] = &[
 
 /// Every argument name, for "did you mean" and the list of accepted arguments.
 pub(crate) fn arguments() -> Vec<&'static str> {
-    SETTINGS
-        .iter()
-        .map(|(arg, _, _)| *arg)
+    shutdown_grammar::keys::arguments()
         .chain(OTHER_ARGUMENTS.iter().copied())
         .collect()
 }
 
-/// Names of the configuration file and of other crates, and the argument they mean here.
-const ALIASES: &[(&str, &str)] = &[
-    ("drain_timeout", "drain"),
-    ("resource_close_timeout", "close_timeout"),
-    ("shutdown_timeout", "timeout"),
+/// Names of the configuration file and of other crates, and the argument they mean here:
+/// those of the configuration arguments come from the key table.
+fn aliases() -> Vec<(&'static str, &'static str)> {
+    let mut out = shutdown_grammar::keys::argument_aliases();
+    out.extend_from_slice(OTHER_ALIASES);
+    out
+}
+
+/// Other crates' names for the arguments that are not configuration keys.
+const OTHER_ALIASES: &[(&str, &str)] = &[
     ("config_file", "config"),
     ("runtime", "flavor"),
     ("threads", "worker_threads"),
@@ -115,7 +108,7 @@ impl RawValue {
     /// The argument's name.
     pub(crate) fn name(&self) -> &'static str {
         match self {
-            RawValue::Setting(row, _) => SETTINGS[*row].0,
+            RawValue::Setting(row, _) => argument(*row),
             RawValue::Config(_) => "config",
             RawValue::Flavor(_) => "flavor",
             RawValue::WorkerThreads(_) => "worker_threads",
@@ -222,15 +215,25 @@ impl Parse for RawArg {
             .fork()
             .call(syn::Ident::parse_any)
             .ok()
-            .and_then(|name| SETTINGS.iter().position(|(arg, _, _)| name == arg));
+            .and_then(|name| {
+                SETTINGS
+                    .iter()
+                    .position(|k| k.argument.is_some_and(|arg| name == arg))
+            });
         let value = if let Some(row) = setting {
-            let (name, _, kind) = SETTINGS[row];
+            let (name, kind) = (argument(row), SETTINGS[row].kind);
             input.call(syn::Ident::parse_any)?;
             eq(input)?;
             let lit = match kind {
                 Kind::Duration => SettingLit::Duration(input.parse()?),
                 Kind::Signals => SettingLit::Signals(signal_list(input)?),
                 Kind::Bool => SettingLit::Bool(boolean(input, name)?),
+                _ => {
+                    return Err(input.error(format!(
+                        "`{name}` cannot be set in `#[graceful::main]`; set `{}` in the configuration file",
+                        SETTINGS[row].name
+                    )));
+                }
             };
             RawValue::Setting(row, lit)
         } else if lookahead.peek(kw::config) {
@@ -266,7 +269,7 @@ impl Parse for RawArg {
                 input,
                 "`#[graceful::main]`",
                 &arguments(),
-                ALIASES,
+                &aliases(),
             )?)
         } else {
             return Err(lookahead.error());

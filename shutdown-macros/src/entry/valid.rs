@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use proc_macro2::Span;
+use shutdown_grammar::rules::{Broken, Deadlines};
 use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
 
-use super::parse::{Kind, RawArgs, RawValue, SETTINGS, SettingLit};
+use super::parse::{Kind, RawArgs, RawValue, SETTINGS, SettingLit, argument};
 use crate::common::duration;
 use crate::common::{CratePath, Errors, check_duplicate, did_you_mean, one_of};
 
@@ -16,11 +17,18 @@ pub(crate) enum Flavor {
     CurrentThread,
 }
 
+/// A configuration argument's value, checked and typed: what the engine is handed.
+pub(crate) enum Typed {
+    Duration(Duration),
+    Bool(bool),
+    /// Canonical names (`SIGTERM`).
+    Signals(Vec<&'static str>),
+}
+
 /// The checked arguments. Values that failed their checks are left out (and reported).
 pub(crate) struct MainConfig {
-    /// Every valid configuration argument as `(configuration key, text, span)`; the engine
-    /// reads the text with its own parser for the key.
-    pub(crate) settings: Vec<(&'static str, String, Span)>,
+    /// Every valid configuration argument as `(configuration key, value, span)`.
+    pub(crate) settings: Vec<(&'static str, Typed, Span)>,
     pub(crate) timeout: Option<(Duration, Span)>,
     pub(crate) drain: Option<(Duration, Span)>,
     pub(crate) close_timeout: Option<(Duration, Span)>,
@@ -51,6 +59,7 @@ fn check_signal(lit: &LitStr, errors: &mut Errors) -> Option<&'static str> {
 /// close deadline that is not: the same constants `Config::default` uses.
 const DEFAULT_DRAIN: Duration = shutdown_grammar::defaults::DRAIN_TIMEOUT;
 const DEFAULT_CLOSE_TIMEOUT: Duration = shutdown_grammar::defaults::RESOURCE_CLOSE_TIMEOUT;
+const DEFAULT_DELAY: Duration = shutdown_grammar::defaults::READINESS_DELAY;
 
 const FLAVORS: &[&str] = &["multi_thread", "current_thread"];
 
@@ -139,11 +148,11 @@ pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> MainConfig {
     config
 }
 
-/// Checks one configuration argument with the engine's grammar and records it as the text
-/// the engine will read; durations are also kept for the rules across arguments.
+/// Checks one configuration argument with the engine's grammar and records its typed value
+/// under the configuration key; durations are also kept for the rules across arguments.
 fn setting(config: &mut MainConfig, row: usize, lit: SettingLit, key: Span, errors: &mut Errors) {
-    let (name, config_key, kind) = SETTINGS[row];
-    let text = match (kind, lit) {
+    let (name, config_key, kind) = (argument(row), SETTINGS[row].name, SETTINGS[row].kind);
+    let value = match (kind, lit) {
         (Kind::Duration, SettingLit::Duration(lit)) => {
             let Some(d) = errors.keep(lit.value(name)) else {
                 return;
@@ -164,12 +173,7 @@ fn setting(config: &mut MainConfig, row: usize, lit: SettingLit, key: Span, erro
             if let Some(slot) = slot {
                 *slot = Some((d, span));
             }
-            // Exact, in the grammar's decimal-seconds form.
-            if d.subsec_nanos() == 0 {
-                d.as_secs().to_string()
-            } else {
-                format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
-            }
+            Typed::Duration(d)
         }
         (Kind::Signals, SettingLit::Signals(lits)) => {
             let mut names: Vec<&'static str> = Vec::new();
@@ -185,12 +189,12 @@ fn setting(config: &mut MainConfig, row: usize, lit: SettingLit, key: Span, erro
                     }
                 }
             }
-            names.join(",")
+            Typed::Signals(names)
         }
-        (Kind::Bool, SettingLit::Bool(b)) => b.value.to_string(),
+        (Kind::Bool, SettingLit::Bool(b)) => Typed::Bool(b.value),
         _ => return,
     };
-    config.settings.push((config_key, text, key));
+    config.settings.push((config_key, value, key));
 }
 
 /// The rules that relate arguments to each other.
@@ -207,56 +211,71 @@ fn rules(config: &MainConfig, errors: &mut Errors) {
     let Some((timeout, timeout_span)) = config.timeout else {
         return;
     };
-    let delay = config.readiness_delay.map_or(Duration::ZERO, |(d, _)| d);
-    match config.drain {
-        Some((drain, span)) if drain + delay > timeout => {
-            let what = if delay.is_zero() {
-                format!("`drain = \"{}\"`", duration::display(drain))
-            } else {
-                format!(
-                    "`readiness_delay = \"{}\"` plus `drain = \"{}\"`",
-                    duration::display(delay),
-                    duration::display(drain)
-                )
-            };
-            errors.at(
-                span,
-                format!(
-                    "{what} is longer than `timeout = \"{}\"`; the overall timeout bounds every phase, so raise `timeout` or shorten the drain",
-                    duration::display(timeout)
+    // The engine's own rules between deadlines (`shutdown_grammar::rules`), over the
+    // arguments given and the defaults of the others.
+    let delay = config.readiness_delay.map_or(DEFAULT_DELAY, |(d, _)| d);
+    let deadlines = Deadlines {
+        timeout,
+        drain_timeout: config.drain.map_or(DEFAULT_DRAIN, |(d, _)| d),
+        readiness_delay: delay,
+        resource_close_timeout: config
+            .close_timeout
+            .map_or(DEFAULT_CLOSE_TIMEOUT, |(d, _)| d),
+    };
+    for broken in deadlines.check() {
+        match broken {
+            Broken::DrainPastTimeout { .. } => match config.drain {
+                Some((drain, span)) => {
+                    let what = if delay.is_zero() {
+                        format!("`drain = \"{}\"`", duration::display(drain))
+                    } else {
+                        format!(
+                            "`readiness_delay = \"{}\"` plus `drain = \"{}\"`",
+                            duration::display(delay),
+                            duration::display(drain)
+                        )
+                    };
+                    errors.at(
+                        span,
+                        format!(
+                            "{what} is longer than `timeout = \"{}\"`; the overall timeout bounds every phase, so raise `timeout` or shorten the drain",
+                            duration::display(timeout)
+                        ),
+                    );
+                }
+                None => errors.at(
+                    timeout_span,
+                    format!(
+                        "`timeout = \"{}\"` is shorter than the default drain of {}; set a shorter drain too, for example `drain = \"{}\"`",
+                        duration::display(timeout),
+                        duration::display(DEFAULT_DRAIN),
+                        duration::display(half(timeout.saturating_sub(delay)))
+                    ),
                 ),
-            );
+            },
+            Broken::ClosePastTimeout => match config.close_timeout {
+                Some((close, span)) => errors.at(
+                    span,
+                    format!(
+                        "`close_timeout = \"{}\"` is longer than `timeout = \"{}\"`; one resource's close cannot outlast the whole shutdown",
+                        duration::display(close),
+                        duration::display(timeout)
+                    ),
+                ),
+                None => errors.at(
+                    timeout_span,
+                    format!(
+                        "`timeout = \"{}\"` is shorter than the default `close_timeout` of {}; set it too, for example `close_timeout = \"{}\"`",
+                        duration::display(timeout),
+                        duration::display(DEFAULT_CLOSE_TIMEOUT),
+                        duration::display(half(timeout))
+                    ),
+                ),
+            },
+            // A zero `timeout` is reported on its value where it is read; a rule the table
+            // gains later is still checked by the engine at start-up.
+            _ => {}
         }
-        None if DEFAULT_DRAIN + delay > timeout => errors.at(
-            timeout_span,
-            format!(
-                "`timeout = \"{}\"` is shorter than the default drain of {}; set a shorter drain too, for example `drain = \"{}\"`",
-                duration::display(timeout),
-                duration::display(DEFAULT_DRAIN),
-                duration::display(half(timeout.saturating_sub(delay)))
-            ),
-        ),
-        _ => {}
-    }
-    match config.close_timeout {
-        Some((close, span)) if close > timeout => errors.at(
-            span,
-            format!(
-                "`close_timeout = \"{}\"` is longer than `timeout = \"{}\"`; one resource's close cannot outlast the whole shutdown",
-                duration::display(close),
-                duration::display(timeout)
-            ),
-        ),
-        None if DEFAULT_CLOSE_TIMEOUT > timeout => errors.at(
-            timeout_span,
-            format!(
-                "`timeout = \"{}\"` is shorter than the default `close_timeout` of {}; set it too, for example `close_timeout = \"{}\"`",
-                duration::display(timeout),
-                duration::display(DEFAULT_CLOSE_TIMEOUT),
-                duration::display(half(timeout))
-            ),
-        ),
-        _ => {}
     }
 }
 
