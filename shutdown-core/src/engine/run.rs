@@ -23,7 +23,7 @@ use crate::report::{
     CloseOutcome, DrainRecord, EndedTask, HookRecord, MainOutcome, ResourceRecord,
 };
 use crate::resource::BoxFuture;
-use crate::shutdown::{Event, FINISH_BOUND, Shutdown};
+use crate::shutdown::{Event, FINISH_BOUND, Shutdown, start_features};
 
 impl Graceful {
     /// Runs a program under this engine and returns when the shutdown has finished.
@@ -69,8 +69,8 @@ impl Graceful {
         started.finish(fut).await
     }
 
-    /// Steps 1 and 2 of [`run`](Self::run): signals, the upgrade machinery, the watchdog, the
-    /// resources. `Err` is the finished run of a failed start-up.
+    /// Steps 1 and 2 of [`run`](Self::run): signals, the features' start hooks, the watchdog,
+    /// the resources. `Err` is the finished run of a failed start-up.
     fn start(self) -> BoxFuture<Result<Started, RunOutcome>> {
         Box::pin(async move {
             let Graceful {
@@ -85,8 +85,8 @@ impl Graceful {
                 &shutdown.config().signals.value.clone(),
                 process_owner,
             );
-            #[cfg(all(feature = "upgrade", unix))]
-            crate::upgrade::start(&shutdown);
+            // The features that must act from the first moment start through the seam.
+            start_features(&shutdown);
             // Started now, armed at the trigger: no thread is created on the shutdown's path.
             let watchdog = if process_owner {
                 watchdog::Watchdog::start()
@@ -283,9 +283,12 @@ async fn phases(
         .readiness_delay
         .value
         .min(before_save.saturating_duration_since(Instant::now()));
-    // An upgrade's successor serves the same sockets: nobody needs time to stop sending here.
-    let upgrading = matches!(shutdown.reason(), Some(ShutdownReason::Upgrade { .. }));
-    if !delay.is_zero() && startup_error.is_none() && !upgrading {
+    // When another process keeps serving the same sockets (a feature says so of the reason),
+    // nobody needs time to stop sending here.
+    let served_elsewhere = shutdown
+        .reason()
+        .is_some_and(|reason| shutdown.extensions().continues_serving(&reason));
+    if !delay.is_zero() && startup_error.is_none() && !served_elsewhere {
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = shutdown.forced() => rec.missed("readiness_delay (forced)", delay, shutdown),
@@ -419,6 +422,10 @@ async fn phases(
     // past the overall deadline.
     let left = (start + shutdown.timeout()).saturating_duration_since(Instant::now());
     shutdown.extensions().finish(left.min(FINISH_BOUND)).await;
+    // What must happen before the process exits (a PID file removed, a picture drawn) is done
+    // here, on the engine's task, before `run` returns: never by a task that races the
+    // runtime's end.
+    shutdown.extensions().end_of_run(&report);
     tracing::info!(target: "graceful::report", result = result.as_str(), total = %crate::took::Took(report.total), "shutdown finished");
     RunOutcome { report, main_code }
 }

@@ -21,7 +21,7 @@ use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 pub use event::Event;
-pub(crate) use extend::{Extension, FINISH_BOUND, Reporters};
+pub(crate) use extend::{Extension, FINISH_BOUND, Feature, Reporters, start_features};
 pub(crate) use task_table::{TaskTable, spawn_tracked};
 
 pub(crate) use extend::Extensions;

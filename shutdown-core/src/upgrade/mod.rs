@@ -116,11 +116,23 @@ use predecessor::Upgrader;
 #[cfg_attr(not(feature = "state"), allow(unused_imports))]
 pub(crate) use successor::Inbox;
 
+/// In-place upgrades as a feature of the engine: started with it (see [`start`]).
+pub(crate) const FEATURE: crate::shutdown::Feature = crate::shutdown::Feature {
+    name: "upgrade",
+    start,
+};
+
 /// The upgrader of one engine, set when the engine starts.
 #[derive(Default)]
 struct Slot(OnceLock<Arc<Upgrader>>);
 
-impl crate::shutdown::Extension for Slot {}
+impl crate::shutdown::Extension for Slot {
+    /// An upgrade's successor serves the same sockets: the old process skips the readiness
+    /// delay.
+    fn continues_serving(&self, reason: &ShutdownReason) -> bool {
+        matches!(reason, ShutdownReason::Upgrade { .. })
+    }
+}
 
 /// Starts a successor from the binary recorded at start-up and hands it the listeners; returns
 /// once it said it is ready (this process is then shutting down in its favour) or failed (this
@@ -147,7 +159,12 @@ pub async fn upgrade(shutdown: &Shutdown) -> Result<Successor, UpgradeError> {
 
 /// Wires upgrades into an engine that starts: the successor's side when a predecessor started
 /// this process, the trigger signal, the PID file, and what the listeners become at shutdown.
-pub(crate) fn start(shutdown: &Shutdown) {
+// The `[upgrade]` section is read here, from the process's environment, until every feature's
+// section is loaded with the core configuration; then this takes the loaded section.
+fn start(shutdown: &Shutdown) {
+    // Registered first, so that an upgrade's shutdown skips the readiness delay even when
+    // the rest of the wiring fails below.
+    let slot = shutdown.extension::<Slot>();
     if let Some(channel) = successor::inherited() {
         successor::start(shutdown, channel);
     }
@@ -169,7 +186,7 @@ pub(crate) fn start(shutdown: &Shutdown) {
             return;
         }
     };
-    let _ = shutdown.extension::<Slot>().0.set(up.clone());
+    let _ = slot.0.set(up.clone());
     for signal in up.config.signal.value.clone() {
         listen(shutdown, signal);
     }
