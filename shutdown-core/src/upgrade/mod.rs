@@ -235,24 +235,25 @@ fn listen(shutdown: &Shutdown, signal: crate::reason::Signal) {
     });
 }
 
-/// Writes the PID file once ready; removes it at the end unless a successor replaced it.
+/// Writes the PID file once ready. Its removal (unless a successor replaced it) is the
+/// engine's end-of-run work, done before the run returns (see [`pidfile::Owned`]).
 fn pid_file(shutdown: &Shutdown, path: std::path::PathBuf) {
+    // Registered now, so that the end of the run finds it even if the file comes late.
+    let owned = shutdown.extension::<pidfile::Owned>();
     let shutdown = shutdown.clone();
     tokio::spawn(async move {
         if !ready(&shutdown).await {
             return;
         }
-        let file = match pidfile::PidFile::write(&path) {
-            Ok(f) => f,
+        match pidfile::PidFile::write(&path) {
+            Ok(file) => {
+                tracing::info!(target: "graceful::upgrade", path = %path.display(), "PID file written");
+                owned.keep(file);
+            }
             Err(e) => {
                 tracing::error!(target: "graceful::upgrade", path = %path.display(), "cannot write the PID file: {e}");
-                return;
             }
-        };
-        tracing::info!(target: "graceful::upgrade", path = %path.display(), "PID file written");
-        let mut phase = shutdown.phase();
-        let _ = phase.wait_for(|p| p.is_finished()).await;
-        file.remove();
+        }
     });
 }
 
