@@ -210,7 +210,10 @@ fn failed(shutdown: &Shutdown, name: String, outcome: CloseOutcome, fatal: bool)
         other => format!("{other:?}"),
     };
     tracing::error!(target: "graceful::task", task = %name, fatal, "tracked task {error}");
-    shutdown.run_view().error(format!("task `{name}` {error}"));
+    shutdown
+        .control()
+        .run_view()
+        .error(format!("task `{name}` {error}"));
     lock(&shutdown.extension::<TaskFailures>().0).push(TaskRecord {
         name: name.clone(),
         outcome,

@@ -106,7 +106,7 @@ impl Recorder {
     pub(crate) fn enter(&self, shutdown: &Shutdown, phase: Phase) {
         self.finish_current();
         lock(&self.record).current = Some((phase, Instant::now(), true));
-        shutdown.set_phase(phase);
+        shutdown.control().set_phase(phase);
     }
 
     /// Records that `what` missed its deadline `limit`: the current phase is marked as not
@@ -130,7 +130,7 @@ impl Recorder {
                 limit,
             });
         }
-        shutdown.emit(Event::Deadline { what });
+        shutdown.control().emit(Event::Deadline { what });
     }
 
     /// Records a deadline the engine set for the current phase: `limit` from `began`, and
@@ -346,7 +346,7 @@ impl Recorder {
             total: now,
         };
         // The features' parts (failed tasks, handler panics) come through the seam.
-        shutdown.extensions().report(&mut report);
+        shutdown.control().extensions().report(&mut report);
         report
     }
 }

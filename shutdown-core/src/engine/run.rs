@@ -137,7 +137,7 @@ impl Graceful {
             tracing::info!(target: "graceful::startup", resources = built.len(), "started");
             let room = Vec::with_capacity(built.len());
             run.mark_started();
-            shutdown.emit(Event::Started);
+            shutdown.control().emit(Event::Started);
             Ok(Started {
                 shutdown,
                 run,
@@ -264,7 +264,7 @@ async fn phases(
     watchdog: Option<Option<watchdog::Watchdog>>,
 ) -> RunOutcome {
     let config = shutdown.config();
-    let start = Instant::from_std(shutdown.shutdown_start());
+    let start = Instant::from_std(shutdown.control().shutdown_start());
     let mut rec = Recorder::new(start, shutdown.timeout());
     rec.set_startup_error(startup_error.clone());
     if let Some(watchdog) = watchdog {
@@ -287,18 +287,18 @@ async fn phases(
     // nobody needs time to stop sending here.
     let served_elsewhere = shutdown
         .reason()
-        .is_some_and(|reason| shutdown.extensions().continues_serving(&reason));
+        .is_some_and(|reason| shutdown.control().extensions().continues_serving(&reason));
     if !delay.is_zero() && startup_error.is_none() && !served_elsewhere {
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
-            _ = shutdown.forced() => rec.missed("readiness_delay (forced)", delay, shutdown),
+            _ = shutdown.control().forced() => rec.missed("readiness_delay (forced)", delay, shutdown),
         }
     }
 
     rec.enter(shutdown, Phase::DrainingConnections);
     let drain_began = Instant::now();
     let in_flight = shutdown.in_flight();
-    let running_tasks = shutdown.tasks().names();
+    let running_tasks = shutdown.control().tasks().names();
     let drain_limit = config.drain_timeout.value;
     let drain_deadline = (drain_began + drain_limit).min(before_save);
     // `wait_for_connections = false`: the drain does not wait for in-flight work; what is
@@ -309,9 +309,9 @@ async fn phases(
             // Nothing in flight at the deadline (a zero drain_timeout, work that ends as it
             // expires) is a drain that succeeded, not a missed deadline.
             biased;
-            _ = shutdown.wait_idle() => true,
+            _ = shutdown.control().wait_idle() => true,
             _ = tokio::time::sleep_until(drain_deadline) => false,
-            _ = shutdown.forced() => false,
+            _ = shutdown.control().forced() => false,
         };
     let drain_ended = rec.offset(Instant::now());
     if wait {
@@ -322,6 +322,7 @@ async fn phases(
         in_flight,
         tasks: running_tasks,
         ended: shutdown
+            .control()
             .tasks()
             .take_ended()
             .into_iter()
@@ -340,8 +341,8 @@ async fn phases(
     };
     let mut abandoned = Vec::new();
     if let Some(why) = why {
-        abandoned = shutdown.extensions().abandoned();
-        abandoned.extend(shutdown.tasks().abort_all());
+        abandoned = shutdown.control().extensions().abandoned();
+        abandoned.extend(shutdown.control().tasks().abort_all());
         match why {
             Abandon::Deadline => rec.missed("drain", drain_limit, shutdown),
             // No deadline expired: the result is Forced, and nothing more is recorded.
@@ -417,15 +418,19 @@ async fn phases(
     let report = rec.finish(shutdown, result, |kept| run.set_report(kept));
     #[cfg(feature = "serde")]
     write_report(shutdown, &report);
-    shutdown.set_phase(result);
+    shutdown.control().set_phase(result);
     // Let integrations deliver the final phase (admin event streams, systemd), briefly and never
     // past the overall deadline.
     let left = (start + shutdown.timeout()).saturating_duration_since(Instant::now());
-    shutdown.extensions().finish(left.min(FINISH_BOUND)).await;
+    shutdown
+        .control()
+        .extensions()
+        .finish(left.min(FINISH_BOUND))
+        .await;
     // What must happen before the process exits (a PID file removed, a picture drawn) is done
     // here, on the engine's task, before `run` returns: never by a task that races the
     // runtime's end.
-    shutdown.extensions().end_of_run(&report);
+    shutdown.control().extensions().end_of_run(&report);
     tracing::info!(target: "graceful::report", result = result.as_str(), total = %crate::took::Took(report.total), "shutdown finished");
     RunOutcome { report, main_code }
 }

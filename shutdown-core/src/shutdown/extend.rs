@@ -283,7 +283,7 @@ impl Shutdown {
     /// The value of the feature extension `T` for this engine, created on first use; see the
     /// module documentation for what the engine asks of it.
     pub(crate) fn extension<T: Extension>(&self) -> Arc<T> {
-        self.extensions().get::<T>()
+        self.control().extensions().get::<T>()
     }
 
     /// Registers a future that [`Graceful::run`](crate::Graceful::run) awaits, briefly, after

@@ -1,14 +1,16 @@
 //! The [`Shutdown`] handle: what a program holds to see, start and take part in a shutdown.
 //!
-//! The handle is narrow on purpose. It carries what a program uses — the trigger and its
-//! reason, the force switch, the phase and the [`Event`] stream, the in-flight tracker, the
-//! resources and the configuration — and the engine's run state seen through [`RunView`], the
-//! narrow interface of what a handle may read (start-up, progress counts, the final report,
-//! the names of tracked tasks) and add (a tracked task, a task's failure, a phase hook, a
-//! feature extension); the engine holds the state itself (`engine/state.rs`) and is the only
-//! one to write the rest. Feature modules extend the engine through one seam,
-//! [`Shutdown::extension`] (see `extend.rs`).
+//! The handle is narrow on purpose. Its public methods are what a program uses: asking whether
+//! a shutdown was requested (and why), triggering or forcing one, tracking work and spawning
+//! tracked tasks, following the phase and the [`Event`] stream, reading the progress, holding
+//! readiness down, and reading the resources and the configuration. The engine's own controls
+//! (publishing the phase and events, waiting for the tracked work, the force switch, the run
+//! state) are in [`Control`](control::Control), reached with `shutdown.control()` inside the crate only. The run
+//! state itself is the engine's (`engine/ledger.rs`); the handle sees it through [`RunView`],
+//! the narrow interface of what it may read and add to. Feature modules extend the engine
+//! through one seam, `Shutdown::extension` (see `extend.rs`).
 
+mod control;
 mod event;
 mod extend;
 mod task_table;
@@ -417,62 +419,6 @@ impl Shutdown {
     /// How long the shutdown has been running.
     pub fn elapsed(&self) -> Option<Duration> {
         self.inner.trigger.get().map(|t| t.at.elapsed())
-    }
-}
-
-/// What the engine drives through the handle: its run state, the phase and events it
-/// publishes, and the waits only the engine performs.
-impl Shutdown {
-    /// The engine's run state, as the handle sees it.
-    pub(crate) fn run_view(&self) -> &dyn RunView {
-        &*self.inner.run
-    }
-
-    /// The tracked tasks.
-    pub(crate) fn tasks(&self) -> &TaskTable {
-        self.inner.run.tasks()
-    }
-
-    /// The feature extensions.
-    pub(crate) fn extensions(&self) -> &Extensions {
-        self.inner.run.extensions()
-    }
-
-    /// When the shutdown was triggered (now, if it has not been).
-    pub(crate) fn shutdown_start(&self) -> Instant {
-        self.inner
-            .trigger
-            .get()
-            .map_or_else(tokio::time::Instant::now, |t| t.at)
-            .into_std()
-    }
-
-    /// Resolves once the shutdown is forced.
-    pub(crate) fn forced(&self) -> impl Future<Output = ()> + Send + 'static {
-        self.inner.force.clone().cancelled_owned()
-    }
-
-    /// Resolves once no tracked work is in flight.
-    pub(crate) async fn wait_idle(&self) {
-        self.inner.tracker.wait_idle().await
-    }
-
-    /// Publishes a new phase (and its [`Event::Phase`]).
-    pub(crate) fn set_phase(&self, phase: Phase) {
-        self.inner.phase.send_replace(phase);
-        tracing::info!(target: "graceful::phase", phase = phase.as_str(), "shutdown phase");
-        self.emit(Event::Phase { phase });
-    }
-
-    /// Broadcasts `event` to the [`events`](Shutdown::events) receivers.
-    pub(crate) fn emit(&self, event: Event) {
-        let _ = self.inner.events.send(event);
-    }
-
-    /// `true` if someone listens to [`events`](Shutdown::events): events that cost something
-    /// to build are built only then.
-    pub(crate) fn has_listeners(&self) -> bool {
-        self.inner.events.receiver_count() > 0
     }
 }
 
