@@ -31,8 +31,8 @@
 //!
 //! Nothing else reaches into the engine. Work that must run *during* a phase is not an
 //! extension point: it is a phase hook, registered with the public
-//! [`Shutdown::on_phase`] like any program's. The public [`Shutdown::on_progress`] and
-//! [`Shutdown::on_abandon`] closures and [`Shutdown::on_finished`] futures are kept by
+//! [`Shutdown::on_phase`] like any program's. The [`Shutdown::on_abandon`] closures and
+//! [`Shutdown::on_finished`] futures are kept by
 //! built-in extensions ([`Reporters`], [`Finishers`]), so the engine knows only this trait.
 //!
 //! Cost: one short lock and a scan of a few entries per [`Shutdown::extension`] call; the
@@ -226,40 +226,30 @@ impl Extensions {
     }
 }
 
-/// A function that names work (see [`Shutdown::on_progress`] and [`Shutdown::on_abandon`]).
+/// A function that names pending work (see [`Shutdown::on_abandon`]).
 type Reporter = Arc<dyn Fn() -> Vec<String> + Send + Sync>;
 
-/// The extension behind [`Shutdown::on_progress`] and [`Shutdown::on_abandon`]: the closures a
-/// program or an integration registered.
+/// The extension behind [`Shutdown::on_abandon`]: the closures an integration registered.
 #[derive(Default)]
 pub(crate) struct Reporters {
-    progress: Mutex<Vec<Reporter>>,
     abandoned: Mutex<Vec<Reporter>>,
 }
 
 impl Reporters {
-    pub(crate) fn on_progress(&self, f: impl Fn() -> Vec<String> + Send + Sync + 'static) {
-        lock(&self.progress).push(Arc::new(f));
-    }
-
+    #[cfg_attr(
+        not(any(feature = "hyper", feature = "testing")),
+        allow(dead_code, reason = "only serve and the test kit name pending work")
+    )]
     pub(crate) fn on_abandon(&self, f: impl Fn() -> Vec<String> + Send + Sync + 'static) {
         lock(&self.abandoned).push(Arc::new(f));
     }
 }
 
-/// Calls each reporter of `list` (a snapshot, so that a reporter may use the handle).
-fn call(list: &Mutex<Vec<Reporter>>) -> Vec<String> {
-    let reporters = lock(list).clone();
-    reporters.iter().flat_map(|f| f()).collect()
-}
-
 impl Extension for Reporters {
-    fn progress(&self) -> Vec<String> {
-        call(&self.progress)
-    }
-
     fn abandoned(&self) -> Vec<String> {
-        call(&self.abandoned)
+        // A snapshot, so that a reporter may use the handle.
+        let reporters = lock(&self.abandoned).clone();
+        reporters.iter().flat_map(|f| f()).collect()
     }
 }
 

@@ -106,6 +106,10 @@ pub(crate) struct Inner {
     tracker: Tracker,
     resources: Resources,
     config: Arc<Config>,
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin API reports the uptime")
+    )]
     started_at: Instant,
     /// The engine's run state, seen through what the handle may do with it.
     run: Arc<dyn RunView>,
@@ -245,7 +249,7 @@ impl Shutdown {
 
     /// The overall deadline of this shutdown: the configured `timeout`, or the one given to
     /// [`trigger_with_timeout`](Shutdown::trigger_with_timeout).
-    pub fn timeout(&self) -> Duration {
+    pub(crate) fn timeout(&self) -> Duration {
         self.inner
             .trigger
             .get()
@@ -261,22 +265,19 @@ impl Shutdown {
     }
 
     /// `true` once start-up finished.
-    pub fn is_started(&self) -> bool {
+    pub(crate) fn is_started(&self) -> bool {
         *self.inner.run.started().borrow()
     }
 
     /// Registers a function that lists work still pending (for example open HTTP requests:
     /// `"GET /slow (12.1s)"`). When the drain deadline expires, its lines are written to the
     /// report's `abandoned` list. Integrations that own connections register one.
-    pub fn on_abandon(&self, reporter: impl Fn() -> Vec<String> + Send + Sync + 'static) {
+    #[cfg_attr(
+        not(any(feature = "hyper", feature = "testing")),
+        allow(dead_code, reason = "only serve and the test kit name pending work")
+    )]
+    pub(crate) fn on_abandon(&self, reporter: impl Fn() -> Vec<String> + Send + Sync + 'static) {
         self.extension::<Reporters>().on_abandon(reporter);
-    }
-
-    /// Registers a function that names work in progress that is not a spawned task (for
-    /// example blockers and supervised tasks: `"blocker nightly export (3.2s)"`). Its lines
-    /// are appended to [`Progress::tasks`].
-    pub fn on_progress(&self, reporter: impl Fn() -> Vec<String> + Send + Sync + 'static) {
-        self.extension::<Reporters>().on_progress(reporter);
     }
 
     /// Starts a shutdown (if none is running) and skips every remaining wait: the readiness
@@ -316,7 +317,7 @@ impl Shutdown {
     }
 
     /// Units of tracked work in flight now.
-    pub fn in_flight(&self) -> u64 {
+    pub(crate) fn in_flight(&self) -> u64 {
         self.inner.tracker.count()
     }
 
@@ -336,7 +337,7 @@ impl Shutdown {
     }
 
     /// Names of tracked tasks still running.
-    pub fn running_tasks(&self) -> Vec<String> {
+    pub(crate) fn running_tasks(&self) -> Vec<String> {
         self.inner.run.tasks().names()
     }
 
@@ -366,7 +367,11 @@ impl Shutdown {
     }
 
     /// When the engine was created (the process's start, for `#[graceful::main]`).
-    pub fn started_at(&self) -> Instant {
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin API reports the uptime")
+    )]
+    pub(crate) fn started_at(&self) -> Instant {
         self.inner.started_at
     }
 
@@ -403,7 +408,7 @@ impl Shutdown {
     }
 
     /// The final report, once the shutdown has finished.
-    pub fn report(&self) -> Option<&ShutdownReport> {
+    pub(crate) fn report(&self) -> Option<&ShutdownReport> {
         self.inner.run.report()
     }
 
@@ -417,7 +422,7 @@ impl Shutdown {
     }
 
     /// How long the shutdown has been running.
-    pub fn elapsed(&self) -> Option<Duration> {
+    pub(crate) fn elapsed(&self) -> Option<Duration> {
         self.inner.trigger.get().map(|t| t.at.elapsed())
     }
 }
