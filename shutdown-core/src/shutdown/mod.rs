@@ -247,37 +247,11 @@ impl Shutdown {
         self.start(reason.into(), Some(timeout))
     }
 
-    /// The overall deadline of this shutdown: the configured `timeout`, or the one given to
-    /// [`trigger_with_timeout`](Shutdown::trigger_with_timeout).
-    pub(crate) fn timeout(&self) -> Duration {
-        self.inner
-            .trigger
-            .get()
-            .and_then(|t| t.timeout)
-            .unwrap_or(self.inner.config.timeout.value)
-    }
-
     /// Resolves once every resource is built and `main` is about to run (at once if that
     /// already happened). systemd's `READY=1` belongs here.
     pub async fn started(&self) {
         let mut rx = self.inner.run.started();
         let _ = rx.wait_for(|s| *s).await;
-    }
-
-    /// `true` once start-up finished.
-    pub(crate) fn is_started(&self) -> bool {
-        *self.inner.run.started().borrow()
-    }
-
-    /// Registers a function that lists work still pending (for example open HTTP requests:
-    /// `"GET /slow (12.1s)"`). When the drain deadline expires, its lines are written to the
-    /// report's `abandoned` list. Integrations that own connections register one.
-    #[cfg_attr(
-        not(any(feature = "hyper", feature = "testing")),
-        allow(dead_code, reason = "only serve and the test kit name pending work")
-    )]
-    pub(crate) fn on_abandon(&self, reporter: impl Fn() -> Vec<String> + Send + Sync + 'static) {
-        self.extension::<Reporters>().on_abandon(reporter);
     }
 
     /// Starts a shutdown (if none is running) and skips every remaining wait: the readiness
@@ -316,31 +290,6 @@ impl Shutdown {
         self.inner.tracker.track()
     }
 
-    /// Units of tracked work in flight now.
-    pub(crate) fn in_flight(&self) -> u64 {
-        self.inner.tracker.count()
-    }
-
-    /// Tracked units that are not `main`, a tracked task or a blocker: requests, connections
-    /// and the application's own [`track`](Shutdown::track) guards. What the admin API reports
-    /// as `active_operations.connections`.
-    #[cfg_attr(
-        not(feature = "admin"),
-        allow(dead_code, reason = "only the admin API reports it")
-    )]
-    pub(crate) fn connections_in_flight(&self) -> u64 {
-        let named = usize::from(self.inner.run.main_running())
-            + self.inner.run.tasks().names().len()
-            + self.blockers().len();
-        self.in_flight()
-            .saturating_sub(u64::try_from(named).unwrap_or(u64::MAX))
-    }
-
-    /// Names of tracked tasks still running.
-    pub(crate) fn running_tasks(&self) -> Vec<String> {
-        self.inner.run.tasks().names()
-    }
-
     /// A receiver of phase changes. `*rx.borrow()` is the current phase.
     pub fn phase(&self) -> watch::Receiver<Phase> {
         self.inner.phase.subscribe()
@@ -364,15 +313,6 @@ impl Shutdown {
     /// The effective configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
-    }
-
-    /// When the engine was created (the process's start, for `#[graceful::main]`).
-    #[cfg_attr(
-        not(feature = "admin"),
-        allow(dead_code, reason = "only the admin API reports the uptime")
-    )]
-    pub(crate) fn started_at(&self) -> Instant {
-        self.inner.started_at
     }
 
     /// Registers a hook that runs during `phase` (useful phases:
@@ -407,11 +347,6 @@ impl Shutdown {
         }
     }
 
-    /// The final report, once the shutdown has finished.
-    pub(crate) fn report(&self) -> Option<&ShutdownReport> {
-        self.inner.run.report()
-    }
-
     /// Resolves when the shutdown has finished (phase `Completed` or `Forced`).
     pub async fn finished(&self) -> Phase {
         let mut rx = self.phase();
@@ -419,6 +354,75 @@ impl Shutdown {
             Ok(p) => *p,
             Err(_) => self.current_phase(),
         }
+    }
+}
+
+/// What the crate reads through a handle: the admin API, the watchdog, `serve` and the test kit.
+/// A program reads the same through [`progress`](Shutdown::progress) and the run's outcome.
+impl Shutdown {
+    /// The overall deadline of this shutdown: the configured `timeout`, or the one given to
+    /// [`trigger_with_timeout`](Shutdown::trigger_with_timeout).
+    pub(crate) fn timeout(&self) -> Duration {
+        self.inner
+            .trigger
+            .get()
+            .and_then(|t| t.timeout)
+            .unwrap_or(self.inner.config.timeout.value)
+    }
+
+    /// `true` once start-up finished.
+    pub(crate) fn is_started(&self) -> bool {
+        *self.inner.run.started().borrow()
+    }
+
+    /// Registers a function that lists work still pending (for example open HTTP requests:
+    /// `"GET /slow (12.1s)"`). When the drain deadline expires, its lines are written to the
+    /// report's `abandoned` list. Integrations that own connections register one.
+    #[cfg_attr(
+        not(any(feature = "hyper", feature = "testing")),
+        allow(dead_code, reason = "only serve and the test kit name pending work")
+    )]
+    pub(crate) fn on_abandon(&self, reporter: impl Fn() -> Vec<String> + Send + Sync + 'static) {
+        self.extension::<Reporters>().on_abandon(reporter);
+    }
+
+    /// Units of tracked work in flight now.
+    pub(crate) fn in_flight(&self) -> u64 {
+        self.inner.tracker.count()
+    }
+
+    /// Tracked units that are not `main`, a tracked task or a blocker: requests, connections
+    /// and the application's own [`track`](Shutdown::track) guards. What the admin API reports
+    /// as `active_operations.connections`.
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin API reports it")
+    )]
+    pub(crate) fn connections_in_flight(&self) -> u64 {
+        let named = usize::from(self.inner.run.main_running())
+            + self.inner.run.tasks().names().len()
+            + self.blockers().len();
+        self.in_flight()
+            .saturating_sub(u64::try_from(named).unwrap_or(u64::MAX))
+    }
+
+    /// Names of tracked tasks still running.
+    pub(crate) fn running_tasks(&self) -> Vec<String> {
+        self.inner.run.tasks().names()
+    }
+
+    /// When the engine was created (the process's start, for `#[graceful::main]`).
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin API reports the uptime")
+    )]
+    pub(crate) fn started_at(&self) -> Instant {
+        self.inner.started_at
+    }
+
+    /// The final report, once the shutdown has finished.
+    pub(crate) fn report(&self) -> Option<&ShutdownReport> {
+        self.inner.run.report()
     }
 
     /// How long the shutdown has been running.
