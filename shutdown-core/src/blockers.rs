@@ -115,7 +115,7 @@ impl Shutdown {
     }
 
     /// Names of the blockers held now.
-    pub fn blockers(&self) -> Vec<String> {
+    pub(crate) fn blockers(&self) -> Vec<String> {
         let registry = self.extension::<Registry>();
         let held = lock(&registry.held);
         held.values().map(|(n, _)| n.clone()).collect()

@@ -17,6 +17,7 @@ mod engine;
 pub mod entry;
 pub mod error;
 pub mod exit;
+mod features;
 pub mod fs;
 #[cfg(feature = "hyper")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]

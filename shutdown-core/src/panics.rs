@@ -6,13 +6,19 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::report::ShutdownReport;
 use crate::shutdown::Extension;
 
 /// The engine's count of caught handler panics.
 #[derive(Default)]
 pub(crate) struct HandlerPanics(AtomicU64);
 
-impl Extension for HandlerPanics {}
+impl Extension for HandlerPanics {
+    /// The report's [`http_panics`](crate::ShutdownReport::http_panics).
+    fn report(&self, report: &mut ShutdownReport) {
+        report.http_panics = self.count();
+    }
+}
 
 impl HandlerPanics {
     /// Counts one more; returns the new total.

@@ -20,7 +20,7 @@ use std::task::Poll;
 use tokio::task::JoinHandle;
 
 use crate::reason::ShutdownReason;
-use crate::report::CloseOutcome;
+use crate::report::{CloseOutcome, ShutdownReport};
 use crate::shutdown::{Extension, Shutdown, spawn_tracked};
 use crate::sync::lock;
 
@@ -92,13 +92,12 @@ pub struct TaskRecord {
 #[derive(Default)]
 pub(crate) struct TaskFailures(Mutex<Vec<TaskRecord>>);
 
-impl TaskFailures {
-    pub(crate) fn list(&self) -> Vec<TaskRecord> {
-        lock(&self.0).clone()
+impl Extension for TaskFailures {
+    /// The report's [`tasks`](crate::ShutdownReport::tasks): every failure so far.
+    fn report(&self, report: &mut ShutdownReport) {
+        report.tasks = lock(&self.0).clone();
     }
 }
-
-impl Extension for TaskFailures {}
 
 /// Spawns one tracked task with options; from [`Shutdown::task`].
 #[derive(Debug)]
@@ -211,7 +210,10 @@ fn failed(shutdown: &Shutdown, name: String, outcome: CloseOutcome, fatal: bool)
         other => format!("{other:?}"),
     };
     tracing::error!(target: "graceful::task", task = %name, fatal, "tracked task {error}");
-    shutdown.run_view().error(format!("task `{name}` {error}"));
+    shutdown
+        .control()
+        .run_view()
+        .error(format!("task `{name}` {error}"));
     lock(&shutdown.extension::<TaskFailures>().0).push(TaskRecord {
         name: name.clone(),
         outcome,

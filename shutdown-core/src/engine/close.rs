@@ -22,7 +22,7 @@ pub(crate) async fn bounded(
     limit: Instant,
     shutdown: &Shutdown,
 ) -> CloseOutcome {
-    bounded_until(task, limit, shutdown.forced()).await
+    bounded_until(task, limit, shutdown.control().forced()).await
 }
 
 /// [`bounded`], cut short by `cut` instead of by the shutdown being forced.
@@ -160,7 +160,7 @@ fn release(
     };
     let done = rec.start.elapsed();
     let took = done.saturating_sub(started);
-    let listened = shutdown.has_listeners();
+    let listened = shutdown.control().has_listeners();
     let mut errors = Vec::new();
     for b in &built[from..] {
         note(shutdown, &b.name, b.priority, &outcome, took, listened);
@@ -227,7 +227,7 @@ fn finished(
     limit: std::time::Duration,
 ) {
     let took = record.finished.saturating_sub(record.started);
-    let listened = shutdown.has_listeners();
+    let listened = shutdown.control().has_listeners();
     note(
         shutdown,
         &record.name,
@@ -276,7 +276,7 @@ fn note(
         }
     }
     if listened {
-        shutdown.emit(Event::ResourceClosed {
+        shutdown.control().emit(Event::ResourceClosed {
             name: name.to_string(),
             priority,
             outcome: outcome.clone(),

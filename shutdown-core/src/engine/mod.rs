@@ -20,4 +20,6 @@ pub(crate) use signals::Deliveries;
 pub(crate) use watchdog::deadline as watchdog_deadline;
 
 #[cfg(test)]
+mod seam_tests;
+#[cfg(test)]
 mod tests;

@@ -57,8 +57,8 @@ impl<E: std::fmt::Debug + Send + 'static> MainOutput for Result<ExitCode, E> {
 /// The result of [`Graceful::run`](crate::Graceful::run): the report and the exit status.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
-    /// Everything that happened. Shared with [`Shutdown::report`](crate::Shutdown::report):
-    /// the engine keeps this same report, not a copy of it.
+    /// Everything that happened. The engine keeps this same report (for the admin API and the
+    /// watchdog), not a copy of it.
     pub report: Arc<ShutdownReport>,
     pub(crate) main_code: Option<ExitCode>,
 }

@@ -106,7 +106,7 @@ impl Recorder {
     pub(crate) fn enter(&self, shutdown: &Shutdown, phase: Phase) {
         self.finish_current();
         lock(&self.record).current = Some((phase, Instant::now(), true));
-        shutdown.set_phase(phase);
+        shutdown.control().set_phase(phase);
     }
 
     /// Records that `what` missed its deadline `limit`: the current phase is marked as not
@@ -130,7 +130,7 @@ impl Recorder {
                 limit,
             });
         }
-        shutdown.emit(Event::Deadline { what });
+        shutdown.control().emit(Event::Deadline { what });
     }
 
     /// Records a deadline the engine set for the current phase: `limit` from `began`, and
@@ -325,13 +325,13 @@ impl Recorder {
             met: now <= self.timeout,
         });
         limits.extend(grab(&mut r.limits, take));
-        ShutdownReport {
+        let mut report = ShutdownReport {
             result,
             reason: shutdown.reason(),
             phases,
             resources,
             hooks,
-            tasks: shutdown.extension::<crate::task::TaskFailures>().list(),
+            tasks: Vec::new(),
             abandoned,
             drain: if take {
                 r.drain.take()
@@ -342,9 +342,12 @@ impl Recorder {
             limits,
             main: r.main.clone().unwrap_or(MainOutcome::Running),
             startup_error: r.startup_error.clone(),
-            http_panics: shutdown.extension::<crate::panics::HandlerPanics>().count(),
+            http_panics: 0,
             total: now,
-        }
+        };
+        // The features' parts (failed tasks, handler panics) come through the seam.
+        shutdown.control().extensions().report(&mut report);
+        report
     }
 }
 
@@ -355,6 +358,7 @@ fn grab<T: Clone>(v: &mut Vec<T>, take: bool) -> Vec<T> {
 
 /// Writes `report` to the state directory (atomically), if one is configured. Without the
 /// `serde` feature a `state_dir` is refused by the configuration, so there is nothing to write.
+/// What a feature draws from it (the timeline picture) is its end-of-run work.
 #[cfg(feature = "serde")]
 pub(crate) fn write_report(shutdown: &Shutdown, report: &ShutdownReport) {
     let Some(dir) = &shutdown.config().state_dir.value else {
@@ -368,10 +372,6 @@ pub(crate) fn write_report(shutdown: &Shutdown, report: &ShutdownReport) {
         Err(e) => {
             tracing::error!(target: "graceful::report", path = %path.display(), "cannot write the shutdown report: {e}")
         }
-    }
-    #[cfg(feature = "timeline")]
-    if shutdown.config().report_svg.value {
-        crate::timeline::write_svg(dir, report);
     }
 }
 

@@ -23,7 +23,7 @@ use crate::report::{
     CloseOutcome, DrainRecord, EndedTask, HookRecord, MainOutcome, ResourceRecord,
 };
 use crate::resource::BoxFuture;
-use crate::shutdown::{Event, FINISH_BOUND, Shutdown};
+use crate::shutdown::{Event, FINISH_BOUND, Shutdown, start_features};
 
 impl Graceful {
     /// Runs a program under this engine and returns when the shutdown has finished.
@@ -69,8 +69,8 @@ impl Graceful {
         started.finish(fut).await
     }
 
-    /// Steps 1 and 2 of [`run`](Self::run): signals, the upgrade machinery, the watchdog, the
-    /// resources. `Err` is the finished run of a failed start-up.
+    /// Steps 1 and 2 of [`run`](Self::run): signals, the features' start hooks, the watchdog,
+    /// the resources. `Err` is the finished run of a failed start-up.
     fn start(self) -> BoxFuture<Result<Started, RunOutcome>> {
         Box::pin(async move {
             let Graceful {
@@ -85,8 +85,8 @@ impl Graceful {
                 &shutdown.config().signals.value.clone(),
                 process_owner,
             );
-            #[cfg(all(feature = "upgrade", unix))]
-            crate::upgrade::start(&shutdown);
+            // The features that must act from the first moment start through the seam.
+            start_features(&shutdown);
             // Started now, armed at the trigger: no thread is created on the shutdown's path.
             let watchdog = if process_owner {
                 watchdog::Watchdog::start()
@@ -137,7 +137,7 @@ impl Graceful {
             tracing::info!(target: "graceful::startup", resources = built.len(), "started");
             let room = Vec::with_capacity(built.len());
             run.mark_started();
-            shutdown.emit(Event::Started);
+            shutdown.control().emit(Event::Started);
             Ok(Started {
                 shutdown,
                 run,
@@ -264,7 +264,7 @@ async fn phases(
     watchdog: Option<Option<watchdog::Watchdog>>,
 ) -> RunOutcome {
     let config = shutdown.config();
-    let start = Instant::from_std(shutdown.shutdown_start());
+    let start = Instant::from_std(shutdown.control().shutdown_start());
     let mut rec = Recorder::new(start, shutdown.timeout());
     rec.set_startup_error(startup_error.clone());
     if let Some(watchdog) = watchdog {
@@ -283,19 +283,22 @@ async fn phases(
         .readiness_delay
         .value
         .min(before_save.saturating_duration_since(Instant::now()));
-    // An upgrade's successor serves the same sockets: nobody needs time to stop sending here.
-    let upgrading = matches!(shutdown.reason(), Some(ShutdownReason::Upgrade { .. }));
-    if !delay.is_zero() && startup_error.is_none() && !upgrading {
+    // When another process keeps serving the same sockets (a feature says so of the reason),
+    // nobody needs time to stop sending here.
+    let served_elsewhere = shutdown
+        .reason()
+        .is_some_and(|reason| shutdown.control().extensions().continues_serving(&reason));
+    if !delay.is_zero() && startup_error.is_none() && !served_elsewhere {
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
-            _ = shutdown.forced() => rec.missed("readiness_delay (forced)", delay, shutdown),
+            _ = shutdown.control().forced() => rec.missed("readiness_delay (forced)", delay, shutdown),
         }
     }
 
     rec.enter(shutdown, Phase::DrainingConnections);
     let drain_began = Instant::now();
     let in_flight = shutdown.in_flight();
-    let running_tasks = shutdown.tasks().names();
+    let running_tasks = shutdown.control().tasks().names();
     let drain_limit = config.drain_timeout.value;
     let drain_deadline = (drain_began + drain_limit).min(before_save);
     // `wait_for_connections = false`: the drain does not wait for in-flight work; what is
@@ -306,9 +309,9 @@ async fn phases(
             // Nothing in flight at the deadline (a zero drain_timeout, work that ends as it
             // expires) is a drain that succeeded, not a missed deadline.
             biased;
-            _ = shutdown.wait_idle() => true,
+            _ = shutdown.control().wait_idle() => true,
             _ = tokio::time::sleep_until(drain_deadline) => false,
-            _ = shutdown.forced() => false,
+            _ = shutdown.control().forced() => false,
         };
     let drain_ended = rec.offset(Instant::now());
     if wait {
@@ -319,6 +322,7 @@ async fn phases(
         in_flight,
         tasks: running_tasks,
         ended: shutdown
+            .control()
             .tasks()
             .take_ended()
             .into_iter()
@@ -337,8 +341,8 @@ async fn phases(
     };
     let mut abandoned = Vec::new();
     if let Some(why) = why {
-        abandoned = shutdown.extensions().abandoned();
-        abandoned.extend(shutdown.tasks().abort_all());
+        abandoned = shutdown.control().extensions().abandoned();
+        abandoned.extend(shutdown.control().tasks().abort_all());
         match why {
             Abandon::Deadline => rec.missed("drain", drain_limit, shutdown),
             // No deadline expired: the result is Forced, and nothing more is recorded.
@@ -414,11 +418,19 @@ async fn phases(
     let report = rec.finish(shutdown, result, |kept| run.set_report(kept));
     #[cfg(feature = "serde")]
     write_report(shutdown, &report);
-    shutdown.set_phase(result);
+    shutdown.control().set_phase(result);
     // Let integrations deliver the final phase (admin event streams, systemd), briefly and never
     // past the overall deadline.
     let left = (start + shutdown.timeout()).saturating_duration_since(Instant::now());
-    shutdown.extensions().finish(left.min(FINISH_BOUND)).await;
+    shutdown
+        .control()
+        .extensions()
+        .finish(left.min(FINISH_BOUND))
+        .await;
+    // What must happen before the process exits (a PID file removed, a picture drawn) is done
+    // here, on the engine's task, before `run` returns: never by a task that races the
+    // runtime's end.
+    shutdown.control().extensions().end_of_run(&report);
     tracing::info!(target: "graceful::report", result = result.as_str(), total = %crate::took::Took(report.total), "shutdown finished");
     RunOutcome { report, main_code }
 }

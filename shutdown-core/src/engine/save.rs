@@ -44,7 +44,7 @@ pub(crate) async fn bounded(
     shutdown: &Shutdown,
 ) -> CloseOutcome {
     let budget = shutdown.config().forced_save_timeout.value;
-    let forced = shutdown.forced();
+    let forced = shutdown.control().forced();
     let cut = async move {
         forced.await;
         tokio::time::sleep(budget).await;

@@ -166,6 +166,7 @@ fn held_by(shutdown: &Shutdown, rec: &Recorder) -> String {
     let mut holders = rec.holders();
     holders.extend(
         shutdown
+            .control()
             .tasks()
             .names()
             .into_iter()

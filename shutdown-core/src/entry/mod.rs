@@ -266,7 +266,7 @@ impl Entry {
         set_current(Some(shutdown.clone()));
         let outcome = runtime.block_on(graceful.run_boxed(main));
         tell(&outcome);
-        let at = watchdog_deadline(shutdown.shutdown_start(), shutdown.timeout());
+        let at = watchdog_deadline(shutdown.control().shutdown_start(), shutdown.timeout());
         admin::linger(&runtime, &admin, at);
         // Bound the runtime's own shutdown (a stuck `spawn_blocking`, a close blocking a
         // worker) so that the process ends before the watchdog would have to end it.

@@ -37,9 +37,9 @@ use crate::tracker::TrackGuard;
 /// });
 /// let service = graceful::http::TrackLayer::new(&shutdown).layer(hello);
 /// let response = service.oneshot(http::Request::new(String::new())).await?;
-/// assert_eq!(shutdown.in_flight(), 1, "tracked until the body has been sent");
+/// assert_eq!(shutdown.progress().in_flight, 1, "tracked until the body has been sent");
 /// drop(response);
-/// assert_eq!(shutdown.in_flight(), 0);
+/// assert_eq!(shutdown.progress().in_flight, 0);
 /// # Ok(())
 /// # }
 /// ```

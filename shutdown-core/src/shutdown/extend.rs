@@ -1,27 +1,38 @@
 //! The one seam through which feature modules extend the engine.
 //!
 //! A feature (readiness holds, blockers, supervised tasks, task failures, metrics, the admin
-//! API, systemd, HTTP serving) keeps its per-engine state in a type that implements
-//! [`Extension`] and reaches it with [`Shutdown::extension`], which creates the value on first
-//! use: one value per type and engine, living as long as the engine. At three fixed points the
-//! engine asks every extension, in the order they were first used:
+//! API, systemd, HTTP serving, in-place upgrades, the timeline picture) keeps its per-engine
+//! state in a type that implements [`Extension`] and reaches it with [`Shutdown::extension`],
+//! which creates the value on first use: one value per type and engine, living as long as the
+//! engine. A feature that must act from the engine's first moment, whether or not the program
+//! ever names it (the upgrade signal, the PID file, the successor's channel), registers a
+//! [`Feature`] with its start hook in `crate::features`; the engine calls every start hook
+//! once, next to the signal handlers, and knows nothing else about it.
+//!
+//! At fixed points the engine asks every extension, in the order they were first used:
 //!
 //! - [`progress`](Extension::progress): lines naming work in progress that is not a spawned
 //!   task (`"blocker nightly export (3.2s)"`), appended to [`Progress::tasks`](crate::Progress::tasks);
+//! - [`continues_serving`](Extension::continues_serving): whether the shutdown's reason means
+//!   another process keeps serving the same sockets (an upgrade's successor), so that the
+//!   readiness delay, which gives clients time to stop sending here, is skipped;
 //! - [`abandoned`](Extension::abandoned): lines naming work still pending when the drain
 //!   deadline expires (`"GET /slow (12.1s)"`), written to the report's `abandoned` list;
+//! - [`report`](Extension::report): the feature's part of the report (the tracked tasks that
+//!   failed, the handler panics), in every report: the final one and the watchdog's;
 //! - [`finish`](Extension::finish): futures awaited after the final phase is published,
 //!   concurrently, for at most [`FINISH_BOUND`] and never past the overall deadline, so that
 //!   the feature can deliver that phase (the admin API's event streams, systemd's last
-//!   `STATUS=`, the final metrics).
+//!   `STATUS=`, the final metrics);
+//! - [`end_of_run`](Extension::end_of_run): what must be done before the process exits, with
+//!   the final report (removing the PID file, drawing the timeline picture). The engine runs it
+//!   on its own task after the deliveries and before `Graceful::run` returns, whatever the
+//!   deadline: nothing of it is left to a detached task that could race the runtime's end.
 //!
 //! Nothing else reaches into the engine. Work that must run *during* a phase is not an
 //! extension point: it is a phase hook, registered with the public
-//! [`Shutdown::on_phase`] like any program's. One feature is started by the engine itself:
-//! in-place upgrades (feature `upgrade`), which `Graceful::run` starts next to the signal
-//! handlers, because their signal, PID file and successor channel must work from the first
-//! moment whether or not the program ever names the feature. The public [`Shutdown::on_progress`] and
-//! [`Shutdown::on_abandon`] closures and [`Shutdown::on_finished`] futures are kept by
+//! [`Shutdown::on_phase`] like any program's. The [`Shutdown::on_abandon`] closures and
+//! [`Shutdown::on_finished`] futures are kept by
 //! built-in extensions ([`Reporters`], [`Finishers`]), so the engine knows only this trait.
 //!
 //! Cost: one short lock and a scan of a few entries per [`Shutdown::extension`] call; the
@@ -34,6 +45,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::Shutdown;
+use crate::reason::ShutdownReason;
+use crate::report::ShutdownReport;
 use crate::resource::BoxFuture;
 use crate::sync::lock;
 
@@ -48,33 +61,76 @@ pub(crate) trait Extension: Default + Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Whether a shutdown started for `reason` leaves the same sockets served by another
+    /// process, so that nobody needs time to stop sending here.
+    fn continues_serving(&self, _reason: &ShutdownReason) -> bool {
+        false
+    }
+
     /// Lines naming work still pending when the drain deadline expires.
     fn abandoned(&self) -> Vec<String> {
         Vec::new()
     }
 
+    /// Writes this feature's part of `report` (called for every report, final or not).
+    fn report(&self, _report: &mut ShutdownReport) {}
+
     /// Futures to await after the final phase is published (taken once).
     fn finish(&self) -> Vec<BoxFuture<()>> {
         Vec::new()
+    }
+
+    /// Work that must be done before the process exits, given the final report; called once,
+    /// on the engine's task, after the [`finish`](Extension::finish) deliveries. It must be
+    /// short (a file removed or written): the engine does not bound it.
+    fn end_of_run(&self, _report: &ShutdownReport) {}
+}
+
+/// A feature that starts with the engine: its name (for the logs) and its start hook, called
+/// once when [`Graceful::run`](crate::Graceful::run) starts, before the resources are built.
+pub(crate) struct Feature {
+    /// The feature's name, as its cargo feature says it.
+    pub(crate) name: &'static str,
+    /// Wires the feature into the engine that starts (signals, files, extensions).
+    pub(crate) start: fn(&Shutdown),
+}
+
+/// Calls the start hook of every feature compiled in (the list is `crate::features::ALL`).
+pub(crate) fn start_features(shutdown: &Shutdown) {
+    for feature in crate::features::ALL {
+        tracing::trace!(target: "graceful::startup", feature = feature.name, "starting");
+        (feature.start)(shutdown);
     }
 }
 
 /// [`Extension`] without its `Default` bound, so that values of different types share a list.
 trait Contributes: Send + Sync {
     fn progress(&self) -> Vec<String>;
+    fn continues_serving(&self, reason: &ShutdownReason) -> bool;
     fn abandoned(&self) -> Vec<String>;
+    fn report(&self, report: &mut ShutdownReport);
     fn finish(&self) -> Vec<BoxFuture<()>>;
+    fn end_of_run(&self, report: &ShutdownReport);
 }
 
 impl<T: Extension> Contributes for T {
     fn progress(&self) -> Vec<String> {
         Extension::progress(self)
     }
+    fn continues_serving(&self, reason: &ShutdownReason) -> bool {
+        Extension::continues_serving(self, reason)
+    }
     fn abandoned(&self) -> Vec<String> {
         Extension::abandoned(self)
     }
+    fn report(&self, report: &mut ShutdownReport) {
+        Extension::report(self, report)
+    }
     fn finish(&self) -> Vec<BoxFuture<()>> {
         Extension::finish(self)
+    }
+    fn end_of_run(&self, report: &ShutdownReport) {
+        Extension::end_of_run(self, report)
     }
 }
 
@@ -122,12 +178,33 @@ impl Extensions {
             .collect()
     }
 
+    /// Whether any extension says a shutdown for `reason` leaves the sockets served elsewhere.
+    pub(crate) fn continues_serving(&self, reason: &ShutdownReason) -> bool {
+        self.snapshot()
+            .iter()
+            .any(|e| e.contributes.continues_serving(reason))
+    }
+
     /// Every extension's abandoned work.
     pub(crate) fn abandoned(&self) -> Vec<String> {
         self.snapshot()
             .iter()
             .flat_map(|e| e.contributes.abandoned())
             .collect()
+    }
+
+    /// Lets every extension write its part of `report`.
+    pub(crate) fn report(&self, report: &mut ShutdownReport) {
+        for e in self.snapshot() {
+            e.contributes.report(report);
+        }
+    }
+
+    /// Runs every extension's end-of-run work, in order, to the end.
+    pub(crate) fn end_of_run(&self, report: &ShutdownReport) {
+        for e in self.snapshot() {
+            e.contributes.end_of_run(report);
+        }
     }
 
     /// Awaits every extension's finish futures, concurrently, for at most `bound`.
@@ -149,40 +226,30 @@ impl Extensions {
     }
 }
 
-/// A function that names work (see [`Shutdown::on_progress`] and [`Shutdown::on_abandon`]).
+/// A function that names pending work (see [`Shutdown::on_abandon`]).
 type Reporter = Arc<dyn Fn() -> Vec<String> + Send + Sync>;
 
-/// The extension behind [`Shutdown::on_progress`] and [`Shutdown::on_abandon`]: the closures a
-/// program or an integration registered.
+/// The extension behind [`Shutdown::on_abandon`]: the closures an integration registered.
 #[derive(Default)]
 pub(crate) struct Reporters {
-    progress: Mutex<Vec<Reporter>>,
     abandoned: Mutex<Vec<Reporter>>,
 }
 
 impl Reporters {
-    pub(crate) fn on_progress(&self, f: impl Fn() -> Vec<String> + Send + Sync + 'static) {
-        lock(&self.progress).push(Arc::new(f));
-    }
-
+    #[cfg_attr(
+        not(any(feature = "hyper", feature = "testing")),
+        allow(dead_code, reason = "only serve and the test kit name pending work")
+    )]
     pub(crate) fn on_abandon(&self, f: impl Fn() -> Vec<String> + Send + Sync + 'static) {
         lock(&self.abandoned).push(Arc::new(f));
     }
 }
 
-/// Calls each reporter of `list` (a snapshot, so that a reporter may use the handle).
-fn call(list: &Mutex<Vec<Reporter>>) -> Vec<String> {
-    let reporters = lock(list).clone();
-    reporters.iter().flat_map(|f| f()).collect()
-}
-
 impl Extension for Reporters {
-    fn progress(&self) -> Vec<String> {
-        call(&self.progress)
-    }
-
     fn abandoned(&self) -> Vec<String> {
-        call(&self.abandoned)
+        // A snapshot, so that a reporter may use the handle.
+        let reporters = lock(&self.abandoned).clone();
+        reporters.iter().flat_map(|f| f()).collect()
     }
 }
 
@@ -206,7 +273,7 @@ impl Shutdown {
     /// The value of the feature extension `T` for this engine, created on first use; see the
     /// module documentation for what the engine asks of it.
     pub(crate) fn extension<T: Extension>(&self) -> Arc<T> {
-        self.extensions().get::<T>()
+        self.control().extensions().get::<T>()
     }
 
     /// Registers a future that [`Graceful::run`](crate::Graceful::run) awaits, briefly, after

@@ -1,14 +1,16 @@
 //! The [`Shutdown`] handle: what a program holds to see, start and take part in a shutdown.
 //!
-//! The handle is narrow on purpose. It carries what a program uses — the trigger and its
-//! reason, the force switch, the phase and the [`Event`] stream, the in-flight tracker, the
-//! resources and the configuration — and the engine's run state seen through [`RunView`], the
-//! narrow interface of what a handle may read (start-up, progress counts, the final report,
-//! the names of tracked tasks) and add (a tracked task, a task's failure, a phase hook, a
-//! feature extension); the engine holds the state itself (`engine/state.rs`) and is the only
-//! one to write the rest. Feature modules extend the engine through one seam,
-//! [`Shutdown::extension`] (see `extend.rs`).
+//! The handle is narrow on purpose. Its public methods are what a program uses: asking whether
+//! a shutdown was requested (and why), triggering or forcing one, tracking work and spawning
+//! tracked tasks, following the phase and the [`Event`] stream, reading the progress, holding
+//! readiness down, and reading the resources and the configuration. The engine's own controls
+//! (publishing the phase and events, waiting for the tracked work, the force switch, the run
+//! state) are in [`Control`](control::Control), reached with `shutdown.control()` inside the crate only. The run
+//! state itself is the engine's (`engine/ledger.rs`); the handle sees it through [`RunView`],
+//! the narrow interface of what it may read and add to. Feature modules extend the engine
+//! through one seam, `Shutdown::extension` (see `extend.rs`).
 
+mod control;
 mod event;
 mod extend;
 mod task_table;
@@ -21,7 +23,7 @@ use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 pub use event::Event;
-pub(crate) use extend::{Extension, FINISH_BOUND, Reporters};
+pub(crate) use extend::{Extension, FINISH_BOUND, Feature, Reporters, start_features};
 pub(crate) use task_table::{TaskTable, spawn_tracked};
 
 pub(crate) use extend::Extensions;
@@ -104,6 +106,10 @@ pub(crate) struct Inner {
     tracker: Tracker,
     resources: Resources,
     config: Arc<Config>,
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin API reports the uptime")
+    )]
     started_at: Instant,
     /// The engine's run state, seen through what the handle may do with it.
     run: Arc<dyn RunView>,
@@ -241,40 +247,11 @@ impl Shutdown {
         self.start(reason.into(), Some(timeout))
     }
 
-    /// The overall deadline of this shutdown: the configured `timeout`, or the one given to
-    /// [`trigger_with_timeout`](Shutdown::trigger_with_timeout).
-    pub fn timeout(&self) -> Duration {
-        self.inner
-            .trigger
-            .get()
-            .and_then(|t| t.timeout)
-            .unwrap_or(self.inner.config.timeout.value)
-    }
-
     /// Resolves once every resource is built and `main` is about to run (at once if that
     /// already happened). systemd's `READY=1` belongs here.
     pub async fn started(&self) {
         let mut rx = self.inner.run.started();
         let _ = rx.wait_for(|s| *s).await;
-    }
-
-    /// `true` once start-up finished.
-    pub fn is_started(&self) -> bool {
-        *self.inner.run.started().borrow()
-    }
-
-    /// Registers a function that lists work still pending (for example open HTTP requests:
-    /// `"GET /slow (12.1s)"`). When the drain deadline expires, its lines are written to the
-    /// report's `abandoned` list. Integrations that own connections register one.
-    pub fn on_abandon(&self, reporter: impl Fn() -> Vec<String> + Send + Sync + 'static) {
-        self.extension::<Reporters>().on_abandon(reporter);
-    }
-
-    /// Registers a function that names work in progress that is not a spawned task (for
-    /// example blockers and supervised tasks: `"blocker nightly export (3.2s)"`). Its lines
-    /// are appended to [`Progress::tasks`].
-    pub fn on_progress(&self, reporter: impl Fn() -> Vec<String> + Send + Sync + 'static) {
-        self.extension::<Reporters>().on_progress(reporter);
     }
 
     /// Starts a shutdown (if none is running) and skips every remaining wait: the readiness
@@ -313,31 +290,6 @@ impl Shutdown {
         self.inner.tracker.track()
     }
 
-    /// Units of tracked work in flight now.
-    pub fn in_flight(&self) -> u64 {
-        self.inner.tracker.count()
-    }
-
-    /// Tracked units that are not `main`, a tracked task or a blocker: requests, connections
-    /// and the application's own [`track`](Shutdown::track) guards. What the admin API reports
-    /// as `active_operations.connections`.
-    #[cfg_attr(
-        not(feature = "admin"),
-        allow(dead_code, reason = "only the admin API reports it")
-    )]
-    pub(crate) fn connections_in_flight(&self) -> u64 {
-        let named = usize::from(self.inner.run.main_running())
-            + self.inner.run.tasks().names().len()
-            + self.blockers().len();
-        self.in_flight()
-            .saturating_sub(u64::try_from(named).unwrap_or(u64::MAX))
-    }
-
-    /// Names of tracked tasks still running.
-    pub fn running_tasks(&self) -> Vec<String> {
-        self.inner.run.tasks().names()
-    }
-
     /// A receiver of phase changes. `*rx.borrow()` is the current phase.
     pub fn phase(&self) -> watch::Receiver<Phase> {
         self.inner.phase.subscribe()
@@ -361,11 +313,6 @@ impl Shutdown {
     /// The effective configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
-    }
-
-    /// When the engine was created (the process's start, for `#[graceful::main]`).
-    pub fn started_at(&self) -> Instant {
-        self.inner.started_at
     }
 
     /// Registers a hook that runs during `phase` (useful phases:
@@ -400,11 +347,6 @@ impl Shutdown {
         }
     }
 
-    /// The final report, once the shutdown has finished.
-    pub fn report(&self) -> Option<&ShutdownReport> {
-        self.inner.run.report()
-    }
-
     /// Resolves when the shutdown has finished (phase `Completed` or `Forced`).
     pub async fn finished(&self) -> Phase {
         let mut rx = self.phase();
@@ -413,66 +355,79 @@ impl Shutdown {
             Err(_) => self.current_phase(),
         }
     }
-
-    /// How long the shutdown has been running.
-    pub fn elapsed(&self) -> Option<Duration> {
-        self.inner.trigger.get().map(|t| t.at.elapsed())
-    }
 }
 
-/// What the engine drives through the handle: its run state, the phase and events it
-/// publishes, and the waits only the engine performs.
+/// What the crate reads through a handle: the admin API, the watchdog, `serve` and the test kit.
+/// A program reads the same through [`progress`](Shutdown::progress) and the run's outcome.
 impl Shutdown {
-    /// The engine's run state, as the handle sees it.
-    pub(crate) fn run_view(&self) -> &dyn RunView {
-        &*self.inner.run
-    }
-
-    /// The tracked tasks.
-    pub(crate) fn tasks(&self) -> &TaskTable {
-        self.inner.run.tasks()
-    }
-
-    /// The feature extensions.
-    pub(crate) fn extensions(&self) -> &Extensions {
-        self.inner.run.extensions()
-    }
-
-    /// When the shutdown was triggered (now, if it has not been).
-    pub(crate) fn shutdown_start(&self) -> Instant {
+    /// The overall deadline of this shutdown: the configured `timeout`, or the one given to
+    /// [`trigger_with_timeout`](Shutdown::trigger_with_timeout).
+    pub(crate) fn timeout(&self) -> Duration {
         self.inner
             .trigger
             .get()
-            .map_or_else(tokio::time::Instant::now, |t| t.at)
-            .into_std()
+            .and_then(|t| t.timeout)
+            .unwrap_or(self.inner.config.timeout.value)
     }
 
-    /// Resolves once the shutdown is forced.
-    pub(crate) fn forced(&self) -> impl Future<Output = ()> + Send + 'static {
-        self.inner.force.clone().cancelled_owned()
+    /// `true` once start-up finished.
+    pub(crate) fn is_started(&self) -> bool {
+        *self.inner.run.started().borrow()
     }
 
-    /// Resolves once no tracked work is in flight.
-    pub(crate) async fn wait_idle(&self) {
-        self.inner.tracker.wait_idle().await
+    /// Registers a function that lists work still pending (for example open HTTP requests:
+    /// `"GET /slow (12.1s)"`). When the drain deadline expires, its lines are written to the
+    /// report's `abandoned` list. Integrations that own connections register one.
+    #[cfg_attr(
+        not(any(feature = "hyper", feature = "testing")),
+        allow(dead_code, reason = "only serve and the test kit name pending work")
+    )]
+    pub(crate) fn on_abandon(&self, reporter: impl Fn() -> Vec<String> + Send + Sync + 'static) {
+        self.extension::<Reporters>().on_abandon(reporter);
     }
 
-    /// Publishes a new phase (and its [`Event::Phase`]).
-    pub(crate) fn set_phase(&self, phase: Phase) {
-        self.inner.phase.send_replace(phase);
-        tracing::info!(target: "graceful::phase", phase = phase.as_str(), "shutdown phase");
-        self.emit(Event::Phase { phase });
+    /// Units of tracked work in flight now.
+    pub(crate) fn in_flight(&self) -> u64 {
+        self.inner.tracker.count()
     }
 
-    /// Broadcasts `event` to the [`events`](Shutdown::events) receivers.
-    pub(crate) fn emit(&self, event: Event) {
-        let _ = self.inner.events.send(event);
+    /// Tracked units that are not `main`, a tracked task or a blocker: requests, connections
+    /// and the application's own [`track`](Shutdown::track) guards. What the admin API reports
+    /// as `active_operations.connections`.
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin API reports it")
+    )]
+    pub(crate) fn connections_in_flight(&self) -> u64 {
+        let named = usize::from(self.inner.run.main_running())
+            + self.inner.run.tasks().names().len()
+            + self.blockers().len();
+        self.in_flight()
+            .saturating_sub(u64::try_from(named).unwrap_or(u64::MAX))
     }
 
-    /// `true` if someone listens to [`events`](Shutdown::events): events that cost something
-    /// to build are built only then.
-    pub(crate) fn has_listeners(&self) -> bool {
-        self.inner.events.receiver_count() > 0
+    /// Names of tracked tasks still running.
+    pub(crate) fn running_tasks(&self) -> Vec<String> {
+        self.inner.run.tasks().names()
+    }
+
+    /// When the engine was created (the process's start, for `#[graceful::main]`).
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin API reports the uptime")
+    )]
+    pub(crate) fn started_at(&self) -> Instant {
+        self.inner.started_at
+    }
+
+    /// The final report, once the shutdown has finished.
+    pub(crate) fn report(&self) -> Option<&ShutdownReport> {
+        self.inner.run.report()
+    }
+
+    /// How long the shutdown has been running.
+    pub(crate) fn elapsed(&self) -> Option<Duration> {
+        self.inner.trigger.get().map(|t| t.at.elapsed())
     }
 }
 

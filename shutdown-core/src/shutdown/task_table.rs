@@ -57,7 +57,7 @@ struct TaskEntry {
 
 impl Drop for TaskEntry {
     fn drop(&mut self) {
-        let table = self.shutdown.tasks();
+        let table = self.shutdown.control().tasks();
         let removed = lock(&table.running).remove(&self.id);
         // Dropped before the task's in-flight guard, so the drain that waits for the guard
         // finds the end recorded. An aborted task was already taken out of the table.
@@ -78,7 +78,7 @@ where
     F::Output: Send + 'static,
 {
     let guard = shutdown.track();
-    let table = shutdown.tasks();
+    let table = shutdown.control().tasks();
     let id = table.next.fetch_add(1, Ordering::Relaxed);
     let entry = TaskEntry {
         shutdown: shutdown.clone(),

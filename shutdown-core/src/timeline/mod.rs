@@ -28,8 +28,35 @@ pub use model::{Marker, ReadError, Row, RowKind, Status, Timeline};
 /// [`LAST_REPORT_FILE`](crate::report::LAST_REPORT_FILE) when `report_svg` is on.
 pub const LAST_SVG_FILE: &str = "last-shutdown.svg";
 
+/// The timeline as a feature of the engine: with `report_svg` on (and a state directory, which
+/// the configuration requires with it), the picture is drawn as the engine's end-of-run work.
+pub(crate) const FEATURE: crate::shutdown::Feature = crate::shutdown::Feature {
+    name: "timeline",
+    start,
+};
+
+/// Where the picture of this engine's shutdown goes, when `report_svg` is on.
+#[derive(Default)]
+struct Picture(std::sync::OnceLock<std::path::PathBuf>);
+
+impl crate::shutdown::Extension for Picture {
+    fn end_of_run(&self, report: &crate::ShutdownReport) {
+        if let Some(dir) = self.0.get() {
+            write_svg(dir, report);
+        }
+    }
+}
+
+/// Registers the picture when the configuration asks for it.
+fn start(shutdown: &crate::Shutdown) {
+    let config = shutdown.config();
+    if let (true, Some(dir)) = (config.report_svg.value, &config.state_dir.value) {
+        let _ = shutdown.extension::<Picture>().0.set(dir.clone());
+    }
+}
+
 /// Writes `report`'s picture to `dir`/[`LAST_SVG_FILE`] (atomically); a failure is logged.
-pub(crate) fn write_svg(dir: &std::path::Path, report: &crate::ShutdownReport) {
+fn write_svg(dir: &std::path::Path, report: &crate::ShutdownReport) {
     let path = dir.join(LAST_SVG_FILE);
     let svg = svg::render(&Timeline::from_report(report));
     match crate::fs::atomic_write(&path, svg.as_bytes()) {

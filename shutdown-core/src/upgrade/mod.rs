@@ -115,11 +115,23 @@ use predecessor::Upgrader;
 #[cfg_attr(not(feature = "state"), allow(unused_imports))]
 pub(crate) use successor::Inbox;
 
+/// In-place upgrades as a feature of the engine: started with it (see [`start`]).
+pub(crate) const FEATURE: crate::shutdown::Feature = crate::shutdown::Feature {
+    name: "upgrade",
+    start,
+};
+
 /// The upgrader of one engine, set when the engine starts.
 #[derive(Default)]
 struct Slot(OnceLock<Arc<Upgrader>>);
 
-impl crate::shutdown::Extension for Slot {}
+impl crate::shutdown::Extension for Slot {
+    /// An upgrade's successor serves the same sockets: the old process skips the readiness
+    /// delay.
+    fn continues_serving(&self, reason: &ShutdownReason) -> bool {
+        matches!(reason, ShutdownReason::Upgrade { .. })
+    }
+}
 
 /// Starts a successor from the binary recorded at start-up and hands it the listeners; returns
 /// once it said it is ready (this process is then shutting down in its favour) or failed (this
@@ -146,7 +158,12 @@ pub async fn upgrade(shutdown: &Shutdown) -> Result<Successor, UpgradeError> {
 
 /// Wires upgrades into an engine that starts: the successor's side when a predecessor started
 /// this process, the trigger signal, the PID file, and what the listeners become at shutdown.
-pub(crate) fn start(shutdown: &Shutdown) {
+// The `[upgrade]` section is read here, from the process's environment, until every feature's
+// section is loaded with the core configuration; then this takes the loaded section.
+fn start(shutdown: &Shutdown) {
+    // Registered first, so that an upgrade's shutdown skips the readiness delay even when
+    // the rest of the wiring fails below.
+    let slot = shutdown.extension::<Slot>();
     if let Some(channel) = successor::inherited() {
         successor::start(shutdown, channel);
     }
@@ -170,7 +187,7 @@ pub(crate) fn start(shutdown: &Shutdown) {
             return;
         }
     };
-    let _ = shutdown.extension::<Slot>().0.set(up.clone());
+    let _ = slot.0.set(up.clone());
     for signal in up.config.signal.value.clone() {
         listen(shutdown, signal);
     }
@@ -219,24 +236,25 @@ fn listen(shutdown: &Shutdown, signal: crate::reason::Signal) {
     });
 }
 
-/// Writes the PID file once ready; removes it at the end unless a successor replaced it.
+/// Writes the PID file once ready. Its removal (unless a successor replaced it) is the
+/// engine's end-of-run work, done before the run returns (see [`pidfile::Owned`]).
 fn pid_file(shutdown: &Shutdown, path: std::path::PathBuf) {
+    // Registered now, so that the end of the run finds it even if the file comes late.
+    let owned = shutdown.extension::<pidfile::Owned>();
     let shutdown = shutdown.clone();
     tokio::spawn(async move {
         if !ready(&shutdown).await {
             return;
         }
-        let file = match pidfile::PidFile::write(&path) {
-            Ok(f) => f,
+        match pidfile::PidFile::write(&path) {
+            Ok(file) => {
+                tracing::info!(target: "graceful::upgrade", path = %path.display(), "PID file written");
+                owned.keep(file);
+            }
             Err(e) => {
                 tracing::error!(target: "graceful::upgrade", path = %path.display(), "cannot write the PID file: {e}");
-                return;
             }
-        };
-        tracing::info!(target: "graceful::upgrade", path = %path.display(), "PID file written");
-        let mut phase = shutdown.phase();
-        let _ = phase.wait_for(|p| p.is_finished()).await;
-        file.remove();
+        }
     });
 }
 

@@ -250,5 +250,5 @@ fn record(shutdown: &Shutdown, outcome: Result<u32, &UpgradeError>) {
         "result" => if outcome.is_ok() { "ok" } else { "failed" }
     )
     .increment(1);
-    shutdown.emit(event);
+    shutdown.control().emit(event);
 }
