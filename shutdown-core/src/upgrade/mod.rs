@@ -158,8 +158,6 @@ pub async fn upgrade(shutdown: &Shutdown) -> Result<Successor, UpgradeError> {
 
 /// Wires upgrades into an engine that starts: the successor's side when a predecessor started
 /// this process, the trigger signal, the PID file, and what the listeners become at shutdown.
-// The `[upgrade]` section is read here, from the process's environment, until every feature's
-// section is loaded with the core configuration; then this takes the loaded section.
 fn start(shutdown: &Shutdown) {
     // Registered first, so that an upgrade's shutdown skips the readiness delay even when
     // the rest of the wiring fails below.
