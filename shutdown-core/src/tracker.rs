@@ -195,6 +195,13 @@ impl Tracker {
                 return;
             }
             notified.await;
+            // Guards are often dropped in a burst (every connection of a server closing at
+            // once). Scanning again at once would cost a wake-up and a scan per guard: the
+            // woken drain runs right after the task that woke it. Let the tasks already
+            // runnable drop theirs first (`yield_now` resumes after them), so the drain scans
+            // once per burst. A guard dropped meanwhile finds no waiter, and the scan after
+            // `enable` above counts it.
+            tokio::task::yield_now().await;
         }
     }
 }
@@ -287,6 +294,45 @@ mod tests {
             .expect("drain must end once the count is zero")
             .expect("join");
         assert_eq!(t.count(), 0);
+    }
+
+    /// A burst of guards dropped by tasks that are all runnable at once (every connection of a
+    /// server closing) wakes the drain a few times, not once per guard.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_burst_of_drops_does_not_wake_the_drain_once_per_guard() {
+        const GUARDS: usize = 1000;
+        let t = Arc::new(Tracker::new());
+        let guards: Vec<TrackGuard> = (0..GUARDS).map(|_| t.track()).collect();
+        let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let waiter = {
+            let (t, polls) = (t.clone(), polls.clone());
+            tokio::spawn(async move {
+                let idle = t.wait_idle();
+                tokio::pin!(idle);
+                std::future::poll_fn(|cx| {
+                    polls.fetch_add(1, Ordering::Relaxed);
+                    idle.as_mut().poll(cx)
+                })
+                .await
+            })
+        };
+        while polls.load(Ordering::Relaxed) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // Spawned from the runtime's worker, the tasks queue there and run one after another.
+        tokio::spawn(async move {
+            for g in guards {
+                tokio::spawn(async move { drop(g) });
+            }
+        })
+        .await
+        .expect("spawn");
+        waiter.await.expect("the drain ends");
+        let polls = polls.load(Ordering::Relaxed);
+        assert!(
+            polls < GUARDS / 4,
+            "{polls} polls of the drain for {GUARDS} guards dropped in one burst"
+        );
     }
 
     #[tokio::test]
