@@ -15,7 +15,8 @@ fixture_bin() {
 
 # The parent `start_fixture` uses when $cpu_file is set: runs the command, writes its pid to
 # the second argument and, once it has exited and been reaped, its CPU-seconds (user + system,
-# every thread, from wait4's rusage: "total user system") to the first.
+# every thread, from wait4's rusage: "total user system minor-faults voluntary-switches
+# involuntary-switches") to the first.
 rusage_py='
 import os, subprocess, sys
 cpu, pidfile, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -24,7 +25,8 @@ with open(pidfile, "w") as f:
     f.write(str(child.pid))
 _, status, ru = os.wait4(child.pid, 0)
 with open(cpu, "w") as f:
-    f.write(f"{ru.ru_utime + ru.ru_stime:.6f} {ru.ru_utime:.6f} {ru.ru_stime:.6f}\n")
+    f.write(f"{ru.ru_utime + ru.ru_stime:.6f} {ru.ru_utime:.6f} {ru.ru_stime:.6f}"
+            f" {ru.ru_minflt} {ru.ru_nvcsw} {ru.ru_nivcsw}\n")
 sys.exit(os.waitstatus_to_exitcode(status) & 0xff)
 '
 

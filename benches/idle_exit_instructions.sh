@@ -8,6 +8,7 @@
 #   bash benches/idle_exit_instructions.sh
 #   ROUNDS=1 CONNS=10000 FIXTURE=/path/to/graceful-fixture-http bash benches/idle_exit_instructions.sh
 #   GRACEFUL_HTTP_REQUEST_GRACE=0s bash benches/idle_exit_instructions.sh   # no grace
+#   CALLGRIND_ARGS="--cache-sim=yes" bash benches/idle_exit_instructions.sh   # and cache misses
 #
 # Needs valgrind and python3 (the client of benches/idle_connections.sh). Each run starts the
 # fixture under callgrind with instrumentation off, opens CONNS connections that each send one
@@ -47,8 +48,11 @@ trap cleanup EXIT
 # run NAME SERVER -> prints the instructions from SIGTERM to exit
 run() {
   local name=$1 server=$2
-  local pid addr parent cg="$out/$name.callgrind"
+  local pid addr parent cg="$out/$name.callgrind" extra=()
   local launch=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$cg")
+  # CALLGRIND_ARGS="--cache-sim=yes" adds simulated cache misses (D1mr, DLmr, …) to the files.
+  [ -z "${CALLGRIND_ARGS:-}" ] || read -r -a extra <<<"$CALLGRIND_ARGS"
+  [ -z "${CALLGRIND_ARGS:-}" ] || launch+=("${extra[@]}")
   local cpu_file=""
   start_fixture "$name" server="$server" routes=hello drain=20s timeout=60s
   python3 "$out/client.py" "${addr%:*}" "${addr##*:}" "$conns" >"$out/$name.client" &
@@ -66,7 +70,7 @@ run() {
   local total
   total=$(sed -n 's/^summary: *//p' "$cg")
   [ -n "$total" ] || total=$(sed -n 's/^totals: *//p' "$cg")
-  echo "$total"
+  echo "${total%% *}"
 }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
