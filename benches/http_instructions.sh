@@ -6,6 +6,7 @@
 #
 #   bash benches/http_instructions.sh
 #   REQUESTS=20000 MAX_SECS=60 CONNS=8 bash benches/http_instructions.sh
+#   SERVERS="axum graceful graceful+Track" bash benches/http_instructions.sh   # some rows only
 #
 # Needs valgrind (callgrind) and wrk (`apt-get install -y valgrind wrk`).
 #
@@ -105,7 +106,12 @@ declare -A per
 # again, which any layer changing the body type costs under `Router::layer`.
 # graceful,lame_duck=false: the same server with `[http] lame_duck` off (it changes no
 # instruction of a request outside the lame-duck window; this row shows it).
-for server in axum graceful graceful,lame_duck=false graceful+Track "graceful+Router::layer(TrackLayer)"; do
+# axum::serve runs first: the other rows are ratios to it.
+all=(axum graceful graceful,lame_duck=false graceful+Track "graceful+Router::layer(TrackLayer)")
+servers=("${all[@]}")
+[ -z "${SERVERS:-}" ] || read -r -a servers <<<"$SERVERS"
+[ "${servers[0]}" = axum ] || servers=(axum "${servers[@]}")
+for server in "${servers[@]}"; do
   envs=(GRACEFUL_HTTP_LAME_DUCK=true)
   case $server in
     axum) args=(server=axum) ;;

@@ -13,6 +13,11 @@
 # RSS again (per connection = the difference / CONNS), then sends SIGTERM and times the exit
 # (`wait`). graceful keeps an idle connection for `[http] request_grace` (1 s by default) in
 # case its next request is on its way, so its exit is expected at grace + closing time.
+#
+# The CPU-seconds from SIGTERM to exit are the figure that does not move with the machine's
+# load: the fixture's threads' CPU time when the signal is sent (/proc/PID/task/*/schedstat)
+# subtracted from its total at exit (wait4's rusage, see fixture.sh). Waiting out the grace
+# costs no CPU, so this column compares the two servers' shutdown work directly.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -68,10 +73,10 @@ trap cleanup EXIT
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
-# round NAME SERVER -> prints "rss_before_kib rss_after_kib exit_ms"
+# round NAME SERVER -> prints "rss_before_kib rss_after_kib exit_ms cpu_ms"
 round() {
   local name=$1 server=$2
-  local pid addr
+  local pid addr parent cpu_file="$out/$name.cpu"
   start_fixture "$name" server="$server" routes=hello drain=20s timeout=30s
   # One connection first, so that both servers have served a request before the baseline.
   python3 "$out/client.py" "${addr%:*}" "${addr##*:}" 1 >/dev/null &
@@ -90,23 +95,26 @@ round() {
   grep -q "^open $conns" "$out/$name.client" || { echo "$name: the client did not open $conns connections" >&2; exit 1; }
   sleep 1
   after=$(rss_kib "$pid")
-  local t0 t1
+  local t0 t1 cpu0 cpu1
+  cpu0=$(cpu_now "$pid")
   t0=$(date +%s%N)
   kill -TERM "$pid"
-  wait "$pid" || true
+  wait "$parent" || true
   t1=$(date +%s%N)
   wait "$client" || true
-  echo "$before $after $(( (t1 - t0) / 1000000 ))"
+  read -r cpu1 _ <"$cpu_file"
+  echo "$before $after $(( (t1 - t0) / 1000000 )) $(echo "($cpu1 - $cpu0) * 1000 / 1" | bc)"
 }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-6s %-9s %12s %12s %14s %12s\n' round server "RSS before" "RSS after" "bytes/conn" "exit ms"
+printf '%-6s %-9s %12s %12s %14s %12s %12s %s\n' round server "RSS before" "RSS after" "bytes/conn" \
+  "exit ms" "exit CPU ms" "load"
 for r in $(seq 1 "$rounds"); do
   if [ $((r % 2)) -eq 1 ]; then order=(graceful axum); else order=(axum graceful); fi
   for server in "${order[@]}"; do
-    read -r before after ms < <(round "$server-$r" "$server")
-    printf '%-6s %-9s %9s KiB %9s KiB %14s %12s\n' "$r" "$server" "$before" "$after" \
-      "$(( (after - before) * 1024 / conns ))" "$ms"
+    read -r before after ms cpu < <(round "$server-$r" "$server")
+    printf '%-6s %-9s %9s KiB %9s KiB %14s %12s %12s %s\n' "$r" "$server" "$before" "$after" \
+      "$(( (after - before) * 1024 / conns ))" "$ms" "$cpu" "$(cut -d' ' -f1 /proc/loadavg)"
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -30,6 +30,18 @@
 //! draining wakes the drain through a `Notify`; the scan and the flag form a Dekker pair
 //! (`SeqCst` on both sides), so no wake-up is lost. There is no polling interval.
 //!
+//! Waking the drain at every drop would cost a wake-up and a scan per guard, and a system call
+//! each when the drain runs outside the runtime's workers (the engine's run is `block_on`'s
+//! future): 10 000 connections closing together made 10 000 `futex` calls. So while draining
+//! (and only then) every drop also counts itself in one shared counter, `drain_releases`, and
+//! wakes the drain only once that counter reaches `wake_at`. A scan that finds `n` guards
+//! outstanding sets `wake_at` to the counter's value before the scan plus `n`: each of those
+//! `n` guards is released after the scan began, and such a release sees `draining` (the flag
+//! is set before the counter is read) and so is counted, so the count cannot reach zero
+//! before the counter reaches `wake_at`. A guard acquired while draining only makes a wake-up
+//! come early, which a new scan corrects. `wake_at` and the counter are a second Dekker pair:
+//! the drain re-reads the counter after setting `wake_at`, so a crossing it raced with is seen.
+//!
 //! The cost that remains on the hot path is that one read-modify-write per guard drop: a
 //! `SeqCst` store→load pair needs a full fence on x86 and ARM alike. Linux's `percpu_ref`
 //! avoids it with RCU (the switch to atomic mode waits for a grace period); a process-wide
@@ -63,6 +75,10 @@ struct Shard {
 struct Slot {
     shards: [Shard; SHARDS + 1],
     draining: AtomicBool,
+    /// Guards dropped while draining (see "Design").
+    drain_releases: AtomicU64,
+    /// The value of `drain_releases` at which a drop wakes the drain.
+    wake_at: AtomicU64,
     notify: Notify,
 }
 
@@ -71,6 +87,8 @@ impl Slot {
         Slot {
             shards: std::array::from_fn(|_| Shard::default()),
             draining: AtomicBool::new(false),
+            drain_releases: AtomicU64::new(0),
+            wake_at: AtomicU64::new(0),
             notify: Notify::new(),
         }
     }
@@ -97,6 +115,8 @@ impl Slot {
             s.released.store(0, Ordering::SeqCst);
         }
         self.draining.store(false, Ordering::SeqCst);
+        self.drain_releases.store(0, Ordering::SeqCst);
+        self.wake_at.store(0, Ordering::SeqCst);
     }
 }
 
@@ -184,15 +204,24 @@ impl Tracker {
     }
 
     /// Resolves as soon as nothing is in flight. Switches the tracker to draining mode, in which
-    /// every dropped guard wakes the waiters.
+    /// dropped guards are also counted in one shared counter, and wake the waiters once as
+    /// many have been dropped as the last scan found outstanding.
     pub(crate) async fn wait_idle(&self) {
         self.slot.draining.store(true, Ordering::SeqCst);
         loop {
             let notified = self.slot.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.slot.count() == 0 {
+            let before = self.slot.drain_releases.load(Ordering::SeqCst);
+            let outstanding = self.slot.count();
+            if outstanding == 0 {
                 return;
+            }
+            let wake_at = before + outstanding;
+            self.slot.wake_at.store(wake_at, Ordering::SeqCst);
+            // The drop that reached `wake_at` may have read the previous value: scan again.
+            if self.slot.drain_releases.load(Ordering::SeqCst) >= wake_at {
+                continue;
             }
             notified.await;
         }
@@ -235,7 +264,10 @@ impl Drop for TrackGuard {
         // SeqCst RMW + SeqCst load pairs with the drain's SeqCst store + scan (Dekker).
         shard.released.fetch_add(1, Ordering::SeqCst);
         if self.slot.draining.load(Ordering::SeqCst) {
-            self.slot.notify.notify_waiters();
+            let dropped = self.slot.drain_releases.fetch_add(1, Ordering::SeqCst) + 1;
+            if dropped >= self.slot.wake_at.load(Ordering::SeqCst) {
+                self.slot.notify.notify_waiters();
+            }
         }
     }
 }
@@ -287,6 +319,45 @@ mod tests {
             .expect("drain must end once the count is zero")
             .expect("join");
         assert_eq!(t.count(), 0);
+    }
+
+    /// Guards dropped one by one, with the drain polled between two drops (as when it runs on
+    /// another thread), wake it once, when the last one goes, not once per guard.
+    #[test]
+    fn dropping_guards_one_by_one_wakes_the_drain_once() {
+        struct Wakes(std::sync::atomic::AtomicUsize);
+        impl std::task::Wake for Wakes {
+            fn wake(self: Arc<Self>) {
+                self.wake_by_ref();
+            }
+            fn wake_by_ref(self: &Arc<Self>) {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        const GUARDS: usize = 1000;
+        let t = Tracker::new();
+        let mut guards: Vec<TrackGuard> = (0..GUARDS).map(|_| t.track()).collect();
+        let wakes = Arc::new(Wakes(std::sync::atomic::AtomicUsize::new(0)));
+        let waker = std::task::Waker::from(wakes.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        let idle = t.wait_idle();
+        tokio::pin!(idle);
+        assert!(idle.as_mut().poll(&mut cx).is_pending());
+        while let Some(g) = guards.pop() {
+            drop(g);
+            let polled = idle.as_mut().poll(&mut cx);
+            assert_eq!(
+                polled.is_ready(),
+                guards.is_empty(),
+                "{} left",
+                guards.len()
+            );
+        }
+        assert_eq!(
+            wakes.0.load(Ordering::Relaxed),
+            1,
+            "wake-ups for {GUARDS} drops"
+        );
     }
 
     #[tokio::test]

@@ -55,14 +55,14 @@ impl Registry {
     /// [`Shared::enter`]: in the lame-duck window and at the drain only HTTP/2 connections
     /// (they send GOAWAY; an HTTP/1 connection answers its next request with `Connection:
     /// close` without being woken, and one that has sent nothing waits for the grace); at the
-    /// end of the grace, every connection still open.
+    /// end of the grace or when aborting, every connection still open.
     pub(crate) fn wake(&self, stage: Stage) {
         let conns: Vec<Arc<ConnState>> = crate::sync::lock(&self.conns)
             .values()
             .filter_map(Weak::upgrade)
             .collect();
         for conn in conns {
-            if (stage == Stage::GraceOver || conn.protocol() == Protocol::Http2)
+            if (stage >= Stage::GraceOver || conn.protocol() == Protocol::Http2)
                 && let Some(waker) = crate::sync::lock(&conn.task).as_ref()
             {
                 waker.wake_by_ref();

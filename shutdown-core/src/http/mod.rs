@@ -45,6 +45,7 @@ mod current;
 mod drain;
 mod layer;
 mod listener;
+mod live;
 mod panic;
 mod serve;
 mod shared;

@@ -15,7 +15,6 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::conn::auto::Builder;
 use tokio::net::TcpStream;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::config::{HttpConfig, LateRequests};
@@ -23,6 +22,7 @@ use super::conn::{ConnState, Protocol, Registry};
 use super::current;
 use super::drain::DrainService;
 use super::listener::Listener;
+use super::live::{Live, LiveGuard};
 use super::shared::{Shared, Stage};
 use crate::error::BoxError;
 use crate::phase::Phase;
@@ -267,15 +267,20 @@ where
     let listed = current::Listed::new(&shutdown);
     let abort = CancellationToken::new();
     let _abort_streams = abort.clone().drop_guard();
+    // Dropping this future (or passing the drain deadline) ends every connection task.
+    let _abort_connections = AbortOnDrop {
+        shared: shared.clone(),
+        registry: registry.clone(),
+    };
+    let live = Arc::new(Live::default());
     let mut phase = shutdown.phase();
-    let mut tasks = JoinSet::new();
     let local = listener.local_addr().ok();
     tracing::debug!(target: "graceful::http", addr = ?local, "serving");
     // Owns what it needs, so that `run`'s future stays `Send` without `S: Sync`.
     let open = {
         let (registry, shared, abort) = (registry.clone(), shared.clone(), abort.clone());
-        let shutdown = shutdown.clone();
-        move |tasks: &mut JoinSet<()>, io, peer: L::Addr| {
+        let (shutdown, live) = (shutdown.clone(), live.clone());
+        move |io, peer: L::Addr| {
             let conn = registry.open(format!("{peer:?}"), shared.clone());
             let service = DrainService {
                 inner: service.clone(),
@@ -286,7 +291,8 @@ where
             let streams = StreamExecutor {
                 abort: abort.clone(),
             };
-            tasks.spawn(connection(io, conn, service, streams, shutdown.track()));
+            let guards = (shutdown.track(), live.enter());
+            tokio::spawn(connection(io, conn, service, streams, guards));
         }
     };
 
@@ -304,8 +310,7 @@ where
             biased;
             // A closed channel (the engine is gone) ends serving, as a drain does.
             changed = phase.changed() => if changed.is_err() { break },
-            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-            (io, peer) = listener.accept() => open(&mut tasks, io, peer),
+            (io, peer) = listener.accept() => open(io, peer),
         }
     }
 
@@ -314,31 +319,36 @@ where
     loop {
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         match std::pin::pin!(listener.accept()).poll(&mut cx) {
-            std::task::Poll::Ready((io, peer)) => open(&mut tasks, io, peer),
+            std::task::Poll::Ready((io, peer)) => open(io, peer),
             std::task::Poll::Pending => break,
         }
     }
     drop(listener);
     shared.enter(Stage::Draining);
     registry.wake(Stage::Draining);
-    tracing::info!(target: "graceful::http", addr = ?local, connections = tasks.len(), "listener closed; draining connections");
+    tracing::info!(target: "graceful::http", addr = ?local, connections = live.len(), "listener closed; draining connections");
 
-    // One timer for every connection: at the end of the grace, those still silent close.
+    // One timer for every connection: at the end of the grace, those still silent close. The
+    // server wakes for the grace, the deadline and the last connection's end, never once per
+    // connection.
     let grace = tokio::time::sleep(shared.grace);
-    tokio::pin!(grace);
+    let none_left = live.none();
+    let deadline = reached(&mut phase, |p| p > Phase::DrainingConnections);
+    tokio::pin!(grace, none_left, deadline);
     loop {
         tokio::select! {
-            joined = tasks.join_next() => if joined.is_none() { break },
-            _ = &mut grace, if shared.stage() == Stage::Draining => {
+            () = &mut none_left => break,
+            () = &mut grace, if shared.stage() == Stage::Draining => {
                 shared.enter(Stage::GraceOver);
                 registry.wake(Stage::GraceOver);
-                tracing::debug!(target: "graceful::http", addr = ?local, connections = tasks.len(), "request grace over; closing silent connections");
+                tracing::debug!(target: "graceful::http", addr = ?local, connections = live.len(), "request grace over; closing silent connections");
             }
-            _ = reached(&mut phase, |p| p > Phase::DrainingConnections) => {
-                let left = tasks.len();
+            () = &mut deadline => {
+                let left = live.len();
                 abort.cancel();
-                tasks.abort_all();
-                while tasks.join_next().await.is_some() {}
+                shared.enter(Stage::Aborted);
+                registry.wake(Stage::Aborted);
+                none_left.await;
                 tracing::warn!(target: "graceful::http", addr = ?local, connections = left, "drain deadline passed; connections aborted");
                 break;
             }
@@ -348,7 +358,22 @@ where
     Ok(())
 }
 
-/// Serves one connection until it ends. Holds an in-flight guard for its whole life.
+/// Moves the server to [`Stage::Aborted`] when dropped: every connection task still running
+/// ends at its next poll, which the wake-up makes immediate.
+struct AbortOnDrop {
+    shared: Arc<Shared>,
+    registry: Arc<Registry>,
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.shared.enter(Stage::Aborted);
+        self.registry.wake(Stage::Aborted);
+    }
+}
+
+/// Serves one connection until it ends. Holds an in-flight guard, and counts as live for
+/// `serve`, for its whole life.
 ///
 /// When the server's stage moves (see `Stage`), it tells the client to leave without losing a
 /// request that is already on its way:
@@ -361,12 +386,15 @@ where
 ///   not sent a request at all, so its protocol is not known) gets hyper's graceful shutdown
 ///   then, which closes it if idle, or after the request it is reading. The connection is
 ///   polled before the close, so bytes already received are read as a request, not reset.
+///
+/// At `Stage::Aborted` (the drain deadline passed, or `serve`'s future was dropped) it ends at
+/// once, dropping the connection, as aborting its task would.
 async fn connection<I, S, B, A>(
     mut io: I,
     state: Arc<ConnState>,
     service: DrainService<S, A>,
     streams: StreamExecutor,
-    guard: TrackGuard,
+    guards: (TrackGuard, LiveGuard),
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: tower::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
@@ -376,7 +404,8 @@ async fn connection<I, S, B, A>(
     B::Error: Into<BoxError>,
     A: Clone + Send + Sync + 'static,
 {
-    let _guard = guard;
+    // Dropped last, after the connection.
+    let _guards = guards;
     // Small responses go out at once on TCP (as with `axum::serve` and `tap_io`).
     if let Some(tcp) = (&mut io as &mut dyn Any).downcast_mut::<TcpStream>() {
         let _ = tcp.set_nodelay(true);
@@ -388,14 +417,19 @@ async fn connection<I, S, B, A>(
     tokio::pin!(conn);
     let (mut registered, mut closing) = (false, false);
     let result = std::future::poll_fn(|cx| {
+        // Read before the poll: a stage entered during it wakes this task again.
+        let stage = state.stage(&mut registered, cx.waker());
+        if stage == Stage::Aborted {
+            return std::task::Poll::Ready(Ok(()));
+        }
         let polled = conn.as_mut().poll(cx);
         if closing || polled.is_ready() {
             return polled;
         }
-        let close = match state.stage(&mut registered, cx.waker()) {
+        let close = match stage {
             Stage::Running => false,
             Stage::LameDuck | Stage::Draining => state.protocol() == Protocol::Http2,
-            Stage::GraceOver => true,
+            Stage::GraceOver | Stage::Aborted => true,
         };
         if !close {
             return polled;
@@ -440,3 +474,7 @@ pub(super) async fn reached(
 ) {
     let _ = phase.wait_for(|p| f(*p)).await;
 }
+
+#[cfg(test)]
+#[path = "serve_tests.rs"]
+mod tests;

@@ -23,6 +23,9 @@ pub(crate) enum Stage {
     /// The request grace is over: connections that are still open close (after the request
     /// they are reading, if any).
     GraceOver = 3,
+    /// The drain deadline passed, or the server's future was dropped: connections still open
+    /// end at once, whatever they were doing.
+    Aborted = 4,
 }
 
 /// Settings and state of one `serve`, shared by its connections.
@@ -60,7 +63,8 @@ impl Shared {
             0 => Stage::Running,
             1 => Stage::LameDuck,
             2 => Stage::Draining,
-            _ => Stage::GraceOver,
+            3 => Stage::GraceOver,
+            _ => Stage::Aborted,
         }
     }
 
