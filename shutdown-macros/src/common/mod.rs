@@ -1,5 +1,6 @@
 //! Pieces every macro shares: error collection, "did you mean", the runtime path, durations.
 
+pub(crate) mod args;
 pub(crate) mod duration;
 
 use proc_macro2::{Span, TokenStream};
