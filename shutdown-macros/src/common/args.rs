@@ -11,8 +11,9 @@
 use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::parse::ParseStream;
-use syn::{Expr, LitStr, Token};
+use syn::{Expr, LitBool, LitInt, LitStr, Token};
 
+use super::duration::DurationLit;
 use super::{Errors, check_duplicate, did_you_mean, one_of};
 
 /// What an argument's value is, and so how it is read.
@@ -26,6 +27,14 @@ pub(crate) enum Kind {
     Str,
     /// A method name as a string literal; an identifier is answered with the quoted form.
     Method,
+    /// A whole number.
+    Int,
+    /// `true` or `false`.
+    Bool,
+    /// `"30s"`, `30` or `1.5`.
+    Duration,
+    /// A value with its own grammar, read by the attribute.
+    Custom(fn(ParseStream<'_>) -> syn::Result<Value>),
 }
 
 /// One argument an attribute accepts.
@@ -63,6 +72,16 @@ pub(crate) enum Value {
     Expr(Expr),
     /// A [`Kind::Str`] or [`Kind::Method`] value.
     Str(LitStr),
+    /// A [`Kind::Int`] value.
+    Int(LitInt),
+    /// A [`Kind::Bool`] value.
+    Bool(LitBool),
+    /// A [`Kind::Duration`] value.
+    Duration(DurationLit),
+    /// A list of string literals, read by a [`Kind::Custom`] row.
+    Strs(Vec<LitStr>),
+    /// A path, read by a [`Kind::Custom`] row.
+    Path(syn::Path),
 }
 
 /// One argument as written.
@@ -172,6 +191,8 @@ impl<K: Copy> Table<'_, K> {
         match row.kind {
             Kind::Flag => Ok(Value::Flag),
             Kind::Expr => input.parse().map(Value::Expr),
+            Kind::Custom(parse) => parse(input),
+            Kind::Duration => input.parse().map(Value::Duration),
             Kind::Str | Kind::Method if input.peek(LitStr) => input.parse().map(Value::Str),
             Kind::Method if input.peek(syn::Ident) => {
                 let ident: syn::Ident = input.fork().parse()?;
@@ -183,6 +204,10 @@ impl<K: Copy> Table<'_, K> {
             Kind::Str | Kind::Method => {
                 Err(input.error(format!("`{name}` takes a string literal: `{form}`")))
             }
+            Kind::Int if input.peek(LitInt) => input.parse().map(Value::Int),
+            Kind::Int => Err(input.error(format!("`{name}` takes a whole number: `{form}`"))),
+            Kind::Bool if input.peek(LitBool) => input.parse().map(Value::Bool),
+            Kind::Bool => Err(input.error(format!("`{name}` takes `true` or `false`: `{form}`"))),
         }
     }
 }
@@ -228,4 +253,95 @@ pub(crate) fn parse_args<K: Copy>(
     errors
         .keep((|input: ParseStream<'_>| table.parse(input)).parse2(args))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: Table<'static, u8> = Table {
+        what: "`#[x]`",
+        wrap: ("#[x(", ")]"),
+        rows: &[
+            Row {
+                key: 0,
+                name: "skip",
+                aliases: &["ignore"],
+                kind: Kind::Flag,
+                example: "",
+            },
+            Row {
+                key: 1,
+                name: "method",
+                aliases: &[],
+                kind: Kind::Method,
+                example: "\"flush\"",
+            },
+            Row {
+                key: 2,
+                name: "crate",
+                aliases: &[],
+                kind: Kind::Str,
+                example: "\"graceful\"",
+            },
+        ],
+    };
+
+    fn parse(tokens: proc_macro2::TokenStream) -> (Vec<u8>, Vec<String>) {
+        let mut errors = Errors::default();
+        let args = parse_args(&TABLE, tokens, &mut errors);
+        let keys = known(args, &mut errors)
+            .into_iter()
+            .map(|k| k.key)
+            .collect();
+        let messages = errors
+            .into_error()
+            .map(|e| e.into_iter().map(|e| e.to_string()).collect())
+            .unwrap_or_default();
+        (keys, messages)
+    }
+
+    #[test]
+    fn reads_flags_keywords_and_values_in_order() {
+        let (keys, messages) = parse(quote::quote!(method = "flush", skip, crate = "g",));
+        assert_eq!(keys, [1, 0, 2]);
+        assert!(messages.is_empty(), "{messages:?}");
+    }
+
+    #[test]
+    fn an_alias_is_answered_with_the_name_it_stands_for() {
+        let (keys, messages) = parse(quote::quote!(ignore, method = "flush"));
+        assert_eq!(keys, [1], "the other arguments are still read");
+        assert_eq!(messages.len(), 1);
+        assert!(
+            messages[0].starts_with("unknown argument `ignore` (did you mean `skip`?) for `#[x]`"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn a_repeated_name_is_reported_once_and_dropped() {
+        let (keys, messages) = parse(quote::quote!(skip, skip));
+        assert_eq!(keys, [0]);
+        assert_eq!(
+            messages,
+            ["`skip` is given more than once; keep only one `skip = …`"]
+        );
+    }
+
+    #[test]
+    fn messages_show_the_argument_as_written_in_the_attribute() {
+        let (_, messages) = parse(quote::quote!(method, skip));
+        assert_eq!(
+            messages,
+            ["expected `=` after `method`: `#[x(method = \"flush\")]`"]
+        );
+        let (_, messages) = parse(quote::quote!(method = flush));
+        assert_eq!(
+            messages,
+            ["`method` takes the method name as a string: `#[x(method = \"flush\")]`"]
+        );
+        let (_, messages) = parse(quote::quote!(skip = true));
+        assert_eq!(messages, ["`skip` takes no value: write `#[x(skip)]`"]);
+    }
 }
