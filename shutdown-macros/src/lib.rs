@@ -9,7 +9,7 @@
 //! | validate: types of values, duplicates, rules across arguments | `entry/valid.rs` | `resource/valid.rs` | `close/valid.rs` | `state/valid.rs` |
 //! | expand: the generated code | `entry/expand.rs` | `resource/expand.rs` | `close/expand.rs` | `state/expand.rs` |
 //!
-//! `#[graceful::main]` expands to public API (`::graceful::entry::Entry`); the resource and
+//! `#[graceful::main]` expands to public API (`::graceful::Entry`); the resource and
 //! close macros reach the runtime through `::graceful::__private` (not public API: the
 //! `inventory` registration and the autoref probes). Both go through the path given with
 //! `crate = "…"` when there is one. Errors are reported at the offending tokens,
@@ -81,11 +81,11 @@ use proc_macro::TokenStream;
 ///         shutdown.requested().await;
 ///         Ok(())
 ///     }
-///     let __graceful_args = ::graceful::entry::MainArgs {
+///     let __graceful_args = ::graceful::MainArgs {
 ///         settings: &[("timeout", "30"), ("drain_timeout", "10")],
 ///         ..::std::default::Default::default()
 ///     };
-///     ::graceful::entry::Entry::from_args(__graceful_args).run(__graceful_main)
+///     ::graceful::Entry::from_args(__graceful_args).run(__graceful_main)
 /// }
 /// ```
 ///

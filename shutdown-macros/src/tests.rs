@@ -48,7 +48,7 @@ fn main_writes_the_arguments_as_checked_values() {
         "{out}"
     );
     assert!(
-        out.contains("entry :: Entry :: from_args (__graceful_args) . run (__graceful_main)"),
+        out.contains("graceful :: Entry :: from_args (__graceful_args) . run (__graceful_main)"),
         "the user's main is passed as the FnOnce itself, no closure: {out}"
     );
     assert!(out.contains("expect_resources : 0"), "{out}");
@@ -65,7 +65,7 @@ fn main_without_a_parameter_ignores_the_handle_and_honours_crate() {
     assert_eq!(error_count(&out), 0, "{out}");
     assert!(out.contains("| _ | __graceful_main ()"), "{out}");
     assert!(
-        out.contains("my :: graceful :: entry :: Entry :: from_args"),
+        out.contains("my :: graceful :: Entry :: from_args"),
         "{out}"
     );
     assert!(

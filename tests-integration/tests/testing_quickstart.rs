@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use graceful::entry::MainArgs;
+use graceful::MainArgs;
 use graceful::testing::{Fault, Harness, Point, Trigger};
 use graceful::{Close, Graceful, Res, Resource, Signal};
 

@@ -21,7 +21,7 @@ pub enum Flavor {
 ///
 /// ```
 /// use std::time::Duration;
-/// use graceful::entry::MainArgs;
+/// use graceful::MainArgs;
 ///
 /// // `#[graceful::main(timeout = "20s", drain = "5s")]`
 /// let args = MainArgs {

@@ -7,7 +7,7 @@
 //! engine asks every extension, in the order they were first used:
 //!
 //! - [`progress`](Extension::progress): lines naming work in progress that is not a spawned
-//!   task (`"blocker nightly export (3.2s)"`), appended to [`Progress::tasks`](crate::Progress::tasks);
+//!   task (`"blocker nightly export (3.2s)"`), appended to [`Progress::tasks`](crate::report::Progress::tasks);
 //! - [`abandoned`](Extension::abandoned): lines naming work still pending when the drain
 //!   deadline expires (`"GET /slow (12.1s)"`), written to the report's `abandoned` list;
 //! - [`finish`](Extension::finish): futures awaited after the final phase is published,

@@ -29,7 +29,7 @@ pub use model::{Marker, ReadError, Row, RowKind, Status, Timeline};
 pub const LAST_SVG_FILE: &str = "last-shutdown.svg";
 
 /// Writes `report`'s picture to `dir`/[`LAST_SVG_FILE`] (atomically); a failure is logged.
-pub(crate) fn write_svg(dir: &std::path::Path, report: &crate::ShutdownReport) {
+pub(crate) fn write_svg(dir: &std::path::Path, report: &crate::report::ShutdownReport) {
     let path = dir.join(LAST_SVG_FILE);
     let svg = svg::render(&Timeline::from_report(report));
     match crate::fs::atomic_write(&path, svg.as_bytes()) {

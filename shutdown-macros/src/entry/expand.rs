@@ -10,8 +10,8 @@ use super::valid::{Flavor, MainConfig};
 /// ```text
 /// fn main() -> ::std::process::ExitCode {
 ///     async fn __graceful_main(shutdown: Shutdown) -> R { body }
-///     let __graceful_args = ::graceful::entry::MainArgs { … };
-///     ::graceful::entry::Entry::from_args(__graceful_args).run(__graceful_main)
+///     let __graceful_args = ::graceful::MainArgs { … };
+///     ::graceful::Entry::from_args(__graceful_args).run(__graceful_main)
 /// }
 /// ```
 ///
@@ -41,12 +41,12 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
     };
     let flavor = match config.flavor {
         Some((Flavor::CurrentThread, span)) => {
-            quote_spanned!(span=> #krate::entry::Flavor::CurrentThread)
+            quote_spanned!(span=> #krate::Flavor::CurrentThread)
         }
         Some((Flavor::MultiThread, span)) => {
-            quote_spanned!(span=> #krate::entry::Flavor::MultiThread)
+            quote_spanned!(span=> #krate::Flavor::MultiThread)
         }
-        None => quote!(#krate::entry::Flavor::MultiThread),
+        None => quote!(#krate::Flavor::MultiThread),
     };
     let worker_threads = match config.worker_threads {
         Some((n, span)) => quote_spanned!(span=> ::std::option::Option::Some(#n)),
@@ -85,7 +85,7 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
     };
     let run_main = {
         let krate = krate.spanned(output_span);
-        quote_spanned!(output_span=> #krate::entry::Entry::from_args(__graceful_args).run(#call))
+        quote_spanned!(output_span=> #krate::Entry::from_args(__graceful_args).run(#call))
     };
     let inner = quote_spanned!(sig.span()=> async #fn_token __graceful_main(#inputs) #output);
 
@@ -95,7 +95,7 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
             #inner #block
             // `..Default::default()` keeps this expansion valid when MainArgs gains fields.
             #[allow(clippy::needless_update)]
-            let __graceful_args = #krate::entry::MainArgs {
+            let __graceful_args = #krate::MainArgs {
                     settings: &[#(#settings),*],
                     config: #config_path,
                     flavor: #flavor,
