@@ -162,9 +162,10 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///             /* Ok(value) or the `Result` with its error boxed */
 ///         })
 ///         .at(file!(), line!());
-///         let r = r
-///             .close_owned(|__v| async move { /* __v.close(), awaited if it is a future */ })
-///             .close_kind_method("close");
+///         let r = ::graceful::__private::close_method(
+///             r.close_owned(|__v| async move { /* __v.close(), awaited if it is a future */ }),
+///             "close", // the method's name, for reports
+///         );
 ///         r.into_spec()
 ///     }
 ///     ::graceful::__private::inventory::submit! { ::graceful::__private::Registration::new(__make) }

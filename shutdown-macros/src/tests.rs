@@ -148,7 +148,10 @@ fn resource_writes_the_registration() {
         "whether it can fail is read from the type, not from the word `Result`: {out}"
     );
     assert!(out.contains("__v . flush ()"), "{out}");
-    assert!(out.contains("close_kind_method (\"flush\")"), "{out}");
+    assert!(
+        out.contains("__private :: close_method (") && out.contains(", \"flush\" ,"),
+        "{out}"
+    );
     assert!(out.contains("inventory :: submit !"), "{out}");
 }
 
