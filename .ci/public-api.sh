@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The public API of the engine (shutdown-core, every feature on), as `cargo public-api` lists
-# it, compared with the snapshot committed in .ci/public-api/. A change to the public API is
+# The public API of the published libraries, as `cargo public-api` lists it (every feature on),
+# compared with the snapshots committed in .ci/public-api/: the engine (shutdown-core), the
+# facade users depend on (package `gracefully`, library `graceful`: the engine's items as the
+# user reaches them, plus the macros) and gracefulctl's library. A change to a public API is
 # then always deliberate: it shows up as a diff here, and the snapshot is updated in the same
 # commit with
 #
 #   bash .ci/public-api.sh --update
 #
-# rustdoc's JSON output is unstable; RUSTC_BOOTSTRAP=1 lets the stable toolchain write it. The
-# facade (`gracefully`) re-exports this crate and the macros, so its surface is this one plus
-# `main`, `resource`, `state` and `Close`.
+# rustdoc's JSON output is unstable; RUSTC_BOOTSTRAP=1 lets the stable toolchain write it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,12 +23,15 @@ fi
 update=false
 [ "${1:-}" = --update ] && update=true
 
-for package in shutdown-core; do
+# package:library, one snapshot per package.
+for entry in shutdown-core:shutdown_core gracefully:graceful gracefulctl:gracefulctl; do
+  package=${entry%%:*}
+  library=${entry#*:}
   json_dir="$CARGO_TARGET_DIR/public-api"
   RUSTC_BOOTSTRAP=1 cargo rustdoc --quiet -p "$package" --all-features --lib \
     --target-dir "$json_dir" -- -Z unstable-options --output-format json
   listed=$(mktemp)
-  cargo public-api --rustdoc-json "$json_dir/doc/${package//-/_}.json" \
+  cargo public-api --rustdoc-json "$json_dir/doc/$library.json" \
     --omit blanket-impls,auto-trait-impls,auto-derived-impls >"$listed"
   snapshot=".ci/public-api/$package.txt"
   if $update; then

@@ -43,7 +43,7 @@
 //! [`Phase::ClosingResources`] (ascending priority, equal priorities concurrently, each bounded by
 //! `resource_close_timeout`) → [`Phase::FlushingBuffers`] → [`Phase::Completed`] or
 //! [`Phase::Forced`]. Watch them with [`Shutdown::events`] or [`Shutdown::phase`]; read the
-//! outcome in the [`ShutdownReport`].
+//! outcome in the [`report::ShutdownReport`].
 //!
 //! ## Taking part in the shutdown
 //!
@@ -70,10 +70,10 @@
 //! fn main() -> std::process::ExitCode {
 //!     async fn user_main(shutdown: Shutdown) { shutdown.requested().await }
 //!     // Each argument, checked at compile time, arrives typed under its configuration key.
-//!     let args = graceful::entry::MainArgs {
+//!     let args = graceful::MainArgs {
 //!         settings: vec![(
 //!             "timeout",
-//!             graceful::entry::ArgValue::Duration(std::time::Duration::from_secs(30)),
+//!             graceful::ArgValue::Duration(std::time::Duration::from_secs(30)),
 //!         )],
 //!         ..Default::default()
 //!     };
@@ -81,7 +81,7 @@
 //!     // handlers and the watchdog, builds every registered resource, runs `user_main`, walks
 //!     // the phases, prints `main`'s error and what failed, bounds the runtime's own shutdown,
 //!     // and returns the exit code the report decides.
-//!     graceful::entry::Entry::from_args(args).run(user_main)
+//!     graceful::Entry::from_args(args).run(user_main)
 //! }
 //! ```
 //!
@@ -122,7 +122,7 @@
 //!
 //! ## Configuration, exit codes
 //!
-//! See [`config`] (defaults < macro arguments < TOML file < environment, every value with its
+//! See [`Config`] (defaults < macro arguments < TOML file < environment, every value with its
 //! source) and [`exit`] (the report's outcome decides the code: 0 completed, 1 `main` failed,
 //! 69 a fatal failure, 70 start-up failed, 74 completed with errors, 78 bad configuration, 101
 //! `main` panicked, 124 forced, 128+n a second signal).
@@ -131,7 +131,7 @@
 //!
 //! A default build compiles no serde: the configuration file is read with the `toml` crate's
 //! parser alone. The `serde` feature adds `serde::Serialize` to the public types
-//! ([`ShutdownReport`], [`Progress`], [`ShutdownReason`], [`Signal`], [`Phase`], [`Event`],
+//! ([`report::ShutdownReport`], [`report::Progress`], [`ShutdownReason`], [`Signal`], [`Phase`], [`Event`],
 //! [`Source`] …), `ShutdownReport::to_json`, `report::read_last` and the JSON report
 //! written to `state_dir` (without it, a `state_dir` is a configuration error naming the
 //! feature). `axum`, `admin`, `metrics` and `state` turn it on. The README's feature table lists

@@ -1,28 +1,5 @@
 //! Shutdown blockers: named guards that hold the drain for batch work that is not a request.
-//!
-//! A request is tracked by the HTTP layer; a nightly export, a migration step or a file upload
-//! that must not be cut in half is not. [`Shutdown::block`] returns a [`Blocker`]: while it is
-//! alive the drain waits (up to `drain_timeout`, like any tracked work), its name is listed in
-//! [`Progress::tasks`](crate::Progress::tasks), and if the drain deadline expires while it is
-//! still held it is named in the report's `abandoned` list.
-//!
-//! ```
-//! use graceful::Graceful;
-//!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let graceful = Graceful::builder().signals([]).build().expect("valid configuration");
-//! let outcome = graceful
-//!     .run(|shutdown| async move {
-//!         let blocker = shutdown.block("nightly export");
-//!         assert!(shutdown.progress().tasks.iter().any(|t| t.contains("nightly export")));
-//!         shutdown.trigger("done");
-//!         // ... finish the export; the drain waits for `blocker` to drop ...
-//!         drop(blocker);
-//!     })
-//!     .await;
-//! assert!(outcome.report.abandoned.is_empty());
-//! # }
-//! ```
+//! The public items are re-exported at the crate root; their docs say how they work.
 
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
@@ -60,6 +37,30 @@ impl Extension for Registry {
 }
 
 /// Holds the drain until dropped; see [`Shutdown::block`].
+///
+/// A request is tracked by the HTTP layer; a nightly export, a migration step or a file upload
+/// that must not be cut in half is not. [`Shutdown::block`] returns a [`Blocker`]: while it is
+/// alive the drain waits (up to `drain_timeout`, like any tracked work), its name is listed in
+/// [`Progress::tasks`](crate::report::Progress::tasks), and if the drain deadline expires while it is
+/// still held it is named in the report's `abandoned` list.
+///
+/// ```
+/// use graceful::Graceful;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let graceful = Graceful::builder().signals([]).build().expect("valid configuration");
+/// let outcome = graceful
+///     .run(|shutdown| async move {
+///         let blocker = shutdown.block("nightly export");
+///         assert!(shutdown.progress().tasks.iter().any(|t| t.contains("nightly export")));
+///         shutdown.trigger("done");
+///         // ... finish the export; the drain waits for `blocker` to drop ...
+///         drop(blocker);
+///     })
+///     .await;
+/// assert!(outcome.report.abandoned.is_empty());
+/// # }
+/// ```
 #[must_use = "the drain is held only while the Blocker is alive"]
 pub struct Blocker {
     _guard: TrackGuard,
@@ -95,7 +96,7 @@ impl Shutdown {
     /// Holds the drain while the returned [`Blocker`] is alive: for batch work that is not a
     /// request (`shutdown.block("nightly export")`). The blocker counts as in-flight work, so
     /// the drain waits for it up to `drain_timeout`; its name appears in
-    /// [`Progress::tasks`](crate::Progress::tasks) and, if the drain deadline expires first,
+    /// [`Progress::tasks`](crate::report::Progress::tasks) and, if the drain deadline expires first,
     /// in the report's `abandoned` list.
     ///
     /// Taking a blocker after the shutdown started is allowed (the drain then waits for it

@@ -23,7 +23,7 @@
 //! [`FORCED`], [`MAIN_PANICKED`], [`MAIN_ERROR`], `main`'s own code, [`FAILED`],
 //! [`COMPLETED_WITH_ERRORS`], `0`. A second signal ends the process before any report.
 //!
-//! [`ShutdownReport`]: crate::ShutdownReport
+//! [`ShutdownReport`]: crate::report::ShutdownReport
 
 use crate::reason::ShutdownReason;
 use crate::report::{CloseOutcome, MainOutcome, ShutdownReport};

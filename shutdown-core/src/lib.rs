@@ -10,12 +10,12 @@
 #[cfg(feature = "admin")]
 #[cfg_attr(docsrs, doc(cfg(feature = "admin")))]
 pub mod admin;
-pub mod blockers;
-pub mod config;
+mod blockers;
+mod config;
 mod describe;
 mod engine;
-pub mod entry;
-pub mod error;
+mod entry;
+mod error;
 pub mod exit;
 mod features;
 pub mod fs;
@@ -33,7 +33,7 @@ mod platform;
 #[cfg(feature = "process")]
 #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 pub mod process;
-pub mod readiness;
+mod readiness;
 mod reason;
 pub mod report;
 mod resource;
@@ -43,7 +43,7 @@ mod shutdown;
 #[cfg(feature = "state")]
 #[cfg_attr(docsrs, doc(cfg(feature = "state")))]
 pub mod state;
-pub mod supervise;
+mod supervise;
 mod sync;
 #[cfg(feature = "systemd")]
 #[cfg_attr(docsrs, doc(cfg(feature = "systemd")))]
@@ -66,14 +66,22 @@ pub mod upgrade;
 pub mod __private;
 
 pub use blockers::Blocker;
-pub use config::{Config, ConfigError, Env, Setting, Source};
+/// Layers, from weakest to strongest: defaults < builder < `#[graceful::main]` arguments <
+/// TOML file < environment. Every value remembers its [`Source`], so `println!("{config}")`
+/// shows operators the effective values and where each came from. The file's path comes from
+/// `#[graceful::main(config = "…")]` or [`CONFIG_ENV`] (the environment wins); the tables of
+/// feature modules (`[admin]`, `[http]`, `[systemd]`, `[state]`, `[upgrade]`) are read by the
+/// feature, and any other unknown key is an error naming the line.
+pub use config::Config;
+pub use config::{
+    CONFIG_ENV, ConfigError, ConfigIssue, DurationError, Env, Setting, Source, parse_duration,
+};
 pub use engine::{Graceful, GracefulBuilder, MainExit, MainOutput, RunOutcome};
-pub use entry::Entry;
-pub use error::{BoxError, GetError, Location, StartupError};
+pub use entry::{ArgValue, Entry, Flavor, MainArgs};
+pub use error::{BoxError, GetError, Location, LocationText, StartupError};
 pub use phase::Phase;
 pub use readiness::{Readiness, ReadinessHold};
 pub use reason::{ShutdownReason, Signal};
-pub use report::{CloseOutcome, MainOutcome, Progress, ShutdownReport};
 pub use resource::{
     Close, CloseKind, CloseOutput, Res, Resource, ResourceInfo, ResourceSpec, ResourceState,
     Resources,

@@ -1,6 +1,6 @@
 //! How many request handlers panicked and were answered `500` by
 //! [`http::serve`](crate::http::serve): one count per engine, read by the report
-//! ([`ShutdownReport::http_panics`](crate::ShutdownReport::http_panics)) and the admin API's
+//! ([`ShutdownReport::http_panics`](crate::report::ShutdownReport::http_panics)) and the admin API's
 //! `/status`. It lives outside `http` so that the report has the field in every build; without
 //! the `hyper` feature it stays 0.
 
@@ -14,7 +14,7 @@ use crate::shutdown::Extension;
 pub(crate) struct HandlerPanics(AtomicU64);
 
 impl Extension for HandlerPanics {
-    /// The report's [`http_panics`](crate::ShutdownReport::http_panics).
+    /// The report's [`http_panics`](crate::report::ShutdownReport::http_panics).
     fn report(&self, report: &mut ShutdownReport) {
         report.http_panics = self.count();
     }

@@ -17,6 +17,12 @@ pub use crate::resource::Registration;
 #[cfg(feature = "state")]
 pub use crate::state::StateRegistration;
 
+/// `#[graceful::resource(close = "method")]`: records the method's name, which reports show
+/// as the resource's close kind.
+pub fn close_method<T: Send + Sync + 'static>(resource: Resource<T>, method: &str) -> Resource<T> {
+    resource.close_kind_method(method)
+}
+
 // ---- close methods returning `()`, `Result`, or a future of either ----------------------
 
 /// Marker: the close method returned a future.

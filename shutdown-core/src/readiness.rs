@@ -1,16 +1,5 @@
 //! Readiness: the one answer that the admin API's `/health/ready`,
-//! [`health_routes`](crate::http::health_routes), gRPC health and the `graceful_ready` metric
-//! all read.
-//!
-//! A service is ready when start-up has finished (every resource is built and `main` runs),
-//! no shutdown was requested, and the program holds no [`ReadinessHold`]. A hold is how a
-//! program says "not yet" (a cache still warming, a consumer still catching up) or "not now"
-//! (a dependency is down): `let _hold = shutdown.not_ready("warming cache");` — readiness
-//! comes back when the last hold drops. Each hold's name is part of the answer, so an
-//! operator reading `/health/ready` sees why a pod gets no traffic.
-//!
-//! Cost: reading readiness takes one uncontended lock; holds are for rare state changes, not
-//! per request.
+//! The public items are re-exported at the crate root; their docs say how they work.
 
 use std::sync::{Arc, Mutex};
 
@@ -22,21 +11,37 @@ use crate::shutdown::Extension;
 use crate::shutdown::Shutdown;
 use crate::sync::lock;
 
-/// Why the service is not ready while start-up runs.
-pub const STARTING: &str = "starting";
-/// Why the service is not ready once a shutdown was requested.
-pub const SHUTTING_DOWN: &str = "shutting down";
-
 /// The readiness answer: whether the service should get traffic, and if not, why.
+///
+/// [`health_routes`](crate::http::health_routes), gRPC health and the `graceful_ready` metric
+/// all read.
+///
+/// A service is ready when start-up has finished (every resource is built and `main` runs),
+/// no shutdown was requested, and the program holds no [`ReadinessHold`]. A hold is how a
+/// program says "not yet" (a cache still warming, a consumer still catching up) or "not now"
+/// (a dependency is down): `let _hold = shutdown.not_ready("warming cache");` — readiness
+/// comes back when the last hold drops. Each hold's name is part of the answer, so an
+/// operator reading `/health/ready` sees why a pod gets no traffic.
+///
+/// Cost: reading readiness takes one uncontended lock; holds are for rare state changes, not
+/// per request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Readiness {
     /// `true` when the service should get traffic.
     pub ready: bool,
-    /// Every reason it should not, in order: [`STARTING`], [`SHUTTING_DOWN`], then the names
-    /// of the [`ReadinessHold`]s held, oldest first. Empty when ready.
+    /// Every reason it should not, in order: [`Readiness::STARTING`],
+    /// [`Readiness::SHUTTING_DOWN`], then the names of the [`ReadinessHold`]s held, oldest
+    /// first. Empty when ready.
     pub reasons: Vec<String>,
+}
+
+impl Readiness {
+    /// Why the service is not ready while start-up runs.
+    pub const STARTING: &str = "starting";
+    /// Why the service is not ready once a shutdown was requested.
+    pub const SHUTTING_DOWN: &str = "shutting down";
 }
 
 /// The holds of one engine.
@@ -134,10 +139,10 @@ impl Shutdown {
     pub fn readiness(&self) -> Readiness {
         let mut reasons = Vec::new();
         if !self.is_started() && !self.is_shutting_down() {
-            reasons.push(STARTING.to_string());
+            reasons.push(Readiness::STARTING.to_string());
         }
         if self.is_shutting_down() || self.current_phase() != Phase::Running {
-            reasons.push(SHUTTING_DOWN.to_string());
+            reasons.push(Readiness::SHUTTING_DOWN.to_string());
         }
         reasons.extend(self.extension::<Holds>().names());
         Readiness {

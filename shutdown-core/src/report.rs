@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::error::{DeadlineExceeded, Location};
+pub use crate::error::DeadlineExceeded;
+use crate::error::Location;
 use crate::phase::Phase;
 use crate::reason::ShutdownReason;
 use crate::resource::CloseKind;

@@ -1,8 +1,8 @@
 //! Tracked tasks ([`Shutdown::spawn`], [`Shutdown::task`]) and what happens when one fails.
 //!
 //! A tracked task that panics or returns `Err` is a failure of the service, not a detail to
-//! lose: it is logged, recorded by name in [`ShutdownReport::tasks`](crate::ShutdownReport::tasks)
-//! and in [`Progress::errors`](crate::Progress::errors), and — unless the task was spawned with
+//! lose: it is logged, recorded by name in [`ShutdownReport::tasks`](crate::report::ShutdownReport::tasks)
+//! and in [`Progress::errors`](crate::report::Progress::errors), and — unless the task was spawned with
 //! [`TaskBuilder::fatal`]`(false)` — it starts an orderly shutdown whose reason names it
 //! ([`ShutdownReason::TaskFailed`]), and the process exits non-zero (see [`crate::exit`]). That is
 //! what tokio-graceful-shutdown does with a failing subsystem, and what a supervisor needs to
@@ -93,7 +93,7 @@ pub struct TaskRecord {
 pub(crate) struct TaskFailures(Mutex<Vec<TaskRecord>>);
 
 impl Extension for TaskFailures {
-    /// The report's [`tasks`](crate::ShutdownReport::tasks): every failure so far.
+    /// The report's [`tasks`](crate::report::ShutdownReport::tasks): every failure so far.
     fn report(&self, report: &mut ShutdownReport) {
         report.tasks = lock(&self.0).clone();
     }

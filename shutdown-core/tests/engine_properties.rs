@@ -20,11 +20,11 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
-use shutdown_core::entry::ArgValue;
+use shutdown_core::ArgValue;
+use shutdown_core::report::{CloseOutcome, MainOutcome};
 use shutdown_core::testing::{Entry, Fault, Harness, Point, TestOutcome, Trigger};
 use shutdown_core::{
-    CloseOutcome, Config, Graceful, GracefulBuilder, MainOutcome, Phase, Resource, ShutdownReason,
-    Signal, exit,
+    Config, Graceful, GracefulBuilder, Phase, Resource, ShutdownReason, Signal, exit,
 };
 
 // ---- the generated service ----------------------------------------------------------------

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use shutdown_core::report::CloseOutcome;
 use shutdown_core::testing::{Fault, Harness, Point, Trigger};
-use shutdown_core::{CloseOutcome, Graceful, GracefulBuilder, Phase, Resource, Signal};
+use shutdown_core::{Graceful, GracefulBuilder, Phase, Resource, Signal};
 
 const S: fn(u64) -> Duration = Duration::from_secs;
 

@@ -66,8 +66,8 @@ pub struct KeySpec {
     pub env: Option<&'static str>,
     /// The argument of `#[graceful::main]` that sets it, if any.
     pub argument: Option<&'static str>,
-    /// Other names users write for the argument (another crate's name for it); the macro
-    /// answers them with "did you mean".
+    /// Other names users write for the argument (the key's name in the file when the argument
+    /// is shorter, another crate's name for it); the macro answers them with "did you mean".
     pub aliases: &'static [&'static str],
     /// What it holds.
     pub kind: Kind,
@@ -101,7 +101,7 @@ pub const DRAIN_TIMEOUT: KeySpec = KeySpec {
     name: "drain_timeout",
     env: Some("SHUTDOWN_DRAIN_TIMEOUT"),
     argument: Some("drain"),
-    aliases: &[],
+    aliases: &["drain_timeout"],
     kind: Kind::Duration,
     default: duration(defaults::DRAIN_TIMEOUT),
     doc: "bounds the wait for in-flight work (`drain` in `#[graceful::main]`)",
@@ -112,7 +112,7 @@ pub const RESOURCE_CLOSE_TIMEOUT: KeySpec = KeySpec {
     name: "resource_close_timeout",
     env: Some("SHUTDOWN_RESOURCE_CLOSE_TIMEOUT"),
     argument: Some("close_timeout"),
-    aliases: &[],
+    aliases: &["resource_close_timeout"],
     kind: Kind::Duration,
     default: duration(defaults::RESOURCE_CLOSE_TIMEOUT),
     doc: "bounds each resource's close (`close_timeout` in `#[graceful::main]`)",
@@ -260,17 +260,14 @@ pub fn arguments() -> impl Iterator<Item = &'static str> {
     CORE.iter().filter_map(|k| k.argument)
 }
 
-/// The names users write for an argument that are not its name: `(written, argument)`. A
-/// key's name in the file is one when the argument is shorter (`drain_timeout` → `drain`).
+/// The names users write for an argument that are not its name: `(written, argument)`, from
+/// the rows' `aliases` (`drain_timeout` → `drain`).
 pub fn argument_aliases() -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
     for key in CORE {
         let Some(argument) = key.argument else {
             continue;
         };
-        if key.name != argument {
-            out.push((key.name, argument));
-        }
         out.extend(key.aliases.iter().map(|a| (*a, argument)));
     }
     out

@@ -9,7 +9,7 @@
 //! | validate: types of values, duplicates, rules across arguments | `entry/valid.rs` | `resource/valid.rs` | `close/valid.rs` | `state/valid.rs` |
 //! | expand: the generated code | `entry/expand.rs` | `resource/expand.rs` | `close/expand.rs` | `state/expand.rs` |
 //!
-//! `#[graceful::main]` expands to public API (`::graceful::entry::Entry`); the resource and
+//! `#[graceful::main]` expands to public API (`::graceful::Entry`); the resource and
 //! close macros reach the runtime through `::graceful::__private` (not public API: the
 //! `inventory` registration and the autoref probes). Both go through the path given with
 //! `crate = "…"` when there is one. Errors are reported at the offending tokens,
@@ -81,14 +81,14 @@ use proc_macro::TokenStream;
 ///         shutdown.requested().await;
 ///         Ok(())
 ///     }
-///     let __graceful_args = ::graceful::entry::MainArgs {
+///     let __graceful_args = ::graceful::MainArgs {
 ///         settings: ::std::vec![
-///             ("timeout", ::graceful::entry::ArgValue::Duration(::std::time::Duration::new(30, 0))),
-///             ("drain_timeout", ::graceful::entry::ArgValue::Duration(::std::time::Duration::new(10, 0))),
+///             ("timeout", ::graceful::ArgValue::Duration(::std::time::Duration::new(30, 0))),
+///             ("drain_timeout", ::graceful::ArgValue::Duration(::std::time::Duration::new(10, 0))),
 ///         ],
 ///         ..::std::default::Default::default()
 ///     };
-///     ::graceful::entry::Entry::from_args(__graceful_args).run(__graceful_main)
+///     ::graceful::Entry::from_args(__graceful_args).run(__graceful_main)
 /// }
 /// ```
 ///
@@ -165,9 +165,10 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///             /* Ok(value) or the `Result` with its error boxed */
 ///         })
 ///         .at(file!(), line!());
-///         let r = r
-///             .close_owned(|__v| async move { /* __v.close(), awaited if it is a future */ })
-///             .close_kind_method("close");
+///         let r = ::graceful::__private::close_method(
+///             r.close_owned(|__v| async move { /* __v.close(), awaited if it is a future */ }),
+///             "close", // the method's name, for reports
+///         );
 ///         r.into_spec()
 ///     }
 ///     ::graceful::__private::inventory::submit! { ::graceful::__private::Registration::new(__make) }

@@ -54,7 +54,7 @@ fn main_writes_the_arguments_as_checked_values() {
         "{out}"
     );
     assert!(
-        out.contains("entry :: Entry :: from_args (__graceful_args) . run (__graceful_main)"),
+        out.contains("graceful :: Entry :: from_args (__graceful_args) . run (__graceful_main)"),
         "the user's main is passed as the FnOnce itself, no closure: {out}"
     );
     assert!(out.contains("expect_resources : 0"), "{out}");
@@ -71,7 +71,7 @@ fn main_without_a_parameter_ignores_the_handle_and_honours_crate() {
     assert_eq!(error_count(&out), 0, "{out}");
     assert!(out.contains("| _ | __graceful_main ()"), "{out}");
     assert!(
-        out.contains("my :: graceful :: entry :: Entry :: from_args"),
+        out.contains("my :: graceful :: Entry :: from_args"),
         "{out}"
     );
     assert!(
@@ -154,7 +154,10 @@ fn resource_writes_the_registration() {
         "whether it can fail is read from the type, not from the word `Result`: {out}"
     );
     assert!(out.contains("__v . flush ()"), "{out}");
-    assert!(out.contains("close_kind_method (\"flush\")"), "{out}");
+    assert!(
+        out.contains("__private :: close_method (") && out.contains(", \"flush\" ,"),
+        "{out}"
+    );
     assert!(out.contains("inventory :: submit !"), "{out}");
 }
 

@@ -4,3 +4,6 @@
 //! `cargo test -p graceful-tests-integration` runs the engine's process tests;
 //! `--all-features -- --include-ignored` adds HTTP, the admin API, systemd and the tests that
 //! need PostgreSQL, Redis, NATS, RabbitMQ and HAProxy.
+
+#[cfg(doctest)]
+mod snippets;

@@ -1065,6 +1065,16 @@ fn a_burst_past_the_connection_limit_answers_every_request() {
     );
 }
 
+/// `active_operations.connections` counts the units of work nobody named (requests,
+/// connections, the program's own `track()` guards), exactly: `main`, which holds a guard of
+/// its own while it runs, is not one of them.
+#[test]
+fn status_counts_the_tracked_units_in_flight_and_not_main() {
+    let f = Options::keyed().env("FIXTURE_TRACKED", "3").start();
+    let status = f.get("/status", Some(READ_KEY)).envelope(true);
+    assert_eq!(status["active_operations"]["connections"], 3, "{status}");
+}
+
 #[test]
 fn post_shutdown_is_accepted_once_then_reports_progress() {
     let state = tempfile::tempdir().expect("state dir");

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use graceful::config::parse_duration;
+use graceful::parse_duration;
 use yaml_rust2::{Yaml, YamlLoader};
 
 const DOCKERFILE: &str = include_str!("../../examples/docker/Dockerfile");

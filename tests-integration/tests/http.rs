@@ -714,6 +714,33 @@ async fn a_panicking_handler_is_answered_500_counted_and_the_service_keeps_servi
     assert_eq!(report["http_panics"], 1, "{report}");
 }
 
+/// The ERROR line a panicking handler leaves names the route (method and path) and the panic,
+/// so an operator reading the log finds which handler it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_is_logged_with_its_route() {
+    let mut fixture = Fixture::start_capturing_stderr(&["log=1"]);
+    let stderr = fixture.child.stderr.take().expect("stderr is piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut { stderr }, &mut text);
+        text
+    });
+    let got = get(fixture.addr, "/panic").await.expect("a response");
+    assert_eq!(got.status, 500, "{got:?}");
+    fixture.term();
+    let (status, report) = fixture.wait();
+    assert_eq!(status.code(), Some(0), "{report}");
+    let stderr = reader.join().expect("stderr reader");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("request handler panicked"))
+        .unwrap_or_else(|| panic!("no panic line on stderr:\n{stderr}"));
+    assert!(line.contains("ERROR"), "{line}");
+    assert!(line.contains("method=GET"), "{line}");
+    assert!(line.contains("path=\"/panic\""), "{line}");
+    assert!(line.contains("handler exploded"), "{line}");
+}
+
 /// `fatal_panics`: the panic is answered 500, then the shutdown starts and the exit is 69.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_handler_with_fatal_panics_starts_the_shutdown_and_exits_69() {

@@ -158,7 +158,7 @@ fn scratch() -> Scratch {
 }
 
 fn record<'a>(
-    report: &'a graceful::ShutdownReport,
+    report: &'a graceful::report::ShutdownReport,
     name: &str,
 ) -> &'a graceful::report::ResourceRecord {
     report

@@ -14,8 +14,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use graceful::report::CloseOutcome;
-use graceful::{BoxError, Close, Graceful, Res, Resource, Resources, ShutdownReport};
+use graceful::report::{CloseOutcome, ShutdownReport};
+use graceful::{BoxError, Close, Graceful, Res, Resource, Resources};
 use redis::aio::MultiplexedConnection;
 use sqlx::PgPool;
 

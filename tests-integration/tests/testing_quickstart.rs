@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use graceful::entry::{ArgValue, MainArgs};
 use graceful::testing::{Fault, Harness, Point, Trigger};
+use graceful::{ArgValue, MainArgs};
 use graceful::{Close, Graceful, Res, Resource, Signal};
 
 /// A database connection pool. Closed through the method named in `close = "…"`.

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::config::Config;
 
-/// The fields of a written [`ShutdownReport`](crate::ShutdownReport) that `/status` shows.
+/// The fields of a written [`ShutdownReport`](crate::report::ShutdownReport) that `/status` shows.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct PreviousShutdown {
     #[serde(default)]

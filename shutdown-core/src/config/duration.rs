@@ -1,7 +1,8 @@
 //! Durations: the grammar is `shutdown_grammar::duration`, shared with the macros and
 //! `gracefulctl`; [`value::duration`](super::value::duration) reads it from every source.
 
-pub use shutdown_grammar::duration::{ACCEPTED_FORMS, DurationError, parse_duration};
+pub(crate) use shutdown_grammar::duration::ACCEPTED_FORMS;
+pub use shutdown_grammar::duration::{DurationError, parse_duration};
 
 #[cfg(test)]
 mod tests {

@@ -27,7 +27,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use duration::{ACCEPTED_FORMS, DurationError, parse_duration};
+pub(crate) use duration::ACCEPTED_FORMS;
+pub use duration::{DurationError, parse_duration};
 pub(crate) use key::{FileText, key};
 pub(crate) use key::{Key, Section, no_rules};
 use sections::Loaded;
@@ -42,13 +43,13 @@ use crate::reason::Signal;
 
 /// What [`Config::warnings`] adds to `readiness_delay + drain_timeout + close` for the process
 /// to flush and exit before the orchestrator's grace period ends.
-pub const GRACE_MARGIN: Duration = Duration::from_secs(2);
+pub(crate) const GRACE_MARGIN: Duration = Duration::from_secs(2);
 
 /// Top-level tables of the configuration file that belong to feature modules.
-pub const SECTIONS: &[&str] = &["admin", "http", "state", "systemd", "upgrade"];
+pub(crate) const SECTIONS: &[&str] = &["admin", "http", "state", "systemd", "upgrade"];
 
 /// Top-level tables that are refused, with what to use instead.
-pub const RETIRED_SECTIONS: &[(&str, &str)] = &[
+pub(crate) const RETIRED_SECTIONS: &[(&str, &str)] = &[
     (
         "kubernetes",
         "graceful reads no `[kubernetes]` table; set the pod's terminationGracePeriodSeconds as \

@@ -3,7 +3,7 @@
 //!
 //! The handle carries the trigger, the phase, the events, the in-flight tracker and the
 //! resources; what the engine keeps about *its run* lives here: whether start-up finished, the
-//! close counts and errors behind [`Progress`](crate::Progress), the phase hooks still to run,
+//! close counts and errors behind [`Progress`](crate::report::Progress), the phase hooks still to run,
 //! the table of tracked tasks (aborted at the drain deadline), the feature extensions (with the
 //! progress and abandon reporters and the finish futures), the handles of resources released
 //! in place, and the final report. The
@@ -22,7 +22,7 @@ use crate::resource::AnyArc;
 use crate::shutdown::{Extensions, Hook, RunView, TaskTable};
 use crate::sync::lock;
 
-/// The counts behind [`Progress`](crate::Progress).
+/// The counts behind [`Progress`](crate::report::Progress).
 #[derive(Default)]
 struct Counts {
     resources_total: usize,

@@ -184,7 +184,8 @@ impl Repeats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{CloseOutcome, Graceful, Phase, Resource};
+    use crate::report::CloseOutcome;
+    use crate::{Graceful, Phase, Resource};
 
     /// A console close with 300 ms left before Windows ends the process, a close that never
     /// ends and a configured timeout of a minute: the shutdown is fitted in the budget, and

@@ -4,10 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::{
-    BoxError, CloseOutcome, Graceful, GracefulBuilder, MainOutcome, Phase, Res, Resource,
-    Resources, ShutdownReason,
-};
+use crate::report::{CloseOutcome, MainOutcome};
+use crate::{BoxError, Graceful, GracefulBuilder, Phase, Res, Resource, Resources, ShutdownReason};
 
 /// A log of close events shared by the resources of one test.
 #[derive(Clone, Default)]
@@ -546,7 +544,7 @@ async fn progress_reports_phase_and_resources() {
     assert_eq!(shutdown.progress().phase, Phase::Running);
     assert_eq!(
         shutdown.readiness().reasons,
-        [crate::readiness::STARTING],
+        [crate::Readiness::STARTING],
         "not ready before start-up"
     );
     let outcome = graceful

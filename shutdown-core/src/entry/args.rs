@@ -25,7 +25,7 @@ pub enum Flavor {
 ///
 /// ```
 /// use std::time::Duration;
-/// use graceful::entry::{ArgValue, MainArgs};
+/// use graceful::{ArgValue, MainArgs};
 ///
 /// // `#[graceful::main(timeout = "20s", drain = "5s")]`
 /// let args = MainArgs {

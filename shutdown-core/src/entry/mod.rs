@@ -1,43 +1,5 @@
 //! The composition root: what a service's `main` does around the engine.
-//!
-//! [`Entry::run`] builds the tokio runtime, builds the engine (which installs the signal
-//! handlers and arms the watchdog), starts the admin API if asked, runs `main` under the
-//! engine, prints what went wrong to stderr, bounds the runtime's own shutdown by the overall
-//! deadline, and returns the exit code the report decides ([`exit`]).
-//! `#[graceful::main]` expands to a call of it, as `#[tokio::main]` expands to
-//! `tokio::runtime::Builder` calls; a program configured with [`Graceful::builder`] calls it
-//! too, so both doors give the same guarantees:
-//!
-//! - the process exits by the overall deadline, even when a close blocks its thread or a
-//!   `spawn_blocking` task never returns (the runtime is shut down with a bound, and the
-//!   watchdog ends a process that is stuck anyway, naming what held it);
-//! - the exit code follows one policy (see [`exit`]);
-//! - `main`'s error is printed as `Error: …`, like Rust's own `fn main() -> Result`, and a
-//!   failed start-up, a forced shutdown or failed closes are printed too, on stderr, once,
-//!   whether or not a `tracing` subscriber is installed.
-//!
-//! ```no_run
-//! use std::process::ExitCode;
-//! use std::time::Duration;
-//! use graceful::{Entry, Graceful, Resource, Shutdown};
-//!
-//! struct Db;
-//!
-//! fn main() -> ExitCode {
-//!     let engine = Graceful::builder()
-//!         .timeout(Duration::from_secs(30))
-//!         .resource(Resource::from_value("db", 100, Db))
-//!         .load_file_and_env(None, graceful::Env::Process); // SHUTDOWN_* and the file
-//!     Entry::new(engine).run(|shutdown: Shutdown| async move {
-//!         shutdown.requested().await;
-//!     })
-//! }
-//! ```
-//!
-//! A program that must own its runtime can still call [`Graceful::run`] itself; with
-//! [`process_owner(true)`](crate::GracefulBuilder::process_owner) the watchdog still ends the
-//! process by the deadline, and [`RunOutcome::exit_code`](crate::RunOutcome::exit_code) gives
-//! the same code. What it gives up is the bounded runtime shutdown and the stderr lines.
+//! Its one public item is [`Entry`], at the crate root.
 
 mod admin;
 mod args;
@@ -61,7 +23,46 @@ use crate::shutdown::Shutdown;
 use crate::sync::{read, write};
 use crate::took::Took;
 
-/// Runs a program under the engine as the process's `main`; see the [module docs](self).
+/// Runs a program under the engine as the process's `main`.
+///
+/// [`Entry::run`] builds the tokio runtime, builds the engine (which installs the signal
+/// handlers and arms the watchdog), starts the admin API if asked, runs `main` under the
+/// engine, prints what went wrong to stderr, bounds the runtime's own shutdown by the overall
+/// deadline, and returns the exit code the report decides ([`exit`]).
+/// `#[graceful::main]` expands to a call of it, as `#[tokio::main]` expands to
+/// `tokio::runtime::Builder` calls; a program configured with [`Graceful::builder`] calls it
+/// too, so both doors give the same guarantees:
+///
+/// - the process exits by the overall deadline, even when a close blocks its thread or a
+///   `spawn_blocking` task never returns (the runtime is shut down with a bound, and the
+///   watchdog ends a process that is stuck anyway, naming what held it);
+/// - the exit code follows one policy (see [`exit`]);
+/// - `main`'s error is printed as `Error: …`, like Rust's own `fn main() -> Result`, and a
+///   failed start-up, a forced shutdown or failed closes are printed too, on stderr, once,
+///   whether or not a `tracing` subscriber is installed.
+///
+/// ```no_run
+/// use std::process::ExitCode;
+/// use std::time::Duration;
+/// use graceful::{Entry, Graceful, Resource, Shutdown};
+///
+/// struct Db;
+///
+/// fn main() -> ExitCode {
+///     let engine = Graceful::builder()
+///         .timeout(Duration::from_secs(30))
+///         .resource(Resource::from_value("db", 100, Db))
+///         .load_file_and_env(None, graceful::Env::Process); // SHUTDOWN_* and the file
+///     Entry::new(engine).run(|shutdown: Shutdown| async move {
+///         shutdown.requested().await;
+///     })
+/// }
+/// ```
+///
+/// A program that must own its runtime can still call [`Graceful::run`] itself; with
+/// [`process_owner(true)`](crate::GracefulBuilder::process_owner) the watchdog still ends the
+/// process by the deadline, and [`RunOutcome::exit_code`](crate::RunOutcome::exit_code) gives
+/// the same code. What it gives up is the bounded runtime shutdown and the stderr lines.
 #[must_use = "an Entry does nothing until `run`"]
 pub struct Entry {
     builder: Result<GracefulBuilder, ConfigError>,
@@ -115,7 +116,7 @@ impl Entry {
     ///
     /// ```no_run
     /// use std::time::Duration;
-    /// use graceful::entry::{ArgValue, Entry, MainArgs};
+    /// use graceful::{ArgValue, Entry, MainArgs};
     ///
     /// // What `#[graceful::main(timeout = "20s")] async fn main(shutdown: Shutdown)` writes:
     /// fn main() -> std::process::ExitCode {
@@ -202,8 +203,8 @@ impl Entry {
         self
     }
 
-    /// Runs `main` under the engine and returns the process's exit code; see the
-    /// [module docs](self) for everything this does, and [`exit`] for the codes.
+    /// Runs `main` under the engine and returns the process's exit code; see [`Entry`] for
+    /// everything this does, and [`exit`] for the codes.
     pub fn run<F, Fut>(self, main: F) -> ExitCode
     where
         F: FnOnce(Shutdown) -> Fut,

@@ -6,7 +6,7 @@
 //! service keep serving, and the panic is
 //!
 //! - logged at ERROR (target `graceful::http`) with the method, the path and the message;
-//! - counted in the report ([`ShutdownReport::http_panics`](crate::ShutdownReport::http_panics)),
+//! - counted in the report ([`ShutdownReport::http_panics`](crate::report::ShutdownReport::http_panics)),
 //!   in the admin API's `/status` (`http_panics`) and, with the `metrics` feature, in
 //!   `graceful_http_panics_total`;
 //! - with `[http] fatal_panics = true`, a fatal failure: the shutdown starts as

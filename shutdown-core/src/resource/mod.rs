@@ -240,9 +240,9 @@ impl<T: Send + Sync + 'static> Resource<T> {
         self
     }
 
-    /// Records the method name for reports (used by `close = "method"`).
-    #[doc(hidden)]
-    pub fn close_kind_method(mut self, method: &str) -> Self {
+    /// Records the method name for reports (used by `close = "method"`, through
+    /// `__private::close_method`).
+    pub(crate) fn close_kind_method(mut self, method: &str) -> Self {
         self.spec.close_kind = CloseKind::Method(method.to_string());
         self
     }

@@ -12,7 +12,7 @@
 //! At fixed points the engine asks every extension, in the order they were first used:
 //!
 //! - [`progress`](Extension::progress): lines naming work in progress that is not a spawned
-//!   task (`"blocker nightly export (3.2s)"`), appended to [`Progress::tasks`](crate::Progress::tasks);
+//!   task (`"blocker nightly export (3.2s)"`), appended to [`Progress::tasks`](crate::report::Progress::tasks);
 //! - [`continues_serving`](Extension::continues_serving): whether the shutdown's reason means
 //!   another process keeps serving the same sockets (an upgrade's successor), so that the
 //!   readiness delay, which gives clients time to stop sending here, is skipped;

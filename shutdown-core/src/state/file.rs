@@ -188,12 +188,12 @@ pub fn decode<S: Snapshot + DeserializeOwned>(bytes: &[u8], path: &Path) -> Resu
     if header.version != S::VERSION {
         let value: serde_json::Value = serde_json::from_slice(body)
             .map_err(|e| corrupt(format!("the body is not JSON: {e}")))?;
-        return S::migrate(header.version, value).map_err(|reason| StateError::Incompatible {
+        return S::migrate(header.version, value).map_err(|e| StateError::Incompatible {
             name: S::NAME,
             path: path.to_path_buf(),
             found: header.version,
             expected: S::VERSION,
-            reason,
+            reason: e.to_string(),
         });
     }
     serde_json::from_slice(body).map_err(|e| StateError::Incompatible {

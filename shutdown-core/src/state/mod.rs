@@ -73,6 +73,7 @@
 //! case happened.
 
 mod file;
+mod migrate;
 mod registered;
 mod remaining;
 #[cfg(test)]
@@ -85,6 +86,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use file::{EXTENSION, FORMAT, StateError, decode, encode, load, move_aside, path_of, save};
+pub use migrate::MigrateError;
 pub use registered::StateRegistration;
 pub use remaining::Remaining;
 
@@ -103,13 +105,38 @@ pub trait Snapshot: Serialize + DeserializeOwned + Default + Send + 'static {
     /// [`migrate`](Snapshot::migrate).
     const VERSION: u32;
 
-    /// Converts a snapshot written with version `from` (as JSON). The default refuses: the
-    /// file is then treated as incompatible (moved aside, or start-up refused).
-    fn migrate(from: u32, state: serde_json::Value) -> Result<Self, String> {
+    /// Converts a snapshot written with version `from` (as JSON). The default refuses with
+    /// [`MigrateError::Unsupported`]: the file is then treated as incompatible (moved aside,
+    /// or start-up refused), and the error says which versions.
+    ///
+    /// ```
+    /// # use graceful::state::{MigrateError, Snapshot};
+    /// #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// struct Jobs {
+    ///     pending: Vec<u64>,
+    /// }
+    ///
+    /// impl Snapshot for Jobs {
+    ///     const NAME: &'static str = "jobs";
+    ///     const VERSION: u32 = 2;
+    ///
+    ///     // Version 1 saved the list alone.
+    ///     fn migrate(from: u32, state: serde_json::Value) -> Result<Self, MigrateError> {
+    ///         match from {
+    ///             1 => serde_json::from_value(state)
+    ///                 .map(|pending| Jobs { pending })
+    ///                 .map_err(|source| MigrateError::Shape { from, source }),
+    ///             _ => Err(MigrateError::Unsupported { from, to: Self::VERSION }),
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn migrate(from: u32, state: serde_json::Value) -> Result<Self, MigrateError> {
         let _ = state;
-        Err(format!(
-            "no migration from version {from} (implement `Snapshot::migrate`)"
-        ))
+        Err(MigrateError::Unsupported {
+            from,
+            to: Self::VERSION,
+        })
     }
 }
 

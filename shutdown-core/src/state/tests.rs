@@ -12,15 +12,19 @@ impl Snapshot for Queue {
     const NAME: &'static str = "queue";
     const VERSION: u32 = 2;
 
-    fn migrate(from: u32, state: serde_json::Value) -> Result<Self, String> {
+    fn migrate(from: u32, state: serde_json::Value) -> Result<Self, MigrateError> {
         match from {
             1 => {
-                let ids: Vec<u64> = serde_json::from_value(state).map_err(|e| e.to_string())?;
+                let ids: Vec<u64> = serde_json::from_value(state)
+                    .map_err(|source| MigrateError::Shape { from, source })?;
                 Ok(Queue {
                     pending: ids.into(),
                 })
             }
-            v => Err(format!("unknown version {v}")),
+            _ => Err(MigrateError::Unsupported {
+                from,
+                to: Self::VERSION,
+            }),
         }
     }
 }
@@ -91,6 +95,59 @@ fn older_versions_go_through_migrate() {
         Some(VecDeque::from(vec![1, 2, 3]))
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A snapshot file of `version` holding `body`, as `save` writes it.
+fn snapshot_bytes(version: u32, body: &[u8]) -> Vec<u8> {
+    let header = format!(
+        "{{\"format\":\"{FORMAT}\",\"name\":\"queue\",\"version\":{version},\"saved_at_unix_ms\":0,\"len\":{},\"fnv1a64\":\"{:016x}\"}}\n",
+        body.len(),
+        file_fnv(body)
+    );
+    let mut bytes = header.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+#[test]
+fn a_refused_migration_names_both_versions_and_the_file() {
+    let dir = temp_dir("unsupported");
+    let path = path_of::<Queue>(&dir);
+    std::fs::write(&path, snapshot_bytes(7, b"[]")).expect("write");
+    let err = load::<Queue>(&dir).expect_err("version 7 has no migration");
+    assert!(
+        matches!(
+            err,
+            StateError::Incompatible {
+                found: 7,
+                expected: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(
+        text.contains("no migration from version 7 to version 2"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_migration_error_keeps_its_cause() {
+    let err = Queue::migrate(1, serde_json::json!({"pending": "x"})).expect_err("not a list");
+    assert_eq!(err.from_version(), 1);
+    assert!(
+        matches!(err, MigrateError::Shape { from: 1, .. }),
+        "{err:?}"
+    );
+    assert!(std::error::Error::source(&err).is_some());
+    assert!(
+        err.to_string().starts_with("the version 1 snapshot"),
+        "{err}"
+    );
 }
 
 fn file_fnv(bytes: &[u8]) -> u64 {

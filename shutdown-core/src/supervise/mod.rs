@@ -1,45 +1,5 @@
 //! Supervised background tasks: restarted when they fail or panic, stopped at shutdown.
-//!
-//! [`Shutdown::supervise`] runs a task made by a factory. When the task returns an error or
-//! panics, the supervisor waits (exponential backoff with a cap) and calls the factory again,
-//! up to a maximum number of restarts. When the shutdown starts, the task's
-//! [`CancellationToken`] is cancelled; the supervisor waits for the task up to its stop
-//! deadline, then aborts it.
-//!
-//! What happened is visible while it happens and afterwards:
-//! - [`Progress::tasks`](crate::Progress::tasks) has a line per supervised task with its
-//!   [`TaskState`] and restart count (`"supervised ticker: running, 2 restart(s)"`);
-//! - the report has a hook record `supervised <name>` (in the `saving_state` phase), which
-//!   fails — and so appears in [`ShutdownReport::errors`](crate::ShutdownReport::errors) — when
-//!   the task had to be aborted at its stop deadline or gave up after too many restarts.
-//!
-//! ```
-//! use std::time::Duration;
-//! use graceful::{Graceful, Supervise};
-//!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let graceful = Graceful::builder().signals([]).build().expect("valid configuration");
-//! let outcome = graceful
-//!     .run(|shutdown| async move {
-//!         let ticker = shutdown.supervise_with(
-//!             "ticker",
-//!             Supervise::new().max_restarts(5).stop_timeout(Duration::from_secs(2)),
-//!             |stop| async move {
-//!                 loop {
-//!                     tokio::select! {
-//!                         _ = stop.cancelled() => return Ok::<_, std::io::Error>(()),
-//!                         _ = tokio::time::sleep(Duration::from_millis(10)) => { /* tick */ }
-//!                     }
-//!                 }
-//!             },
-//!         );
-//!         tokio::time::sleep(Duration::from_millis(30)).await;
-//!         assert_eq!(ticker.restarts(), 0);
-//!     })
-//!     .await;
-//! assert!(outcome.report.errors().is_empty());
-//! # }
-//! ```
+//! The public items are re-exported at the crate root; their docs say how they work.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -58,6 +18,47 @@ use crate::sync::lock;
 mod tests;
 
 /// How a supervised task is restarted and stopped.
+///
+/// [`Shutdown::supervise`] runs a task made by a factory. When the task returns an error or
+/// panics, the supervisor waits (exponential backoff with a cap) and calls the factory again,
+/// up to a maximum number of restarts. When the shutdown starts, the task's
+/// [`CancellationToken`] is cancelled; the supervisor waits for the task up to its stop
+/// deadline, then aborts it.
+///
+/// What happened is visible while it happens and afterwards:
+/// - [`Progress::tasks`](crate::report::Progress::tasks) has a line per supervised task with its
+///   [`TaskState`] and restart count (`"supervised ticker: running, 2 restart(s)"`);
+/// - the report has a hook record `supervised <name>` (in the `saving_state` phase), which
+///   fails — and so appears in [`ShutdownReport::errors`](crate::report::ShutdownReport::errors) — when
+///   the task had to be aborted at its stop deadline or gave up after too many restarts.
+///
+/// ```
+/// use std::time::Duration;
+/// use graceful::{Graceful, Supervise};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let graceful = Graceful::builder().signals([]).build().expect("valid configuration");
+/// let outcome = graceful
+///     .run(|shutdown| async move {
+///         let ticker = shutdown.supervise_with(
+///             "ticker",
+///             Supervise::new().max_restarts(5).stop_timeout(Duration::from_secs(2)),
+///             |stop| async move {
+///                 loop {
+///                     tokio::select! {
+///                         _ = stop.cancelled() => return Ok::<_, std::io::Error>(()),
+///                         _ = tokio::time::sleep(Duration::from_millis(10)) => { /* tick */ }
+///                     }
+///                 }
+///             },
+///         );
+///         tokio::time::sleep(Duration::from_millis(30)).await;
+///         assert_eq!(ticker.restarts(), 0);
+///     })
+///     .await;
+/// assert!(outcome.report.errors().is_empty());
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Supervise {
     initial_backoff: Duration,

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use super::{Entry, Fault, Harness, HarnessError, Point, Trigger};
-use crate::{BoxError, CloseOutcome, Graceful, GracefulBuilder, MainOutcome, Phase, Resource};
+use crate::report::{CloseOutcome, MainOutcome};
+use crate::{BoxError, Graceful, GracefulBuilder, Phase, Resource};
 use crate::{ShutdownReason, Signal, exit};
 
 macro_rules! newtype {

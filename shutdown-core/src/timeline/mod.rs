@@ -40,7 +40,7 @@ pub(crate) const FEATURE: crate::shutdown::Feature = crate::shutdown::Feature {
 struct Picture(std::sync::OnceLock<std::path::PathBuf>);
 
 impl crate::shutdown::Extension for Picture {
-    fn end_of_run(&self, report: &crate::ShutdownReport) {
+    fn end_of_run(&self, report: &crate::report::ShutdownReport) {
         if let Some(dir) = self.0.get() {
             write_svg(dir, report);
         }
@@ -56,7 +56,7 @@ fn start(shutdown: &crate::Shutdown) {
 }
 
 /// Writes `report`'s picture to `dir`/[`LAST_SVG_FILE`] (atomically); a failure is logged.
-fn write_svg(dir: &std::path::Path, report: &crate::ShutdownReport) {
+fn write_svg(dir: &std::path::Path, report: &crate::report::ShutdownReport) {
     let path = dir.join(LAST_SVG_FILE);
     let svg = svg::render(&Timeline::from_report(report));
     match crate::fs::atomic_write(&path, svg.as_bytes()) {

@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use super::text::{TextOptions, render, visible_width};
 use super::{Status, Timeline, svg};
-use crate::{
-    BoxError, Graceful, GracefulBuilder, Phase, Res, Resource, RunOutcome, ShutdownReport, Signal,
-};
+use crate::report::ShutdownReport;
+use crate::{BoxError, Graceful, GracefulBuilder, Phase, Res, Resource, RunOutcome, Signal};
 
 fn engine() -> GracefulBuilder {
     Graceful::builder()

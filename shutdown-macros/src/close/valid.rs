@@ -4,8 +4,9 @@
 use proc_macro2::Span;
 use syn::{Data, DeriveInput, Fields, Ident, LitStr, Member, Type};
 
-use super::parse::{CloseArg, close_args};
-use crate::common::{CratePath, Errors, check_duplicate, method_name};
+use super::parse::{Key, close_args};
+use crate::common::args::{Arg, Known, Value, known};
+use crate::common::{CratePath, Errors, method_name};
 
 /// The checked input.
 pub(crate) struct Input {
@@ -60,39 +61,33 @@ fn fields(fields: &Fields, errors: &mut Errors) -> Vec<Field> {
                 span: syn::spanned::Spanned::span(&f.ty),
             }),
         };
-        let mut seen = Vec::new();
-        let mut action = Action::Probe;
-        for arg in close_args(&f.attrs, errors) {
-            let Some((key, span)) = arg.key() else {
-                if let CloseArg::Unknown(e) = arg {
-                    errors.push(e);
-                }
-                continue;
-            };
-            if check_duplicate(&mut seen, errors, key, span) {
-                continue;
-            }
-            let contradicts = |k: &str| k != key && (k == "skip" || k == "method");
-            match arg {
-                CloseArg::Skip(_) | CloseArg::Method(..) if seen.iter().any(|(k, _)| contradicts(k)) => errors.at(
+        let mut action = None;
+        for Known {
+            key, span, value, ..
+        } in known(close_args(&f.attrs, errors), errors)
+        {
+            match (key, value) {
+                (Key::Skip | Key::Method, _) if action.is_some() => errors.at(
                     span,
                     "`skip` and `method` contradict each other: a field is either skipped or closed by a method; keep one",
                 ),
-                CloseArg::Skip(_) => action = Action::Skip,
-                CloseArg::Method(_, lit) => {
-                    if let Some(m) = errors.keep(method_name("method", &lit)) {
-                        action = Action::Method(m);
-                    }
+                (Key::Skip, _) => action = Some(Action::Skip),
+                (Key::Method, Value::Str(lit)) => {
+                    action = Some(match errors.keep(method_name("method", &lit)) {
+                        Some(m) => Action::Method(m),
+                        None => Action::Probe,
+                    });
                 }
-                CloseArg::With(..) => errors.at(
+                (Key::With, _) => errors.at(
                     span,
                     "`with` goes on the type, not on a field: `#[close(with = \"shutdown\")]` above the `struct`; \
                      on a field, use `#[close(method = \"…\")]`",
                 ),
-                CloseArg::Crate(..) => errors.at(span, "`crate` goes on the type, not on a field; move it above the `struct`"),
-                CloseArg::Unknown(_) => {}
+                (Key::Crate, _) => errors.at(span, "`crate` goes on the type, not on a field; move it above the `struct`"),
+                (Key::Method, _) => {}
             }
         }
+        let action = action.unwrap_or(Action::Probe);
         out.push(Field {
             member,
             ty: f.ty.clone(),
@@ -108,33 +103,26 @@ pub(crate) fn input(input: DeriveInput) -> syn::Result<Input> {
     let mut errors = Errors::default();
     let mut with: Option<LitStr> = None;
     let mut krate = CratePath::default();
-    let mut seen = Vec::new();
-    for arg in close_args(&input.attrs, &mut errors) {
-        let Some((key, span)) = arg.key() else {
-            if let CloseArg::Unknown(e) = arg {
-                errors.push(e);
-            }
-            continue;
-        };
-        if check_duplicate(&mut seen, &mut errors, key, span) {
-            continue;
-        }
-        match arg {
-            CloseArg::With(_, lit) => with = Some(lit),
-            CloseArg::Crate(_, lit) => {
+    for Known {
+        key, span, value, ..
+    } in known(close_args(&input.attrs, &mut errors), &mut errors)
+    {
+        match (key, value) {
+            (Key::With, Value::Str(lit)) => with = Some(lit),
+            (Key::Crate, Value::Str(lit)) => {
                 if let Some(k) = errors.keep(CratePath::parse(&lit)) {
                     krate = k;
                 }
             }
-            CloseArg::Skip(_) => errors.at(
+            (Key::Skip, _) => errors.at(
                 span,
                 "`skip` goes on a field; on the type, `#[close(with = \"method\")]` replaces the field-by-field close",
             ),
-            CloseArg::Method(..) => errors.at(
+            (Key::Method, _) => errors.at(
                 span,
                 "`method` goes on a field; to close the whole value with one of its methods, write `#[close(with = \"method\")]`",
             ),
-            CloseArg::Unknown(_) => {}
+            (Key::With | Key::Crate, _) => {}
         }
     }
     if let Some(l) = input.generics.lifetimes().next() {
@@ -224,7 +212,11 @@ pub(crate) fn fallback_parts(input: &DeriveInput) -> Option<(Ident, syn::Generic
     let krate = close_args(&input.attrs, &mut ignored)
         .into_iter()
         .find_map(|arg| match arg {
-            CloseArg::Crate(_, lit) => CratePath::parse(&lit).ok(),
+            Arg::Known {
+                key: Key::Crate,
+                value: Value::Str(lit),
+                ..
+            } => CratePath::parse(&lit).ok(),
             _ => None,
         })
         .unwrap_or_default();

@@ -1,5 +1,6 @@
 //! Pieces every macro shares: error collection, "did you mean", the runtime path, durations.
 
+pub(crate) mod args;
 pub(crate) mod duration;
 
 use proc_macro2::{Span, TokenStream};
@@ -127,38 +128,6 @@ pub(crate) fn with_error(item: TokenStream, error: syn::Error) -> TokenStream {
     quote!(#item #error)
 }
 
-/// Reads an argument name that none of the macro's keywords matched, skips its value, and
-/// returns the error to report for it: "unknown argument `x` (did you mean `y`?)".
-///
-/// `aliases` maps names people write by analogy (the configuration file's `drain_timeout`)
-/// to the argument they mean (`drain`).
-pub(crate) fn unknown_argument(
-    input: syn::parse::ParseStream<'_>,
-    what: &str,
-    accepted: &[&str],
-    aliases: &[(&str, &str)],
-) -> syn::Result<syn::Error> {
-    use syn::ext::IdentExt;
-    let name = syn::Ident::parse_any(input)?;
-    let text = name.to_string();
-    let hint = match aliases.iter().find(|(alias, _)| *alias == text) {
-        Some((_, meant)) => format!(" (did you mean `{meant}`?)"),
-        None => did_you_mean(&text, accepted),
-    };
-    let error = syn::Error::new(
-        name.span(),
-        format!(
-            "unknown argument `{name}`{hint} for {what}; the accepted arguments are {}",
-            one_of(accepted)
-        ),
-    );
-    // Skip `= value` up to the next top-level comma so the other arguments are still checked.
-    while !input.is_empty() && !input.peek(syn::Token![,]) {
-        input.parse::<proc_macro2::TokenTree>()?;
-    }
-    Ok(error)
-}
-
 /// Parses a macro's arguments; when they do not parse, records the error and returns none
 /// so that validation still runs and the item can still be expanded.
 pub(crate) fn parse_args<A: syn::parse::Parse + Default>(
@@ -166,21 +135,6 @@ pub(crate) fn parse_args<A: syn::parse::Parse + Default>(
     errors: &mut Errors,
 ) -> A {
     errors.keep(syn::parse2(args)).unwrap_or_default()
-}
-
-/// `key = value, key = value, …` with an optional trailing comma.
-pub(crate) fn parse_list<A: syn::parse::Parse>(
-    input: syn::parse::ParseStream<'_>,
-) -> syn::Result<Vec<A>> {
-    let mut out = Vec::new();
-    while !input.is_empty() {
-        out.push(input.parse()?);
-        if input.is_empty() {
-            break;
-        }
-        input.parse::<syn::Token![,]>()?;
-    }
-    Ok(out)
 }
 
 /// Reports `key` when it was already given: the error is at the second occurrence.

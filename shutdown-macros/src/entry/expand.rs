@@ -10,11 +10,11 @@ use super::valid::{Flavor, MainConfig, Typed};
 /// ```text
 /// fn main() -> ::std::process::ExitCode {
 ///     async fn __graceful_main(shutdown: Shutdown) -> R { body }
-///     let __graceful_args = ::graceful::entry::MainArgs {
+///     let __graceful_args = ::graceful::MainArgs {
 ///         settings: vec![("timeout", ArgValue::Duration(Duration::new(30, 0))), …],
 ///         …
 ///     };
-///     ::graceful::entry::Entry::from_args(__graceful_args).run(__graceful_main)
+///     ::graceful::Entry::from_args(__graceful_args).run(__graceful_main)
 /// }
 /// ```
 ///
@@ -39,10 +39,10 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
         let value = match value {
             Typed::Duration(d) => {
                 let (secs, nanos) = (d.as_secs(), d.subsec_nanos());
-                quote!(#krate::entry::ArgValue::Duration(::std::time::Duration::new(#secs, #nanos)))
+                quote!(#krate::ArgValue::Duration(::std::time::Duration::new(#secs, #nanos)))
             }
-            Typed::Bool(b) => quote!(#krate::entry::ArgValue::Bool(#b)),
-            Typed::Signals(names) => quote!(#krate::entry::ArgValue::Signals(&[#(#names),*])),
+            Typed::Bool(b) => quote!(#krate::ArgValue::Bool(#b)),
+            Typed::Signals(names) => quote!(#krate::ArgValue::Signals(&[#(#names),*])),
         };
         quote_spanned!(*span=> (#key, #value))
     });
@@ -52,12 +52,12 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
     };
     let flavor = match config.flavor {
         Some((Flavor::CurrentThread, span)) => {
-            quote_spanned!(span=> #krate::entry::Flavor::CurrentThread)
+            quote_spanned!(span=> #krate::Flavor::CurrentThread)
         }
         Some((Flavor::MultiThread, span)) => {
-            quote_spanned!(span=> #krate::entry::Flavor::MultiThread)
+            quote_spanned!(span=> #krate::Flavor::MultiThread)
         }
-        None => quote!(#krate::entry::Flavor::MultiThread),
+        None => quote!(#krate::Flavor::MultiThread),
     };
     let worker_threads = match config.worker_threads {
         Some((n, span)) => quote_spanned!(span=> ::std::option::Option::Some(#n)),
@@ -96,7 +96,7 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
     };
     let run_main = {
         let krate = krate.spanned(output_span);
-        quote_spanned!(output_span=> #krate::entry::Entry::from_args(__graceful_args).run(#call))
+        quote_spanned!(output_span=> #krate::Entry::from_args(__graceful_args).run(#call))
     };
     let inner = quote_spanned!(sig.span()=> async #fn_token __graceful_main(#inputs) #output);
 
@@ -106,7 +106,7 @@ pub(crate) fn main(config: &MainConfig, f: ItemFn) -> TokenStream {
             #inner #block
             // `..Default::default()` keeps this expansion valid when MainArgs gains fields.
             #[allow(clippy::needless_update)]
-            let __graceful_args = #krate::entry::MainArgs {
+            let __graceful_args = #krate::MainArgs {
                     settings: ::std::vec![#(#settings),*],
                     config: #config_path,
                     flavor: #flavor,

@@ -1,23 +1,12 @@
 //! `#[graceful::main(...)]`: the arguments as written, every value with its span.
 
 use proc_macro2::Span;
-use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::{LitBool, LitInt, LitStr, Token};
 
+use crate::common::args::{self, Arg, Row, Table, Value};
 use crate::common::duration::DurationLit;
-use crate::common::{parse_list, unknown_argument};
 
-mod kw {
-    syn::custom_keyword!(config);
-    syn::custom_keyword!(flavor);
-    syn::custom_keyword!(worker_threads);
-    syn::custom_keyword!(expect_resources);
-    syn::custom_keyword!(admin);
-    syn::custom_keyword!(init);
-}
-
-/// What a configuration argument holds, and so how it is parsed and checked.
 pub(crate) use shutdown_grammar::Kind;
 
 /// The engine's core keys, the table the engine reads too: the rows with an `argument` are
@@ -30,40 +19,94 @@ pub(crate) fn argument(row: usize) -> &'static str {
     SETTINGS[row].argument.unwrap_or_default()
 }
 
+/// Which argument, once its name is read.
+#[derive(Clone, Copy)]
+enum Key {
+    /// A configuration argument: its row in [`SETTINGS`].
+    Setting(usize),
+    Config,
+    Flavor,
+    WorkerThreads,
+    ExpectResources,
+    Admin,
+    Init,
+    Crate,
+}
+
 /// The arguments that are not configuration keys.
-const OTHER_ARGUMENTS: &[&str] = &[
-    "config",
-    "flavor",
-    "worker_threads",
-    "expect_resources",
-    "admin",
-    "init",
-    "crate",
+const OTHER_ARGUMENTS: &[Row<Key>] = &[
+    Row {
+        key: Key::Config,
+        name: "config",
+        aliases: &["config_file"],
+        kind: args::Kind::Str,
+        example: "\"graceful.toml\"",
+    },
+    Row {
+        key: Key::Flavor,
+        name: "flavor",
+        aliases: &["runtime"],
+        kind: args::Kind::Str,
+        example: "\"multi_thread\"",
+    },
+    Row {
+        key: Key::WorkerThreads,
+        name: "worker_threads",
+        aliases: &["threads"],
+        kind: args::Kind::Int,
+        example: "4",
+    },
+    Row {
+        key: Key::ExpectResources,
+        name: "expect_resources",
+        aliases: &[],
+        kind: args::Kind::Int,
+        example: "3",
+    },
+    Row {
+        key: Key::Admin,
+        name: "admin",
+        aliases: &[],
+        kind: args::Kind::Str,
+        example: "\"127.0.0.1:9090\"",
+    },
+    Row {
+        key: Key::Init,
+        name: "init",
+        aliases: &["setup", "on_start"],
+        kind: args::Kind::Custom(function_path),
+        example: "setup_logging",
+    },
+    Row {
+        key: Key::Crate,
+        name: "crate",
+        aliases: &[],
+        kind: args::Kind::Str,
+        example: "\"graceful\"",
+    },
 ];
 
-/// Every argument name, for "did you mean" and the list of accepted arguments.
-pub(crate) fn arguments() -> Vec<&'static str> {
-    shutdown_grammar::keys::arguments()
-        .chain(OTHER_ARGUMENTS.iter().copied())
-        .collect()
+/// Every argument: one row per configuration argument of [`SETTINGS`] (the keys with an
+/// argument whose value a literal can hold), then the others.
+fn rows() -> Vec<Row<Key>> {
+    let settings = SETTINGS.iter().enumerate().filter_map(|(i, key)| {
+        let name = key.argument?;
+        let (kind, example) = match key.kind {
+            Kind::Duration => (args::Kind::Duration, "\"30s\""),
+            Kind::Signals => (args::Kind::Custom(signal_list), "[\"SIGTERM\", \"SIGINT\"]"),
+            Kind::Bool => (args::Kind::Bool, "false"),
+            _ => return None,
+        };
+        Some(Row {
+            key: Key::Setting(i),
+            name,
+            aliases: key.aliases,
+            kind,
+            example,
+        })
+    });
+    settings.chain(OTHER_ARGUMENTS.iter().copied()).collect()
 }
-
-/// Names of the configuration file and of other crates, and the argument they mean here:
-/// those of the configuration arguments come from the key table.
-fn aliases() -> Vec<(&'static str, &'static str)> {
-    let mut out = shutdown_grammar::keys::argument_aliases();
-    out.extend_from_slice(OTHER_ALIASES);
-    out
-}
-
-/// Other crates' names for the arguments that are not configuration keys.
-const OTHER_ALIASES: &[(&str, &str)] = &[
-    ("config_file", "config"),
-    ("runtime", "flavor"),
-    ("threads", "worker_threads"),
-    ("setup", "init"),
-    ("on_start", "init"),
-];
 
 /// The raw arguments, in the order written.
 #[derive(Default)]
@@ -71,7 +114,16 @@ pub(crate) struct RawArgs(pub(crate) Vec<RawArg>);
 
 impl Parse for RawArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        parse_list(input).map(RawArgs)
+        let rows = rows();
+        let table = Table {
+            what: "`#[graceful::main]`",
+            wrap: ("", ""),
+            rows: &rows,
+        };
+        let args = table.parse(input)?;
+        Ok(RawArgs(
+            args.into_iter().filter_map(RawArg::from_arg).collect(),
+        ))
     }
 }
 
@@ -121,38 +173,8 @@ impl RawValue {
     }
 }
 
-fn eq(input: ParseStream<'_>) -> syn::Result<()> {
-    input.parse::<Token![=]>().map(drop)
-}
-
-fn string(input: ParseStream<'_>, key: &str, example: &str) -> syn::Result<LitStr> {
-    if input.peek(LitStr) {
-        input.parse()
-    } else {
-        Err(input.error(format!(
-            "`{key}` takes a string literal: `{key} = \"{example}\"`"
-        )))
-    }
-}
-
-fn int(input: ParseStream<'_>, key: &str, example: &str) -> syn::Result<LitInt> {
-    if input.peek(LitInt) {
-        input.parse()
-    } else {
-        Err(input.error(format!("`{key}` takes a whole number: `{key} = {example}`")))
-    }
-}
-
-fn boolean(input: ParseStream<'_>, key: &str) -> syn::Result<LitBool> {
-    if input.peek(LitBool) {
-        input.parse()
-    } else {
-        Err(input.error(format!("`{key}` takes `true` or `false`: `{key} = false`")))
-    }
-}
-
 /// `init = path::to::function`: a path, not a string or a closure.
-fn function_path(input: ParseStream<'_>) -> syn::Result<syn::Path> {
+fn function_path(input: ParseStream<'_>) -> syn::Result<Value> {
     const FORM: &str = "`init` takes the path of a function `fn()` that runs before \
                         anything else, such as installing the `tracing` subscriber: \
                         `init = setup_logging`";
@@ -176,10 +198,10 @@ fn function_path(input: ParseStream<'_>) -> syn::Result<syn::Path> {
     if !input.is_empty() && !input.peek(Token![,]) {
         return Err(input.error(format!("expected `,` after the path; {FORM}")));
     }
-    Ok(path)
+    Ok(Value::Path(path))
 }
 
-fn signal_list(input: ParseStream<'_>) -> syn::Result<Vec<LitStr>> {
+fn signal_list(input: ParseStream<'_>) -> syn::Result<Value> {
     if input.peek(LitStr) {
         return Err(input.error(
             "`signals` takes a list in square brackets: `signals = [\"SIGTERM\", \"SIGINT\"]`",
@@ -204,76 +226,75 @@ fn signal_list(input: ParseStream<'_>) -> syn::Result<Vec<LitStr>> {
         }
         content.parse::<Token![,]>()?;
     }
-    Ok(out)
+    Ok(Value::Strs(out))
 }
 
-impl Parse for RawArg {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let key = input.span();
-        let lookahead = input.lookahead1();
-        let setting = input
-            .fork()
-            .call(syn::Ident::parse_any)
-            .ok()
-            .and_then(|name| {
-                SETTINGS
-                    .iter()
-                    .position(|k| k.argument.is_some_and(|arg| name == arg))
-            });
-        let value = if let Some(row) = setting {
-            let (name, kind) = (argument(row), SETTINGS[row].kind);
-            input.call(syn::Ident::parse_any)?;
-            eq(input)?;
-            let lit = match kind {
-                Kind::Duration => SettingLit::Duration(input.parse()?),
-                Kind::Signals => SettingLit::Signals(signal_list(input)?),
-                Kind::Bool => SettingLit::Bool(boolean(input, name)?),
-                _ => {
-                    return Err(input.error(format!(
-                        "`{name}` cannot be set in `#[graceful::main]`; set `{}` in the configuration file",
-                        SETTINGS[row].name
-                    )));
-                }
-            };
-            RawValue::Setting(row, lit)
-        } else if lookahead.peek(kw::config) {
-            input.parse::<kw::config>()?;
-            eq(input)?;
-            RawValue::Config(string(input, "config", "graceful.toml")?)
-        } else if lookahead.peek(kw::flavor) {
-            input.parse::<kw::flavor>()?;
-            eq(input)?;
-            RawValue::Flavor(string(input, "flavor", "multi_thread")?)
-        } else if lookahead.peek(kw::worker_threads) {
-            input.parse::<kw::worker_threads>()?;
-            eq(input)?;
-            RawValue::WorkerThreads(int(input, "worker_threads", "4")?)
-        } else if lookahead.peek(kw::expect_resources) {
-            input.parse::<kw::expect_resources>()?;
-            eq(input)?;
-            RawValue::ExpectResources(int(input, "expect_resources", "3")?)
-        } else if lookahead.peek(kw::admin) {
-            input.parse::<kw::admin>()?;
-            eq(input)?;
-            RawValue::Admin(string(input, "admin", "127.0.0.1:9090")?)
-        } else if lookahead.peek(kw::init) {
-            input.parse::<kw::init>()?;
-            eq(input)?;
-            RawValue::Init(function_path(input)?)
-        } else if lookahead.peek(Token![crate]) {
-            input.parse::<Token![crate]>()?;
-            eq(input)?;
-            RawValue::Crate(string(input, "crate", "graceful")?)
-        } else if input.peek(syn::Ident::peek_any) {
-            RawValue::Unknown(unknown_argument(
-                input,
-                "`#[graceful::main]`",
-                &arguments(),
-                &aliases(),
-            )?)
-        } else {
-            return Err(lookahead.error());
+impl RawArg {
+    /// The argument in the form validation reads; `None` for a value of another kind than
+    /// its row's, which the parser never produces.
+    fn from_arg(arg: Arg<Key>) -> Option<Self> {
+        let (key, span, value) = match arg {
+            Arg::Unknown(e) => {
+                return Some(RawArg {
+                    key: e.span(),
+                    value: RawValue::Unknown(e),
+                });
+            }
+            Arg::Known {
+                key, span, value, ..
+            } => (key, span, value),
         };
-        Ok(RawArg { key, value })
+        let value = match (key, value) {
+            (Key::Setting(row), Value::Duration(d)) => {
+                RawValue::Setting(row, SettingLit::Duration(d))
+            }
+            (Key::Setting(row), Value::Strs(s)) => RawValue::Setting(row, SettingLit::Signals(s)),
+            (Key::Setting(row), Value::Bool(b)) => RawValue::Setting(row, SettingLit::Bool(b)),
+            (Key::Config, Value::Str(s)) => RawValue::Config(s),
+            (Key::Flavor, Value::Str(s)) => RawValue::Flavor(s),
+            (Key::WorkerThreads, Value::Int(i)) => RawValue::WorkerThreads(i),
+            (Key::ExpectResources, Value::Int(i)) => RawValue::ExpectResources(i),
+            (Key::Admin, Value::Str(s)) => RawValue::Admin(s),
+            (Key::Init, Value::Path(p)) => RawValue::Init(p),
+            (Key::Crate, Value::Str(s)) => RawValue::Crate(s),
+            _ => return None,
+        };
+        Some(RawArg { key: span, value })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    #[test]
+    fn main_reads_its_arguments_from_one_table_with_the_settings_as_rows() {
+        let item = quote!(
+            async fn main() {}
+        );
+        let out = crate::entry::main(quote!(timeout, shutdown_timeout = "5s", 42), item.clone())
+            .to_string();
+        assert!(
+            out.contains("expected `=` after `timeout`: `timeout = \\\"30s\\\"`"),
+            "a setting's example comes from its kind: {out}"
+        );
+        let out = crate::entry::main(
+            quote!(shutdown_timeout = "5s", drain_timeout = 3),
+            item.clone(),
+        )
+        .to_string();
+        assert!(
+            out.contains("`shutdown_timeout` (did you mean `timeout`?)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("`drain_timeout` (did you mean `drain`?)"),
+            "{out}"
+        );
+        let out = crate::entry::main(quote!(42), item).to_string();
+        assert!(
+            out.contains("expected an argument of `#[graceful::main]`: `timeout`, `drain`"),
+            "every argument is listed, the settings first: {out}"
+        );
     }
 }

@@ -54,8 +54,8 @@ pub(crate) fn resource(config: &ResourceConfig, ctor: &Constructor) -> TokenStre
         Some((method, lit)) => {
             let method_name = method.to_string();
             quote_spanned! {lit.span()=>
-                let __graceful_resource = __graceful_resource
-                    .close_owned(|__v| async move {
+                let __graceful_resource = #krate::__private::close_method(
+                    __graceful_resource.close_owned(|__v| async move {
                         #[allow(unused_imports)]
                         use #krate::__private::{FutureKind as _, ValueKind as _};
                         #[allow(unused_mut)]
@@ -63,8 +63,9 @@ pub(crate) fn resource(config: &ResourceConfig, ctor: &Constructor) -> TokenStre
                         #[allow(clippy::let_unit_value)]
                         let __out = __v.#method();
                         (&__out).__graceful_kind().resolve(__out).await
-                    })
-                    .close_kind_method(#method_name);
+                    }),
+                    #method_name,
+                );
             }
         }
         None => quote! {

@@ -5,8 +5,9 @@ use syn::{
     UnOp,
 };
 
-use super::parse::{Key, RawArg, RawArgs};
-use crate::common::{CratePath, Errors, check_duplicate, method_name, string, unparen};
+use super::parse::Key;
+use crate::common::args::{Arg, Known, Value, known};
+use crate::common::{CratePath, Errors, method_name, string, unparen};
 
 /// The checked arguments.
 pub(crate) struct ResourceConfig {
@@ -84,25 +85,17 @@ fn close(value: &Expr) -> syn::Result<(syn::Ident, LitStr)> {
 }
 
 /// Checks the arguments; duplicates are reported at the second occurrence.
-pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> ResourceConfig {
+pub(crate) fn args(raw: Vec<Arg<Key>>, errors: &mut Errors) -> ResourceConfig {
     let mut config = ResourceConfig {
         priority: 0,
         close: None,
         name: None,
         krate: CratePath::default(),
     };
-    let mut seen = Vec::new();
-    for arg in raw.0 {
-        let (key, span, value) = match arg {
-            RawArg::Unknown(e) => {
-                errors.push(e);
-                continue;
-            }
-            RawArg::Known { key, span, value } => (key, span, value),
-        };
-        if check_duplicate(&mut seen, errors, key.as_str(), span) {
+    for Known { key, value, .. } in known(raw, errors) {
+        let Value::Expr(value) = value else {
             continue;
-        }
+        };
         match key {
             Key::Priority => {
                 if let Some(p) = errors.keep(priority(&value)) {

@@ -6,12 +6,13 @@ mod valid;
 
 use proc_macro2::TokenStream;
 
-use crate::common::{Errors, item_keyword, parse_args, with_error};
+use crate::common::args::parse_args;
+use crate::common::{Errors, item_keyword, with_error};
 
 /// The entry point.
 pub(crate) fn state(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    let config = valid::args(parse_args(args, &mut errors), &mut errors);
+    let config = valid::args(parse_args(&parse::TABLE, args, &mut errors), &mut errors);
     let target = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Struct(s)) => errors.keep(valid::target(s.ident, &s.generics)),
         Ok(syn::Item::Enum(e)) => errors.keep(valid::target(e.ident, &e.generics)),

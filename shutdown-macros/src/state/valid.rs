@@ -2,8 +2,9 @@
 
 use syn::{Expr, ExprLit, Generics, Ident, Lit, LitStr, UnOp};
 
-use super::parse::{Key, RawArg, RawArgs};
-use crate::common::{CratePath, Errors, check_duplicate, string, unparen};
+use super::parse::Key;
+use crate::common::args::{Arg, Known, Value, known};
+use crate::common::{CratePath, Errors, string, unparen};
 
 /// The priority of a saved state when none is given: above every resource that usually
 /// reads it, so it is restored before them and saved (in `SavingState`) before any closes.
@@ -74,25 +75,17 @@ fn name(value: &Expr) -> syn::Result<LitStr> {
 }
 
 /// Checks the arguments; duplicates are reported at the second occurrence.
-pub(crate) fn args(raw: RawArgs, errors: &mut Errors) -> StateConfig {
+pub(crate) fn args(raw: Vec<Arg<Key>>, errors: &mut Errors) -> StateConfig {
     let mut config = StateConfig {
         name: None,
         version: 1,
         priority: DEFAULT_PRIORITY,
         krate: CratePath::default(),
     };
-    let mut seen = Vec::new();
-    for arg in raw.0 {
-        let (key, span, value) = match arg {
-            RawArg::Unknown(e) => {
-                errors.push(e);
-                continue;
-            }
-            RawArg::Known { key, span, value } => (key, span, value),
-        };
-        if check_duplicate(&mut seen, errors, key.as_str(), span) {
+    for Known { key, value, .. } in known(raw, errors) {
+        let Value::Expr(value) = value else {
             continue;
-        }
+        };
         match key {
             Key::Name => config.name = errors.keep(name(&value)),
             Key::Version => {

@@ -42,13 +42,24 @@ impl Fixture {
 
     /// [`Fixture::start_bin`] with environment variables set.
     pub fn start_bin_env(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Fixture {
+        Self::spawn(bin, args, env, Stdio::inherit())
+    }
+
+    /// [`Fixture::start`] with stderr piped: take it from `child.stderr` and read it to the
+    /// end (it ends when the process exits).
+    pub fn start_capturing_stderr(args: &[&str]) -> Fixture {
+        let bin = env!("CARGO_BIN_EXE_graceful-fixture-http");
+        Self::spawn(bin, args, &[], Stdio::piped())
+    }
+
+    fn spawn(bin: &str, args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Fixture {
         let mut child = Command::new(bin)
             .args(args)
             .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start the fixture");
         let stdout = child.stdout.take().expect("stdout");

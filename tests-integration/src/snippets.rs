@@ -1,0 +1,27 @@
+//! The Rust snippets of README.md and docs/*.md, compiled as doctests: rustdoc builds each one
+//! as a crate of its own that depends on graceful by path, in this package's edition (2024),
+//! as a user's crate would. `docs/macros.md` and `docs/testing.md` are doctests of the facade
+//! itself (`graceful::guide`). A block that is a fragment (a line of a handler, a builder
+//! call) says so in a comment above it and is marked `ignore`; every complete program
+//! compiles. Each page is checked when the features its snippets use are on, which
+//! `cargo test --workspace --all-features` (CI) turns on.
+
+/// README.md.
+#[cfg(feature = "sqlx")]
+#[doc = include_str!("../../README.md")]
+pub mod readme {}
+
+/// docs/http.md.
+#[cfg(feature = "axum")]
+#[doc = include_str!("../../docs/http.md")]
+pub mod http {}
+
+/// docs/integrations.md.
+#[cfg(all(feature = "process", feature = "state"))]
+#[doc = include_str!("../../docs/integrations.md")]
+pub mod integrations {}
+
+/// docs/operations.md.
+#[cfg(all(feature = "admin", feature = "systemd"))]
+#[doc = include_str!("../../docs/operations.md")]
+pub mod operations {}
