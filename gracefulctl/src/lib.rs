@@ -46,6 +46,8 @@ pub mod stop;
 #[cfg(unix)]
 pub mod timeline;
 #[cfg(not(unix))]
+mod signal_name;
+#[cfg(not(unix))]
 mod unsupported;
 #[cfg(unix)]
 pub mod upgrade;
@@ -53,4 +55,6 @@ pub mod upgrade;
 #[cfg(unix)]
 pub use commands::{EXIT_ERROR, EXIT_FAILED, run};
 #[cfg(not(unix))]
-pub use unsupported::{EXIT_ERROR, EXIT_FAILED, Signal, run};
+pub use signal_name::Signal;
+#[cfg(not(unix))]
+pub use unsupported::{EXIT_ERROR, EXIT_FAILED, run};
