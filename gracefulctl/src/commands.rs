@@ -225,7 +225,7 @@ fn stop_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard, log: &ActionLog
     };
     let snap = Snapshot::capture();
     let guard = guard.clone().with_ancestors(&snap);
-    let steps = stop::plan(&order, &snap, &guard);
+    let steps = stop::plan(&order, &snap, &guard, &opts);
 
     if args.dry_run {
         println!("dry run: nothing is signalled, copied or removed");
