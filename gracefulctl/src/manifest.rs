@@ -104,6 +104,10 @@ pub struct Process {
     pub backup: Vec<PathBuf>,
     /// The process's own log file (absolute), whose last lines `status --detailed` shows.
     pub log: Option<PathBuf>,
+    /// The admin API of a graceful service (`http://HOST:PORT[/PREFIX]`): on Windows, where
+    /// no signal reaches a console process from outside, `stop` asks it to stop with
+    /// `POST /shutdown` there.
+    pub admin: Option<String>,
 }
 
 /// How to start a process.
@@ -266,6 +270,8 @@ struct RawProcess {
     #[serde(default)]
     backup: Vec<String>,
     log: Option<String>,
+    #[serde(default, deserialize_with = "de_admin")]
+    admin: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -292,6 +298,17 @@ fn de_signal<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Signal>, D
     parse_signal(&text)
         .map(Some)
         .map_err(serde::de::Error::custom)
+}
+
+fn de_admin<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(d)?;
+    crate::http_url::parse_http_url(&text)
+        .map(|_| Some(text))
+        .map_err(|e| {
+            serde::de::Error::custom(format!(
+                "{e}; expected the admin API's URL, e.g. \"http://127.0.0.1:9090\""
+            ))
+        })
 }
 
 fn de_ready<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Ready>, D::Error> {
@@ -528,6 +545,7 @@ impl Manifest {
                     ready,
                     backup: p.backup.iter().map(|b| resolve(b)).collect(),
                     log: p.log.as_deref().map(resolve),
+                    admin: p.admin,
                 }
             })
             .collect();
@@ -693,6 +711,24 @@ ready = "tcp://127.0.0.1:5432"
         let e = err("[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nstop_signal = \"SIGFOO\"\n");
         assert!(
             e.contains(":4:") && e.contains("stop_signal") && e.contains("SIGFOO"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn admin_url_is_read_and_checked() {
+        let m = parse(
+            "[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nadmin = \"http://127.0.0.1:9090\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            m.process("a").unwrap().admin.as_deref(),
+            Some("http://127.0.0.1:9090")
+        );
+        let e =
+            err("[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nadmin = \"https://x:9090\"\n");
+        assert!(
+            e.contains(":4:") && e.contains("admin") && e.contains("admin API's URL"),
             "{e}"
         );
     }
