@@ -14,7 +14,7 @@ mod linux;
 #[cfg(unix)]
 use linux as platform;
 #[cfg(windows)]
-pub(crate) mod windows;
+mod windows;
 #[cfg(windows)]
 use windows as platform;
 

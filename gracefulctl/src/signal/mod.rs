@@ -12,8 +12,7 @@
 //!
 //! On Windows no signal reaches a console process from outside: the polite request is
 //! `POST /shutdown` to the service's admin API (the manifest's `admin`), and the forced one
-//! `TerminateProcess` through a handle opened before the start time is checked, which pins
-//! the process as a pidfd does.
+//! `TerminateProcess` (through `taskkill /F`, after the same start-time check as `kill(2)`).
 
 use crate::procs::ProcInfo;
 
@@ -38,9 +37,9 @@ pub enum Delivery {
     /// Through the service's admin API (`POST /shutdown`).
     #[cfg(windows)]
     AdminApi,
-    /// Through a handle to exactly the process that was checked (`TerminateProcess`).
+    /// With `taskkill /PID n /F` (`TerminateProcess`).
     #[cfg(windows)]
-    Handle,
+    Taskkill,
     /// The checked process had already exited (its PID may now be another's): nothing sent.
     Gone,
 }
@@ -56,7 +55,7 @@ impl Delivery {
             #[cfg(windows)]
             Delivery::AdminApi => "through its admin API",
             #[cfg(windows)]
-            Delivery::Handle => "through a process handle",
+            Delivery::Taskkill => "with taskkill /F",
             Delivery::Gone => "not sent: it had already exited",
         }
     }

@@ -1,5 +1,5 @@
 //! Windows: the polite stop is `POST /shutdown` to the service's admin API, the forced one
-//! `TerminateProcess`.
+//! `TerminateProcess`, through `taskkill /PID n /F`.
 //!
 //! Why not a console event: a graceful service on Windows stops on Ctrl-C, Ctrl-Break,
 //! console close, logoff and system shutdown, but `GenerateConsoleCtrlEvent` reaches only
@@ -8,14 +8,18 @@
 //! crate does not make. `taskkill /PID n` without `/F` posts `WM_CLOSE` to the process's
 //! windows, and a console service has none. The admin API works from anywhere, on every
 //! platform, and starts exactly the shutdown a Ctrl-C starts.
+//!
+//! Why `taskkill`: opening a handle to another process and calling `TerminateProcess` on it
+//! needs `unsafe` calls too. As with `kill(2)` where Linux has no pidfd, the start time is
+//! checked right before, so a PID reused meanwhile is hit only if it was reused in that
+//! instant.
 
-use sysinfo::ProcessesToUpdate;
+use std::process::Command;
 
 use super::Delivery;
 use crate::admin_stop::{self, AdminError, Answer};
 use crate::manifest::Process;
 use crate::procs::ProcInfo;
-use crate::procs::windows::{sys_pid, table};
 
 /// Why a stop request could not be sent.
 #[derive(Debug, thiserror::Error)]
@@ -30,9 +34,14 @@ pub enum SendError {
     /// The admin API did not take the request.
     #[error(transparent)]
     Admin(#[from] AdminError),
-    /// `TerminateProcess` failed (another user's or a protected process).
-    #[error("TerminateProcess failed (access denied: another user's or a protected process?)")]
-    TerminateFailed,
+    /// `taskkill /F` could not be run, or failed (another user's or a protected process).
+    #[error("taskkill /PID {pid} /F failed: {message}")]
+    TerminateFailed {
+        /// The process.
+        pid: i32,
+        /// What taskkill said, or why it could not run.
+        message: String,
+    },
 }
 
 /// What the forced stop is called in the output.
@@ -87,28 +96,36 @@ pub fn polite(process: &Process, target: &ProcInfo) -> Result<Delivery, SendErro
     }
 }
 
-/// Ends `target` with `TerminateProcess` if it is still the same process: the handle is
-/// opened when the process is read, before its start time is compared, so a PID reused
-/// meanwhile is never hit.
+/// Ends `target` with `taskkill /PID n /F` (`TerminateProcess`) if it is still the same
+/// process (same start time).
 ///
 /// # Errors
-/// [`SendError::TerminateFailed`] when Windows refused.
+/// [`SendError::TerminateFailed`] when taskkill could not run or Windows refused.
 pub fn forced(_process: &Process, target: &ProcInfo) -> Result<Delivery, SendError> {
-    let Some(pid) = sys_pid(target.pid) else {
-        return Ok(Delivery::Gone);
-    };
-    let sys = table(ProcessesToUpdate::Some(&[pid]));
-    let Some(p) = sys.process(pid) else {
-        return Ok(Delivery::Gone);
-    };
-    let same = crate::procs::windows::info(p, sysinfo::System::boot_time())
-        .is_some_and(|now| now.start_ticks == target.start_ticks);
-    if !same {
+    if !super::same_process(target) {
         return Ok(Delivery::Gone);
     }
-    if p.kill() {
-        Ok(Delivery::Handle)
+    let failed = |message: String| SendError::TerminateFailed {
+        pid: target.pid,
+        message,
+    };
+    let out = Command::new("taskkill")
+        .args(["/PID", &target.pid.to_string(), "/F"])
+        .output()
+        .map_err(|e| failed(format!("cannot run taskkill: {e}")))?;
+    if out.status.success() {
+        return Ok(Delivery::Taskkill);
+    }
+    if !super::same_process(target) {
+        // It exited on its own between the check and taskkill.
+        return Ok(Delivery::Gone);
+    }
+    let said = String::from_utf8_lossy(&out.stderr);
+    let said = said.trim();
+    let said = if said.is_empty() {
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     } else {
-        Err(SendError::TerminateFailed)
-    }
+        said.to_owned()
+    };
+    Err(failed(format!("{} ({said})", out.status)))
 }
