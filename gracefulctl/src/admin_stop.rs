@@ -1,11 +1,13 @@
-//! Asking a graceful service to stop through its admin API: `POST {admin}/shutdown`, the
-//! same request as `curl -X POST -H "X-API-Key: …" http://127.0.0.1:9090/shutdown`.
+//! Asking a graceful service to stop through its admin API: a `POST` to its shutdown route
+//! (the manifest's `stop_url`), the same request as
+//! `curl -X POST -H "X-API-Key: …" http://127.0.0.1:9090/shutdown`.
 //!
 //! This is how `stop` asks politely on Windows, where no signal reaches a console process
 //! from outside (see the README's "Windows" section). The service starts the same graceful
 //! shutdown a SIGTERM starts; it answers 200 whether it started it now or was already
-//! stopping, and 404 once its shutdown has finished. The route needs a key with the
-//! `system` scope, read from `GRACEFUL_ADMIN_API_KEY`.
+//! stopping, and 404 `DAEMON_NOT_RUNNING` once its shutdown has finished (any other 404 means
+//! the URL names no shutdown route). The route needs a key with the `system` scope, read
+//! from `GRACEFUL_ADMIN_API_KEY`.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -24,15 +26,15 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 pub enum Answer {
     /// 200: it is stopping (started now, or already under way).
     Stopping,
-    /// 404: its shutdown has already finished; it is about to exit.
+    /// 404 `DAEMON_NOT_RUNNING`: its shutdown has already finished; it is about to exit.
     Finished,
 }
 
 /// Why the request did not reach the service, or was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    /// The admin URL is not `http://HOST[:PORT][/PREFIX]`.
-    #[error("the admin URL {0}")]
+    /// The URL is not `http://HOST[:PORT]/PATH`.
+    #[error("the stop URL {0}")]
     Url(String),
     /// No connection, or the exchange broke off.
     #[error("cannot reach the admin API at {url}: {source}")]
@@ -53,6 +55,17 @@ pub enum AdminError {
         /// The status line.
         status: String,
     },
+    /// 404 without `DAEMON_NOT_RUNNING`: no such route.
+    #[error(
+        "{url} answered `{status}`: it is not a shutdown route; set `stop_url` to the admin \
+         API's `/shutdown`, with the API's prefix and the route's own name if it has them"
+    )]
+    NoRoute {
+        /// The URL asked.
+        url: String,
+        /// The status line.
+        status: String,
+    },
     /// Any other answer.
     #[error("the admin API at {url} answered `{status}`")]
     Unexpected {
@@ -63,17 +76,12 @@ pub enum AdminError {
     },
 }
 
-/// The URL of the shutdown route under the admin API at `admin` (`http://HOST:PORT[/PREFIX]`).
-pub fn shutdown_url(admin: &str) -> String {
-    format!("{}/shutdown", admin.trim_end_matches('/'))
-}
-
-/// Sends `POST {admin}/shutdown` with `key` (if any) as `X-API-Key`.
+/// Sends `POST url` with `key` (if any) as `X-API-Key`.
 ///
 /// # Errors
 /// [`AdminError`] when the service cannot be reached or does not accept the request.
-pub fn request_shutdown(admin: &str, key: Option<&str>) -> Result<Answer, AdminError> {
-    let url = shutdown_url(admin);
+pub fn request_shutdown(url: &str, key: Option<&str>) -> Result<Answer, AdminError> {
+    let url = url.to_owned();
     let (addr, path) = parse_http_url(&url).map_err(AdminError::Url)?;
     let io = |source| AdminError::Io {
         url: url.clone(),
@@ -95,19 +103,19 @@ pub fn request_shutdown(admin: &str, key: Option<&str>) -> Result<Answer, AdminE
         body.len()
     );
     stream.write_all(request.as_bytes()).map_err(io)?;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 256];
-    while !head.contains(&b'\n') && head.len() < 4096 {
-        match stream.read(&mut buf).map_err(io)? {
-            0 => break,
-            n => head.extend_from_slice(&buf[..n]),
-        }
-    }
-    let text = String::from_utf8_lossy(&head);
+    // The whole answer (the service closes the connection): its status line, and for a 404
+    // the error code in its body.
+    let mut answer = Vec::new();
+    (&mut stream)
+        .take(64 * 1024)
+        .read_to_end(&mut answer)
+        .map_err(io)?;
+    let text = String::from_utf8_lossy(&answer);
     let status = text.lines().next().unwrap_or("").trim().to_owned();
     match status.split_whitespace().nth(1) {
         Some("200") => Ok(Answer::Stopping),
-        Some("404") => Ok(Answer::Finished),
+        Some("404") if text.contains("DAEMON_NOT_RUNNING") => Ok(Answer::Finished),
+        Some("404") => Err(AdminError::NoRoute { url, status }),
         Some("401" | "403") => Err(AdminError::Refused { url, status }),
         _ if status.is_empty() => Err(io(std::io::Error::other(
             "the connection closed without an answer",
@@ -122,11 +130,14 @@ mod tests {
 
     use super::*;
 
-    /// A one-request server on 127.0.0.1 answering `status`; returns its URL and the
-    /// request it received.
-    fn serve_once(status: &'static str) -> (String, std::thread::JoinHandle<String>) {
+    /// A one-request server on 127.0.0.1 answering `status` and `body`; returns its URL and
+    /// the request it received.
+    fn serve_once(
+        status: &'static str,
+        body: &'static str,
+    ) -> (String, std::thread::JoinHandle<String>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/ops", listener.local_addr().unwrap());
+        let url = format!("http://{}/ops/shutdown", listener.local_addr().unwrap());
         let server = std::thread::spawn(move || {
             let (mut s, _) = listener.accept().unwrap();
             let mut got = Vec::new();
@@ -139,7 +150,8 @@ mod tests {
                 }
                 got.extend_from_slice(&buf[..n]);
             }
-            s.write_all(format!("{status}\r\nContent-Length: 0\r\n\r\n").as_bytes())
+            let len = body.len();
+            s.write_all(format!("{status}\r\nContent-Length: {len}\r\n\r\n{body}").as_bytes())
                 .unwrap();
             String::from_utf8(got).unwrap()
         });
@@ -148,7 +160,7 @@ mod tests {
 
     #[test]
     fn posts_to_the_shutdown_route_with_the_key() {
-        let (url, server) = serve_once("HTTP/1.1 200 OK");
+        let (url, server) = serve_once("HTTP/1.1 200 OK", "{}");
         assert_eq!(
             request_shutdown(&url, Some("s3cret")).unwrap(),
             Answer::Stopping
@@ -161,7 +173,7 @@ mod tests {
 
     #[test]
     fn a_refused_key_says_which_variable_to_set() {
-        let (url, server) = serve_once("HTTP/1.1 401 Unauthorized");
+        let (url, server) = serve_once("HTTP/1.1 401 Unauthorized", "");
         let err = request_shutdown(&url, None).unwrap_err();
         server.join().unwrap();
         let msg = err.to_string();
@@ -169,17 +181,30 @@ mod tests {
     }
 
     #[test]
-    fn a_finished_service_is_not_an_error_and_nobody_listening_is() {
-        let (url, server) = serve_once("HTTP/1.1 404 Not Found");
+    fn a_finished_service_is_not_an_error_and_a_wrong_route_or_nobody_listening_is() {
+        let (url, server) = serve_once(
+            "HTTP/1.1 404 Not Found",
+            r#"{"error":{"code":"DAEMON_NOT_RUNNING"}}"#,
+        );
         assert_eq!(request_shutdown(&url, None).unwrap(), Answer::Finished);
         server.join().unwrap();
+        let (url, server) = serve_once(
+            "HTTP/1.1 404 Not Found",
+            r#"{"error":{"code":"NOT_FOUND"}}"#,
+        );
+        let err = request_shutdown(&url, None).unwrap_err();
+        server.join().unwrap();
+        assert!(
+            matches!(err, AdminError::NoRoute { .. }) && err.to_string().contains("stop_url"),
+            "{err}"
+        );
         // A port nobody listens on: bind one, then close it.
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let err = request_shutdown(&format!("http://127.0.0.1:{port}"), None).unwrap_err();
+        let err = request_shutdown(&format!("http://127.0.0.1:{port}/shutdown"), None).unwrap_err();
         assert!(matches!(err, AdminError::Io { .. }), "{err}");
     }
 }

@@ -104,10 +104,11 @@ pub struct Process {
     pub backup: Vec<PathBuf>,
     /// The process's own log file (absolute), whose last lines `status --detailed` shows.
     pub log: Option<PathBuf>,
-    /// The admin API of a graceful service (`http://HOST:PORT[/PREFIX]`): on Windows, where
-    /// no signal reaches a console process from outside, `stop` asks it to stop with
-    /// `POST /shutdown` there.
-    pub admin: Option<String>,
+    /// Where a `POST` asks it to stop: a graceful service's admin API shutdown route
+    /// (`http://HOST:PORT/shutdown`, with the API's prefix or the route's own name if it has
+    /// them). On Windows, where no signal reaches a console process from outside, this is
+    /// how `stop` asks politely.
+    pub stop_url: Option<String>,
 }
 
 /// How to start a process.
@@ -270,8 +271,8 @@ struct RawProcess {
     #[serde(default)]
     backup: Vec<String>,
     log: Option<String>,
-    #[serde(default, deserialize_with = "de_admin")]
-    admin: Option<String>,
+    #[serde(default, deserialize_with = "de_stop_url")]
+    stop_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -300,13 +301,14 @@ fn de_signal<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Signal>, D
         .map_err(serde::de::Error::custom)
 }
 
-fn de_admin<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+fn de_stop_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let text = String::deserialize(d)?;
     crate::http_url::parse_http_url(&text)
         .map(|_| Some(text))
         .map_err(|e| {
             serde::de::Error::custom(format!(
-                "{e}; expected the admin API's URL, e.g. \"http://127.0.0.1:9090\""
+                "{e}; expected the URL of the admin API's shutdown route, e.g. \
+                 \"http://127.0.0.1:9090/shutdown\""
             ))
         })
 }
@@ -545,7 +547,7 @@ impl Manifest {
                     ready,
                     backup: p.backup.iter().map(|b| resolve(b)).collect(),
                     log: p.log.as_deref().map(resolve),
-                    admin: p.admin,
+                    stop_url: p.stop_url,
                 }
             })
             .collect();
@@ -716,19 +718,20 @@ ready = "tcp://127.0.0.1:5432"
     }
 
     #[test]
-    fn admin_url_is_read_and_checked() {
+    fn stop_url_is_read_and_checked() {
         let m = parse(
-            "[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nadmin = \"http://127.0.0.1:9090\"\n",
+            "[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nstop_url = \"http://127.0.0.1:9090/shutdown\"\n",
         )
         .unwrap();
         assert_eq!(
-            m.process("a").unwrap().admin.as_deref(),
-            Some("http://127.0.0.1:9090")
+            m.process("a").unwrap().stop_url.as_deref(),
+            Some("http://127.0.0.1:9090/shutdown")
         );
-        let e =
-            err("[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nadmin = \"https://x:9090\"\n");
+        let e = err(
+            "[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nstop_url = \"https://x:9090/shutdown\"\n",
+        );
         assert!(
-            e.contains(":4:") && e.contains("admin") && e.contains("admin API's URL"),
+            e.contains(":4:") && e.contains("stop_url") && e.contains("shutdown route"),
             "{e}"
         );
     }

@@ -11,7 +11,8 @@
 //! kernel has no pidfd, `kill(2)` is used after the same check.
 //!
 //! On Windows no signal reaches a console process from outside: the polite request is
-//! `POST /shutdown` to the service's admin API (the manifest's `admin`), and the forced one
+//! a `POST` to the service's admin API shutdown route (the manifest's `stop_url`), and the
+//! forced one
 //! `TerminateProcess` (through `taskkill /F`, after the same start-time check as `kill(2)`).
 
 use crate::procs::ProcInfo;

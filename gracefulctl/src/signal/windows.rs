@@ -1,4 +1,5 @@
-//! Windows: the polite stop is `POST /shutdown` to the service's admin API, the forced one
+//! Windows: the polite stop is a `POST` to the service's admin API shutdown route (the
+//! manifest's `stop_url`), the forced one
 //! `TerminateProcess`, through `taskkill /PID n /F`.
 //!
 //! Why not a console event: a graceful service on Windows stops on Ctrl-C, Ctrl-Break,
@@ -24,13 +25,13 @@ use crate::procs::ProcInfo;
 /// Why a stop request could not be sent.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    /// The process declares no admin API: nothing polite reaches it from outside.
+    /// The process declares no `stop_url`: nothing polite reaches it from outside.
     #[error(
-        "no polite stop reaches a console process on Windows from outside; declare `admin = \
-         \"http://HOST:PORT\"` (the service's admin API) to stop it with POST /shutdown, or \
+        "no polite stop reaches a console process on Windows from outside; declare `stop_url = \
+         \"http://HOST:PORT/shutdown\"` (the service's admin API) to ask it with a POST, or \
          pass --force to end it with TerminateProcess"
     )]
-    NoAdminApi,
+    NoStopUrl,
     /// The admin API did not take the request.
     #[error(transparent)]
     Admin(#[from] AdminError),
@@ -49,14 +50,14 @@ pub const FORCED_NAME: &str = "TerminateProcess";
 
 /// What the polite stop of `process` is called in the output.
 pub fn polite_name(process: &Process) -> String {
-    match &process.admin {
-        Some(admin) => format!("POST {}", admin_stop::shutdown_url(admin)),
-        None => "no polite request (no `admin` declared)".to_owned(),
+    match &process.stop_url {
+        Some(url) => format!("POST {url}"),
+        None => "a polite request (none possible without `stop_url`)".to_owned(),
     }
 }
 
 /// Why `process` cannot be stopped on Windows, decided before anything is sent:
-/// `process_group` (Windows has no process groups to signal), or no admin API without
+/// `process_group` (Windows has no process groups to signal), or no `stop_url` without
 /// `--force` (there would be nothing to wait for before `TerminateProcess`).
 pub fn unavailable(process: &Process, force: bool) -> Option<String> {
     if process.process_group {
@@ -66,31 +67,33 @@ pub fn unavailable(process: &Process, force: bool) -> Option<String> {
                 .to_owned(),
         );
     }
-    if process.admin.is_none() && !force {
-        return Some(SendError::NoAdminApi.to_string());
+    if process.stop_url.is_none() && !force {
+        return Some(SendError::NoStopUrl.to_string());
     }
     None
 }
 
 /// Whether the forced stop may still follow when the polite one could not be sent: when
-/// there is no admin API (only reached with `--force`) or it did not answer.
+/// there is no `stop_url` (only reached with `--force`) or the admin API did not take the
+/// request.
 pub fn force_may_follow(error: &SendError) -> bool {
-    matches!(error, SendError::NoAdminApi | SendError::Admin(_))
+    matches!(error, SendError::NoStopUrl | SendError::Admin(_))
 }
 
-/// Asks `process` to stop through its admin API, with the key in `GRACEFUL_ADMIN_API_KEY`.
+/// Asks `process` to stop with a `POST` to its `stop_url`, with the key in
+/// `GRACEFUL_ADMIN_API_KEY`.
 ///
 /// # Errors
-/// [`SendError::NoAdminApi`] without `admin`; [`SendError::Admin`] when the API refused.
+/// [`SendError::NoStopUrl`] without `stop_url`; [`SendError::Admin`] when the API refused.
 pub fn polite(process: &Process, target: &ProcInfo) -> Result<Delivery, SendError> {
-    let Some(admin) = &process.admin else {
-        return Err(SendError::NoAdminApi);
+    let Some(url) = &process.stop_url else {
+        return Err(SendError::NoStopUrl);
     };
     if !super::same_process(target) {
         return Ok(Delivery::Gone);
     }
     let key = std::env::var(admin_stop::KEY_ENV).ok();
-    match admin_stop::request_shutdown(admin, key.as_deref())? {
+    match admin_stop::request_shutdown(url, key.as_deref())? {
         Answer::Stopping => Ok(Delivery::AdminApi),
         Answer::Finished => Ok(Delivery::Gone),
     }
