@@ -180,11 +180,15 @@ pub fn describe(steps: &[Step<'_>], opts: &StopOptions) -> String {
                         humantime::format_duration(process.stop_timeout)
                     )
                 };
-                let _ = write!(
-                    out,
-                    "{n}. {name}: PID {pids} (found by {found_by}): send {} to {whom}, {wait}, then {FORCED_NAME} if still alive",
-                    signal::polite_name(process)
-                );
+                let ask = match signal::polite_name(process) {
+                    Some(polite) => format!(
+                        "send {polite} to {whom}, {wait}, then {FORCED_NAME} if still alive"
+                    ),
+                    None => format!(
+                        "nothing polite reaches it without `stop_url`: {FORCED_NAME} to {whom} at once (--force)"
+                    ),
+                };
+                let _ = write!(out, "{n}. {name}: PID {pids} (found by {found_by}): {ask}");
                 if let Some(pf) = &process.pid_file {
                     let _ = write!(out, "; remove {}", pf.display());
                 }
@@ -436,12 +440,19 @@ fn stop_one(
         return Outcome::Stopped;
     }
 
-    let sig = signal::polite_name(process);
-    let sig = sig.as_str();
+    let polite = signal::polite_name(process);
     let mut refused = Vec::new();
     // Whether every refusal still lets the forced end follow (with --force, on Windows).
     let mut force_may_follow = opts.force;
-    for t in &targets {
+    if polite.is_none() {
+        // Windows without `stop_url`: the plan let it through only with --force.
+        let msg = "nothing polite reaches it without `stop_url`";
+        progress.line(&format!("{name}: {msg}"));
+        log.record("signal", name, msg);
+        refused.push(msg.to_owned());
+    }
+    for t in targets.iter().filter(|_| polite.is_some()) {
+        let sig = polite.as_deref().unwrap_or_default();
         match signal::polite(process, t) {
             Ok(Delivery::Gone) => {
                 let what = format!("{sig} not sent to {}: it had already exited", whom(t));
@@ -462,16 +473,16 @@ fn stop_one(
             }
         }
     }
-    if refused.len() == targets.len() && !force_may_follow {
+    // Nothing polite was delivered to anyone.
+    let unasked = polite.is_none() || refused.len() == targets.len();
+    if unasked && !force_may_follow {
         // Nothing could be signalled (EPERM…): waiting or SIGKILL would not help.
         let msg = format!("SURVIVED: {}", refused.join("; "));
         log.record("stop", name, &msg);
         return Outcome::Survived(msg);
     }
 
-    let force = opts.force
-        || deadline.is_some_and(|d| Instant::now() >= d)
-        || refused.len() == targets.len();
+    let force = opts.force || deadline.is_some_and(|d| Instant::now() >= d) || unasked;
     let mut left = still_alive(&targets, group);
     if !force && !left.is_empty() {
         let mut until = Instant::now() + process.stop_timeout;
@@ -487,14 +498,17 @@ fn stop_one(
         left = wait_gone(&targets, group, until, &tick);
     }
     if left.is_empty() {
-        let msg = format!("exited after {sig} in {:.1?}", started.elapsed());
+        let msg = match &polite {
+            Some(sig) if !unasked => format!("exited after {sig} in {:.1?}", started.elapsed()),
+            _ => format!("exited on its own in {:.1?}", started.elapsed()),
+        };
         progress.line(&format!("{name}: {msg}"));
         log.record("stop", name, &msg);
         return Outcome::Stopped;
     }
 
-    let reason = if refused.len() == targets.len() {
-        "--force, and the polite request could not be sent"
+    let reason = if unasked {
+        "--force, and nothing polite could be sent"
     } else if force {
         "--force / overall timeout"
     } else {

@@ -16,9 +16,10 @@ pub type SendError = Errno;
 /// What the forced stop is called in the output.
 pub const FORCED_NAME: &str = "SIGKILL";
 
-/// What the polite stop of `process` is called in the output: its `stop_signal`.
-pub fn polite_name(process: &Process) -> String {
-    process.stop_signal.as_str().to_owned()
+/// What the polite stop of `process` is called in the output: its `stop_signal` (there is
+/// always one on Unix).
+pub fn polite_name(process: &Process) -> Option<String> {
+    Some(process.stop_signal.as_str().to_owned())
 }
 
 /// Why `process` cannot be stopped here, decided before anything is sent: nothing on

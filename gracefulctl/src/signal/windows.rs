@@ -26,11 +26,7 @@ use crate::procs::ProcInfo;
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     /// The process declares no `stop_url`: nothing polite reaches it from outside.
-    #[error(
-        "no polite stop reaches a console process on Windows from outside; declare `stop_url = \
-         \"http://HOST:PORT/shutdown\"` (the service's admin API) to ask it with a POST, or \
-         pass --force to end it with TerminateProcess"
-    )]
+    #[error("no polite stop reaches a console process on Windows from outside without `stop_url`")]
     NoStopUrl,
     /// The admin API did not take the request.
     #[error(transparent)]
@@ -48,12 +44,10 @@ pub enum SendError {
 /// What the forced stop is called in the output.
 pub const FORCED_NAME: &str = "TerminateProcess";
 
-/// What the polite stop of `process` is called in the output.
-pub fn polite_name(process: &Process) -> String {
-    match &process.stop_url {
-        Some(url) => format!("POST {url}"),
-        None => "a polite request (none possible without `stop_url`)".to_owned(),
-    }
+/// What the polite stop of `process` is called in the output; `None` without `stop_url`,
+/// when there is none.
+pub fn polite_name(process: &Process) -> Option<String> {
+    process.stop_url.as_ref().map(|url| format!("POST {url}"))
 }
 
 /// Why `process` cannot be stopped on Windows, decided before anything is sent:
@@ -68,7 +62,11 @@ pub fn unavailable(process: &Process, force: bool) -> Option<String> {
         );
     }
     if process.stop_url.is_none() && !force {
-        return Some(SendError::NoStopUrl.to_string());
+        return Some(format!(
+            "{}; declare `stop_url = \"http://HOST:PORT/shutdown\"` (the service's admin API) to \
+             ask it with a POST, or pass --force to end it with TerminateProcess",
+            SendError::NoStopUrl
+        ));
     }
     None
 }
