@@ -49,7 +49,6 @@ fn dispatch(cli: &Cli) -> Result<bool> {
     #[cfg(not(unix))]
     crate::unsupported::check(&cli.command)?;
     // These read a report or a service's admin API: no manifest needed (a NAME reads it).
-    #[cfg(unix)]
     match &cli.command {
         Command::Timeline { report, svg } => {
             let style = crate::timeline::Style::detect();

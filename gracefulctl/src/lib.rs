@@ -12,9 +12,9 @@
 //! See the crate README for the manifest format and the commands.
 //!
 //! On Windows the process table is read with `sysinfo`, and `status`, `stop` (polite
-//! through the admin API, forced with `TerminateProcess`), `health`, `wait`, `backup` and
-//! `logs` work; `start`, `restart`, `upgrade`, `timeline`, `watch` and `status --detailed`
-//! say why they are not available there and what to use instead.
+//! through the admin API, forced with `TerminateProcess`), `health`, `wait`, `backup`,
+//! `logs`, `timeline` and `watch` work; `start`, `restart`, `upgrade` and
+//! `status --detailed` say why they are not available there and what to use instead.
 
 // Unit tests may unwrap: a panic is the failure report there.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -41,7 +41,6 @@ mod signal_name;
 pub mod start;
 pub mod status;
 pub mod stop;
-#[cfg(unix)]
 pub mod timeline;
 // Consulted on Windows only; compiled everywhere so its tests run on every platform.
 #[cfg_attr(unix, allow(dead_code))]

@@ -47,23 +47,14 @@ pub(crate) fn check(command: &Command) -> Result<(), Unsupported> {
             "stop the old process with `gracefulctl stop` and start the new one, or run two \
              instances behind a load balancer and replace them one at a time",
         ),
-        Command::Timeline { .. } => refuse(
-            "`timeline`",
-            "gracefulctl's drawing of shutdown reports is built for Unix only",
-            "open the `last-shutdown.svg` the service writes next to its `last-shutdown.json`, \
-             or run `gracefulctl timeline` on Linux or macOS with a copy of the report",
-        ),
-        Command::Watch { .. } => refuse(
-            "`watch`",
-            "gracefulctl's drawing of shutdowns is built for Unix only",
-            "follow the admin API's event stream with `curl -N http://HOST:PORT/events`",
-        ),
         Command::Status { .. }
         | Command::Stop(_)
         | Command::Health { .. }
         | Command::Backup { .. }
         | Command::Wait { .. }
-        | Command::Logs { .. } => Ok(()),
+        | Command::Logs { .. }
+        | Command::Timeline { .. }
+        | Command::Watch { .. } => Ok(()),
     }
 }
 
