@@ -175,8 +175,8 @@ pub struct Located {
     pub pid_file: Option<PidFileRead>,
 }
 
-/// Looks `process` up in `snap` (the PID file is read; `/proc` is read again only for the
-/// PID of a locked PID file that the snapshot does not hold yet, such as a successor
+/// Looks `process` up in `snap` (the PID file is read; the process table is read again only
+/// for the PID of a locked PID file that the snapshot does not hold yet, such as a successor
 /// started after it was taken).
 pub fn locate(process: &Process, snap: &Snapshot) -> Located {
     let mut stale = None;

@@ -43,8 +43,8 @@ pub fn probe(process: &Process, snap: &Snapshot) -> Result<String, String> {
     }
 }
 
-/// The snapshot [`probe`] needs for `processes`: `/proc` is read only when one of them
-/// has a process-based check (network checks need none).
+/// The snapshot [`probe`] needs for `processes`: the process table is read only when one of
+/// them has a process-based check (network checks need none).
 pub fn snapshot_for<'m>(processes: impl IntoIterator<Item = &'m Process>) -> Snapshot {
     if processes
         .into_iter()
