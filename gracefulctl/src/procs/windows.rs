@@ -20,7 +20,7 @@ use super::{ProcInfo, Snapshot};
 const TICKS_PER_SEC: u64 = 1000;
 
 /// A `sysinfo` table holding `which`, with what a [`ProcInfo`] needs.
-pub(super) fn table(which: ProcessesToUpdate<'_>) -> System {
+fn table(which: ProcessesToUpdate<'_>) -> System {
     let mut sys = System::new();
     sys.refresh_processes_specifics(
         which,
@@ -34,12 +34,12 @@ pub(super) fn table(which: ProcessesToUpdate<'_>) -> System {
 }
 
 /// The PID as `sysinfo` spells it; `None` for a negative one.
-pub(super) fn sys_pid(pid: i32) -> Option<Pid> {
+fn sys_pid(pid: i32) -> Option<Pid> {
     u32::try_from(pid).ok().map(Pid::from_u32)
 }
 
 /// One `sysinfo` process as a [`ProcInfo`]; `None` for a PID beyond `i32`.
-pub(super) fn info(p: &Process, boot_time: u64) -> Option<ProcInfo> {
+fn info(p: &Process, boot_time: u64) -> Option<ProcInfo> {
     let pid = i32::try_from(p.pid().as_u32()).ok()?;
     let ppid = p
         .parent()

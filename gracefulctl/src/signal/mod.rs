@@ -12,8 +12,8 @@
 //!
 //! On Windows no signal reaches a console process from outside: the polite request is
 //! a `POST` to the service's admin API shutdown route (the manifest's `stop_url`), and the
-//! forced one
-//! `TerminateProcess` (through `taskkill /F`, after the same start-time check as `kill(2)`).
+//! forced one `TerminateProcess` (through `taskkill /F`, after the same start-time check as
+//! `kill(2)`).
 
 use crate::procs::ProcInfo;
 

@@ -1,6 +1,5 @@
 //! Windows: the polite stop is a `POST` to the service's admin API shutdown route (the
-//! manifest's `stop_url`), the forced one
-//! `TerminateProcess`, through `taskkill /PID n /F`.
+//! manifest's `stop_url`), the forced one `TerminateProcess`, through `taskkill /PID n /F`.
 //!
 //! Why not a console event: a graceful service on Windows stops on Ctrl-C, Ctrl-Break,
 //! console close, logoff and system shutdown, but `GenerateConsoleCtrlEvent` reaches only
