@@ -98,8 +98,9 @@ pub struct PidFileRead {
     pub lock: Lock,
 }
 
-/// Reads the PID file at `path` and probes its lock on the same descriptor (see
-/// [`probe_lock`]).
+/// Reads the PID file at `path` and probes its lock on the same descriptor: a shared
+/// non-blocking `flock` on Unix (`EWOULDBLOCK`: a live owner holds an exclusive lock);
+/// [`Lock::Unknown`] on Windows, where graceful services do not lock their PID files.
 ///
 /// # Errors
 /// The I/O error when the file cannot be opened or read (`NotFound` when it is absent).
