@@ -19,9 +19,11 @@ use crate::plan;
 use crate::procs::Snapshot;
 use crate::ready;
 use crate::safety::Guard;
+#[cfg(unix)]
 use crate::start;
 use crate::status;
 use crate::stop::{self, StopOptions};
+#[cfg(unix)]
 use crate::upgrade;
 
 /// Exit status when something did not go as asked (a critical process down, a survivor,
@@ -44,6 +46,8 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// `Ok(true)`: everything as asked; `Ok(false)`: something failed and was reported.
 fn dispatch(cli: &Cli) -> Result<bool> {
+    #[cfg(not(unix))]
+    crate::unsupported::check(&cli.command)?;
     // These read a report or a service's admin API: no manifest needed (a NAME reads it).
     match &cli.command {
         Command::Timeline { report, svg } => {
@@ -80,10 +84,12 @@ fn dispatch(cli: &Cli) -> Result<bool> {
             };
             stop_cmd(&manifest, args, &guard, &log)
         }
+        #[cfg(unix)]
         Command::Start { only } => {
             let log = ActionLog::open(&manifest.logs_dir);
             start_cmd(&manifest, only, &log)
         }
+        #[cfg(unix)]
         Command::Restart(args) => restart_cmd(&manifest, args, &guard),
         Command::Health { json, only } => health_cmd(&manifest, only, *json),
         Command::Backup { only } => {
@@ -92,6 +98,7 @@ fn dispatch(cli: &Cli) -> Result<bool> {
                 plan::select(plan::stop_order(&manifest), only).map_err(anyhow::Error::msg)?;
             backup_cmd(&manifest, &order, &log, false)
         }
+        #[cfg(unix)]
         Command::Upgrade {
             name,
             timeout,
@@ -113,6 +120,10 @@ fn dispatch(cli: &Cli) -> Result<bool> {
             logs_cmd(&manifest.logs_dir.join(LOG_FILE), *follow, *lines)
         }
         Command::Timeline { .. } | Command::Watch { .. } => unreachable!("handled above"),
+        #[cfg(not(unix))]
+        Command::Start { .. } | Command::Restart(_) | Command::Upgrade { .. } => {
+            unreachable!("refused by unsupported::check above")
+        }
     }
 }
 
@@ -225,7 +236,7 @@ fn stop_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard, log: &ActionLog
     };
     let snap = Snapshot::capture();
     let guard = guard.clone().with_ancestors(&snap);
-    let steps = stop::plan(&order, &snap, &guard);
+    let steps = stop::plan(&order, &snap, &guard, &opts);
 
     if args.dry_run {
         println!("dry run: nothing is signalled, copied or removed");
@@ -315,6 +326,7 @@ fn write_status_snapshot(
     )
 }
 
+#[cfg(unix)]
 fn restart_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard) -> Result<bool> {
     if args.dry_run {
         let stopped = stop_cmd(manifest, args, guard, &ActionLog::disabled())?;
@@ -334,6 +346,7 @@ fn restart_cmd(manifest: &Manifest, args: &StopArgs, guard: &Guard) -> Result<bo
     start_cmd(manifest, &args.only, &log)
 }
 
+#[cfg(unix)]
 fn start_cmd(manifest: &Manifest, only: &[String], log: &ActionLog) -> Result<bool> {
     let order = plan::select(plan::start_order(manifest), only).map_err(anyhow::Error::msg)?;
     log.record("start", "-", &format!("begin: {} process(es)", order.len()));
@@ -344,6 +357,7 @@ fn start_cmd(manifest: &Manifest, only: &[String], log: &ActionLog) -> Result<bo
     Ok(summary.success())
 }
 
+#[cfg(unix)]
 fn upgrade_cmd(
     manifest: &Manifest,
     name: &str,

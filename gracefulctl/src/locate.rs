@@ -8,13 +8,20 @@
 //! (without a pattern) have started before the file was written. The lock is probed on the
 //! descriptor the PID was read from, so the PID and the lock belong to the same file even
 //! when a successor renames its own file over it meanwhile.
+//!
+//! On Windows graceful services do not lock their PID files (the in-place upgrade that
+//! needs the lock is Unix-only), so every lock reads [`Lock::Unknown`] there and the
+//! checks above decide: a running PID, matching `pattern`, started before the file was
+//! written.
 
 use std::fs;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+#[cfg(unix)]
 use nix::errno::Errno;
+#[cfg(unix)]
 use nix::fcntl::{Flock, FlockArg};
 use serde::Serialize;
 
@@ -63,7 +70,8 @@ pub enum Lock {
     /// Nobody holds a lock on it (a graceful service's file is then stale; other programs
     /// never lock theirs).
     Free,
-    /// The lock could not be probed (the file cannot be opened, or `flock` failed).
+    /// The lock could not be probed (the file cannot be opened, or `flock` failed), or
+    /// there is none to probe (Windows).
     Unknown,
 }
 
@@ -90,8 +98,9 @@ pub struct PidFileRead {
     pub lock: Lock,
 }
 
-/// Reads the PID file at `path` and probes its lock with a shared non-blocking `flock` on
-/// the same descriptor (`EWOULDBLOCK`: a live owner holds an exclusive lock).
+/// Reads the PID file at `path` and probes its lock on the same descriptor: a shared
+/// non-blocking `flock` on Unix (`EWOULDBLOCK`: a live owner holds an exclusive lock);
+/// [`Lock::Unknown`] on Windows, where graceful services do not lock their PID files.
 ///
 /// # Errors
 /// The I/O error when the file cannot be opened or read (`NotFound` when it is absent).
@@ -99,18 +108,31 @@ pub fn read_pid_file(path: &Path) -> std::io::Result<PidFileRead> {
     let mut file = fs::File::open(path)?;
     let mut text = String::new();
     file.read_to_string(&mut text)?;
-    let lock = match Flock::lock(file, FlockArg::LockSharedNonblock) {
-        // We got the lock (released when dropped): nobody holds it.
-        Ok(_) => Lock::Free,
-        Err((_, Errno::EWOULDBLOCK)) => Lock::Held,
-        Err(_) => Lock::Unknown,
-    };
+    let lock = probe_lock(file);
     let text = text.trim().to_owned();
     let pid = text
         .split_whitespace()
         .next()
         .and_then(|t| t.parse::<i32>().ok());
     Ok(PidFileRead { text, pid, lock })
+}
+
+/// Probes the lock of an open PID file with a shared non-blocking `flock`
+/// (`EWOULDBLOCK`: a live owner holds an exclusive lock).
+#[cfg(unix)]
+fn probe_lock(file: fs::File) -> Lock {
+    match Flock::lock(file, FlockArg::LockSharedNonblock) {
+        // We got the lock (released when dropped): nobody holds it.
+        Ok(_) => Lock::Free,
+        Err((_, Errno::EWOULDBLOCK)) => Lock::Held,
+        Err(_) => Lock::Unknown,
+    }
+}
+
+/// Windows: graceful services do not lock their PID files there; nothing to probe.
+#[cfg(not(unix))]
+fn probe_lock(_file: fs::File) -> Lock {
+    Lock::Unknown
 }
 
 /// A PID file that must not be trusted.
@@ -154,8 +176,8 @@ pub struct Located {
     pub pid_file: Option<PidFileRead>,
 }
 
-/// Looks `process` up in `snap` (the PID file is read; `/proc` is read again only for the
-/// PID of a locked PID file that the snapshot does not hold yet, such as a successor
+/// Looks `process` up in `snap` (the PID file is read; the process table is read again only
+/// for the PID of a locked PID file that the snapshot does not hold yet, such as a successor
 /// started after it was taken).
 pub fn locate(process: &Process, snap: &Snapshot) -> Located {
     let mut stale = None;
@@ -396,6 +418,7 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_locked_pid_file_is_live_and_an_unlocked_one_says_so_when_stale() {
         let tmp = tempfile::tempdir().unwrap();

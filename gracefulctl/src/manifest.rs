@@ -104,6 +104,11 @@ pub struct Process {
     pub backup: Vec<PathBuf>,
     /// The process's own log file (absolute), whose last lines `status --detailed` shows.
     pub log: Option<PathBuf>,
+    /// Where a `POST` asks it to stop: a graceful service's admin API shutdown route
+    /// (`http://HOST:PORT/shutdown`, with the API's prefix or the route's own name if it has
+    /// them). On Windows, where no signal reaches a console process from outside, this is
+    /// how `stop` asks politely.
+    pub stop_url: Option<String>,
 }
 
 /// How to start a process.
@@ -266,6 +271,8 @@ struct RawProcess {
     #[serde(default)]
     backup: Vec<String>,
     log: Option<String>,
+    #[serde(default, deserialize_with = "de_stop_url")]
+    stop_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -292,6 +299,18 @@ fn de_signal<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Signal>, D
     parse_signal(&text)
         .map(Some)
         .map_err(serde::de::Error::custom)
+}
+
+fn de_stop_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(d)?;
+    crate::http_url::parse_http_url(&text)
+        .map(|_| Some(text))
+        .map_err(|e| {
+            serde::de::Error::custom(format!(
+                "{e}; expected the URL of the admin API's shutdown route, e.g. \
+                 \"http://127.0.0.1:9090/shutdown\""
+            ))
+        })
 }
 
 fn de_ready<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Ready>, D::Error> {
@@ -528,6 +547,7 @@ impl Manifest {
                     ready,
                     backup: p.backup.iter().map(|b| resolve(b)).collect(),
                     log: p.log.as_deref().map(resolve),
+                    stop_url: p.stop_url,
                 }
             })
             .collect();
@@ -693,6 +713,25 @@ ready = "tcp://127.0.0.1:5432"
         let e = err("[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nstop_signal = \"SIGFOO\"\n");
         assert!(
             e.contains(":4:") && e.contains("stop_signal") && e.contains("SIGFOO"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn stop_url_is_read_and_checked() {
+        let m = parse(
+            "[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nstop_url = \"http://127.0.0.1:9090/shutdown\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            m.process("a").unwrap().stop_url.as_deref(),
+            Some("http://127.0.0.1:9090/shutdown")
+        );
+        let e = err(
+            "[[process]]\nname = \"a\"\npid_file = \"a.pid\"\nstop_url = \"https://x:9090/shutdown\"\n",
+        );
+        assert!(
+            e.contains(":4:") && e.contains("stop_url") && e.contains("shutdown route"),
             "{e}"
         );
     }

@@ -1,9 +1,8 @@
 //! Readiness checks: PID file present (and live), pattern matched, TCP port accepting,
 //! HTTP URL answering 200.
 //!
-//! The probes read the process table, so they exist on Unix only; the URL form they accept
-//! is checked by [`crate::http_url`], which the manifest uses too.
-#![cfg_attr(not(unix), allow(dead_code))]
+//! The URL form the HTTP probe accepts is checked by [`crate::http_url`], which the
+//! manifest uses too.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -11,11 +10,8 @@ use std::time::Duration;
 
 use crate::http_url::parse_http_url;
 
-#[cfg(unix)]
 use crate::locate::{Found, locate};
-#[cfg(unix)]
 use crate::manifest::{Process, Ready};
-#[cfg(unix)]
 use crate::procs::Snapshot;
 
 /// How long one network probe may take.
@@ -25,7 +21,6 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 ///
 /// # Errors
 /// Why the process is not ready.
-#[cfg(unix)]
 pub fn probe(process: &Process, snap: &Snapshot) -> Result<String, String> {
     match &process.ready {
         Ready::PidFile | Ready::Pattern => match locate(process, snap).found {
@@ -48,9 +43,8 @@ pub fn probe(process: &Process, snap: &Snapshot) -> Result<String, String> {
     }
 }
 
-/// The snapshot [`probe`] needs for `processes`: `/proc` is read only when one of them
-/// has a process-based check (network checks need none).
-#[cfg(unix)]
+/// The snapshot [`probe`] needs for `processes`: the process table is read only when one of
+/// them has a process-based check (network checks need none).
 pub fn snapshot_for<'m>(processes: impl IntoIterator<Item = &'m Process>) -> Snapshot {
     if processes
         .into_iter()

@@ -25,6 +25,7 @@ pub struct Guard {
 
 impl Guard {
     /// The guard for the running process.
+    #[cfg(unix)]
     pub fn current(allow_other_users: bool) -> Guard {
         Guard {
             me: nix::unistd::getpid().as_raw(),
@@ -32,6 +33,23 @@ impl Guard {
             ancestors: Vec::new(),
             my_group: nix::unistd::getpgrp().as_raw(),
             uid: nix::unistd::getuid().as_raw(),
+            allow_other_users,
+        }
+    }
+
+    /// The guard for the running process. Windows has no process groups and no numeric
+    /// owners: `my_group` is the PID itself and `uid` 0, as every process reads there (so
+    /// the owner check never refuses; Windows refuses to end another user's process
+    /// without the right to).
+    #[cfg(windows)]
+    pub fn current(allow_other_users: bool) -> Guard {
+        let me = i32::try_from(std::process::id()).unwrap_or(-1);
+        Guard {
+            me,
+            parent: ProcInfo::read(me).map_or(0, |p| p.ppid),
+            ancestors: Vec::new(),
+            my_group: me,
+            uid: 0,
             allow_other_users,
         }
     }

@@ -74,7 +74,7 @@ pub struct Report {
     pub details: Option<Vec<crate::detail::Detail>>,
 }
 
-/// Builds the report from one snapshot (no further `/proc` reads).
+/// Builds the report from one snapshot (no further reads of the process table).
 pub fn collect(manifest: &Manifest, snap: &Snapshot) -> Report {
     let processes: Vec<Row> = manifest
         .processes

@@ -1,6 +1,9 @@
 //! `stop`: build a plan from one snapshot (printed as is by `--dry-run`), back up the
-//! declared files, then stop each process in order: stop signal, wait, SIGKILL, verify,
-//! remove the PID file. Failures are reported and the next process is still handled.
+//! declared files, then stop each process in order: the polite request, wait, the forced
+//! end, verify, remove the PID file. Failures are reported and the next process is still
+//! handled. The polite request and the forced end are the platform's ([`crate::signal`]):
+//! the stop signal and SIGKILL on Unix, `POST /shutdown` to the admin API and
+//! `TerminateProcess` on Windows.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -8,19 +11,16 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
-use nix::sys::signal::Signal;
-
 use crate::locate::{Found, Source, StalePidFile, locate};
 use crate::log::ActionLog;
 use crate::manifest::Process;
 use crate::output::Progress;
 use crate::procs::{ProcInfo, Snapshot};
 use crate::safety::Guard;
-use crate::signal::Delivery;
+use crate::signal::{self, Delivery, FORCED_NAME};
 use crate::status::join_pids;
 
-/// How long to wait for a SIGKILLed process to disappear before calling it a survivor.
+/// How long to wait for a process ended by force to disappear before calling it a survivor.
 const KILL_WAIT: Duration = Duration::from_secs(5);
 /// How often a stopping process is checked.
 const POLL: Duration = Duration::from_millis(50);
@@ -28,7 +28,8 @@ const POLL: Duration = Duration::from_millis(50);
 /// How `stop` behaves.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StopOptions {
-    /// Send SIGKILL right after the stop signal instead of waiting `stop_timeout`.
+    /// End it by force (SIGKILL, `TerminateProcess`) right after the polite request instead
+    /// of waiting `stop_timeout`.
     pub force: bool,
     /// Bound on the whole stop; once spent, remaining waits are skipped (as `force`).
     pub timeout: Option<Duration>,
@@ -78,7 +79,12 @@ impl Step<'_> {
 }
 
 /// Builds the plan for `processes` (already in stop order) from one snapshot.
-pub fn plan<'m>(processes: &[&'m Process], snap: &Snapshot, guard: &Guard) -> Vec<Step<'m>> {
+pub fn plan<'m>(
+    processes: &[&'m Process],
+    snap: &Snapshot,
+    guard: &Guard,
+    opts: &StopOptions,
+) -> Vec<Step<'m>> {
     processes
         .iter()
         .map(|&process| {
@@ -96,11 +102,14 @@ pub fn plan<'m>(processes: &[&'m Process], snap: &Snapshot, guard: &Guard) -> Ve
                     ),
                 },
                 Found::Running { targets, source } => {
-                    let refusal = targets
-                        .iter()
-                        .find_map(|t| guard.check(t, process.process_group, snap).err());
+                    let refusal = signal::unavailable(process, opts.force).or_else(|| {
+                        targets
+                            .iter()
+                            .find_map(|t| guard.check(t, process.process_group, snap).err())
+                            .map(|r| r.to_string())
+                    });
                     match refusal {
-                        Some(r) => Step::Skip { process, reason: r.to_string() },
+                        Some(reason) => Step::Skip { process, reason },
                         None => {
                             let mut group_members: Vec<i32> = Vec::new();
                             if process.process_group {
@@ -171,11 +180,15 @@ pub fn describe(steps: &[Step<'_>], opts: &StopOptions) -> String {
                         humantime::format_duration(process.stop_timeout)
                     )
                 };
-                let _ = write!(
-                    out,
-                    "{n}. {name}: PID {pids} (found by {found_by}): send {} to {whom}, {wait}, then SIGKILL if still alive",
-                    process.stop_signal.as_str()
-                );
+                let ask = match signal::polite_name(process) {
+                    Some(polite) => format!(
+                        "send {polite} to {whom}, {wait}, then {FORCED_NAME} if still alive"
+                    ),
+                    None => format!(
+                        "nothing polite reaches it without `stop_url`: {FORCED_NAME} to {whom} at once (--force)"
+                    ),
+                };
+                let _ = write!(out, "{n}. {name}: PID {pids} (found by {found_by}): {ask}");
                 if let Some(pf) = &process.pid_file {
                     let _ = write!(out, "; remove {}", pf.display());
                 }
@@ -206,9 +219,9 @@ pub fn describe(steps: &[Step<'_>], opts: &StopOptions) -> String {
 /// How one process ended up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Exited after the stop signal.
+    /// Exited after the polite request.
     Stopped,
-    /// Needed SIGKILL.
+    /// Needed the forced end (SIGKILL, `TerminateProcess`).
     Killed,
     /// Was not running.
     NotRunning,
@@ -373,14 +386,6 @@ fn alive(target: &ProcInfo, group: bool) -> Vec<i32> {
     }
 }
 
-fn send(target: &ProcInfo, group: bool, sig: Signal) -> Result<Delivery, Errno> {
-    if group {
-        crate::signal::to_group(target.pgid, sig)
-    } else {
-        crate::signal::to_process(target, sig)
-    }
-}
-
 fn still_alive(targets: &[ProcInfo], group: bool) -> Vec<i32> {
     let mut pids: Vec<i32> = targets.iter().flat_map(|t| alive(t, group)).collect();
     pids.sort_unstable();
@@ -435,40 +440,49 @@ fn stop_one(
         return Outcome::Stopped;
     }
 
-    let sig = process.stop_signal;
+    let polite = signal::polite_name(process);
     let mut refused = Vec::new();
-    for t in &targets {
-        match send(t, group, sig) {
+    // Whether every refusal still lets the forced end follow (with --force, on Windows).
+    let mut force_may_follow = opts.force;
+    if polite.is_none() {
+        // Windows without `stop_url`: the plan let it through only with --force.
+        let msg = "nothing polite reaches it without `stop_url`";
+        progress.line(&format!("{name}: {msg}"));
+        log.record("signal", name, msg);
+        refused.push(msg.to_owned());
+    }
+    for t in targets.iter().filter(|_| polite.is_some()) {
+        let sig = polite.as_deref().unwrap_or_default();
+        match signal::polite(process, t) {
             Ok(Delivery::Gone) => {
-                let what = format!(
-                    "{} not sent to {}: it had already exited",
-                    sig.as_str(),
-                    whom(t)
-                );
+                let what = format!("{sig} not sent to {}: it had already exited", whom(t));
                 progress.line(&format!("{name}: {what}"));
                 log.record("signal", name, &what);
             }
             Ok(how) => {
-                let (sig, whom, how) = (sig.as_str(), whom(t), how.describe());
+                let (whom, how) = (whom(t), how.describe());
                 progress.line(&format!("{name}: sent {sig} to {whom} ({how})"));
                 log.record("signal", name, &format!("{sig} sent to {whom} {how}"));
             }
             Err(e) => {
-                let msg = format!("cannot send {} to {}: {e}", sig.as_str(), whom(t));
+                let msg = format!("cannot send {sig} to {}: {e}", whom(t));
                 progress.line(&format!("{name}: {msg}"));
                 log.record("signal", name, &msg);
+                force_may_follow &= signal::force_may_follow(&e);
                 refused.push(msg);
             }
         }
     }
-    if refused.len() == targets.len() {
+    // Nothing polite was delivered to anyone.
+    let unasked = polite.is_none() || refused.len() == targets.len();
+    if unasked && !force_may_follow {
         // Nothing could be signalled (EPERM…): waiting or SIGKILL would not help.
         let msg = format!("SURVIVED: {}", refused.join("; "));
         log.record("stop", name, &msg);
         return Outcome::Survived(msg);
     }
 
-    let force = opts.force || deadline.is_some_and(|d| Instant::now() >= d);
+    let force = opts.force || deadline.is_some_and(|d| Instant::now() >= d) || unasked;
     let mut left = still_alive(&targets, group);
     if !force && !left.is_empty() {
         let mut until = Instant::now() + process.stop_timeout;
@@ -477,52 +491,60 @@ fn stop_one(
         }
         let tick = |left: Duration| {
             progress.status(&format!(
-                "waiting for {name} to exit: {:.1}s left before SIGKILL",
+                "waiting for {name} to exit: {:.1}s left before {FORCED_NAME}",
                 left.as_secs_f64()
             ));
         };
         left = wait_gone(&targets, group, until, &tick);
     }
     if left.is_empty() {
-        let msg = format!("exited after {} in {:.1?}", sig.as_str(), started.elapsed());
+        let msg = match &polite {
+            Some(sig) if !unasked => format!("exited after {sig} in {:.1?}", started.elapsed()),
+            _ => format!("exited on its own in {:.1?}", started.elapsed()),
+        };
         progress.line(&format!("{name}: {msg}"));
         log.record("stop", name, &msg);
         return Outcome::Stopped;
     }
 
-    let reason = if force {
+    let reason = if unasked {
+        "--force, and nothing polite could be sent"
+    } else if force {
         "--force / overall timeout"
     } else {
         "stop_timeout expired"
     };
     for t in &targets {
-        match send(t, group, Signal::SIGKILL) {
+        match signal::forced(process, t) {
             Ok(how) => {
                 let (whom, how) = (whom(t), how.describe());
-                progress.line(&format!("{name}: sent SIGKILL to {whom} ({reason}), {how}"));
+                progress.line(&format!(
+                    "{name}: sent {FORCED_NAME} to {whom} ({reason}), {how}"
+                ));
                 log.record(
                     "signal",
                     name,
-                    &format!("SIGKILL sent to {whom} ({reason}), {how}"),
+                    &format!("{FORCED_NAME} sent to {whom} ({reason}), {how}"),
                 );
             }
             Err(e) => {
-                let msg = format!("cannot send SIGKILL to {}: {e}", whom(t));
+                let msg = format!("cannot send {FORCED_NAME} to {}: {e}", whom(t));
                 progress.line(&format!("{name}: {msg}"));
                 log.record("signal", name, &msg);
             }
         }
     }
-    let tick = |_: Duration| progress.status(&format!("waiting for {name} to die after SIGKILL"));
+    let tick =
+        |_: Duration| progress.status(&format!("waiting for {name} to die after {FORCED_NAME}"));
     let left = wait_gone(&targets, group, Instant::now() + KILL_WAIT, &tick);
     if left.is_empty() {
-        let msg = format!("killed with SIGKILL after {:.1?}", started.elapsed());
+        let msg = format!("killed with {FORCED_NAME} after {:.1?}", started.elapsed());
         progress.line(&format!("{name}: {msg}"));
         log.record("stop", name, &msg);
         Outcome::Killed
     } else {
         let msg = format!(
-            "SURVIVED: PID(s) {} still alive after SIGKILL",
+            "SURVIVED: PID(s) {} still alive after {FORCED_NAME}",
             join_pids(&left)
         );
         progress.line(&format!("{name}: {msg}"));

@@ -1,37 +1,60 @@
-//! Delivering a signal to a process that was checked earlier (its PID and start time read
-//! from `/proc`). With `kill(2)` there is a window between "this PID is still the process I
-//! checked" and the signal, in which the process may exit and its PID be reused by another:
-//! the signal would then hit a stranger. A pidfd (Linux ≥ 5.3) closes it: the descriptor is
-//! opened first and pins the process it names, the start time is checked afterwards, and
-//! the signal goes through the descriptor, so it reaches that process or nobody. Where the
-//! kernel has no pidfd, `kill(2)` is used after the same check.
+//! Unix: signals through a pidfd, or `kill(2)` where the kernel has none (see the parent
+//! module for why a pidfd).
 
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 use rustix::process::{PidfdFlags, pidfd_open, pidfd_send_signal};
 
+use super::{Delivery, same_process};
+use crate::manifest::Process;
 use crate::procs::ProcInfo;
 
-/// How a signal was delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    /// Through a pidfd: to exactly the process that was checked.
-    Pidfd,
-    /// With `kill(2)` or `killpg(2)` (no pidfd on this kernel, or a process group).
-    Kill,
-    /// The checked process had already exited (its PID may now be another's): nothing sent.
-    Gone,
+/// Why a stop request could not be sent: the OS error.
+pub type SendError = Errno;
+
+/// What the forced stop is called in the output.
+pub const FORCED_NAME: &str = "SIGKILL";
+
+/// What the polite stop of `process` is called in the output: its `stop_signal` (there is
+/// always one on Unix).
+pub fn polite_name(process: &Process) -> Option<String> {
+    Some(process.stop_signal.as_str().to_owned())
 }
 
-impl Delivery {
-    /// A few words for the output and the log.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Delivery::Pidfd => "through a pidfd",
-            Delivery::Kill => "with kill(2)",
-            Delivery::Gone => "not sent: it had already exited",
-        }
+/// Why `process` cannot be stopped here, decided before anything is sent: nothing on
+/// Unix, where every manifest setting works.
+pub fn unavailable(_process: &Process, _force: bool) -> Option<String> {
+    None
+}
+
+/// Whether the forced stop may still follow when the polite one could not be sent: not
+/// on Unix, where what refused the stop signal (`EPERM`) refuses SIGKILL too.
+pub fn force_may_follow(_error: &SendError) -> bool {
+    false
+}
+
+/// Sends `process`'s stop signal to `target` (or to its group with `process_group`).
+///
+/// # Errors
+/// The OS error when the signal could not be sent.
+pub fn polite(process: &Process, target: &ProcInfo) -> Result<Delivery, SendError> {
+    if process.process_group {
+        to_group(target.pgid, process.stop_signal)
+    } else {
+        to_process(target, process.stop_signal)
+    }
+}
+
+/// Sends SIGKILL to `target` (or to its group with `process_group`).
+///
+/// # Errors
+/// The OS error when the signal could not be sent.
+pub fn forced(process: &Process, target: &ProcInfo) -> Result<Delivery, SendError> {
+    if process.process_group {
+        to_group(target.pgid, Signal::SIGKILL)
+    } else {
+        to_process(target, Signal::SIGKILL)
     }
 }
 
@@ -83,10 +106,4 @@ pub fn to_group(pgid: i32, sig: Signal) -> Result<Delivery, Errno> {
         Err(Errno::ESRCH) => Ok(Delivery::Gone),
         Err(e) => Err(e),
     }
-}
-
-/// Whether `target` still runs as the same process (not a zombie, same start time).
-pub fn same_process(target: &ProcInfo) -> bool {
-    ProcInfo::read(target.pid)
-        .is_some_and(|p| !p.is_zombie() && p.start_ticks == target.start_ticks)
 }
