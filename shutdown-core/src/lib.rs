@@ -35,6 +35,7 @@ pub mod process;
 pub mod readiness;
 mod reason;
 pub mod report;
+mod requests;
 mod resource;
 #[cfg(feature = "serde")]
 mod seconds;

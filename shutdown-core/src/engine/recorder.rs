@@ -325,6 +325,9 @@ impl Recorder {
             met: now <= self.timeout,
         });
         limits.extend(grab(&mut r.limits, take));
+        let (requests, requests_not_kept) = shutdown
+            .extension::<crate::requests::DrainedRequests>()
+            .list();
         ShutdownReport {
             result,
             reason: shutdown.reason(),
@@ -343,6 +346,8 @@ impl Recorder {
             main: r.main.clone().unwrap_or(MainOutcome::Running),
             startup_error: r.startup_error.clone(),
             http_panics: shutdown.extension::<crate::panics::HandlerPanics>().count(),
+            requests,
+            requests_not_kept,
             total: now,
         }
     }
