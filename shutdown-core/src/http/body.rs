@@ -43,7 +43,9 @@ where
                 Poll::Ready(frame) => {
                     if frame.is_none() {
                         // The request is complete: it leaves the report's list now.
-                        record.take();
+                        if let Some(r) = record.take() {
+                            r.served();
+                        }
                     }
                     Poll::Ready(frame.map(|f| f.map_err(Into::into)))
                 }

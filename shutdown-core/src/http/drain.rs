@@ -59,6 +59,7 @@ where
         self.conn.mark_used(!http1);
         let shared = self.conn.shared();
         if shared.late == LateRequests::Refuse && shared.is_draining() {
+            self.conn.refused(req.method(), req.uri());
             return DrainFuture::Refused {
                 response: Some(Box::new(refusal(shared, http1))),
             };
@@ -157,6 +158,7 @@ pin_project_lite::pin_project! {
 impl<F, B, E> Future for DrainFuture<F, B>
 where
     F: Future<Output = Result<Response<B>, E>>,
+    B: Body,
 {
     type Output = Result<Response<ServeBody<B>>, E>;
 
@@ -188,9 +190,17 @@ where
                     }
                 };
                 let closing = *http1 && rec.conn().shared().closes_connections();
-                let mut response = response.map(|body| ServeBody::Inner {
-                    body,
-                    record: record.take(),
+                let mut response = response.map(|body| {
+                    let mut record = record.take();
+                    // A request that waited and has no body to send is complete now: hyper
+                    // drops such a body without polling it.
+                    if record.as_ref().is_some_and(RequestRecord::is_listed) && body.is_end_stream()
+                    {
+                        if let Some(r) = record.take() {
+                            r.served();
+                        }
+                    }
+                    ServeBody::Inner { body, record }
                 });
                 // A protocol switch (WebSocket) keeps its `Connection: upgrade`.
                 if closing && response.status() != StatusCode::SWITCHING_PROTOCOLS {
