@@ -22,7 +22,7 @@ pub mod svg;
 mod tests;
 pub mod text;
 
-pub use model::{Marker, ReadError, Row, RowKind, Status, Timeline};
+pub use model::{Marker, REQUEST_ROWS, ReadError, Row, RowKind, Status, Timeline};
 
 /// The picture of the last shutdown, written beside
 /// [`LAST_REPORT_FILE`](crate::report::LAST_REPORT_FILE) when `report_svg` is on.
