@@ -507,7 +507,7 @@ async fn drained_requests_are_listed_and_drawn_one_row_each() {
     let text = graceful::timeline::text::render(&t, Default::default());
     let row = |label: &str| {
         text.lines()
-            .find(|l| l.contains(label))
+            .find(|l| l.get(4..).is_some_and(|rest| rest.starts_with(label)))
             .unwrap_or_else(|| panic!("no {label} in\n{text}"))
             .to_string()
     };
