@@ -194,11 +194,11 @@ where
                     let mut record = record.take();
                     // A request that waited and has no body to send is complete now: hyper
                     // drops such a body without polling it.
-                    if record.as_ref().is_some_and(RequestRecord::is_listed) && body.is_end_stream()
+                    if record.as_ref().is_some_and(RequestRecord::is_listed)
+                        && body.is_end_stream()
+                        && let Some(r) = record.take()
                     {
-                        if let Some(r) = record.take() {
-                            r.served();
-                        }
+                        r.served();
                     }
                     ServeBody::Inner { body, record }
                 });
