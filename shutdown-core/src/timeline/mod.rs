@@ -1,5 +1,7 @@
 //! See a shutdown: its phases, drain, closes, hooks and deadlines as rows on one time axis,
-//! drawn for a terminal ([`text`]) or as a picture ([`svg`]).
+//! drawn for a terminal ([`text`]) or as a picture ([`svg`]). Inside the drain, each HTTP
+//! request it waited for or refused is a row of its own (abandoned ones first, at most
+//! [`REQUEST_ROWS`], then one `+N more requests` row).
 //!
 //! ```
 //! use graceful::timeline::{Timeline, text, svg};
