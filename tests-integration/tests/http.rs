@@ -256,6 +256,23 @@ async fn late_requests_refused_with_retry_after() {
     drop(s);
     let (status, report) = fixture.wait();
     assert_eq!(status.code(), Some(0), "{report}");
+    // The report lists both, each with how it ended (HTTP/2 streams of one connection).
+    let outcomes: Vec<(&str, &str)> = report["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap_or_default(),
+                r["outcome"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("/slow", "served"), ("/hello", "refused")],
+        "{report}"
+    );
 }
 
 fn record(
