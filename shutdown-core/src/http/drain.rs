@@ -190,18 +190,19 @@ where
                     }
                 };
                 let closing = *http1 && rec.conn().shared().closes_connections();
-                let mut response = response.map(|body| {
-                    let mut record = record.take();
-                    // A request that waited and has no body to send is complete now: hyper
-                    // drops such a body without polling it.
-                    if record.as_ref().is_some_and(RequestRecord::is_listed)
-                        && body.is_end_stream()
-                        && let Some(r) = record.take()
-                    {
-                        r.served();
-                    }
-                    ServeBody::Inner { body, record }
+                let mut response = response.map(|body| ServeBody::Inner {
+                    body,
+                    record: record.take(),
                 });
+                // A request that waited and has no body to send is complete now: hyper drops
+                // such a body without polling it. Checked in place: the body is not moved again.
+                if let ServeBody::Inner { body, record } = response.body_mut()
+                    && record.as_ref().is_some_and(RequestRecord::is_listed)
+                    && body.is_end_stream()
+                    && let Some(r) = record.take()
+                {
+                    r.served();
+                }
                 // A protocol switch (WebSocket) keeps its `Connection: upgrade`.
                 if closing && response.status() != StatusCode::SWITCHING_PROTOCOLS {
                     response
