@@ -48,8 +48,11 @@ where
                         || (record.as_ref().is_some_and(RequestRecord::is_listed)
                             && matches!(frame, Some(Ok(_)))
                             && body.is_end_stream());
-                    if complete && let Some(r) = record.take() {
-                        r.served();
+                    if complete {
+                        if let Some(r) = record.as_mut() {
+                            r.served();
+                        }
+                        *record = None;
                     }
                     Poll::Ready(frame.map(|f| f.map_err(Into::into)))
                 }

@@ -337,9 +337,10 @@ impl RequestRecord {
         self.listed != 0
     }
 
-    /// Its response was sent in full.
+    /// Its response was sent in full (in place: the record is dropped where it lies, not
+    /// moved, which the per-request path would pay for).
     #[inline]
-    pub(crate) fn served(mut self) {
+    pub(crate) fn served(&mut self) {
         self.leave(RequestOutcome::Served);
     }
 

@@ -199,9 +199,10 @@ where
                 if let ServeBody::Inner { body, record } = response.body_mut()
                     && record.as_ref().is_some_and(RequestRecord::is_listed)
                     && body.is_end_stream()
-                    && let Some(r) = record.take()
+                    && let Some(r) = record.as_mut()
                 {
                     r.served();
+                    *record = None;
                 }
                 // A protocol switch (WebSocket) keeps its `Connection: upgrade`.
                 if closing && response.status() != StatusCode::SWITCHING_PROTOCOLS {
