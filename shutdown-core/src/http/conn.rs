@@ -352,7 +352,10 @@ impl RequestRecord {
         }
     }
 
-    /// [`leave`](Self::leave)'s slow path: a request the drain listed records its end.
+    /// [`leave`](Self::leave)'s slow path: a request the drain listed records its end. Kept
+    /// out of line, so that the per-request path that inlines `leave` stays small.
+    #[cold]
+    #[inline(never)]
     fn unlist(&mut self, outcome: RequestOutcome) {
         let listed = std::mem::take(&mut self.listed);
         let slot = {
