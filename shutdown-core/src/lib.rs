@@ -36,6 +36,7 @@ pub mod process;
 mod readiness;
 mod reason;
 pub mod report;
+mod requests;
 mod resource;
 #[cfg(feature = "serde")]
 mod seconds;

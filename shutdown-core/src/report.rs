@@ -14,6 +14,11 @@ use crate::seconds::{duration_secs, opt_duration_secs};
 /// (with the `serde` feature; without it, setting `state_dir` is a configuration error).
 pub const LAST_REPORT_FILE: &str = "last-shutdown.json";
 
+/// How many [`DrainedRequest`]s a report lists at most; more are only counted
+/// ([`ShutdownReport::requests_not_kept`]), so that a flood of refused requests during the
+/// drain costs bounded memory.
+pub const REQUESTS_KEPT: usize = 1000;
+
 /// Reads the report the previous process wrote to `state_dir` (as JSON), if there is one.
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
@@ -190,6 +195,49 @@ pub struct EndedTask {
     pub at: Duration,
 }
 
+/// An HTTP request the drain waited for, or refused while it ran, and how it ended.
+///
+/// [`http::serve`](crate::http::serve) lists, once, the requests it was still answering
+/// when its listener closed (those that had to wait: a request answered in one go is
+/// never listed), and each request it refused during the drain; nothing is written per
+/// request before the drain (feature `hyper`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct DrainedRequest {
+    /// The method (`GET`).
+    pub method: String,
+    /// The path, without the query (which may hold secrets).
+    pub path: String,
+    /// When it started, from the shutdown's start; zero for a request that started before
+    /// the shutdown did.
+    #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
+    pub started: Duration,
+    /// When it ended (or was abandoned), from the shutdown's start; `None` while it runs.
+    #[cfg_attr(feature = "serde", serde(with = "opt_duration_secs"))]
+    pub ended: Option<Duration>,
+    /// How it ended.
+    pub outcome: RequestOutcome,
+}
+
+/// How a [`DrainedRequest`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum RequestOutcome {
+    /// Its response was sent in full.
+    Served,
+    /// Answered `503` with `Retry-After` (`late_requests = "refuse"`): it arrived after the
+    /// drain began.
+    Refused,
+    /// Still running at the drain deadline (or when the shutdown was forced); cancelled.
+    Abandoned,
+    /// Its connection closed before the response was complete (the client went away).
+    Dropped,
+    /// Still running when the report was taken.
+    Running,
+}
+
 /// How `main` ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -249,6 +297,11 @@ pub struct ShutdownReport {
     /// [`http::serve`](crate::http::serve) and logged with its method and path (feature
     /// `hyper`).
     pub http_panics: u64,
+    /// The HTTP requests the drain waited for and those it refused, in the order they were
+    /// listed (feature `hyper`; at most [`REQUESTS_KEPT`], see `requests_not_kept`).
+    pub requests: Vec<DrainedRequest>,
+    /// Refused requests beyond the first [`REQUESTS_KEPT`], counted but not listed.
+    pub requests_not_kept: u64,
     /// From the trigger to the end of the last phase.
     #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
     pub total: Duration,

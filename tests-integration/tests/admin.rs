@@ -1903,6 +1903,7 @@ fn gracefulctl_watch_follows_a_shutdown_to_completed_and_reports_the_exit() {
     for line in [
         "  phase initiated",
         "  phase draining_connections; drain_timeout ",
+        "  close priority 50: 1 close(s), deadline ",
         "  resource cache (priority 50) closed in ",
         "  resource db (priority 100) closed in ",
         "  phase completed",
@@ -1925,6 +1926,139 @@ fn gracefulctl_watch_follows_a_shutdown_to_completed_and_reports_the_exit() {
         status.success(),
         "a completed shutdown exits 0: {status}\n{seen}"
     );
+}
+
+/// Runs `gracefulctl watch` on a pseudo-terminal (`script` from util-linux allocates one)
+/// while `f` shuts down: returns the output as the terminal received it (`\r` removed).
+fn watch_on_a_terminal(f: &mut Fixture, no_colour: bool) -> (ExitStatus, String) {
+    let url = format!("http://{}", f.addr);
+    let ctl = build_gracefulctl();
+    let command = format!("'{}' watch {url} --api-key {READ_KEY}", ctl.display());
+    let mut script = Command::new("script");
+    script
+        .args([
+            "--quiet",
+            "--return",
+            "--flush",
+            "--command",
+            &command,
+            "/dev/null",
+        ])
+        .env_remove("GRACEFUL_ADMIN_API_KEY")
+        .env("COLUMNS", "100")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if no_colour {
+        script.env("NO_COLOR", "1");
+    } else {
+        script.env_remove("NO_COLOR");
+    }
+    let mut watch = script.spawn().expect("spawn script (util-linux)");
+    let mut stdout = watch.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match stdout.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    all.extend_from_slice(&buf[..n]);
+                    let _ = tx.send(String::from_utf8_lossy(&all).into_owned());
+                }
+            }
+        }
+        String::from_utf8_lossy(&all).replace('\r', "")
+    });
+    // The first frame is drawn once the stream answered: then the shutdown may start.
+    loop {
+        let seen = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("gracefulctl watch draws its first frame");
+        if seen.contains("now: running") {
+            break;
+        }
+    }
+    f.sigterm();
+    let status = common::wait_child(&mut watch);
+    let out = reader.join().expect("reader");
+    (status, out)
+}
+
+/// What a frame says is left of `what` (`close priority 50: 1.2s left` → 1.2).
+fn left_in(frame: &str, what: &str) -> Option<f64> {
+    let after = frame.split_once(&format!("{what}: "))?.1;
+    let text = after.split(" left").next()?;
+    let (number, scale) = [("µs", 1e-6), ("ms", 1e-3), ("s", 1.0)]
+        .iter()
+        .find_map(|(unit, scale)| text.strip_suffix(unit).map(|n| (n, *scale)))?;
+    Some(number.parse::<f64>().ok()? * scale)
+}
+
+#[test]
+fn gracefulctl_watch_redraws_in_place_on_a_terminal_counting_each_deadline_down() {
+    // Each close takes 1.5 s: several redraws fall inside each priority class.
+    let mut f = Options::keyed().env("FIXTURE_CLOSE_MS", "1500").start();
+    let pid = f.child.id();
+    let (status, out) = watch_on_a_terminal(&mut f, false);
+    assert!(f.wait().success(), "{}", f.stderr());
+    assert!(
+        status.success(),
+        "a completed shutdown exits 0: {status}\n{out}"
+    );
+    let frames: Vec<&str> = out.split("\x1b[H\x1b[2J").skip(1).collect();
+    assert!(frames.len() >= 3, "redrawn in place: {out:?}");
+    assert!(out.contains("\x1b[32m"), "coloured on a terminal: {out:?}");
+    for class in ["close priority 50", "close priority 100"] {
+        let left: Vec<f64> = frames.iter().filter_map(|f| left_in(f, class)).collect();
+        assert!(left.len() >= 2, "{class} is counted down: {left:?}\n{out}");
+        assert!(
+            left.windows(2).all(|w| w[1] <= w[0]) && left[left.len() - 1] < left[0],
+            "{class}'s time left decreases from frame to frame: {left:?}"
+        );
+    }
+    let timeout: Vec<f64> = frames
+        .iter()
+        .filter_map(|f| left_in(f, "· timeout"))
+        .collect();
+    assert!(
+        timeout.len() >= 2 && timeout[timeout.len() - 1] < timeout[0],
+        "the overall timeout is counted down: {timeout:?}"
+    );
+    // The last frame is the final view, then the exit.
+    let last = frames.last().expect("a frame");
+    assert!(last.contains("COMPLETED in "), "{last}");
+    assert!(
+        last.contains("p50 cache") && last.contains("p100 db"),
+        "{last}"
+    );
+    assert!(!last.contains("now: "), "nothing left to count: {last}");
+    assert!(
+        last.contains(&format!("process {pid} exited")),
+        "the exit is reported: {last}"
+    );
+}
+
+#[test]
+fn gracefulctl_watch_on_a_terminal_with_no_color_redraws_without_colour() {
+    let mut f = Options::keyed().env("FIXTURE_CLOSE_MS", "600").start();
+    let (status, out) = watch_on_a_terminal(&mut f, true);
+    assert!(f.wait().success(), "{}", f.stderr());
+    assert!(status.success(), "{out}");
+    let frames: Vec<&str> = out.split("\x1b[H\x1b[2J").skip(1).collect();
+    assert!(frames.len() >= 2, "still redrawn in place: {out:?}");
+    for frame in &frames {
+        assert!(
+            !frame.contains('\x1b'),
+            "no colour with NO_COLOR: {frame:?}"
+        );
+    }
+    assert!(
+        frames.iter().any(|f| f.contains("now: closing_resources")),
+        "{out}"
+    );
+    assert!(out.contains("COMPLETED in "), "{out}");
 }
 
 #[test]

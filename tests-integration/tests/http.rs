@@ -256,6 +256,23 @@ async fn late_requests_refused_with_retry_after() {
     drop(s);
     let (status, report) = fixture.wait();
     assert_eq!(status.code(), Some(0), "{report}");
+    // The report lists both, each with how it ended (HTTP/2 streams of one connection).
+    let outcomes: Vec<(&str, &str)> = report["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap_or_default(),
+                r["outcome"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("/slow", "served"), ("/hello", "refused")],
+        "{report}"
+    );
 }
 
 fn record(
@@ -441,6 +458,78 @@ async fn hung_request_is_aborted_and_reported() {
     assert_eq!(drain["within_deadline"], false);
     let client = hung.await.expect("task");
     assert!(client.is_err(), "the hung request was cut: {client:?}");
+}
+
+/// 7b. The report lists each request the drain waited for, with how it ended, and its
+///     timeline draws one row each inside the drain: the slow one served, the hung one
+///     abandoned at the drain deadline (and named as the blocker).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drained_requests_are_listed_and_drawn_one_row_each() {
+    let fixture = Fixture::start(&["drain=1s", "timeout=10s"]);
+    let addr = fixture.addr;
+    let slow = tokio::spawn(async move { get(addr, "/slow?ms=400&secret=1").await });
+    let hung = tokio::spawn(async move { get(addr, "/hang").await });
+    eventually("both requests run", || async {
+        slow_in_flight(&fixture).await == 2
+    })
+    .await;
+    fixture.term();
+    let (status, report) = fixture.wait();
+    assert_eq!(report["result"], "forced", "{report}");
+    assert!(!status.success());
+    let slow = slow
+        .await
+        .expect("task")
+        .expect("the slow request is answered");
+    assert_eq!(slow.status, 200);
+    assert!(
+        hung.await.expect("task").is_err(),
+        "the hung request was cut"
+    );
+    let requests = report["requests"].as_array().expect("requests");
+    let find = |path: &str| {
+        requests
+            .iter()
+            .find(|r| r["path"] == path)
+            .unwrap_or_else(|| panic!("no {path} in {report}"))
+    };
+    let (served, abandoned) = (find("/slow"), find("/hang"));
+    assert_eq!(served["method"], "GET");
+    assert_eq!(served["outcome"], "served", "{report}");
+    assert_eq!(abandoned["outcome"], "abandoned", "{report}");
+    assert!(
+        !report["requests"].to_string().contains("secret"),
+        "no query string in the report: {report}"
+    );
+    let ended = |r: &serde_json::Value| r["ended"].as_f64().expect("an end");
+    assert!(ended(served) < ended(abandoned), "{report}");
+    // Drawn one row each, inside the drain phase.
+    let t = graceful::timeline::Timeline::from_value(report.clone()).expect("a timeline");
+    let labels: Vec<&str> = t.rows.iter().map(|r| r.label.as_str()).collect();
+    let drain = labels
+        .iter()
+        .position(|l| *l == "draining_connections")
+        .expect("drain phase");
+    let next_phase = labels
+        .iter()
+        .position(|l| *l == "saving_state")
+        .expect("saving_state");
+    for label in ["GET /hang", "GET /slow"] {
+        let at = labels
+            .iter()
+            .position(|l| *l == label)
+            .unwrap_or_else(|| panic!("no row {label}: {labels:?}"));
+        assert!(drain < at && at < next_phase, "{labels:?}");
+    }
+    let text = graceful::timeline::text::render(&t, Default::default());
+    let row = |label: &str| {
+        text.lines()
+            .find(|l| l.get(4..).is_some_and(|rest| rest.starts_with(label)))
+            .unwrap_or_else(|| panic!("no {label} in\n{text}"))
+            .to_string()
+    };
+    assert!(row("GET /hang").starts_with('!'), "late:\n{text}");
+    assert!(row("GET /slow").starts_with(' '), "in time:\n{text}");
 }
 
 /// The program holds readiness down (`shutdown.not_ready("warming cache")`): `health_routes`

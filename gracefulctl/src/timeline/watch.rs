@@ -2,8 +2,9 @@
 //! `GET /events` (Server-Sent Events) and draw it as it happens.
 //!
 //! The phase events carry the time since the trigger and what is left of the overall timeout
-//! (and of the phase's own bound), so the view is on the service's clock, counted down between
-//! events on ours. After the final phase (`completed` or `forced`) the view is drawn once
+//! (and of the phase's own bound), and each priority class of `closing_resources` announces
+//! its own deadline (`close_class`), so the view is on the service's clock, and the current
+//! deadline is counted down between events on ours. After the final phase (`completed` or `forced`) the view is drawn once
 //! more, then the command waits for the process to exit and says so.
 //!
 //! The stream is plain HTTP/1.1 read by a thread that hands each event to the drawing loop;
@@ -179,10 +180,13 @@ struct Live {
     /// The final phase's `elapsed`.
     total: Option<f64>,
     phase: String,
-    /// The service's `elapsed` at the last phase event, and when we saw it.
+    /// The service's `elapsed` at the last event that carried it, and when we saw it.
     at: Option<(f64, Instant)>,
-    remaining: Option<f64>,
-    limit: Option<(String, f64)>,
+    /// What was left of the overall timeout at the service's `elapsed`.
+    remaining: Option<(f64, f64)>,
+    /// The current deadline: what it bounds, its length, and the service's `elapsed` when it
+    /// was set.
+    limit: Option<(String, f64, f64)>,
     changed: bool,
 }
 
@@ -213,11 +217,12 @@ impl Live {
                 }
                 let elapsed = data["elapsed"].as_f64().unwrap_or_else(|| self.now());
                 self.at = Some((elapsed, Instant::now()));
-                self.remaining = data["remaining"].as_f64();
+                self.remaining = data["remaining"].as_f64().map(|r| (r, elapsed));
                 self.limit = data["limit"]["what"].as_str().map(|w| {
                     (
                         w.to_string(),
                         data["limit"]["seconds"].as_f64().unwrap_or(0.0),
+                        elapsed,
                     )
                 });
                 if let Some(last) = self.phases.last_mut() {
@@ -233,14 +238,29 @@ impl Live {
                     }));
                 }
                 let bound = match &self.limit {
-                    Some((what, secs)) => format!("; {what} {}", human(*secs)),
+                    Some((what, secs, _)) => format!("; {what} {}", human(*secs)),
                     None => String::new(),
                 };
                 let left = self
                     .remaining
-                    .map(|r| format!("; {} left of timeout", human(r)))
+                    .map(|(r, _)| format!("; {} left of timeout", human(r)))
                     .unwrap_or_default();
                 Some(format!("+{}  phase {phase}{bound}{left}", human(elapsed)))
+            }
+            "close_class" => {
+                let elapsed = data["elapsed"].as_f64().unwrap_or_else(|| self.now());
+                self.at = Some((elapsed, Instant::now()));
+                let priority = data["priority"].as_i64().unwrap_or(0);
+                let seconds = data["seconds"].as_f64().unwrap_or(0.0);
+                let what = format!("close priority {priority}");
+                let line = format!(
+                    "+{}  {what}: {} close(s), deadline {}",
+                    human(elapsed),
+                    data["resources"].as_u64().unwrap_or(0),
+                    human(seconds)
+                );
+                self.limit = Some((what, seconds, elapsed));
+                Some(line)
             }
             "resource_closed" => {
                 let now = self.now();
@@ -301,18 +321,17 @@ impl Live {
         };
         if !self.finished() {
             out.push_str(&format!("now: {}", self.phase));
-            if let Some((what, secs)) = &self.limit {
-                let started = self.at.map_or(0.0, |(e, _)| e);
+            if let Some((what, secs, set)) = &self.limit {
                 out.push_str(&format!(
                     " · {what}: {} left",
-                    human((secs - (now - started)).max(0.0))
+                    human((secs - (now - set)).max(0.0))
                 ));
             }
-            if let Some(r) = self.remaining {
-                let since = self
-                    .at
-                    .map_or(0.0, |(_, seen)| seen.elapsed().as_secs_f64());
-                out.push_str(&format!(" · timeout: {} left", human((r - since).max(0.0))));
+            if let Some((r, at)) = self.remaining {
+                out.push_str(&format!(
+                    " · timeout: {} left",
+                    human((r - (now - at)).max(0.0))
+                ));
             }
             out.push('\n');
         }
@@ -664,6 +683,72 @@ mod tests {
         assert!(view.starts_with("COMPLETED in 750ms"), "{view}");
         assert!(view.contains("  p100 db"), "{view}");
         assert!(!view.contains("now: "), "{view}");
+    }
+
+    /// Seconds of a duration as the view writes it (`4.99s`, `750ms`, `12µs`).
+    fn seconds(text: &str) -> f64 {
+        let (number, scale) = [("µs", 1e-6), ("ms", 1e-3), ("s", 1.0)]
+            .iter()
+            .find_map(|(unit, scale)| text.strip_suffix(unit).map(|n| (n, *scale)))
+            .unwrap_or_else(|| panic!("not a duration: {text}"));
+        number.parse::<f64>().expect("a number") * scale
+    }
+
+    /// The time left that the view's last line gives `what`.
+    fn left(view: &str, what: &str) -> f64 {
+        let line = view.lines().last().unwrap_or_default();
+        let after = line
+            .split_once(&format!("{what}: "))
+            .unwrap_or_else(|| panic!("no `{what}` in {line:?}"))
+            .1;
+        seconds(after.split(" left").next().unwrap_or_default())
+    }
+
+    #[test]
+    fn each_close_class_counts_its_own_deadline_down() {
+        let style = Style {
+            colour: false,
+            live: false,
+            width: 80,
+        };
+        let mut live = Live::default();
+        live.apply(
+            "phase",
+            &json!({"phase": "closing_resources", "elapsed": 0.5, "remaining": 29.5,
+                    "limit": {"what": "resource_close_timeout", "seconds": 5.0}}),
+        );
+        let line = live
+            .apply(
+                "close_class",
+                &json!({"priority": 50, "resources": 2, "seconds": 4.0, "elapsed": 1.0}),
+            )
+            .unwrap();
+        assert!(
+            line.contains("close priority 50: 2 close(s), deadline 4s"),
+            "{line}"
+        );
+        let first = live.view(style);
+        assert!(!first.contains("resource_close_timeout: "), "{first}");
+        // The same view, drawn two seconds later on our clock.
+        let (elapsed, seen) = live.at.expect("on the service's clock");
+        live.at = Some((elapsed, seen - Duration::from_secs(2)));
+        let later = live.view(style);
+        assert!(
+            left(&later, "close priority 50") < left(&first, "close priority 50"),
+            "{first}{later}"
+        );
+        assert!(
+            left(&later, "timeout") < left(&first, "timeout"),
+            "{first}{later}"
+        );
+        // The next class brings its own deadline.
+        live.apply(
+            "close_class",
+            &json!({"priority": 100, "resources": 1, "seconds": 5.0, "elapsed": 3.5}),
+        );
+        let next = live.view(style);
+        assert!(left(&next, "close priority 100") > 4.0, "{next}");
+        assert!(!next.contains("close priority 50: "), "{next}");
     }
 
     #[test]

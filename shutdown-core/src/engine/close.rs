@@ -76,6 +76,15 @@ pub(crate) async fn close_all(
         }
         let class_began = Instant::now();
         let mut class_met = true;
+        if shutdown.control().has_listeners() {
+            let left = class_deadline.saturating_duration_since(class_began);
+            shutdown.control().emit(Event::CloseClass {
+                priority,
+                resources: built.len() - start,
+                seconds: close_timeout.min(left).as_secs_f64(),
+                elapsed: rec.offset(class_began).as_secs_f64(),
+            });
+        }
         let mut set = tokio::task::JoinSet::new();
         // What each task closes, so that a task that dies still leaves its record.
         let mut closing = HashMap::new();

@@ -343,9 +343,12 @@ impl Recorder {
             main: r.main.clone().unwrap_or(MainOutcome::Running),
             startup_error: r.startup_error.clone(),
             http_panics: 0,
+            requests: Vec::new(),
+            requests_not_kept: 0,
             total: now,
         };
-        // The features' parts (failed tasks, handler panics) come through the seam.
+        // The features' parts (failed tasks, handler panics, drained requests) come through the
+        // seam.
         shutdown.control().extensions().report(&mut report);
         report
     }

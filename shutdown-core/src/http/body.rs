@@ -33,7 +33,7 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.project() {
-            BodyProj::Inner { body, record } => match body.poll_frame(cx) {
+            BodyProj::Inner { mut body, record } => match body.as_mut().poll_frame(cx) {
                 Poll::Pending => {
                     if let Some(r) = record {
                         r.waiting();
@@ -41,9 +41,18 @@ where
                     Poll::Pending
                 }
                 Poll::Ready(frame) => {
-                    if frame.is_none() {
-                        // The request is complete: it leaves the report's list now.
-                        record.take();
+                    // The request is complete: it leaves the report's list now. hyper may
+                    // drop a body whose length it knows without asking for its end, so a
+                    // listed request's last frame ends it too.
+                    let complete = frame.is_none()
+                        || (record.as_ref().is_some_and(RequestRecord::is_listed)
+                            && matches!(frame, Some(Ok(_)))
+                            && body.is_end_stream());
+                    if complete {
+                        if let Some(r) = record.as_mut() {
+                            r.served();
+                        }
+                        *record = None;
                     }
                     Poll::Ready(frame.map(|f| f.map_err(Into::into)))
                 }

@@ -6,6 +6,11 @@
 //! answered in one go (most of them) costs a reference-counted copy of its path and nothing
 //! else; a request that waits costs one uncontended lock to add it and one to remove it.
 //! Nothing is formatted until the drain deadline passes with requests left.
+//!
+//! For the report's timeline, the requests still listed when the listener closes are copied,
+//! once, into the engine's list of drained requests (see `crate::requests`), and each of them
+//! writes its end there when it leaves its connection's list: the requests answered in one
+//! go pay nothing more.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -17,15 +22,84 @@ use http::Method;
 use http::uri::PathAndQuery;
 
 use super::shared::{Shared, Stage};
+use crate::report::RequestOutcome;
+use crate::requests::{DrainedRequests, Slot};
+use crate::shutdown::Shutdown;
 
 /// Every live connection of one [`serve`](crate::http::serve).
 #[derive(Default)]
 pub(crate) struct Registry {
     conns: Mutex<HashMap<u64, Weak<ConnState>>>,
     next: AtomicU64,
+    /// Where the drained requests are listed; `None` for a registry without an engine.
+    drained: Option<Drained>,
+}
+
+/// The engine's list of drained requests, and the engine (for the shutdown's start).
+struct Drained {
+    list: Arc<DrainedRequests>,
+    shutdown: Shutdown,
+}
+
+impl Drained {
+    fn add(
+        &self,
+        method: &Method,
+        path: &Option<PathAndQuery>,
+        since: Instant,
+        ended: Option<RequestOutcome>,
+    ) -> Option<Slot> {
+        let path = path.as_ref().map_or("/", PathAndQuery::path);
+        self.list.add(
+            self.shutdown.control().shutdown_start(),
+            method.as_str(),
+            path,
+            since,
+            ended,
+        )
+    }
 }
 
 impl Registry {
+    /// The registry of one `serve` of `shutdown`'s engine.
+    pub(crate) fn new(shutdown: &Shutdown) -> Self {
+        Registry {
+            drained: Some(Drained {
+                list: shutdown.extension::<DrainedRequests>(),
+                shutdown: shutdown.clone(),
+            }),
+            ..Registry::default()
+        }
+    }
+
+    /// Lists every request waiting now in the engine's drained requests: called once, when
+    /// the listener has closed. A request that waits later is not listed.
+    pub(crate) fn list_in_flight(&self) {
+        let Some(drained) = &self.drained else {
+            return;
+        };
+        let conns: Vec<Arc<ConnState>> = crate::sync::lock(&self.conns)
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for conn in conns {
+            for r in crate::sync::lock(&conn.requests).iter_mut() {
+                if r.slot.is_none() {
+                    r.slot = drained.add(&r.method, &r.path, r.since, None);
+                }
+            }
+        }
+    }
+
+    /// The drain stops waiting: the listed requests still running are abandoned. Returns
+    /// what is still open, as [`describe`](Self::describe).
+    pub(crate) fn abandon(&self) -> Vec<String> {
+        if let Some(drained) = &self.drained {
+            drained.list.abandon_running();
+        }
+        self.describe()
+    }
+
     /// Registers a new connection; it leaves the registry when the returned state is dropped.
     /// `peer` is how the report names the client (`127.0.0.1:5000`, a socket path).
     pub(crate) fn open(self: &Arc<Self>, peer: String, shared: Arc<Shared>) -> Arc<ConnState> {
@@ -108,6 +182,8 @@ struct RequestInfo {
     method: Method,
     path: Option<PathAndQuery>,
     since: Instant,
+    /// Its entry in the engine's drained requests, once listed there.
+    slot: Option<Slot>,
 }
 
 /// One live connection.
@@ -142,6 +218,25 @@ impl ConnState {
                 Protocol::Http1
             };
             self.protocol.store(p as u8, Ordering::Relaxed);
+        }
+    }
+
+    /// Lists a request refused during the drain in the engine's drained requests.
+    pub(crate) fn refused(&self, method: &Method, uri: &http::Uri) {
+        if let Some(registry) = self.registry.upgrade()
+            && let Some(drained) = &registry.drained
+        {
+            let path = uri.path_and_query().cloned();
+            drained.add(method, &path, Instant::now(), Some(RequestOutcome::Refused));
+        }
+    }
+
+    /// Records the end of a request the drain listed.
+    fn ended(&self, slot: Slot, outcome: RequestOutcome) {
+        if let Some(registry) = self.registry.upgrade()
+            && let Some(drained) = &registry.drained
+        {
+            drained.list.end(slot, outcome);
         }
     }
 
@@ -230,20 +325,56 @@ impl RequestRecord {
             method: self.method.clone(),
             path: self.path.clone(),
             since: Instant::now(),
+            slot: None,
         };
         crate::sync::lock(&conn.requests).push(info);
         self.listed = id;
     }
+
+    /// `true` once the request waited (it is in its connection's list).
+    #[inline]
+    pub(crate) fn is_listed(&self) -> bool {
+        self.listed != 0
+    }
+
+    /// Its response was sent in full (in place: the record is dropped where it lies, not
+    /// moved, which the per-request path would pay for).
+    #[inline]
+    pub(crate) fn served(&mut self) {
+        self.leave(RequestOutcome::Served);
+    }
+
+    /// Takes the request out of its connection's list, if it is there.
+    #[inline]
+    fn leave(&mut self, outcome: RequestOutcome) {
+        if self.listed != 0 {
+            self.unlist(outcome);
+        }
+    }
+
+    /// [`leave`](Self::leave)'s slow path: a request the drain listed records its end. Kept
+    /// out of line, so that the per-request path that inlines `leave` stays small.
+    #[cold]
+    #[inline(never)]
+    fn unlist(&mut self, outcome: RequestOutcome) {
+        let listed = std::mem::take(&mut self.listed);
+        let slot = {
+            let mut r = crate::sync::lock(&self.conn.requests);
+            r.iter()
+                .position(|e| e.id == listed)
+                .and_then(|i| r.swap_remove(i).slot)
+        };
+        if let Some(slot) = slot {
+            self.conn.ended(slot, outcome);
+        }
+    }
 }
 
 impl Drop for RequestRecord {
+    /// Dropped before [`served`](RequestRecord::served): the connection closed (or the drain
+    /// deadline cancelled it) before the response was complete.
     fn drop(&mut self) {
-        if self.listed != 0 {
-            let mut r = crate::sync::lock(&self.conn.requests);
-            if let Some(i) = r.iter().position(|e| e.id == self.listed) {
-                r.swap_remove(i);
-            }
-        }
+        self.leave(RequestOutcome::Dropped);
     }
 }
 

@@ -59,6 +59,7 @@ where
         self.conn.mark_used(!http1);
         let shared = self.conn.shared();
         if shared.late == LateRequests::Refuse && shared.is_draining() {
+            self.conn.refused(req.method(), req.uri());
             return DrainFuture::Refused {
                 response: Some(Box::new(refusal(shared, http1))),
             };
@@ -157,6 +158,7 @@ pin_project_lite::pin_project! {
 impl<F, B, E> Future for DrainFuture<F, B>
 where
     F: Future<Output = Result<Response<B>, E>>,
+    B: Body,
 {
     type Output = Result<Response<ServeBody<B>>, E>;
 
@@ -192,6 +194,16 @@ where
                     body,
                     record: record.take(),
                 });
+                // A request that waited and has no body to send is complete now: hyper drops
+                // such a body without polling it. Checked in place: the body is not moved again.
+                if let ServeBody::Inner { body, record } = response.body_mut()
+                    && record.as_ref().is_some_and(RequestRecord::is_listed)
+                    && body.is_end_stream()
+                    && let Some(r) = record.as_mut()
+                {
+                    r.served();
+                    *record = None;
+                }
                 // A protocol switch (WebSocket) keeps its `Connection: upgrade`.
                 if closing && response.status() != StatusCode::SWITCHING_PROTOCOLS {
                     response

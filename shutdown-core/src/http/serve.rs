@@ -256,9 +256,9 @@ where
         setter(&mut config);
     }
     let service = prepared(service);
-    let registry = Arc::new(Registry::default());
+    let registry = Arc::new(Registry::new(&shutdown));
     let weak = Arc::downgrade(&registry);
-    shutdown.on_abandon(move || weak.upgrade().map(|r| r.describe()).unwrap_or_default());
+    shutdown.on_abandon(move || weak.upgrade().map(|r| r.abandon()).unwrap_or_default());
     let shared = Arc::new(Shared::new(&config, shutdown.config().drain_timeout.value));
     // The lame-duck window is `readiness_delay`: without one there is no window, and the drain
     // that follows at once says `Connection: close` / GOAWAY itself (and applies
@@ -325,6 +325,7 @@ where
     }
     drop(listener);
     shared.enter(Stage::Draining);
+    registry.list_in_flight();
     registry.wake(Stage::Draining);
     tracing::info!(target: "graceful::http", addr = ?local, connections = live.len(), "listener closed; draining connections");
 

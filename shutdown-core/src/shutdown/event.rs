@@ -28,6 +28,19 @@ pub enum Event {
         /// How long it took, in seconds.
         seconds: f64,
     },
+    /// The closes of one priority class started, bounded by the class's deadline (sent only
+    /// for a class with a close to await).
+    CloseClass {
+        /// The class's priority.
+        priority: i32,
+        /// How many of its closes are awaited.
+        resources: usize,
+        /// Seconds from now to the class's deadline: `resource_close_timeout`, or less when the
+        /// class's budget or the overall timeout ends first.
+        seconds: f64,
+        /// Seconds since the shutdown's start.
+        elapsed: f64,
+    },
     /// A deadline expired.
     Deadline {
         /// What was waited for.

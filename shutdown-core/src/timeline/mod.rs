@@ -1,5 +1,7 @@
 //! See a shutdown: its phases, drain, closes, hooks and deadlines as rows on one time axis,
-//! drawn for a terminal ([`text`]) or as a picture ([`svg`]).
+//! drawn for a terminal ([`text`]) or as a picture ([`svg`]). Inside the drain, each HTTP
+//! request it waited for or refused is a row of its own (abandoned ones first, at most
+//! [`REQUEST_ROWS`], then one `+N more requests` row).
 //!
 //! ```
 //! use graceful::timeline::{Timeline, text, svg};
@@ -22,7 +24,7 @@ pub mod svg;
 mod tests;
 pub mod text;
 
-pub use model::{Marker, ReadError, Row, RowKind, Status, Timeline};
+pub use model::{Marker, REQUEST_ROWS, ReadError, Row, RowKind, Status, Timeline};
 
 /// The picture of the last shutdown, written beside
 /// [`LAST_REPORT_FILE`](crate::report::LAST_REPORT_FILE) when `report_svg` is on.

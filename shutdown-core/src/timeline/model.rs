@@ -73,6 +73,9 @@ pub enum RowKind {
     Drain,
     /// Work abandoned at the drain deadline.
     Abandoned,
+    /// One HTTP request the drain waited for or refused (at most [`REQUEST_ROWS`], then
+    /// one `+N more` row).
+    Request,
     /// One resource's close.
     Close,
     /// A phase hook.
@@ -93,6 +96,11 @@ pub enum Status {
     /// Still running (a live view).
     Running,
 }
+
+/// How many HTTP requests a timeline draws one row each; the others share one `+N more`
+/// row, so that a drain of thousands of requests still reads on one screen. Abandoned
+/// requests come first, then the others in the order they started.
+pub const REQUEST_ROWS: usize = 8;
 
 /// A deadline on the axis.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,6 +265,8 @@ struct File {
     hooks: Vec<FileHook>,
     abandoned: Vec<String>,
     drain: Option<FileDrain>,
+    requests: Vec<FileRequest>,
+    requests_not_kept: u64,
     deadlines: Vec<FileMissed>,
     limits: Vec<FileLimit>,
     main: Value,
@@ -316,6 +326,17 @@ struct FileDrain {
 struct FileEnded {
     name: String,
     at: f64,
+}
+
+/// An HTTP request of the drain; absent from reports written before requests were listed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FileRequest {
+    method: String,
+    path: String,
+    started: f64,
+    ended: Option<f64>,
+    outcome: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -533,7 +554,17 @@ impl File {
             .as_ref()
             .and_then(|d| d.abandoned_at)
             .map_or(end, secs);
+        self.request_rows(end, rows);
+        // An abandoned request has its own row already: its line stays a blocker only.
+        let has_rows = self.requests.iter().any(|r| r.outcome == "abandoned");
         for a in &self.abandoned {
+            blockers.push(format!(
+                "`{a}` was still running at the drain deadline ({})",
+                readable(until.saturating_sub(start))
+            ));
+            if has_rows && a.starts_with("http ") && !a.starts_with("http connection ") {
+                continue;
+            }
             rows.push(Row {
                 kind: RowKind::Abandoned,
                 label: a.clone(),
@@ -542,11 +573,69 @@ impl File {
                 status: Status::Late,
                 note: "abandoned at the drain deadline".into(),
             });
-            blockers.push(format!(
-                "`{a}` was still running at the drain deadline ({})",
-                readable(until.saturating_sub(start))
-            ));
         }
+    }
+
+    /// One row per HTTP request (at most [`REQUEST_ROWS`], abandoned first), then one row for
+    /// the rest. `end` ends a request that has not.
+    fn request_rows(&self, end: Duration, rows: &mut Vec<Row>) {
+        let mut order: Vec<&FileRequest> = self.requests.iter().collect();
+        // Stable: abandoned first, each group in the order the requests were listed.
+        order.sort_by_key(|r| r.outcome != "abandoned");
+        let row = |r: &FileRequest| {
+            let (status, note) = match r.outcome.as_str() {
+                "served" => (Status::Ok, "served"),
+                "refused" => (Status::Skipped, "refused: 503 with Retry-After"),
+                "abandoned" => (Status::Late, "abandoned at the drain deadline"),
+                "dropped" => (Status::Failed, "the connection closed before the response"),
+                _ => (Status::Running, "running"),
+            };
+            let start = secs(r.started);
+            Row {
+                kind: RowKind::Request,
+                label: format!("{} {}", r.method, r.path),
+                start,
+                end: r.ended.map_or(end, secs).max(start),
+                status,
+                note: note.into(),
+            }
+        };
+        let (shown, rest) = order.split_at(order.len().min(REQUEST_ROWS));
+        rows.extend(shown.iter().map(|r| row(r)));
+        let hidden = rest.len() as u64 + self.requests_not_kept;
+        if hidden == 0 {
+            return;
+        }
+        let rest: Vec<Row> = rest.iter().map(|r| row(r)).collect();
+        let count = |s: Status| rest.iter().filter(|r| r.status == s).count();
+        let mut parts = Vec::new();
+        for (status, word) in [
+            (Status::Ok, "served"),
+            (Status::Skipped, "refused"),
+            (Status::Late, "abandoned"),
+            (Status::Failed, "dropped"),
+            (Status::Running, "running"),
+        ] {
+            let n = count(status);
+            if n > 0 {
+                parts.push(format!("{n} {word}"));
+            }
+        }
+        if self.requests_not_kept > 0 {
+            parts.push(format!("{} refused, not listed", self.requests_not_kept));
+        }
+        let status = [Status::Late, Status::Failed, Status::Running]
+            .into_iter()
+            .find(|s| count(*s) > 0)
+            .unwrap_or(Status::Ok);
+        rows.push(Row {
+            kind: RowKind::Request,
+            label: format!("+{hidden} more requests"),
+            start: rest.iter().map(|r| r.start).min().unwrap_or(end),
+            end: rest.iter().map(|r| r.end).max().unwrap_or(end),
+            status,
+            note: parts.join(", "),
+        });
     }
 
     fn close_rows(&self, rows: &mut Vec<Row>, blockers: &mut Vec<String>) {

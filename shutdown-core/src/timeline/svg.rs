@@ -155,6 +155,7 @@ fn row_svg(s: &mut String, row: &Row, y: u32, x: &impl Fn(Duration) -> f64) {
         RowKind::Phase => "phase",
         RowKind::Drain => "drain",
         RowKind::Abandoned => "abandoned",
+        RowKind::Request => "request",
         RowKind::Close => "close",
         RowKind::Hook => "hook",
     };

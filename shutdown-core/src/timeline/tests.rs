@@ -441,3 +441,98 @@ fn report_svg_without_a_state_dir_is_an_error_naming_both_keys() {
         "{msg}"
     );
 }
+
+/// A forced drain's report with `n` requests: the first abandoned, the second dropped by
+/// its client, then served and refused ones in turn.
+fn drain_with_requests(n: usize, not_kept: u64) -> String {
+    let requests: Vec<String> = (0..n)
+        .map(|i| {
+            let outcome = match i {
+                0 => "abandoned",
+                1 => "dropped",
+                _ if i % 2 == 0 => "served",
+                _ => "refused",
+            };
+            format!(
+                r#"{{"method":"GET","path":"/r{i}","started":0.0{i},"ended":0.5,"outcome":"{outcome}"}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"result":"forced","total":1.0,
+            "phases":[{{"phase":"draining_connections","started":0.0,"duration":1.0,"within_deadline":false}}],
+            "drain":{{"in_flight":{n},"abandoned_at":1.0}},
+            "abandoned":["http GET /r0 from 127.0.0.1:5000, running 1.0s"],
+            "requests":[{}],"requests_not_kept":{not_kept}}}"#,
+        requests.join(",")
+    )
+}
+
+#[test]
+fn each_drained_request_is_a_row_inside_the_drain() {
+    let t = Timeline::from_json(&drain_with_requests(3, 0)).expect("reads");
+    let rows: Vec<(&str, Status)> = t
+        .rows
+        .iter()
+        .map(|r| (r.label.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("draining_connections", Status::Late),
+            ("drain: 3 in flight", Status::Late),
+            ("GET /r0", Status::Late),
+            ("GET /r1", Status::Failed),
+            ("GET /r2", Status::Ok),
+        ],
+        "the abandoned request is drawn once, as a request"
+    );
+    assert!(
+        t.blockers.iter().any(|b| b.contains("GET /r0")),
+        "{:?}",
+        t.blockers
+    );
+    let text = plain(&t);
+    assert_fits(&text, 80);
+    assert!(text.contains("!   GET /r0"), "{text}");
+    assert!(text.contains("x   GET /r1"), "{text}");
+    let svg = svg::render(&t);
+    assert_eq!(svg.matches(r#"<g class="row request "#).count(), 3, "{svg}");
+    assert!(svg.contains("GET /r2: "), "hover title: {svg}");
+}
+
+#[test]
+fn requests_past_the_cap_share_one_row_that_counts_them() {
+    let n = super::REQUEST_ROWS + 5;
+    let t = Timeline::from_json(&drain_with_requests(n, 7)).expect("reads");
+    let requests: Vec<&super::Row> = t
+        .rows
+        .iter()
+        .filter(|r| r.kind == super::RowKind::Request)
+        .collect();
+    assert_eq!(requests.len(), super::REQUEST_ROWS + 1);
+    let more = requests.last().expect("the +N row");
+    assert_eq!(more.label, "+12 more requests");
+    assert!(more.note.contains("refused, not listed"), "{}", more.note);
+    assert_eq!(requests[0].label, "GET /r0", "abandoned first");
+    let text = plain(&t);
+    assert_fits(&text, 80);
+    assert!(text.contains("+12 more requests"), "{text}");
+}
+
+#[test]
+fn a_report_without_requests_draws_as_before() {
+    let t = Timeline::from_json(BEFORE_TIMELINE).expect("reads");
+    assert!(t.rows.iter().all(|r| r.kind != super::RowKind::Request));
+    // An abandoned request without its own row keeps its abandoned row.
+    let mut json: serde_json::Value =
+        serde_json::from_str(&drain_with_requests(1, 0)).expect("json");
+    json.as_object_mut().expect("object").remove("requests");
+    let t = Timeline::from_value(json).expect("reads");
+    assert!(
+        t.rows
+            .iter()
+            .any(|r| r.kind == super::RowKind::Abandoned && r.label.contains("GET /r0")),
+        "{t:?}"
+    );
+}
