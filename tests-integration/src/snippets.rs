@@ -22,6 +22,6 @@ pub mod http {}
 pub mod integrations {}
 
 /// docs/operations.md.
-#[cfg(all(feature = "admin", feature = "systemd"))]
+#[cfg(all(feature = "admin", feature = "systemd", feature = "axum"))]
 #[doc = include_str!("../../docs/operations.md")]
 pub mod operations {}
