@@ -1,10 +1,11 @@
 //! The Rust snippets of README.md and docs/*.md, compiled as doctests: rustdoc builds each one
 //! as a crate of its own that depends on graceful by path, in this package's edition (2024),
 //! as a user's crate would. `docs/macros.md` and `docs/testing.md` are doctests of the facade
-//! itself (`graceful::guide`). A block that is a fragment (a line of a handler, a builder
-//! call) says so in a comment above it and is marked `ignore`; every complete program
-//! compiles. Each page is checked when the features its snippets use are on, which
-//! `cargo test --workspace --all-features` (CI) turns on.
+//! itself (`graceful::guide`). Every block is a complete program, or a function or handler
+//! with its imports, that compiles; one that serves or waits for a signal is `no_run`. A block
+//! that cannot compile on its own (one that needs a second crate) says why in a comment above
+//! it and is marked `ignore`. Each page is checked when the features its snippets use are on,
+//! which `cargo test --workspace --all-features` (CI) turns on.
 
 /// README.md.
 #[cfg(feature = "sqlx")]
@@ -22,6 +23,6 @@ pub mod http {}
 pub mod integrations {}
 
 /// docs/operations.md.
-#[cfg(all(feature = "admin", feature = "systemd"))]
+#[cfg(all(feature = "admin", feature = "systemd", feature = "axum"))]
 #[doc = include_str!("../../docs/operations.md")]
 pub mod operations {}
