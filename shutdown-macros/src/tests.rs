@@ -32,15 +32,15 @@ fn main_writes_the_arguments_as_checked_values() {
     // Configuration arguments travel as (configuration key, typed value): a duration stays a
     // `Duration`, never text the engine parses again.
     assert!(
-        out.contains("(\"timeout\" , :: graceful :: entry :: ArgValue :: Duration (:: std :: time :: Duration :: new (90u64 , 0u32)))"),
+        out.contains("(\"timeout\" , :: graceful :: ArgValue :: Duration (:: std :: time :: Duration :: new (90u64 , 0u32)))"),
         "{out}"
     );
     assert!(
-        out.contains("(\"drain_timeout\" , :: graceful :: entry :: ArgValue :: Duration (:: std :: time :: Duration :: new (10u64 , 0u32)))"),
+        out.contains("(\"drain_timeout\" , :: graceful :: ArgValue :: Duration (:: std :: time :: Duration :: new (10u64 , 0u32)))"),
         "{out}"
     );
     assert!(
-        out.contains("(\"signals\" , :: graceful :: entry :: ArgValue :: Signals (& [\"SIGTERM\" , \"SIGINT\"]))"),
+        out.contains("(\"signals\" , :: graceful :: ArgValue :: Signals (& [\"SIGTERM\" , \"SIGINT\"]))"),
         "signal names are canonical: {out}"
     );
     assert!(out.contains("Flavor :: CurrentThread"), "{out}");
