@@ -17,7 +17,6 @@ mod engine;
 mod entry;
 mod error;
 pub mod exit;
-mod features;
 pub mod fs;
 #[cfg(feature = "hyper")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]

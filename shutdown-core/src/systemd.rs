@@ -102,6 +102,10 @@ impl SystemdConfig {
     }
 }
 
+inventory::submit! {
+    crate::config::sections::Registration(&SystemdConfig::KEYS)
+}
+
 /// How often to re-send `EXTEND_TIMEOUT_USEC`: `[systemd] extend_interval` in the configuration
 /// file, `GRACEFUL_SYSTEMD_EXTEND_INTERVAL` in the environment (which wins).
 pub fn extend_interval(config: &Config, env: &Env) -> Result<Duration, ConfigError> {

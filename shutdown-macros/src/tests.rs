@@ -40,7 +40,9 @@ fn main_writes_the_arguments_as_checked_values() {
         "{out}"
     );
     assert!(
-        out.contains("(\"signals\" , :: graceful :: ArgValue :: Signals (& [\"SIGTERM\" , \"SIGINT\"]))"),
+        out.contains(
+            "(\"signals\" , :: graceful :: ArgValue :: Signals (& [\"SIGTERM\" , \"SIGINT\"]))"
+        ),
         "signal names are canonical: {out}"
     );
     assert!(out.contains("Flavor :: CurrentThread"), "{out}");

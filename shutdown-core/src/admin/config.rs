@@ -394,6 +394,10 @@ impl AdminConfig {
     }
 }
 
+inventory::submit! {
+    crate::config::sections::Registration(&AdminConfig::KEYS)
+}
+
 /// An API key as `GET /config` shows it: never the secret.
 fn shown_key(k: &ApiKey) -> Shown {
     let scopes = k

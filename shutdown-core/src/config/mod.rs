@@ -17,7 +17,7 @@
 mod duration;
 mod file;
 mod key;
-mod sections;
+pub(crate) mod sections;
 mod source;
 pub(crate) mod toml;
 pub(crate) mod value;

@@ -1,5 +1,5 @@
-//! The feature sections the engine loads: each feature registers its key table in
-//! [`REGISTERED`], and [`Config::load`](super::Config::load) reads every registered section
+//! The feature sections the engine loads: each feature registers its key table with a
+//! [`Registration`], and [`Config::load`](super::Config::load) reads every registered section
 //! once, before anything starts, from the same file and the same [`Env`] as the core, so that
 //! one [`ConfigError`] lists every problem of every section.
 //!
@@ -8,7 +8,8 @@
 //! environment again. `Display`, the admin API's `GET /config` and the docs tables show every
 //! section from the same rows.
 //!
-//! Adding a section is its key table (a [`Section`]) plus one line in [`REGISTERED`].
+//! Adding a section is its key table (a [`Section`]) plus one `inventory::submit!` of its
+//! [`Registration`] beside it.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -87,21 +88,24 @@ where
     }
 }
 
-/// Every section of an enabled feature, in the order `Display` shows them. A feature's
-/// section is loaded (and an invalid value in it stops start-up) whenever the feature is
-/// compiled in, whether or not the program starts it.
-pub(crate) const REGISTERED: &[&dyn FeatureSection] = &[
-    #[cfg(feature = "admin")]
-    &crate::admin::AdminConfig::KEYS,
-    #[cfg(feature = "hyper")]
-    &crate::http::HttpConfig::KEYS,
-    #[cfg(feature = "state")]
-    &crate::state::StateConfig::KEYS,
-    #[cfg(feature = "systemd")]
-    &crate::systemd::SystemdConfig::KEYS,
-    #[cfg(all(feature = "upgrade", unix))]
-    &crate::upgrade::UpgradeConfig::KEYS,
-];
+/// A feature's section, registered beside the feature's own code with
+/// `inventory::submit! { crate::config::sections::Registration(&MyConfig::KEYS) }`: the configuration
+/// loads it without naming the feature. A feature's section is loaded (and an invalid value in
+/// it stops start-up) whenever the feature is compiled in, whether or not the program starts
+/// it.
+pub(crate) struct Registration(pub(crate) &'static dyn FeatureSection);
+
+inventory::collect!(Registration);
+
+/// Every registered section, in the order `Display` shows them (by name).
+pub(crate) fn registered() -> Vec<&'static dyn FeatureSection> {
+    let mut all: Vec<&'static dyn FeatureSection> = inventory::iter::<Registration>
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    all.sort_by_key(|s| s.name());
+    all
+}
 
 /// The sections loaded with a configuration, with their values.
 #[derive(Clone, Default)]
@@ -119,9 +123,9 @@ impl Loaded {
     /// Loads every registered section of `config` with `env`; every problem goes to `issues`.
     pub(crate) fn load(config: &Config, env: &Env, issues: &mut Vec<ConfigIssue>) -> Loaded {
         Loaded(
-            REGISTERED
-                .iter()
-                .filter_map(|s| s.load(config, env, issues).map(|v| (*s, v)))
+            registered()
+                .into_iter()
+                .filter_map(|s| s.load(config, env, issues).map(|v| (s, v)))
                 .collect(),
         )
     }
@@ -166,8 +170,24 @@ mod tests {
     ];
 
     #[test]
+    fn every_feature_compiled_in_registers_its_section() {
+        let names: Vec<&str> = registered().iter().map(|s| s.name()).collect();
+        let expected: Vec<&str> = [
+            (cfg!(feature = "admin"), "admin"),
+            (cfg!(feature = "hyper"), "http"),
+            (cfg!(feature = "state"), "state"),
+            (cfg!(feature = "systemd"), "systemd"),
+            (cfg!(all(feature = "upgrade", unix)), "upgrade"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+        assert_eq!(names, expected);
+    }
+
+    #[test]
     fn every_registered_section_has_its_docs_table_in_step() {
-        for section in REGISTERED {
+        for section in registered() {
             let marker = format!("<!-- keys:{} -->", section.name());
             let (file, doc) = DOCS
                 .iter()
@@ -186,7 +206,7 @@ mod tests {
     fn every_table_the_file_keeps_for_a_feature_is_registered_when_the_feature_is_on() {
         // A name in `SECTIONS` is kept raw by the file reader; it must be read by a registered
         // section, or its values would be accepted and never used.
-        let registered: Vec<&str> = REGISTERED.iter().map(|s| s.name()).collect();
+        let registered: Vec<&str> = registered().iter().map(|s| s.name()).collect();
         for name in registered.iter() {
             assert!(
                 super::super::SECTIONS.contains(name),

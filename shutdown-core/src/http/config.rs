@@ -136,6 +136,10 @@ impl HttpConfig {
     }
 }
 
+inventory::submit! {
+    crate::config::sections::Registration(&HttpConfig::KEYS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

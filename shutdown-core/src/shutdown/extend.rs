@@ -95,9 +95,15 @@ pub(crate) struct Feature {
     pub(crate) start: fn(&Shutdown),
 }
 
-/// Calls the start hook of every feature compiled in (the list is `crate::features::ALL`).
+inventory::collect!(Feature);
+
+/// Calls the start hook of every feature compiled in, in the order of their names. Each
+/// feature registers its [`Feature`] beside its own code with `inventory::submit!`, so the
+/// engine names none of them.
 pub(crate) fn start_features(shutdown: &Shutdown) {
-    for feature in crate::features::ALL {
+    let mut all: Vec<&Feature> = inventory::iter::<Feature>.into_iter().collect();
+    all.sort_by_key(|f| f.name);
+    for feature in all {
         tracing::trace!(target: "graceful::startup", feature = feature.name, "starting");
         (feature.start)(shutdown);
     }
@@ -299,5 +305,27 @@ impl Shutdown {
             let _ = finished.await;
         });
         done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Feature;
+
+    #[test]
+    fn every_feature_that_starts_with_the_engine_registers_its_start_hook() {
+        let mut names: Vec<&str> = inventory::iter::<Feature>
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        names.sort_unstable();
+        let expected: Vec<&str> = [
+            (cfg!(feature = "timeline"), "timeline"),
+            (cfg!(all(feature = "upgrade", unix)), "upgrade"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+        assert_eq!(names, expected);
     }
 }

@@ -23,7 +23,15 @@ use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 pub use event::Event;
-pub(crate) use extend::{Extension, FINISH_BOUND, Feature, Reporters, start_features};
+#[cfg_attr(
+    not(any(feature = "timeline", all(feature = "upgrade", unix))),
+    allow(
+        unused_imports,
+        reason = "only the features that start with the engine use it"
+    )
+)]
+pub(crate) use extend::Feature;
+pub(crate) use extend::{Extension, FINISH_BOUND, Reporters, start_features};
 pub(crate) use task_table::{TaskTable, spawn_tracked};
 
 pub(crate) use extend::Extensions;

@@ -440,6 +440,10 @@ impl StateConfig {
     }
 }
 
+inventory::submit! {
+    crate::config::sections::Registration(&StateConfig::KEYS)
+}
+
 /// The `on_corrupt` setting of the `[state]` section, if set there and valid.
 fn configured_on_corrupt(graceful: &Graceful) -> Result<Option<OnCorrupt>, ConfigError> {
     let c = StateConfig::load(graceful.shutdown.config())?;

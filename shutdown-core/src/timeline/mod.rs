@@ -30,12 +30,14 @@ pub use model::{Marker, REQUEST_ROWS, ReadError, Row, RowKind, Status, Timeline}
 /// [`LAST_REPORT_FILE`](crate::report::LAST_REPORT_FILE) when `report_svg` is on.
 pub const LAST_SVG_FILE: &str = "last-shutdown.svg";
 
-/// The timeline as a feature of the engine: with `report_svg` on (and a state directory, which
-/// the configuration requires with it), the picture is drawn as the engine's end-of-run work.
-pub(crate) const FEATURE: crate::shutdown::Feature = crate::shutdown::Feature {
-    name: "timeline",
-    start,
-};
+// The timeline as a feature of the engine: with `report_svg` on (and a state directory, which
+// the configuration requires with it), the picture is drawn as the engine's end-of-run work.
+inventory::submit! {
+    crate::shutdown::Feature {
+        name: "timeline",
+        start,
+    }
+}
 
 /// Where the picture of this engine's shutdown goes, when `report_svg` is on.
 #[derive(Default)]

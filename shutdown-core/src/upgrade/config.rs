@@ -135,6 +135,10 @@ impl UpgradeConfig {
     }
 }
 
+inventory::submit! {
+    crate::config::sections::Registration(&UpgradeConfig::KEYS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

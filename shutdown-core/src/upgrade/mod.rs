@@ -97,6 +97,7 @@ mod pidfile;
 mod predecessor;
 mod protocol;
 mod successor;
+#[cfg(feature = "admin")]
 pub(crate) mod turn;
 
 use std::sync::{Arc, OnceLock};
@@ -115,11 +116,13 @@ use predecessor::Upgrader;
 #[cfg_attr(not(feature = "state"), allow(unused_imports))]
 pub(crate) use successor::Inbox;
 
-/// In-place upgrades as a feature of the engine: started with it (see [`start`]).
-pub(crate) const FEATURE: crate::shutdown::Feature = crate::shutdown::Feature {
-    name: "upgrade",
-    start,
-};
+// In-place upgrades as a feature of the engine: started with it (see [`start`]).
+inventory::submit! {
+    crate::shutdown::Feature {
+        name: "upgrade",
+        start,
+    }
+}
 
 /// The upgrader of one engine, set when the engine starts.
 #[derive(Default)]

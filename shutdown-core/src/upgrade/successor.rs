@@ -45,6 +45,7 @@ pub(crate) fn inherited() -> Option<Channel> {
 
 /// `true` when a predecessor started this process (`GRACEFUL_SUCCESSOR` names its pid), whether
 /// or not its engine took the channel yet.
+#[cfg(feature = "admin")]
 pub(crate) fn started_by_predecessor() -> bool {
     std::env::var(SUCCESSOR_VAR).is_ok_and(|v| {
         v.split(':')
