@@ -20,7 +20,7 @@
 #[cfg(feature = "deadpool")]
 mod deadpool_close;
 #[cfg(feature = "tokio-fs")]
-mod file;
+mod file_close;
 mod join_handle;
 #[cfg(feature = "lapin")]
 mod lapin_close;
@@ -37,7 +37,7 @@ mod tracing_appender_close;
 
 #[cfg(feature = "tokio-fs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-fs")))]
-pub use file::SyncedFile;
+pub use file_close::SyncedFile;
 pub use join_handle::TaskHandle;
 #[cfg(feature = "tracing-appender")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing-appender")))]

@@ -23,7 +23,7 @@
 mod close;
 mod registered;
 mod res;
-mod shared;
+mod shared_handles;
 mod type_map;
 
 use std::any::TypeId;
@@ -35,7 +35,7 @@ pub use close::{Close, CloseOutput};
 pub use registered::Registration;
 pub(crate) use registered::registered;
 pub use res::Res;
-pub(crate) use shared::{closing, owner};
+pub(crate) use shared_handles::{closing, owner};
 pub(crate) use type_map::AnyArc;
 pub use type_map::{ResourceInfo, ResourceState, Resources};
 

@@ -72,10 +72,10 @@
 //! resource, and the file is left where it is. [`Saved::restored`] tells the program which
 //! case happened.
 
-mod file;
 mod migrate;
 mod registered;
 mod remaining;
+mod snapshot_file;
 #[cfg(test)]
 mod tests;
 
@@ -85,10 +85,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, MutexGuard};
 
-pub use file::{EXTENSION, FORMAT, StateError, decode, encode, load, move_aside, path_of, save};
 pub use migrate::MigrateError;
 pub use registered::StateRegistration;
 pub use remaining::Remaining;
+pub use snapshot_file::{
+    EXTENSION, FORMAT, StateError, decode, encode, load, move_aside, path_of, save,
+};
 
 use crate::config::value::{self, Show};
 use crate::config::{Config, ConfigError, Input, Section, Setting, Shown, Source, key, no_rules};
@@ -277,7 +279,7 @@ impl<S: Snapshot> Saved<S> {
 
 /// Reads snapshot `S` from `dir` (blocking), applying `on_corrupt` to an unusable file.
 fn read_dir<S: Snapshot>(dir: &Path, on_corrupt: OnCorrupt) -> Result<(S, Restored), StateError> {
-    file::remove_stale_temporaries::<S>(dir);
+    snapshot_file::remove_stale_temporaries::<S>(dir);
     let (state, restored) = match load::<S>(dir) {
         Ok(Some(s)) => (s, Restored::FromSnapshot),
         Ok(None) => (S::default(), Restored::Fresh),
