@@ -253,16 +253,6 @@ impl<C> Section<C> {
     }
 
     /// Reads every key of the section's table.
-    #[cfg_attr(
-        not(any(
-            feature = "admin",
-            feature = "hyper",
-            feature = "systemd",
-            feature = "state",
-            feature = "upgrade"
-        )),
-        allow(dead_code, reason = "read by the feature sections only")
-    )]
     pub(crate) fn read_file(
         &self,
         target: &mut C,

@@ -417,16 +417,6 @@ impl Config {
 
     /// Reads feature section `section` of the file (if present) into `target` with the
     /// section's key table; every bad key is added to `issues`, naming the file and the line.
-    #[cfg_attr(
-        not(any(
-            feature = "admin",
-            feature = "hyper",
-            feature = "systemd",
-            feature = "state",
-            feature = "upgrade"
-        )),
-        allow(dead_code, reason = "read by the feature sections only")
-    )]
     pub(crate) fn read_section<C>(
         &self,
         section: &Section<C>,
