@@ -69,3 +69,19 @@ start_fixture() {
 cpu_now() {
   cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ns += $1} END {printf "%.6f\n", ns / 1e9}'
 }
+
+# open_idle_connections NAME TRIES: runs benches/idle_client.py against $addr with $conns
+# connections (output in $out/NAME.client), sets $client to its pid and waits (TRIES × 0.1 s at
+# most) until every connection has had its answer and stays idle; exits if one is missing.
+open_idle_connections() {
+  local name=$1 tries=$2
+  python3 "$repo/benches/idle_client.py" "${addr%:*}" "${addr##*:}" "$conns" >"$out/$name.client" &
+  client=$!
+  pids+=("$client")
+  for _ in $(seq 1 "$tries"); do
+    grep -q '^open' "$out/$name.client" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -q "^open $conns" "$out/$name.client" ||
+    { echo "$name: the client did not open $conns connections" >&2; exit 1; }
+}

@@ -35,37 +35,6 @@ ulimit -n "$(ulimit -Hn)"
 . "$repo/benches/fixture.sh"
 fixture_bin
 
-cat >"$out/client.py" <<'EOF'
-import asyncio, sys
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-REQ = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-
-async def one(sem, conns):
-    async with sem:
-        r, w = await asyncio.open_connection(host, port)
-        w.write(REQ)
-        head = await r.readuntil(b"\r\n\r\n")
-        length = next(int(l.split(b":")[1]) for l in head.split(b"\r\n")
-                      if l.lower().startswith(b"content-length"))
-        await r.readexactly(length)
-        conns.append((r, w))
-
-async def main():
-    sem, conns = asyncio.Semaphore(256), []
-    await asyncio.gather(*(one(sem, conns) for _ in range(n)))
-    print(f"open {len(conns)}", flush=True)
-    # Idle until the server closes each connection (EOF), then close ours.
-    async def wait_close(r, w):
-        try:
-            await r.read()
-        except ConnectionError:
-            pass
-        w.close()
-    await asyncio.gather(*(wait_close(r, w) for r, w in conns))
-    print("closed", flush=True)
-
-asyncio.run(main())
-EOF
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
@@ -79,20 +48,15 @@ round() {
   local pid addr parent cpu_file="$out/$name.cpu"
   start_fixture "$name" server="$server" routes=hello drain=20s timeout=30s
   # One connection first, so that both servers have served a request before the baseline.
-  python3 "$out/client.py" "${addr%:*}" "${addr##*:}" 1 >/dev/null &
+  python3 "$repo/benches/idle_client.py" "${addr%:*}" "${addr##*:}" 1 >/dev/null &
   local warm=$!
   sleep 0.5
   kill "$warm" 2>/dev/null || true
   wait "$warm" 2>/dev/null || true
   local before after
   before=$(rss_kib "$pid")
-  python3 "$out/client.py" "${addr%:*}" "${addr##*:}" "$conns" >"$out/$name.client" &
-  local client=$!
-  for _ in $(seq 1 1200); do
-    grep -q '^open' "$out/$name.client" 2>/dev/null && break
-    sleep 0.1
-  done
-  grep -q "^open $conns" "$out/$name.client" || { echo "$name: the client did not open $conns connections" >&2; exit 1; }
+  local client
+  open_idle_connections "$name" 1200
   sleep 1
   after=$(rss_kib "$pid")
   local t0 t1 cpu0 cpu1

@@ -10,7 +10,7 @@
 #   GRACEFUL_HTTP_REQUEST_GRACE=0s bash benches/idle_exit_instructions.sh   # no grace
 #   CALLGRIND_ARGS="--cache-sim=yes" bash benches/idle_exit_instructions.sh   # and cache misses
 #
-# Needs valgrind and python3 (the client of benches/idle_connections.sh). Each run starts the
+# Needs valgrind and python3 (the client benches/idle_client.py). Each run starts the
 # fixture under callgrind with instrumentation off, opens CONNS connections that each send one
 # request, read the answer and stay idle, switches instrumentation on
 # (`callgrind_control -i on`), sends SIGTERM and reads callgrind's total once the process has
@@ -36,11 +36,6 @@ ulimit -n "$(ulimit -Hn)"
 . "$repo/benches/fixture.sh"
 fixture_bin
 
-# The client: CONNS connections, one request each, then idle until the server closes them.
-sed -n "/^cat >\"\$out\/client.py\" <<'EOF'$/,/^EOF$/p" "$repo/benches/idle_connections.sh" |
-  sed '1d;$d' >"$out/client.py"
-grep -q 'asyncio.run' "$out/client.py" || { echo "cannot take the client from idle_connections.sh" >&2; exit 1; }
-
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -55,13 +50,8 @@ run() {
   [ -z "${CALLGRIND_ARGS:-}" ] || launch+=("${extra[@]}")
   local cpu_file=""
   start_fixture "$name" server="$server" routes=hello drain=20s timeout=60s
-  python3 "$out/client.py" "${addr%:*}" "${addr##*:}" "$conns" >"$out/$name.client" &
-  local client=$!
-  for _ in $(seq 1 3000); do
-    grep -q '^open' "$out/$name.client" 2>/dev/null && break
-    sleep 0.1
-  done
-  grep -q "^open $conns" "$out/$name.client" || { echo "$name: the client did not open $conns connections" >&2; exit 1; }
+  local client
+  open_idle_connections "$name" 3000
   sleep 1
   callgrind_control -i on "$pid" >/dev/null 2>&1
   kill -TERM "$pid"

@@ -23,8 +23,6 @@ ulimit -n "$(ulimit -Hn)"
 # shellcheck source=benches/fixture.sh
 . "$repo/benches/fixture.sh"
 fixture_bin
-# The client of idle_connections.sh: opens CONNS connections, one request each, then idles.
-sed -n "/^cat >\"\$out\/client.py\" <<'EOF'/,/^EOF/p" benches/idle_connections.sh | sed '1d;$d' >"$out/client.py"
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
@@ -33,10 +31,7 @@ trap cleanup EXIT
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for server in graceful axum; do
   start_fixture "$server" server="$server" routes=hello drain=20s timeout=30s
-  python3 "$out/client.py" "${addr%:*}" "${addr##*:}" "$conns" >"$out/$server.client" &
-  client=$!
-  for _ in $(seq 1 1200); do grep -q '^open' "$out/$server.client" 2>/dev/null && break; sleep 0.1; done
-  grep -q "^open $conns" "$out/$server.client" || { echo "$server: the client did not open $conns connections" >&2; exit 1; }
+  open_idle_connections "$server" 1200
   sleep 1
   perf record -q -e cpu-clock -F 4000 -g -p "$pid" -o "$out/$server.data" 2>/dev/null &
   recorder=$!
