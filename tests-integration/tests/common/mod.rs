@@ -22,6 +22,25 @@ pub struct Proc {
     stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
+/// Spawns `cmd`, again while the kernel answers "text file busy" (`ETXTBSY`). The tests copy
+/// builds into place (as a deployment does) while other tests of the same process start
+/// children: a child forked while a copy's file was still open for writing holds that
+/// descriptor until its own `exec`, and an `exec` of the copy in that window fails. The window
+/// is a fork-to-exec long, so a few short retries close it.
+fn spawn(cmd: &mut Command) -> std::io::Result<std::process::Child> {
+    const ETXTBSY: i32 = 26;
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(ETXTBSY) && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Proc {
     /// Starts `program` with `args` and extra `env`.
     pub fn start(program: impl AsRef<Path>, args: &[&str], env: &[(&str, &str)]) -> Proc {
@@ -33,8 +52,7 @@ impl Proc {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd
-            .spawn()
+        let mut child = spawn(&mut cmd)
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.as_ref().display()));
         let stdout = child.stdout.take().expect("stdout");
         let stderr = child.stderr.take().expect("stderr");
