@@ -27,7 +27,7 @@ pub struct Proc {
 /// children: a child forked while a copy's file was still open for writing holds that
 /// descriptor until its own `exec`, and an `exec` of the copy in that window fails. The window
 /// is a fork-to-exec long, so a few short retries close it.
-fn spawn(cmd: &mut Command) -> std::io::Result<std::process::Child> {
+pub fn spawn(cmd: &mut Command) -> std::io::Result<std::process::Child> {
     const ETXTBSY: i32 = 26;
     let mut tries = 0;
     loop {

@@ -191,3 +191,30 @@ pub(crate) fn assert_served_by(stream: &mut TcpStream, version: &str, pid: i32) 
         other => panic!("GET /: {other:?}"),
     }
 }
+
+/// A program whose file is still open for writing somewhere cannot be executed (`ETXTBSY`),
+/// which is what a copy into place looks like to a child forked during it: the process tests'
+/// spawn waits until the file is closed instead of failing.
+#[test]
+fn a_program_still_open_for_writing_starts_once_it_is_closed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = common::temp_dir();
+    let path = dir.path().join("prog");
+    let mut file = std::fs::File::create(&path).expect("create");
+    file.write_all(b"#!/bin/sh\nexit 0\n").expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let busy = std::process::Command::new(&path)
+        .spawn()
+        .expect_err("a file open for writing is not executed");
+    assert_eq!(busy.raw_os_error(), Some(26), "{busy}");
+    let closer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        drop(file);
+    });
+    let status = common::spawn(&mut std::process::Command::new(&path))
+        .expect("started once the writer closed it")
+        .wait()
+        .expect("wait");
+    assert!(status.success());
+    closer.join().expect("the writer");
+}
