@@ -12,7 +12,7 @@
 //! writes its end there when it leaves its connection's list: the requests answered in one
 //! go pay nothing more.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::Waker;
@@ -29,7 +29,8 @@ use crate::shutdown::Shutdown;
 /// Every live connection of one [`serve`](crate::http::serve).
 #[derive(Default)]
 pub(crate) struct Registry {
-    conns: Mutex<HashMap<u64, Weak<ConnState>>>,
+    /// Keyed by opening order, which is the order [`wake`](Self::wake) visits them in.
+    conns: Mutex<BTreeMap<u64, Weak<ConnState>>>,
     next: AtomicU64,
     /// Where the drained requests are listed; `None` for a registry without an engine.
     drained: Option<Drained>,
@@ -130,6 +131,11 @@ impl Registry {
     /// (they send GOAWAY; an HTTP/1 connection answers its next request with `Connection:
     /// close` without being woken, and one that has sent nothing waits for the grace); at the
     /// end of the grace or when aborting, every connection still open.
+    ///
+    /// The oldest connection first, as `axum::serve` does: the connections then close, and
+    /// free their buffers, in the order they were allocated. In the order of a hash map,
+    /// closing 10 000 idle connections cost a third more CPU, most of it in the allocator
+    /// merging scattered free blocks (`benches/idle_connections.sh`).
     pub(crate) fn wake(&self, stage: Stage) {
         let conns: Vec<Arc<ConnState>> = crate::sync::lock(&self.conns)
             .values()
@@ -387,6 +393,48 @@ mod tests {
             &crate::http::HttpConfig::default(),
             std::time::Duration::from_secs(10),
         ))
+    }
+
+    /// Records the order in which connection tasks are woken.
+    struct Woken {
+        id: usize,
+        order: Arc<Mutex<Vec<usize>>>,
+    }
+
+    impl std::task::Wake for Woken {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            crate::sync::lock(&self.order).push(self.id);
+        }
+    }
+
+    #[test]
+    fn wakes_connections_in_the_order_they_opened() {
+        let registry = Arc::new(Registry::default());
+        let shared = shared();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let conns: Vec<Arc<ConnState>> = (0..200)
+            .map(|id| {
+                let conn = registry.open(format!("127.0.0.1:{}", 4000 + id), shared.clone());
+                let waker = Waker::from(Arc::new(Woken {
+                    id,
+                    order: order.clone(),
+                }));
+                conn.stage(&mut false, &waker);
+                conn
+            })
+            .collect();
+        // Some close early, as under load; the rest are woken oldest first.
+        let open: Vec<_> = conns.into_iter().filter(|c| c.id % 3 != 1).collect();
+        shared.enter(Stage::GraceOver);
+        registry.wake(Stage::GraceOver);
+        let woken = crate::sync::lock(&order).clone();
+        let expected: Vec<usize> = (0..200).filter(|id| id % 3 != 1).collect();
+        assert_eq!(woken, expected);
+        assert_eq!(registry.len(), open.len());
     }
 
     #[test]
