@@ -314,6 +314,10 @@ where
         }
     }
 
+    // One timer for every connection: at the end of the grace, those still silent close. It
+    // runs from the drain's start, not from the end of the work below, which visits every
+    // connection.
+    let grace = tokio::time::sleep(shared.grace);
     // Connections the kernel completed but not yet handed over would be reset by closing
     // the listener, with their first request perhaps already sent: serve them too.
     loop {
@@ -329,10 +333,8 @@ where
     registry.wake(Stage::Draining);
     tracing::info!(target: "graceful::http", addr = ?local, connections = live.len(), "listener closed; draining connections");
 
-    // One timer for every connection: at the end of the grace, those still silent close. The
-    // server wakes for the grace, the deadline and the last connection's end, never once per
-    // connection.
-    let grace = tokio::time::sleep(shared.grace);
+    // The server wakes for the grace, the deadline and the last connection's end, never once
+    // per connection.
     let none_left = live.none();
     let deadline = reached(&mut phase, |p| p > Phase::DrainingConnections);
     tokio::pin!(grace, none_left, deadline);
