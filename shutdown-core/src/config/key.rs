@@ -78,24 +78,13 @@ macro_rules! key {
     // A core key: its name, variable and doc line are the row `$spec` of the table the macros
     // share (`shutdown_grammar::keys`).
     (spec $spec:path, $field:ident, $parse:path) => {
-        $crate::config::Key {
-            name: $spec.name,
-            env: $spec.env,
-            doc: $spec.doc,
-            read: |c, input, source| {
-                let v = $parse(input)?;
-                c.$field.set(v, source);
-                Ok(())
-            },
-            show: |c| $crate::config::Shown::setting(&c.$field),
-            fill: |c, lower| {
-                if c.$field.source == $crate::config::Source::Default {
-                    c.$field = lower.$field.clone();
-                }
-            },
-        }
+        $crate::config::key!(@setting $spec.name, $spec.env, $field, $parse, $spec.doc)
     };
     ($name:literal, $env:expr, $field:ident, $parse:path, $doc:literal) => {
+        $crate::config::key!(@setting $name, $env, $field, $parse, $doc)
+    };
+    // A key whose field is a `Setting` (it keeps where its value came from).
+    (@setting $name:expr, $env:expr, $field:ident, $parse:path, $doc:expr) => {
         $crate::config::Key {
             name: $name,
             env: $env,
