@@ -29,9 +29,7 @@ command -v wrk >/dev/null || { echo "needs wrk (apt-get install -y wrk)" >&2; ex
 . "$repo/benches/fixture.sh"
 fixture_bin
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+kill_on_exit
 
 # round NAME SERVER -> prints "read write connect requests exit_code"
 round() {

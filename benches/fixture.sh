@@ -1,6 +1,19 @@
 # Shared by the HTTP drain benchmarks (sourced, not run): the release HTTP fixture of
 # tests-integration, and starting it until it prints its address.
 
+# kill_on_exit: every pid the script adds to $pids is killed (SIGKILL) when the script exits.
+kill_on_exit() {
+  pids=()
+  trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done' EXIT
+}
+
+# fd_limit_for N: raises the file-descriptor limit to the hard limit; exits unless it is then
+# above N (plus 100 for the rest of the process).
+fd_limit_for() {
+  ulimit -n "$(ulimit -Hn)"
+  [ "$(ulimit -n)" -gt $(($1 + 100)) ] || { echo "the fd limit ($(ulimit -n)) is below $1" >&2; exit 1; }
+}
+
 # fixture_bin: the fixture binary in $bin ($FIXTURE when set, else a release build).
 fixture_bin() {
   if [ -n "${FIXTURE:-}" ]; then

@@ -28,17 +28,13 @@ conns="${CONNS:-10000}"
 out="${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/graceful-idle-conns.XXXXXX")}"
 mkdir -p "$out"
 command -v python3 >/dev/null || { echo "needs python3" >&2; exit 1; }
-ulimit -n "$(ulimit -Hn)"
-[ "$(ulimit -n)" -gt $((conns + 100)) ] || { echo "the fd limit ($(ulimit -n)) is below $conns" >&2; exit 1; }
 
 # shellcheck source=benches/fixture.sh
 . "$repo/benches/fixture.sh"
+fd_limit_for "$conns"
 fixture_bin
 
-
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+kill_on_exit
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 

@@ -29,16 +29,13 @@ mkdir -p "$out"
 for tool in valgrind callgrind_control python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 1; }
 done
-ulimit -n "$(ulimit -Hn)"
-[ "$(ulimit -n)" -gt $((conns + 100)) ] || { echo "the fd limit ($(ulimit -n)) is below $conns" >&2; exit 1; }
 
 # shellcheck source=benches/fixture.sh
 . "$repo/benches/fixture.sh"
+fd_limit_for "$conns"
 fixture_bin
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+kill_on_exit
 
 # run NAME SERVER -> prints the instructions from SIGTERM to exit
 run() {

@@ -18,15 +18,13 @@ conns="${CONNS:-10000}"
 out="${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/graceful-idle-profile.XXXXXX")}"
 mkdir -p "$out"
 command -v perf >/dev/null || { echo "needs perf (apt-get install -y linux-perf)" >&2; exit 1; }
-ulimit -n "$(ulimit -Hn)"
 
 # shellcheck source=benches/fixture.sh
 . "$repo/benches/fixture.sh"
+fd_limit_for "$conns"
 fixture_bin
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+kill_on_exit
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for server in graceful axum; do

@@ -34,9 +34,7 @@ if [ "$server" = axum ]; then check=/hello; args=(server=axum); else check=/heal
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+kill_on_exit
 
 # start_instance PORT ID: starts it as a child of this shell (so that `wait` works), its pid
 # in $started
