@@ -3,20 +3,12 @@
 
 mod common;
 
-use common::Proc;
+use common::{row, run_to_end};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_graceful-fixture");
 
 fn run_config(env: &[(&str, &str)]) -> (Option<i32>, Vec<String>, String) {
-    let mut p = Proc::start(FIXTURE, &["config"], env);
-    let status = p.wait();
-    (status.code(), p.stdout().to_vec(), p.stderr().join("\n"))
-}
-
-fn row<'a>(out: &'a [String], key: &str) -> &'a str {
-    out.iter()
-        .find(|l| l.split_whitespace().next() == Some(key))
-        .unwrap_or_else(|| panic!("no `{key}` row in {out:#?}"))
+    run_to_end(FIXTURE, &["config"], env)
 }
 
 #[test]

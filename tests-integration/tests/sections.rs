@@ -6,22 +6,13 @@
 
 mod common;
 
-use common::Proc;
+use common::{row, run_to_end};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_graceful-fixture-sections");
 
 /// Exit code, stdout and stderr of the fixture entered through `door`.
 fn run(door: &str, env_mode: &str, env: &[(&str, &str)]) -> (Option<i32>, Vec<String>, String) {
-    let mut p = Proc::start(FIXTURE, &[door, env_mode], env);
-    let status = p.wait();
-    (status.code(), p.stdout().to_vec(), p.stderr().join("\n"))
-}
-
-/// The `Display` row of `key`.
-fn row<'a>(out: &'a [String], key: &str) -> &'a str {
-    out.iter()
-        .find(|l| l.split_whitespace().next() == Some(key))
-        .unwrap_or_else(|| panic!("no `{key}` row in {out:#?}"))
+    run_to_end(FIXTURE, &[door, env_mode], env)
 }
 
 const DOORS: [&str; 2] = ["macro", "builder"];

@@ -13,6 +13,25 @@ use nix::unistd::Pid;
 /// Upper bound for any wait. Never an assertion about speed: only a guard against hangs.
 pub const HANG_GUARD: Duration = Duration::from_secs(60);
 
+/// Runs `program` to its end (bounded by [`HANG_GUARD`]): its exit code, its stdout lines and
+/// its stderr as one string.
+pub fn run_to_end(
+    program: impl AsRef<Path>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<i32>, Vec<String>, String) {
+    let mut p = Proc::start(program, args, env);
+    let status = p.wait();
+    (status.code(), p.stdout().to_vec(), p.stderr().join("\n"))
+}
+
+/// The line of `out` whose first word is `key`: a row of the configuration's `Display`.
+pub fn row<'a>(out: &'a [String], key: &str) -> &'a str {
+    out.iter()
+        .find(|l| l.split_whitespace().next() == Some(key))
+        .unwrap_or_else(|| panic!("no `{key}` row in {out:#?}"))
+}
+
 /// A running child process whose stdout and stderr are read line by line.
 pub struct Proc {
     child: Child,
