@@ -116,37 +116,25 @@ impl Snapshot {
     /// gracefulctl itself, sorted by PID.
     pub fn matching(&self, pattern: &str) -> Vec<&ProcInfo> {
         let me = i32::try_from(std::process::id()).unwrap_or(-1);
-        let mut found: Vec<&ProcInfo> = self
-            .procs
-            .values()
-            .filter(|p| {
-                p.pid != me
-                    && !p.is_zombie()
-                    && !p.cmdline.is_empty()
-                    && p.cmdline.contains(pattern)
-            })
-            .collect();
-        found.sort_by_key(|p| p.pid);
-        found
+        self.live(|p| p.pid != me && !p.cmdline.is_empty() && p.cmdline.contains(pattern))
     }
 
     /// Live (non-zombie) direct children of `pid`, by PID.
     pub fn children_of(&self, pid: i32) -> Vec<&ProcInfo> {
-        let mut found: Vec<&ProcInfo> = self
-            .procs
-            .values()
-            .filter(|p| p.ppid == pid && !p.is_zombie())
-            .collect();
-        found.sort_by_key(|p| p.pid);
-        found
+        self.live(|p| p.ppid == pid)
     }
 
     /// Live (non-zombie) members of process group `pgid`.
     pub fn group_members(&self, pgid: i32) -> Vec<&ProcInfo> {
+        self.live(|p| p.pgid == pgid)
+    }
+
+    /// Live (non-zombie) processes for which `keep` is true, by PID.
+    fn live(&self, keep: impl Fn(&ProcInfo) -> bool) -> Vec<&ProcInfo> {
         let mut found: Vec<&ProcInfo> = self
             .procs
             .values()
-            .filter(|p| p.pgid == pgid && !p.is_zombie())
+            .filter(|p| !p.is_zombie() && keep(p))
             .collect();
         found.sort_by_key(|p| p.pid);
         found
