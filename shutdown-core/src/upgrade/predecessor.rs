@@ -106,6 +106,34 @@ pub(crate) async fn run(shutdown: &Shutdown, up: &Upgrader) -> Result<Successor,
     }
 }
 
+/// `command.spawn()`, again every 20 ms until `deadline` while the kernel refuses to run the
+/// new build because its file is still open for writing (`ETXTBSY`): a copy into place that
+/// has not closed it yet, or a process forked during the copy, which holds the descriptor
+/// until its own `exec`. Any other error, the deadline or a shutdown ends the upgrade.
+async fn spawn_once_closed(
+    command: &mut tokio::process::Command,
+    binary: &std::path::Path,
+    shutdown: &Shutdown,
+    deadline: tokio::time::Instant,
+) -> std::io::Result<tokio::process::Child> {
+    let mut said = false;
+    loop {
+        match command.spawn() {
+            Err(e)
+                if e.raw_os_error() == Some(libc::ETXTBSY)
+                    && tokio::time::Instant::now() < deadline
+                    && !shutdown.is_shutting_down() =>
+            {
+                if !std::mem::replace(&mut said, true) {
+                    tracing::info!(target: "graceful::upgrade", binary = %binary.display(), "the new build is still open for writing; starting it once it is closed");
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Starts the successor and waits for its `ready`.
 async fn start(shutdown: &Shutdown, up: &Upgrader) -> Result<(u32, UnixStream), UpgradeError> {
     let spawn_error = |e: std::io::Error| UpgradeError::Spawn {
@@ -132,7 +160,10 @@ async fn start(shutdown: &Shutdown, up: &Upgrader) -> Result<(u32, UnixStream), 
         .stderr(Stdio::piped())
         .kill_on_drop(false);
     os::prepare(&mut command, image);
-    let spawned = command.spawn();
+    // The successor has `timeout` to be ready, counted from here (waiting for its file too).
+    let timeout = up.config.timeout.value;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let spawned = spawn_once_closed(&mut command, &up.binary, shutdown, deadline).await;
     // The command holds the successor's copies of the descriptors: close ours now, so that
     // the channel sees the successor's end only.
     drop(command);
@@ -152,7 +183,6 @@ async fn start(shutdown: &Shutdown, up: &Upgrader) -> Result<(u32, UnixStream), 
     ours.set_nonblocking(true).map_err(spawn_error)?;
     let ours = UnixStream::from_std(ours).map_err(spawn_error)?;
     let mut reader = BufReader::new(ours);
-    let timeout = up.config.timeout.value;
     let outcome = tokio::select! {
         said = protocol::read_line(&mut reader) => match said {
             Ok(Some(line)) if line == protocol::READY => Ok(()),
@@ -165,7 +195,7 @@ async fn start(shutdown: &Shutdown, up: &Upgrader) -> Result<(u32, UnixStream), 
             settle(forward).await;
             return Err(UpgradeError::Exited { pid, status, stderr: lines(&tail) });
         }
-        _ = tokio::time::sleep(timeout) => {
+        _ = tokio::time::sleep_until(deadline) => {
             kill(pid, &mut child).await;
             settle(forward).await;
             return Err(UpgradeError::TimedOut { pid, after: timeout, stderr: lines(&tail) });

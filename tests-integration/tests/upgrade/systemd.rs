@@ -29,6 +29,32 @@ fn the_upgrade_signal_starts_an_upgrade_and_the_old_process_exits_0() {
     );
 }
 
+/// A new build whose file is still open for writing when the upgrade starts (a copy not yet
+/// closed, or a process forked during the copy, which holds it until its own `exec`) cannot
+/// be executed yet (`ETXTBSY`): the upgrade starts it once it is closed instead of failing.
+#[test]
+fn an_upgrade_starts_a_new_build_still_open_for_writing_once_it_is_closed() {
+    let mut service = Service::start(&[]);
+    service.wait_pid_file(service.pid);
+    let svc = service.svc();
+    let tmp = svc.with_extension("new");
+    std::fs::copy(V2, &tmp).expect("copy the new build");
+    let writer = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&tmp)
+        .expect("open the copy for writing");
+    std::fs::rename(&tmp, &svc).expect("rename over the old build");
+    kill(Pid::from_raw(service.pid), Signal::SIGUSR2).expect("SIGUSR2");
+    std::thread::sleep(Duration::from_millis(300));
+    drop(writer);
+    let new_pid = successor_of(&mut service.proc, service.pid);
+    assert_eq!(reap(service.pid), 0);
+    let mut s = connect(service.addr).expect("the successor serves the same address");
+    assert_served_by(&mut s, "v2", new_pid);
+    kill(Pid::from_raw(new_pid), Signal::SIGTERM).expect("SIGTERM");
+    assert_eq!(reap(new_pid), 0);
+}
+
 #[test]
 fn an_upgrade_tells_systemd_reloading_then_the_new_main_pid_and_the_old_process_never_says_stopping()
  {
