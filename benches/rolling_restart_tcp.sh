@@ -11,8 +11,10 @@
 #
 # graceful instances run with `readiness_delay=1s`; HAProxy checks `/health/ready` every
 # 100 ms (`fall 1`), as in docs/http.md. `axum::serve` has no readiness route and no delay:
-# its instances are checked on `/hello`. A failed request is any wrk socket error (read:
-# written, no response; write; connect to HAProxy; timeout) or non-2xx response.
+# its instances are checked on `/hello`. HAProxy retries nothing (`retries 0`, no
+# `redispatch`): a connect an instance refuses reaches wrk as an error. A failed request is any
+# wrk socket error (read: written, no response; write; connect to HAProxy; timeout) or non-2xx
+# response.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -64,8 +66,7 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
-    option redispatch
-    retries 3
+    retries 0
 frontend fe
     bind 127.0.0.1:$lb
     default_backend be

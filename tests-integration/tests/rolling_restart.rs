@@ -50,8 +50,10 @@ impl Haproxy {
             servers.push_str(&format!("    server s{i} 127.0.0.1:{p} check\n"));
         }
         // The recipe of docs/http.md: health checks every 100 ms, one failed check takes the
-        // instance out; the instances' readiness_delay (1 s) is many check intervals. No
-        // `retry-on`: the instances alone must lose nothing.
+        // instance out; the instances' readiness_delay (1 s) is many check intervals. No retry
+        // of any kind (`retries 0`, no `redispatch`, no `retry-on`): a connect HAProxy makes
+        // to an instance that refuses it reaches the client as a failure, as it would through
+        // a balancer that cannot retry, so the instances alone must lose nothing.
         let config = format!(
             "global\n\
              \x20   maxconn 4096\n\
@@ -61,8 +63,7 @@ impl Haproxy {
              \x20   timeout connect 2s\n\
              \x20   timeout client 30s\n\
              \x20   timeout server 30s\n\
-             \x20   option redispatch\n\
-             \x20   retries 3\n\
+             \x20   retries 0\n\
              frontend fe\n\
              \x20   bind 127.0.0.1:{port}\n\
              \x20   default_backend be\n\
